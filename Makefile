@@ -1,0 +1,32 @@
+# albctl — the commands a newcomer needs. `make test` is what CI runs (.ci/run).
+GO ?= go
+SHELL := /bin/bash
+
+.PHONY: demo test unit lint bench build clean
+
+build:
+	$(GO) build -o bin/albctl ./cmd/albctl
+
+# The main job: plan and apply the blog example on the built-in simulator (no AWS account).
+demo:
+	$(GO) run ./cmd/albctl plan examples/blog
+	$(GO) run ./cmd/albctl apply -auto-approve examples/blog
+
+# Every test, including the integration tests against moto (installed into .venv by itself).
+test: lint
+	./scripts/test.sh
+
+# Only the Go tests that need nothing outside Go.
+unit:
+	$(GO) test ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) run ./cmd/albctl bench
+
+clean:
+	rm -rf bin .venv

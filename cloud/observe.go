@@ -1,0 +1,403 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/albctl/albctl/specs"
+)
+
+// liveStates are the instance states that still count: a terminated or terminating instance is
+// neither a source nor a member.
+var liveStates = []string{"pending", "running", "stopping", "stopped"}
+
+// filterChunk is the most values EC2 accepts in one filter.
+const filterChunk = 200
+
+// Observe reads what exists for stack. The number of calls depends on the number of target
+// groups and load balancers in the stack and on result pages, never on the number of
+// instances: members are found by tag filter, not one by one.
+func Observe(ctx context.Context, api API, stack *specs.Stack) (*World, error) {
+	w := &World{}
+	o := observer{api: api, w: w}
+	if err := o.targetGroups(ctx, stack); err != nil {
+		return nil, err
+	}
+	if err := o.loadBalancers(ctx, stack); err != nil {
+		return nil, err
+	}
+	if err := o.instances(ctx, stack); err != nil {
+		return nil, err
+	}
+	if err := o.images(ctx, stack); err != nil {
+		return nil, err
+	}
+	if err := o.subnets(ctx); err != nil {
+		return nil, err
+	}
+	w.sort()
+	return w, nil
+}
+
+type observer struct {
+	api API
+	w   *World
+}
+
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func (o *observer) targetGroups(ctx context.Context, stack *specs.Stack) error {
+	var names []string
+	for _, tg := range stack.TargetGroups {
+		names = append(names, tg.Name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	found, err := o.describeTargetGroups(ctx, names)
+	if errorCode(err) == "TargetGroupNotFound" {
+		// One unknown name fails the whole call; ask name by name to learn which exist.
+		found = nil
+		for _, n := range names {
+			one, err := o.describeTargetGroups(ctx, []string{n})
+			if errorCode(err) == "TargetGroupNotFound" {
+				o.w.Missing = append(o.w.Missing, "target group "+n)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			found = append(found, one...)
+		}
+	} else if err != nil {
+		return err
+	}
+	for _, tg := range found {
+		t := TargetGroup{
+			ARN:              aws.ToString(tg.TargetGroupArn),
+			Name:             aws.ToString(tg.TargetGroupName),
+			VpcID:            aws.ToString(tg.VpcId),
+			Protocol:         string(tg.Protocol),
+			Port:             aws.ToInt32(tg.Port),
+			LoadBalancerARNs: slices.Sorted(slices.Values(tg.LoadBalancerArns)),
+			HealthCheck: HealthCheck{
+				Path:               aws.ToString(tg.HealthCheckPath),
+				IntervalSeconds:    aws.ToInt32(tg.HealthCheckIntervalSeconds),
+				TimeoutSeconds:     aws.ToInt32(tg.HealthCheckTimeoutSeconds),
+				HealthyThreshold:   aws.ToInt32(tg.HealthyThresholdCount),
+				UnhealthyThreshold: aws.ToInt32(tg.UnhealthyThresholdCount),
+			},
+		}
+		if tg.Matcher != nil {
+			t.HealthCheck.Matcher = aws.ToString(tg.Matcher.HttpCode)
+		}
+		attrs, err := o.api.ELBV2.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn})
+		if err != nil {
+			return fmt.Errorf("target group %s: attributes: %w", t.Name, err)
+		}
+		t.Attributes = map[string]string{}
+		for _, a := range attrs.Attributes {
+			t.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
+		}
+		health, err := o.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+		if err != nil {
+			return fmt.Errorf("target group %s: target health: %w", t.Name, err)
+		}
+		for _, d := range health.TargetHealthDescriptions {
+			tt := Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port)}
+			if d.TargetHealth != nil {
+				tt.State = string(d.TargetHealth.State)
+				tt.Reason = string(d.TargetHealth.Reason)
+			}
+			t.Targets = append(t.Targets, tt)
+		}
+		o.w.TargetGroups = append(o.w.TargetGroups, t)
+	}
+	return nil
+}
+
+func (o *observer) describeTargetGroups(ctx context.Context, names []string) ([]elbtypes.TargetGroup, error) {
+	var out []elbtypes.TargetGroup
+	p := elbv2.NewDescribeTargetGroupsPaginator(o.api.ELBV2, &elbv2.DescribeTargetGroupsInput{Names: names})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe target groups %v: %w", names, err)
+		}
+		out = append(out, page.TargetGroups...)
+	}
+	return out, nil
+}
+
+func (o *observer) loadBalancers(ctx context.Context, stack *specs.Stack) error {
+	var names []string
+	for _, lb := range stack.LoadBalancers {
+		names = append(names, lb.Name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	found, err := o.describeLoadBalancers(ctx, names)
+	if errorCode(err) == "LoadBalancerNotFound" {
+		found = nil
+		for _, n := range names {
+			one, err := o.describeLoadBalancers(ctx, []string{n})
+			if errorCode(err) == "LoadBalancerNotFound" {
+				o.w.Missing = append(o.w.Missing, "load balancer "+n)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			found = append(found, one...)
+		}
+	} else if err != nil {
+		return err
+	}
+	for _, lb := range found {
+		l := LoadBalancer{
+			ARN:   aws.ToString(lb.LoadBalancerArn),
+			Name:  aws.ToString(lb.LoadBalancerName),
+			VpcID: aws.ToString(lb.VpcId),
+		}
+		if lb.State != nil {
+			l.State = string(lb.State.Code)
+		}
+		for _, z := range lb.AvailabilityZones {
+			l.Zones = append(l.Zones, LBZone{AZ: aws.ToString(z.ZoneName), SubnetID: aws.ToString(z.SubnetId)})
+		}
+		sort.Slice(l.Zones, func(i, j int) bool { return l.Zones[i].AZ < l.Zones[j].AZ })
+		o.w.LoadBalancers = append(o.w.LoadBalancers, l)
+	}
+	return nil
+}
+
+func (o *observer) describeLoadBalancers(ctx context.Context, names []string) ([]elbtypes.LoadBalancer, error) {
+	var out []elbtypes.LoadBalancer
+	p := elbv2.NewDescribeLoadBalancersPaginator(o.api.ELBV2, &elbv2.DescribeLoadBalancersInput{Names: names})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe load balancers %v: %w", names, err)
+		}
+		out = append(out, page.LoadBalancers...)
+	}
+	return out, nil
+}
+
+// instances finds every fleet's source (by ID or Name tag), every member albctl launched (by
+// tag), and every registered target not already seen (by ID, in chunks).
+func (o *observer) instances(ctx context.Context, stack *specs.Stack) error {
+	seen := map[string]bool{}
+	add := func(list []ec2types.Instance) {
+		for _, in := range list {
+			id := aws.ToString(in.InstanceId)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			o.w.Instances = append(o.w.Instances, instanceFrom(in))
+		}
+	}
+	var ids, names, fleets []string
+	for _, f := range stack.Fleets {
+		if IsInstanceID(f.Source) {
+			ids = append(ids, f.Source)
+		} else {
+			names = append(names, f.Source)
+		}
+		fleets = append(fleets, f.Label)
+	}
+	states := ec2types.Filter{Name: aws.String("instance-state-name"), Values: liveStates}
+	queries := [][]ec2types.Filter{}
+	for _, chunk := range chunks(ids) {
+		queries = append(queries, []ec2types.Filter{{Name: aws.String("instance-id"), Values: chunk}, states})
+	}
+	for _, chunk := range chunks(names) {
+		queries = append(queries, []ec2types.Filter{{Name: aws.String("tag:Name"), Values: chunk}, states})
+	}
+	for _, chunk := range chunks(fleets) {
+		queries = append(queries, []ec2types.Filter{{Name: aws.String("tag:" + TagFleet), Values: chunk}, states})
+	}
+	for _, q := range queries {
+		list, err := o.describeInstances(ctx, q)
+		if err != nil {
+			return err
+		}
+		add(list)
+	}
+	// Targets registered by hand (or by an older tool) still hold traffic: know their zones.
+	var unknown []string
+	for _, tg := range o.w.TargetGroups {
+		for _, t := range tg.Targets {
+			if !seen[t.ID] && IsInstanceID(t.ID) && !slices.Contains(unknown, t.ID) {
+				unknown = append(unknown, t.ID)
+			}
+		}
+	}
+	sort.Strings(unknown)
+	for _, chunk := range chunks(unknown) {
+		list, err := o.describeInstances(ctx, []ec2types.Filter{{Name: aws.String("instance-id"), Values: chunk}})
+		if err != nil {
+			return err
+		}
+		add(list)
+	}
+	for _, f := range stack.Fleets {
+		if _, ok := o.w.sourceFound(f.Source); !ok {
+			o.w.Missing = append(o.w.Missing, fmt.Sprintf("instance %s (source of fleet %q)", f.Source, f.Label))
+		}
+	}
+	return nil
+}
+
+func (o *observer) describeInstances(ctx context.Context, filters []ec2types.Filter) ([]ec2types.Instance, error) {
+	var out []ec2types.Instance
+	p := ec2.NewDescribeInstancesPaginator(o.api.EC2, &ec2.DescribeInstancesInput{Filters: filters, MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe instances: %w", err)
+		}
+		for _, r := range page.Reservations {
+			out = append(out, r.Instances...)
+		}
+	}
+	return out, nil
+}
+
+func instanceFrom(in ec2types.Instance) Instance {
+	i := Instance{
+		ID:           aws.ToString(in.InstanceId),
+		SubnetID:     aws.ToString(in.SubnetId),
+		VpcID:        aws.ToString(in.VpcId),
+		ImageID:      aws.ToString(in.ImageId),
+		InstanceType: string(in.InstanceType),
+		KeyName:      aws.ToString(in.KeyName),
+		LaunchTime:   aws.ToTime(in.LaunchTime).UTC(),
+		Tags:         map[string]string{},
+	}
+	if in.State != nil {
+		i.State = string(in.State.Name)
+	}
+	if in.Placement != nil {
+		i.AZ = aws.ToString(in.Placement.AvailabilityZone)
+	}
+	if in.IamInstanceProfile != nil {
+		i.IAMProfileARN = aws.ToString(in.IamInstanceProfile.Arn)
+	}
+	for _, sg := range in.SecurityGroups {
+		i.SecurityGroupIDs = append(i.SecurityGroupIDs, aws.ToString(sg.GroupId))
+	}
+	sort.Strings(i.SecurityGroupIDs)
+	for _, t := range in.Tags {
+		i.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return i
+}
+
+func (o *observer) images(ctx context.Context, stack *specs.Stack) error {
+	var names []string
+	for _, f := range stack.Fleets {
+		names = append(names, f.Image.Name)
+	}
+	for _, chunk := range chunks(names) {
+		out, err := o.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{
+			Owners:  []string{"self"},
+			Filters: []ec2types.Filter{{Name: aws.String("name"), Values: chunk}},
+		})
+		if err != nil {
+			return fmt.Errorf("describe images %v: %w", chunk, err)
+		}
+		for _, im := range out.Images {
+			img := Image{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: map[string]string{}}
+			for _, t := range im.Tags {
+				img.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+			o.w.Images = append(o.w.Images, img)
+		}
+	}
+	return nil
+}
+
+// subnets reads every subnet of the VPCs the load balancers and instances live in: zones are
+// added to an ALB, and members launched, by choosing among them.
+func (o *observer) subnets(ctx context.Context) error {
+	vpcs := map[string]bool{}
+	for _, lb := range o.w.LoadBalancers {
+		vpcs[lb.VpcID] = true
+	}
+	for _, in := range o.w.Instances {
+		if in.VpcID != "" {
+			vpcs[in.VpcID] = true
+		}
+	}
+	ids := make([]string, 0, len(vpcs))
+	for v := range vpcs {
+		ids = append(ids, v)
+	}
+	sort.Strings(ids)
+	for _, chunk := range chunks(ids) {
+		p := ec2.NewDescribeSubnetsPaginator(o.api.EC2, &ec2.DescribeSubnetsInput{
+			Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: chunk}},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("describe subnets: %w", err)
+			}
+			for _, s := range page.Subnets {
+				sn := Subnet{ID: aws.ToString(s.SubnetId), AZ: aws.ToString(s.AvailabilityZone), VpcID: aws.ToString(s.VpcId), Tags: map[string]string{}}
+				for _, t := range s.Tags {
+					sn.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+				}
+				o.w.Subnets = append(o.w.Subnets, sn)
+			}
+		}
+	}
+	return nil
+}
+
+func chunks(values []string) [][]string {
+	var out [][]string
+	for len(values) > 0 {
+		n := min(filterChunk, len(values))
+		out = append(out, values[:n])
+		values = values[n:]
+	}
+	return out
+}
+
+func (w *World) sort() {
+	sort.Slice(w.Instances, func(i, j int) bool { return w.Instances[i].ID < w.Instances[j].ID })
+	sort.Slice(w.Images, func(i, j int) bool { return w.Images[i].ID < w.Images[j].ID })
+	sort.Slice(w.Subnets, func(i, j int) bool { return w.Subnets[i].ID < w.Subnets[j].ID })
+	sort.Slice(w.TargetGroups, func(i, j int) bool { return w.TargetGroups[i].Name < w.TargetGroups[j].Name })
+	sort.Slice(w.LoadBalancers, func(i, j int) bool { return w.LoadBalancers[i].Name < w.LoadBalancers[j].Name })
+	for i := range w.TargetGroups {
+		t := w.TargetGroups[i].Targets
+		sort.Slice(t, func(a, b int) bool {
+			if t[a].ID != t[b].ID {
+				return t[a].ID < t[b].ID
+			}
+			return t[a].Port < t[b].Port
+		})
+	}
+	sort.Strings(w.Missing)
+}

@@ -1,0 +1,104 @@
+package cloud
+
+import "time"
+
+// Tag keys that albctl writes on what it creates, so that a later plan finds it again without
+// any state file: the cloud is the source of truth.
+const (
+	TagStack        = "albctl:stack"         // the target group name the fleet serves
+	TagFleet        = "albctl:fleet"         // the fleet block's label
+	TagImageVersion = "albctl:image-version" // image.version of the spec that made it
+	TagSlot         = "albctl:slot"          // "<az>/<n>": which zone slot a member fills
+)
+
+// World is what exists now, as far as one stack is concerned. Slices are sorted by ID (or name
+// for named things) so that a World renders and hashes the same every time.
+type World struct {
+	Instances     []Instance     `json:"instances"`
+	Images        []Image        `json:"images"`
+	Subnets       []Subnet       `json:"subnets"`
+	TargetGroups  []TargetGroup  `json:"target_groups"`
+	LoadBalancers []LoadBalancer `json:"load_balancers"`
+	// Missing names what the stack refers to and Observe did not find (by the spec's words,
+	// e.g. "instance web", "target group web-tg"). Absence is part of the world: a plan made
+	// while something was missing is stale once it exists.
+	Missing []string `json:"missing,omitempty"`
+}
+
+// Instance is an EC2 instance that is a fleet's source, a fleet member, or a registered target.
+type Instance struct {
+	ID               string            `json:"id"`
+	State            string            `json:"state"` // pending, running, shutting-down, terminated, stopping, stopped
+	AZ               string            `json:"az"`
+	SubnetID         string            `json:"subnet_id"`
+	VpcID            string            `json:"vpc_id"`
+	ImageID          string            `json:"image_id"`
+	InstanceType     string            `json:"instance_type"`
+	KeyName          string            `json:"key_name,omitempty"`
+	IAMProfileARN    string            `json:"iam_instance_profile_arn,omitempty"`
+	SecurityGroupIDs []string          `json:"security_group_ids,omitempty"`
+	Tags             map[string]string `json:"tags,omitempty"`
+	LaunchTime       time.Time         `json:"launch_time"`
+}
+
+// Image is an AMI owned by the account.
+type Image struct {
+	ID    string            `json:"id"`
+	Name  string            `json:"name"`
+	State string            `json:"state"` // pending, available, failed, ...
+	Tags  map[string]string `json:"tags,omitempty"`
+}
+
+// Subnet is a subnet in a VPC the stack touches.
+type Subnet struct {
+	ID    string            `json:"id"`
+	AZ    string            `json:"az"`
+	VpcID string            `json:"vpc_id"`
+	Tags  map[string]string `json:"tags,omitempty"`
+}
+
+// TargetGroup is an ELBv2 target group with its attributes and the health of its targets.
+type TargetGroup struct {
+	ARN              string            `json:"arn"`
+	Name             string            `json:"name"`
+	VpcID            string            `json:"vpc_id"`
+	Protocol         string            `json:"protocol"`
+	Port             int32             `json:"port"`
+	HealthCheck      HealthCheck       `json:"health_check"`
+	Attributes       map[string]string `json:"attributes"`
+	Targets          []Target          `json:"targets"` // sorted by ID, then port
+	LoadBalancerARNs []string          `json:"load_balancer_arns"`
+}
+
+// HealthCheck is a target group's health-check settings.
+type HealthCheck struct {
+	Path               string `json:"path"`
+	IntervalSeconds    int32  `json:"interval_seconds"`
+	TimeoutSeconds     int32  `json:"timeout_seconds"`
+	HealthyThreshold   int32  `json:"healthy_threshold"`
+	UnhealthyThreshold int32  `json:"unhealthy_threshold"`
+	Matcher            string `json:"matcher"`
+}
+
+// Target is one registered target and its health as DescribeTargetHealth reports it.
+type Target struct {
+	ID     string `json:"id"`
+	Port   int32  `json:"port"`
+	State  string `json:"state"` // initial, healthy, unhealthy, unused, draining, unavailable
+	Reason string `json:"reason,omitempty"`
+}
+
+// LoadBalancer is an ALB and the zones (one subnet each) it is enabled in.
+type LoadBalancer struct {
+	ARN   string   `json:"arn"`
+	Name  string   `json:"name"`
+	VpcID string   `json:"vpc_id"`
+	State string   `json:"state"`
+	Zones []LBZone `json:"zones"` // sorted by AZ
+}
+
+// LBZone is one enabled Availability Zone of a load balancer.
+type LBZone struct {
+	AZ       string `json:"az"`
+	SubnetID string `json:"subnet_id"`
+}

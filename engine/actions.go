@@ -1,0 +1,481 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/albctl/albctl/plan"
+)
+
+func actionFor(s *plan.Step) (action, error) {
+	switch {
+	case s.Kind == plan.CreateImage && s.Image != nil:
+		return &createImage{p: s.Image}, nil
+	case s.Kind == plan.LaunchInstance && s.Launch != nil:
+		return &launchInstance{p: s.Launch}, nil
+	case s.Kind == plan.AssociateInstanceProfile && s.Associate != nil:
+		return &associateProfile{p: s.Associate}, nil
+	case s.Kind == plan.EnableStickiness && s.Stickiness != nil:
+		return &setAttributes{p: s.Stickiness}, nil
+	case (s.Kind == plan.AddZones || s.Kind == plan.TrimZones) && s.Zones != nil:
+		return &setSubnets{p: s.Zones, trim: s.Kind == plan.TrimZones}, nil
+	case s.Kind == plan.RegisterTarget && s.Target != nil:
+		return &registerTarget{p: s.Target}, nil
+	case s.Kind == plan.DeregisterTarget && s.Target != nil:
+		return &deregisterTarget{p: s.Target}, nil
+	case s.Kind == plan.TerminateInstance && s.Terminate != nil:
+		return &terminateInstance{p: s.Terminate}, nil
+	}
+	return nil, fmt.Errorf("step %s: kind %q without its parameters", s.ID, s.Kind)
+}
+
+// ErrorCode returns the AWS error code of err, or "".
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// transient reports whether err is one AWS tells clients to retry: throttling, and the
+// eventual consistency of things just created (a new instance, a new IAM profile).
+func transient(err error) bool {
+	switch code := ErrorCode(err); code {
+	case "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException",
+		"InvalidInstanceID.NotFound", "InternalError", "ServiceUnavailable":
+		return true
+	case "InvalidParameterValue":
+		return strings.Contains(strings.ToLower(err.Error()), "iaminstanceprofile")
+	}
+	return false
+}
+
+// retry turns a transient error into another wait, bounded by the propagation timeout; any
+// other error is returned as it is.
+func (r *runner) retry(t *task, err error) (bool, string, error) {
+	if !transient(err) {
+		return false, "", err
+	}
+	now := r.clock.Now()
+	if t.retrySince.IsZero() {
+		t.retrySince = now
+	}
+	t.retried = true
+	if now.Sub(t.retrySince) > r.timeouts.Propagation {
+		return false, "", fmt.Errorf("%w: still %s after retrying for %s: %w", ErrTimeout, ErrorCode(err), r.timeouts.Propagation, err)
+	}
+	r.emit(Event{Type: EventRetry, Step: t.step.ID, Kind: string(t.step.Kind), Message: "retrying after " + ErrorCode(err), Error: err.Error()})
+	return false, "retrying after " + ErrorCode(err), nil
+}
+
+type createImage struct {
+	p       *plan.ImageParams
+	imageID string
+}
+
+func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	if a.imageID == "" {
+		// CreateImage has no ClientToken: an interrupted run may have started it already, so
+		// look for the image by its (account-unique) name first.
+		id, _, err := findImage(ctx, r, a.p.Name)
+		if err != nil {
+			return r.retry(t, err)
+		}
+		if id == "" {
+			out, err := r.api.EC2.CreateImage(ctx, &ec2.CreateImageInput{
+				InstanceId: aws.String(a.p.SourceInstanceID),
+				Name:       aws.String(a.p.Name),
+				NoReboot:   aws.Bool(a.p.NoReboot),
+				TagSpecifications: []ec2types.TagSpecification{
+					{ResourceType: ec2types.ResourceTypeImage, Tags: ec2Tags(a.p.Tags)},
+				},
+			})
+			if ErrorCode(err) == "InvalidAMIName.Duplicate" {
+				return false, "image " + a.p.Name + " to appear", nil
+			}
+			if err != nil {
+				return r.retry(t, err)
+			}
+			id = aws.ToString(out.ImageId)
+		}
+		a.imageID = id
+		t.output = id
+	}
+	return waitImage(ctx, r, t, a.imageID)
+}
+
+func findImage(ctx context.Context, r *runner, name string) (id, state string, err error) {
+	out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{
+		Owners:  []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("describe image %s: %w", name, err)
+	}
+	for _, im := range out.Images {
+		switch im.State {
+		case ec2types.ImageStatePending, ec2types.ImageStateAvailable:
+			return aws.ToString(im.ImageId), string(im.State), nil
+		}
+	}
+	return "", "", nil
+}
+
+func waitImage(ctx context.Context, r *runner, t *task, id string) (bool, string, error) {
+	what := id + " to become available"
+	if err := r.timedOut(t, r.timeouts.ImageAvailable, what); err != nil {
+		return false, "", err
+	}
+	out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	if err != nil {
+		return r.retry(t, err)
+	}
+	if len(out.Images) == 0 {
+		return false, what, nil
+	}
+	switch st := out.Images[0].State; st {
+	case ec2types.ImageStateAvailable:
+		return true, "", nil
+	case ec2types.ImageStatePending:
+		return false, what + " (pending)", nil
+	default:
+		reason := ""
+		if out.Images[0].StateReason != nil {
+			reason = ": " + aws.ToString(out.Images[0].StateReason.Message)
+		}
+		return false, "", fmt.Errorf("image %s is %s%s", id, st, reason)
+	}
+}
+
+type launchInstance struct {
+	p          *plan.LaunchParams
+	imageID    string
+	imageReady bool
+	instanceID string
+}
+
+func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	if a.imageID == "" {
+		a.imageID = a.p.ImageID
+		if a.p.ImageStep != "" {
+			id, err := r.output(a.p.ImageStep)
+			if err != nil {
+				return false, "", err
+			}
+			a.imageID = id
+		}
+	}
+	if !a.imageReady {
+		// An image that existed at plan time may still be pending (an interrupted run made it).
+		ok, waiting, err := waitImage(ctx, r, t, a.imageID)
+		if !ok || err != nil {
+			return ok, waiting, err
+		}
+		a.imageReady = true
+	}
+	if a.instanceID == "" {
+		in := &ec2.RunInstancesInput{
+			ImageId:          aws.String(a.imageID),
+			MinCount:         aws.Int32(1),
+			MaxCount:         aws.Int32(1),
+			SubnetId:         aws.String(a.p.SubnetID),
+			InstanceType:     ec2types.InstanceType(a.p.InstanceType),
+			SecurityGroupIds: a.p.SecurityGroupIDs,
+			ClientToken:      aws.String(a.p.ClientToken),
+			TagSpecifications: []ec2types.TagSpecification{
+				{ResourceType: ec2types.ResourceTypeInstance, Tags: ec2Tags(a.p.Tags)},
+			},
+		}
+		if a.p.KeyName != "" {
+			in.KeyName = aws.String(a.p.KeyName)
+		}
+		if a.p.IAMProfile != "" {
+			in.IamInstanceProfile = profileSpec(a.p.IAMProfile)
+		}
+		out, err := r.api.EC2.RunInstances(ctx, in)
+		if err != nil {
+			return r.retry(t, err)
+		}
+		if len(out.Instances) != 1 {
+			return false, "", fmt.Errorf("RunInstances returned %d instances, want 1", len(out.Instances))
+		}
+		a.instanceID = aws.ToString(out.Instances[0].InstanceId)
+		t.output = a.instanceID
+	}
+	what := a.instanceID + " to be running"
+	if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
+		return false, "", err
+	}
+	st, err := instanceState(ctx, r, a.instanceID)
+	if err != nil {
+		return r.retry(t, err)
+	}
+	switch st {
+	case "running":
+		return true, "", nil
+	case "pending":
+		return false, what + " (pending)", nil
+	}
+	return false, "", fmt.Errorf("instance %s is %s, not running", a.instanceID, st)
+}
+
+func instanceState(ctx context.Context, r *runner, id string) (string, error) {
+	out, err := r.api.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return "", fmt.Errorf("describe instance %s: %w", id, err)
+	}
+	for _, res := range out.Reservations {
+		for _, in := range res.Instances {
+			if aws.ToString(in.InstanceId) == id && in.State != nil {
+				return string(in.State.Name), nil
+			}
+		}
+	}
+	return "", &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "instance " + id + " not visible yet"}
+}
+
+func profileSpec(p string) *ec2types.IamInstanceProfileSpecification {
+	if strings.HasPrefix(p, "arn:") {
+		return &ec2types.IamInstanceProfileSpecification{Arn: aws.String(p)}
+	}
+	return &ec2types.IamInstanceProfileSpecification{Name: aws.String(p)}
+}
+
+func ec2Tags(m map[string]string) []ec2types.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	tags := make([]ec2types.Tag, 0, len(keys))
+	for _, k := range keys {
+		tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return tags
+}
+
+type associateProfile struct{ p *plan.AssociateParams }
+
+func (a *associateProfile) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	_, err := r.api.EC2.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{
+		InstanceId:         aws.String(a.p.InstanceID),
+		IamInstanceProfile: profileSpec(a.p.IAMProfile),
+	})
+	if ErrorCode(err) == "IncorrectState" && strings.Contains(err.Error(), "existing association") {
+		return true, "", nil // an interrupted run associated it already
+	}
+	if err != nil {
+		return r.retry(t, err)
+	}
+	return true, "", nil
+}
+
+type setAttributes struct{ p *plan.StickinessParams }
+
+func (a *setAttributes) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	keys := make([]string, 0, len(a.p.Attributes))
+	for k := range a.p.Attributes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var attrs []elbtypes.TargetGroupAttribute
+	for _, k := range keys {
+		attrs = append(attrs, elbtypes.TargetGroupAttribute{Key: aws.String(k), Value: aws.String(a.p.Attributes[k])})
+	}
+	_, err := r.api.ELBV2.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(a.p.TargetGroupARN), Attributes: attrs,
+	})
+	if err != nil {
+		return r.retry(t, err)
+	}
+	return true, "", nil
+}
+
+type setSubnets struct {
+	p    *plan.ZonesParams
+	trim bool
+}
+
+func (a *setSubnets) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	if a.trim {
+		// Never take a zone away while a kept zone has no healthy target: the plan orders this
+		// after the registrations, and the engine checks it against the cloud as well.
+		missing, err := zonesWithoutHealthyTargets(ctx, r, a.p)
+		if err != nil {
+			return r.retry(t, err)
+		}
+		if len(missing) > 0 {
+			what := "a healthy target in " + strings.Join(missing, ", ") + " before trimming"
+			if err := r.timedOut(t, r.timeouts.TargetHealthy, what); err != nil {
+				return false, "", err
+			}
+			return false, what, nil
+		}
+	}
+	_, err := r.api.ELBV2.SetSubnets(ctx, &elbv2.SetSubnetsInput{
+		LoadBalancerArn: aws.String(a.p.LoadBalancerARN), Subnets: a.p.SubnetIDs,
+	})
+	if err != nil {
+		return r.retry(t, err)
+	}
+	return true, "", nil
+}
+
+// zonesWithoutHealthyTargets returns the kept AZs in which some target group behind the load
+// balancer has no healthy target.
+func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesParams) ([]string, error) {
+	var missing []string
+	for _, tgARN := range p.TargetGroupARNs {
+		out, err := r.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
+		if err != nil {
+			return nil, fmt.Errorf("describe target health: %w", err)
+		}
+		var healthy []string
+		for _, d := range out.TargetHealthDescriptions {
+			if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+				healthy = append(healthy, aws.ToString(d.Target.Id))
+			}
+		}
+		zones := map[string]bool{}
+		if len(healthy) > 0 {
+			in, err := r.api.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{
+				Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: healthy}},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("describe targets' zones: %w", err)
+			}
+			for _, res := range in.Reservations {
+				for _, i := range res.Instances {
+					if i.Placement != nil {
+						zones[aws.ToString(i.Placement.AvailabilityZone)] = true
+					}
+				}
+			}
+		}
+		for _, az := range p.AZs {
+			if !zones[az] && !slices.Contains(missing, az) {
+				missing = append(missing, az)
+			}
+		}
+	}
+	slices.Sort(missing)
+	return missing, nil
+}
+
+type registerTarget struct {
+	p          *plan.TargetParams
+	instanceID string
+	registered bool
+}
+
+func (a *registerTarget) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	if a.instanceID == "" {
+		a.instanceID = a.p.InstanceID
+		if a.p.InstanceStep != "" {
+			id, err := r.output(a.p.InstanceStep)
+			if err != nil {
+				return false, "", err
+			}
+			a.instanceID = id
+		}
+	}
+	target := []elbtypes.TargetDescription{{Id: aws.String(a.instanceID), Port: aws.Int32(a.p.Port)}}
+	if !a.registered {
+		_, err := r.api.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
+		if err != nil {
+			if ErrorCode(err) == "InvalidTarget" && r.clock.Now().Sub(t.started) < r.timeouts.Propagation {
+				// A just-launched instance can be unknown to ELB for a moment.
+				r.emit(Event{Type: EventRetry, Step: t.step.ID, Kind: string(t.step.Kind), Message: "retrying after InvalidTarget", Error: err.Error()})
+				return false, a.instanceID + " to be registrable", nil
+			}
+			return r.retry(t, err)
+		}
+		a.registered = true
+	}
+	what := a.instanceID + " to pass health checks"
+	if err := r.timedOut(t, r.timeouts.TargetHealthy, what); err != nil {
+		return false, "", err
+	}
+	out, err := r.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
+	if err != nil {
+		return r.retry(t, err)
+	}
+	for _, d := range out.TargetHealthDescriptions {
+		if d.TargetHealth == nil {
+			continue
+		}
+		if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+			return true, "", nil
+		}
+		return false, fmt.Sprintf("%s (%s: %s)", what, d.TargetHealth.State, d.TargetHealth.Reason), nil
+	}
+	return false, what, nil
+}
+
+type deregisterTarget struct {
+	p    *plan.TargetParams
+	sent bool
+}
+
+func (a *deregisterTarget) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	target := []elbtypes.TargetDescription{{Id: aws.String(a.p.InstanceID), Port: aws.Int32(a.p.Port)}}
+	if !a.sent {
+		_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
+		if err != nil {
+			return r.retry(t, err)
+		}
+		a.sent = true
+	}
+	what := a.p.InstanceID + " to finish draining"
+	if err := r.timedOut(t, r.timeouts.TargetDrained, what); err != nil {
+		return false, "", err
+	}
+	out, err := r.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
+	if err != nil {
+		return r.retry(t, err)
+	}
+	for _, d := range out.TargetHealthDescriptions {
+		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining {
+			return false, what, nil
+		}
+	}
+	return true, "", nil
+}
+
+type terminateInstance struct {
+	p    *plan.TerminateParams
+	sent bool
+}
+
+func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	if !a.sent {
+		_, err := r.api.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{a.p.InstanceID}})
+		if err != nil {
+			return r.retry(t, err)
+		}
+		a.sent = true
+	}
+	what := a.p.InstanceID + " to terminate"
+	if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
+		return false, "", err
+	}
+	st, err := instanceState(ctx, r, a.p.InstanceID)
+	if err != nil {
+		return r.retry(t, err)
+	}
+	if st == "terminated" {
+		return true, "", nil
+	}
+	return false, fmt.Sprintf("%s (%s)", what, st), nil
+}
