@@ -1,0 +1,362 @@
+package specs
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Session storage of a fleet.
+const (
+	SessionsLocal  = "local"  // on the server's disk: a second target needs stickiness
+	SessionsShared = "shared" // in a store all targets share (database, cache)
+)
+
+// InheritProfile is the iam_instance_profile value that copies the source's profile.
+const InheritProfile = "inherit"
+
+var fleetSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "source", Required: true},
+		{Name: "target_group", Required: true},
+		{Name: "sessions"},
+		{Name: "iam_instance_profile"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "image"},
+		{Type: "zone", LabelNames: []string{"az"}},
+	},
+}
+
+var imageSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "name", Required: true},
+		{Name: "version"},
+		{Name: "no_reboot"},
+	},
+}
+
+var zoneSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "count", Required: true},
+		{Name: "subnet"},
+	},
+}
+
+var (
+	instanceIDPattern  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	imageNamePattern   = regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`)
+	profileNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	profileARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]{1,512}$`)
+)
+
+const (
+	// maxTagValueLength is AWS's limit on a tag value (Name tags, albctl:image-version).
+	maxTagValueLength = 256
+	// maxZoneCount bounds zone counts: AWS allows 1000 targets per target group behind an
+	// ALB by default, so a larger count is a typo rather than a plan.
+	maxZoneCount = 1000
+)
+
+// fleetDecl is a decoded fleet and what the checks across fleets need to know about it.
+type fleetDecl struct {
+	Fleet
+	zonesOK   bool // every zone block decoded without error
+	tgOK      bool // TargetGroup names a declared target_group
+	firstZone *hcl.Block
+}
+
+// fleet decodes a fleet block. ctx has target_group.* and load_balancer.* besides var.* and
+// local.*; stack has the target groups and the cloud block decoded already.
+func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDecl {
+	f := fleetDecl{
+		Fleet: Fleet{
+			Label:                   b.Labels[0],
+			Sessions:                SessionsLocal,
+			IAMInstanceProfile:      InheritProfile,
+			DeclRange:               b.DefRange,
+			SourceRange:             b.DefRange,
+			TargetGroupRange:        b.DefRange,
+			SessionsRange:           b.DefRange,
+			IAMInstanceProfileRange: b.DefRange,
+		},
+		zonesOK: true,
+	}
+	a, blocks := l.decodeBody(b.Body, fleetSchema, ctx)
+
+	if s, attr, ok := a.str("source"); ok {
+		f.SourceRange = attr.Expr.Range()
+		if err := checkSource(s); err != nil {
+			l.exprErrorf(attr, ctx, "Invalid fleet source", "%s", err)
+		} else {
+			f.Source = s
+		}
+	}
+	if attr := a.attrs["target_group"]; attr != nil {
+		f.TargetGroupRange = attr.Expr.Range()
+		f.TargetGroup, f.tgOK = l.targetGroupRef(a, attr, f.Label, stack)
+	}
+	if s, attr, ok := a.str("sessions"); ok {
+		f.SessionsRange = attr.Expr.Range()
+		if s != SessionsLocal && s != SessionsShared {
+			l.exprErrorf(attr, ctx, "Invalid sessions value",
+				"sessions must be %q (sessions on the server's local disk) or %q (sessions in a store every target shares); got %q.",
+				SessionsLocal, SessionsShared, s)
+		} else {
+			f.Sessions = s
+		}
+	}
+	if s, attr, ok := a.str("iam_instance_profile"); ok {
+		f.IAMInstanceProfileRange = attr.Expr.Range()
+		if err := checkProfile(s); err != nil {
+			l.exprErrorf(attr, ctx, "Invalid IAM instance profile", "%s", err)
+		} else {
+			f.IAMInstanceProfile = s
+		}
+	}
+
+	if ib := l.singleBlock(blocks, "image"); ib != nil {
+		f.Image = l.image(ib, ctx)
+	} else {
+		l.errorf(&b.DefRange, "Missing image block",
+			"A fleet needs an image block: new instances boot an image baked from the source, never the source's original AMI, so that they run the code deployed since.")
+	}
+
+	seen := map[string]hcl.Range{}
+	for _, zb := range blocks {
+		if zb.Type != "zone" {
+			continue
+		}
+		if f.firstZone == nil {
+			f.firstZone = zb
+		}
+		az := zb.Labels[0]
+		if first, dup := seen[az]; dup {
+			l.errorf(&zb.LabelRanges[0], "Duplicate zone block",
+				"The zone %q is already declared at %s.", az, first)
+			f.zonesOK = false
+			continue
+		}
+		seen[az] = zb.DefRange
+		z, ok := l.zone(zb, ctx, stack.Cloud.Region)
+		if !ok {
+			f.zonesOK = false
+			continue
+		}
+		f.Zones = append(f.Zones, z)
+	}
+	if f.firstZone == nil {
+		l.errorf(&b.DefRange, "Missing zone block",
+			"A fleet needs at least one zone \"<availability zone>\" { count = N } block.")
+		f.zonesOK = false
+	}
+	slices.SortFunc(f.Zones, func(a, b FleetZone) int { return strings.Compare(a.AZ, b.AZ) })
+	return f
+}
+
+// targetGroupRef decodes fleet.target_group: a reference target_group.<label>, or a string
+// holding the label.
+func (l *loader) targetGroupRef(a attrs, attr *hcl.Attribute, fleet string, stack *Stack) (string, bool) {
+	var label string
+	if tr, diags := hcl.AbsTraversalForExpr(attr.Expr); !diags.HasErrors() && tr.RootName() == blockTargetGroup {
+		ok := len(tr) == 2
+		if ok {
+			switch step := tr[1].(type) {
+			case hcl.TraverseAttr:
+				label = step.Name
+			case hcl.TraverseIndex:
+				if step.Key.Type() == cty.String && step.Key.IsKnown() && !step.Key.IsNull() {
+					label = step.Key.AsString()
+				} else {
+					ok = false
+				}
+			default:
+				ok = false
+			}
+		}
+		if !ok {
+			l.exprErrorf(attr, a.ctx, "Invalid target group reference",
+				"target_group must refer to a whole target_group block, as in target_group = target_group.web.")
+			return "", false
+		}
+	} else {
+		s, _, ok := a.str("target_group")
+		if !ok {
+			return "", false
+		}
+		label = s
+	}
+	if _, ok := stack.TargetGroupByLabel(label); !ok {
+		var declared []string
+		for _, tg := range stack.TargetGroups {
+			declared = append(declared, "target_group."+tg.Label)
+		}
+		hint := "No target_group block is declared."
+		if len(declared) > 0 {
+			sort.Strings(declared)
+			hint = "Declared: " + strings.Join(declared, ", ") + "."
+		}
+		l.exprErrorf(attr, a.ctx, "Reference to undeclared target group",
+			"fleet %q refers to target_group.%s, which is not declared. %s", fleet, label, hint)
+		return "", false
+	}
+	return label, true
+}
+
+// image decodes a fleet's image block.
+func (l *loader) image(b *hcl.Block, ctx *hcl.EvalContext) Image {
+	img := Image{DeclRange: b.DefRange, NameRange: b.DefRange}
+	a, _ := l.decodeBody(b.Body, imageSchema, ctx)
+	if s, attr, ok := a.str("name"); ok {
+		img.NameRange = attr.Expr.Range()
+		if !imageNamePattern.MatchString(s) {
+			l.exprErrorf(attr, ctx, "Invalid image name",
+				"%q is not a valid AMI name: AWS allows 3 to 128 letters, digits and ( ) [ ] space . / - ' @ _.", s)
+		} else {
+			img.Name = s
+		}
+	}
+	if s, attr, ok := a.str("version"); ok {
+		if len(s) > maxTagValueLength {
+			l.exprErrorf(attr, ctx, "Invalid image version",
+				"The version is stored in a tag, whose value can have at most %d characters; it has %d.", maxTagValueLength, len(s))
+		} else {
+			img.Version = s
+		}
+	}
+	if v, _, ok := a.boolean("no_reboot"); ok {
+		img.NoReboot = v
+	}
+	return img
+}
+
+// zone decodes a zone "<az>" block; ok is false if anything in it was wrong.
+func (l *loader) zone(b *hcl.Block, ctx *hcl.EvalContext, region string) (FleetZone, bool) {
+	z := FleetZone{AZ: b.Labels[0], DeclRange: b.DefRange, CountRange: b.DefRange}
+	before := len(l.diags)
+	a, _ := l.decodeBody(b.Body, zoneSchema, ctx)
+	if !azPattern.MatchString(z.AZ) {
+		l.errorf(&b.LabelRanges[0], "Invalid Availability Zone",
+			"unknown AZ name %q: expected an Availability Zone name such as \"ap-northeast-1a\".", z.AZ)
+	} else {
+		l.checkRegion(&b.LabelRanges[0], z.AZ, region)
+	}
+	n, attr, ok := a.integer("count", 0, maxZoneCount, "Invalid count", "count")
+	if attr != nil {
+		z.CountRange = attr.Expr.Range()
+	}
+	if ok {
+		z.Count = n
+	}
+	if s, attr, ok := a.str("subnet"); ok {
+		if !subnetPattern.MatchString(s) {
+			l.exprErrorf(attr, ctx, "Invalid subnet ID", "%q is not a subnet ID; expected one like \"subnet-0123456789abcdef0\".", s)
+		} else {
+			z.Subnet = s
+		}
+	}
+	return z, !l.diags[before:].HasErrors()
+}
+
+// checkSource checks a fleet's source: an instance ID, or the value of a Name tag.
+func checkSource(s string) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("source must name the instance to copy: an instance ID (\"i-0123456789abcdef0\") or the value of its Name tag")
+	case strings.HasPrefix(s, "i-") && !instanceIDPattern.MatchString(s):
+		return fmt.Errorf("%q begins with \"i-\" but is not an instance ID (i- and 8 or 17 lowercase hexadecimal digits)", s)
+	case len(s) > maxTagValueLength:
+		return fmt.Errorf("source is neither an instance ID nor a possible Name tag value (at most %d characters)", maxTagValueLength)
+	}
+	return nil
+}
+
+// checkProfile checks iam_instance_profile: "inherit", a profile name or an instance-profile ARN.
+func checkProfile(s string) error {
+	switch {
+	case s == InheritProfile:
+		return nil
+	case strings.HasPrefix(s, "arn:"):
+		if !profileARNPattern.MatchString(s) {
+			return fmt.Errorf("%q is not an instance profile ARN like \"arn:aws:iam::123456789012:instance-profile/web\"", s)
+		}
+	case !profileNamePattern.MatchString(s):
+		return fmt.Errorf("%q is not %q, an instance profile name (1 to 128 letters, digits and +=,.@_-) or an instance profile ARN", s, InheritProfile)
+	}
+	return nil
+}
+
+// checkFleets runs the checks that span fleets and target groups. fleets are in source order.
+func (l *loader) checkFleets(stack *Stack, fleets []fleetDecl) {
+	if len(fleets) == 0 {
+		return
+	}
+
+	// An ALB needs two AZs, and one enabled in an AZ without targets sends clients to a node
+	// with nothing behind it: so targets must sit in at least two AZs.
+	spanTargets := len(fleets) == 1
+	for _, lb := range stack.LoadBalancers {
+		spanTargets = spanTargets || lb.ZonesFromTargets
+	}
+	zonesOK := true
+	azs := map[string]bool{}
+	for _, f := range fleets {
+		zonesOK = zonesOK && f.zonesOK
+		for _, z := range f.Zones {
+			if z.Count > 0 {
+				azs[z.AZ] = true
+			}
+		}
+	}
+	if spanTargets && zonesOK && len(azs) < 2 {
+		first := fleets[0]
+		rng := first.DeclRange
+		for _, z := range first.Zones {
+			if z.Count > 0 {
+				rng = z.DeclRange
+				break
+			}
+		}
+		if rng == first.DeclRange && first.firstZone != nil {
+			rng = first.firstZone.DefRange
+		}
+		var where string
+		if len(azs) == 0 {
+			where = "No zone has a count above 0."
+		} else {
+			for az := range azs {
+				where = fmt.Sprintf("All targets are in %s.", az)
+			}
+		}
+		l.errorf(&rng, "Too few Availability Zones",
+			"A fleet behind an ALB needs targets in at least two Availability Zones: an ALB spans at least two, and one enabled in an AZ without targets sends that AZ's share of clients to a node with nothing behind it (503 or 504). %s Add a zone block with count > 0 for another AZ.", where)
+	}
+
+	// Pitfall 3: sessions on local disk break as soon as a second target takes traffic,
+	// unless the target group's stickiness keeps each client on its server.
+	targets := map[string]int{}
+	for _, f := range fleets {
+		if f.tgOK {
+			for _, z := range f.Zones {
+				targets[f.TargetGroup] += z.Count
+			}
+		}
+	}
+	for _, f := range fleets {
+		if !f.tgOK || f.Sessions != SessionsLocal {
+			continue
+		}
+		tg, _ := stack.TargetGroupByLabel(f.TargetGroup)
+		if n := targets[f.TargetGroup]; n > 1 && tg.Stickiness == nil {
+			rng := f.SessionsRange
+			l.errorf(&rng, "Sticky sessions required",
+				"fleet %q keeps sessions on the server's local disk (sessions = \"local\") and puts %d targets behind target_group.%s, which has no stickiness block: a second target would get requests for sessions it does not know. Add stickiness { type = \"lb_cookie\" } to target_group %q, or set sessions = \"shared\" if sessions live in a shared store.",
+				f.Label, n, f.TargetGroup, f.TargetGroup)
+		}
+	}
+}
