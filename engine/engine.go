@@ -200,7 +200,7 @@ func (r *runner) run(ctx context.Context) error {
 				next = t.due
 			}
 		}
-		if r.anyReady() {
+		if r.anyReady() || r.allDone() {
 			continue
 		}
 		if next.IsZero() {

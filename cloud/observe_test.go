@@ -1,0 +1,93 @@
+package cloud_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/engine"
+	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/specs"
+)
+
+// scaled returns a simulator on which the blog fleet has perZone instances in each of its two
+// zones, made by a real plan and apply.
+func scaled(t *testing.T, perZone int) (*simulator.Sim, *specs.Stack) {
+	t.Helper()
+	s, _, diags := specs.Load("../examples/blog", specs.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for i := range s.Fleets[0].Zones {
+		s.Fleets[0].Zones[i].Count = perZone
+	}
+	sim := simulator.New(simulator.SeedWorld())
+	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}
+	w, err := cloud.Observe(context.Background(), api, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(s, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()}); err != nil {
+		t.Fatal(err)
+	}
+	return sim, s
+}
+
+func TestObserveCallsDoNotGrowWithInstances(t *testing.T) {
+	count := func(perZone int) (map[string]int, *cloud.World) {
+		sim, s := scaled(t, perZone)
+		sim.ResetCalls()
+		w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sim.Calls(), w
+	}
+	small, ws := count(1)
+	large, wl := count(25)
+	if len(ws.Instances) != 2 || len(wl.Instances) != 50 {
+		t.Fatalf("observed %d and %d instances, want 2 and 50", len(ws.Instances), len(wl.Instances))
+	}
+	total := func(m map[string]int) (n int) {
+		for _, c := range m {
+			n += c
+		}
+		return n
+	}
+	t.Logf("Observe calls: 2 instances %d %v; 50 instances %d %v", total(small), small, total(large), large)
+	if total(small) != total(large) {
+		t.Errorf("Observe made %d calls for 2 instances and %d for 50: %v vs %v", total(small), total(large), small, large)
+	}
+	if total(large) > 10 {
+		t.Errorf("Observe made %d calls for one stack; want at most 10", total(large))
+	}
+}
+
+func TestObserveReportsWhatIsMissing(t *testing.T) {
+	s, _, diags := specs.Load("../examples/blog", specs.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	s.TargetGroups[0].Name = "nope-tg"
+	s.LoadBalancers[0].Name = "nope-alb"
+	s.Fleets[0].Source = "nope"
+	sim := simulator.New(simulator.SeedWorld())
+	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`instance nope (source of fleet "web")`, "load balancer nope-alb", "target group nope-tg"}
+	if len(w.Missing) != len(want) {
+		t.Fatalf("missing = %q, want %q", w.Missing, want)
+	}
+	for i := range want {
+		if w.Missing[i] != want[i] {
+			t.Errorf("missing[%d] = %q, want %q", i, w.Missing[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// stringList is a repeatable flag (-var a=1 -var b=2).
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// common holds the flags every command that reads a spec and talks to a cloud shares.
+type common struct {
+	vars     stringList
+	varFiles stringList
+	target   targetFlags
+}
+
+type targetFlags struct {
+	cloud       string
+	world       string
+	region      string
+	profile     string
+	endpoint    string
+	retryMode   string
+	maxAttempts int
+	realAWS     bool
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.Var(&c.vars, "var", "set a variable: -var 'name=value' (repeatable)")
+	fs.Var(&c.varFiles, "var-file", "load variable values from an HCL file (repeatable)")
+	c.target.register(fs)
+}
+
+func (t *targetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.cloud, "cloud", "", "where to act: sim or aws (default: the spec's cloud.target, else sim)")
+	fs.StringVar(&t.world, "world", "", "simulator world file: read, and written back by apply (default: the built-in seed world, not saved)")
+	fs.StringVar(&t.region, "region", "", "AWS region (default: the spec's cloud.region, else AWS_REGION / shared config)")
+	fs.StringVar(&t.profile, "profile", "", "AWS shared-config profile (default: the spec's, else AWS_PROFILE)")
+	fs.StringVar(&t.endpoint, "endpoint", "", "AWS API endpoint URL, e.g. moto or LocalStack (default: AWS_ENDPOINT_URL)")
+	fs.StringVar(&t.retryMode, "retry-mode", "", "SDK retry mode: standard or adaptive (default: adaptive for apply, standard otherwise)")
+	fs.IntVar(&t.maxAttempts, "max-attempts", 0, "SDK max attempts per call (default: the SDK's, or AWS_MAX_ATTEMPTS)")
+}
+
+// parseInterspersed parses flags that may come before or after positional arguments, as
+// Terraform users type them (albctl plan examples/blog -json).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// oneDir returns the single optional directory argument, "." by default.
+func oneDir(cmd string, positional []string) (string, error) {
+	switch len(positional) {
+	case 0:
+		return ".", nil
+	case 1:
+		return positional[0], nil
+	}
+	return "", &exitError{code: 1, err: fmt.Errorf("%s takes at most one directory or file, got %q", cmd, positional)}
+}

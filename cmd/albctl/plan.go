@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/plan"
+)
+
+type planFlags struct {
+	common
+	json             bool
+	detailedExitcode bool
+	out              string
+	graph            string
+}
+
+func (m *Main) plan(ctx context.Context, args []string) error {
+	var f planFlags
+	fs := newFlagSet("plan", m.Stderr)
+	f.register(fs)
+	fs.BoolVar(&f.json, "json", false, "print the plan as JSON (schema: docs/plan-json.md)")
+	fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	fs.StringVar(&f.out, "out", "", "save the plan to FILE for a later 'albctl apply FILE'")
+	fs.StringVar(&f.graph, "graph", "", "print the step graph instead: dot or mermaid")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return &exitError{code: 1, err: errReported}
+	}
+	dir, err := oneDir("plan", pos)
+	if err != nil {
+		return err
+	}
+	l, err := m.loadStack(dir, &f.common)
+	if err != nil {
+		return err
+	}
+	be, err := m.openBackend(ctx, f.target, l.stack, false)
+	if err != nil {
+		return err
+	}
+	world, err := cloud.Observe(ctx, be.api, l.stack)
+	if err != nil {
+		return fmt.Errorf("observe: %w", err)
+	}
+	p, err := plan.Build(l.stack, world)
+	if err != nil {
+		return m.reportPlanError(l, err)
+	}
+	if f.out != "" {
+		if err := writeSavedPlan(f.out, be, &f.common, dir, l.stack, world, p); err != nil {
+			return err
+		}
+	}
+	switch {
+	case f.graph != "":
+		if err := renderGraph(m.Stdout, p, f.graph); err != nil {
+			return err
+		}
+	case f.json:
+		if err := renderPlanJSON(m.Stdout, be.header, p); err != nil {
+			return err
+		}
+	default:
+		renderPlanHuman(m.Stdout, be.header, p)
+		if f.out != "" {
+			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, f.out)
+		}
+	}
+	if f.detailedExitcode && !p.Empty() {
+		return &exitError{code: 2}
+	}
+	return nil
+}

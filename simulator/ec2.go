@@ -1,0 +1,1060 @@
+package simulator
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+)
+
+// EC2 is the simulated EC2 client. Its methods have the signatures of *ec2.Client's; the
+// optFns are accepted and ignored.
+type EC2 struct{ s *Sim }
+
+func ec2Throttle() *smithy.GenericAPIError {
+	return &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded.", Fault: smithy.FaultClient}
+}
+
+// --- lookups (the lock is held) ---
+
+func (s *Sim) instance(id string) *Instance {
+	for i := range s.w.Instances {
+		if s.w.Instances[i].ID == id {
+			return &s.w.Instances[i]
+		}
+	}
+	return nil
+}
+
+// visibleInstance is the instance if a call naming it may see it (Faults.InstanceVisibilityDelay).
+func (s *Sim) visibleInstance(id string) *Instance {
+	in := s.instance(id)
+	if in == nil || s.w.Now.Before(in.VisibleAt) {
+		return nil
+	}
+	return in
+}
+
+func (s *Sim) image(id string) *Image {
+	for i := range s.w.Images {
+		if s.w.Images[i].ID == id && s.w.Images[i].State != "deregistered" {
+			return &s.w.Images[i]
+		}
+	}
+	return nil
+}
+
+func (s *Sim) subnet(id string) *Subnet {
+	for i := range s.w.Subnets {
+		if s.w.Subnets[i].ID == id {
+			return &s.w.Subnets[i]
+		}
+	}
+	return nil
+}
+
+func (s *Sim) vpc(id string) *VPC {
+	for i := range s.w.VPCs {
+		if s.w.VPCs[i].ID == id {
+			return &s.w.VPCs[i]
+		}
+	}
+	return nil
+}
+
+func (s *Sim) securityGroup(id string) *SecurityGroup {
+	for i := range s.w.SecurityGroups {
+		if s.w.SecurityGroups[i].ID == id {
+			return &s.w.SecurityGroups[i]
+		}
+	}
+	return nil
+}
+
+// checkInstanceIDs returns the instances named, visible ones only, or the error EC2 gives:
+// Malformed for a bad ID, NotFound naming every unknown one.
+func (s *Sim) checkInstanceIDs(ids []string) ([]*Instance, error) {
+	var out []*Instance
+	var missing []string
+	for _, id := range ids {
+		if !instanceIDRe.MatchString(id) {
+			return nil, apiErr("InvalidInstanceID.Malformed", "Invalid id: %q", id)
+		}
+	}
+	for _, id := range ids {
+		in := s.visibleInstance(id)
+		if in == nil {
+			if !slices.Contains(missing, id) {
+				missing = append(missing, id)
+			}
+			continue
+		}
+		out = append(out, in)
+	}
+	if len(missing) > 0 {
+		return nil, apiErr("InvalidInstanceID.NotFound", "%s", notExist("instance", missing))
+	}
+	return out, nil
+}
+
+// profile resolves an instance profile given by ARN or name, as EC2 sees it: a profile
+// younger than Faults.ProfilePropagationDelay is not known yet.
+func (s *Sim) profile(spec *ec2types.IamInstanceProfileSpecification) (*InstanceProfile, error) {
+	arn, name := aws.ToString(spec.Arn), aws.ToString(spec.Name)
+	if arn == "" && name == "" {
+		return nil, apiErr("InvalidParameterValue", "Value () for parameter iamInstanceProfile is invalid. An instance profile name or ARN is required")
+	}
+	if arn != "" && !isProfileARN(arn) {
+		return nil, apiErr("InvalidIamInstanceProfileArn.Malformed", "Invalid IAM Instance Profile ARN: %s", arn)
+	}
+	var found *InstanceProfile
+	for i := range s.w.InstanceProfiles {
+		p := &s.w.InstanceProfiles[i]
+		if (arn != "" && p.ARN == arn) || (arn == "" && p.Name == name) {
+			found = p
+		}
+	}
+	if found != nil && s.w.Now.Before(found.CreatedAt.Add(s.w.Faults.ProfilePropagationDelay.D())) {
+		found = nil
+	}
+	if found == nil {
+		if arn != "" {
+			return nil, apiErr("InvalidParameterValue", "Value (%s) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN", arn)
+		}
+		return nil, apiErr("InvalidParameterValue", "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name", name)
+	}
+	return found, nil
+}
+
+func (s *Sim) profileByARN(arn string) *InstanceProfile {
+	for i := range s.w.InstanceProfiles {
+		if s.w.InstanceProfiles[i].ARN == arn {
+			return &s.w.InstanceProfiles[i]
+		}
+	}
+	return nil
+}
+
+// --- conversions ---
+
+func stateOf(name string) *ec2types.InstanceState {
+	return &ec2types.InstanceState{Code: aws.Int32(instanceStates[name]), Name: ec2types.InstanceStateName(name)}
+}
+
+func (s *Sim) describeInstance(in *Instance) ec2types.Instance {
+	out := ec2types.Instance{
+		InstanceId:         aws.String(in.ID),
+		ImageId:            aws.String(in.Image),
+		InstanceType:       ec2types.InstanceType(in.Type),
+		State:              stateOf(in.State),
+		LaunchTime:         aws.Time(in.LaunchTime),
+		Placement:          &ec2types.Placement{AvailabilityZone: aws.String(in.AZ), Tenancy: ec2types.TenancyDefault},
+		SubnetId:           aws.String(in.Subnet),
+		VpcId:              aws.String(in.VPC),
+		AmiLaunchIndex:     aws.Int32(in.LaunchIndex),
+		Architecture:       ec2types.ArchitectureValuesX8664,
+		Hypervisor:         ec2types.HypervisorTypeXen,
+		RootDeviceName:     aws.String("/dev/xvda"),
+		RootDeviceType:     ec2types.DeviceTypeEbs,
+		VirtualizationType: ec2types.VirtualizationTypeHvm,
+		ClientToken:        aws.String(in.ClientToken),
+		Tags:               ec2Tags(in.Tags),
+	}
+	if in.Key != "" {
+		out.KeyName = aws.String(in.Key)
+	}
+	for _, g := range in.SecurityGroups {
+		gi := ec2types.GroupIdentifier{GroupId: aws.String(g)}
+		if sg := s.securityGroup(g); sg != nil {
+			gi.GroupName = aws.String(sg.Name)
+		}
+		out.SecurityGroups = append(out.SecurityGroups, gi)
+	}
+	if in.IAMProfileARN != "" && in.State != "terminated" {
+		p := &ec2types.IamInstanceProfile{Arn: aws.String(in.IAMProfileARN)}
+		if pr := s.profileByARN(in.IAMProfileARN); pr != nil && pr.ID != "" {
+			p.Id = aws.String(pr.ID)
+		}
+		out.IamInstanceProfile = p
+	}
+	if in.State == "shutting-down" || in.State == "terminated" {
+		out.StateTransitionReason = aws.String(fmt.Sprintf("User initiated (%s)", in.TerminatingAt.Format("2006-01-02 15:04:05 GMT")))
+		out.StateReason = &ec2types.StateReason{Code: aws.String("Client.UserInitiatedShutdown"), Message: aws.String("Client.UserInitiatedShutdown: User initiated shutdown")}
+	} else {
+		out.StateTransitionReason = aws.String("")
+	}
+	return out
+}
+
+// reservations groups instances, in order, into reservations.
+func (s *Sim) reservations(list []*Instance) []ec2types.Reservation {
+	var out []ec2types.Reservation
+	for _, in := range list {
+		if n := len(out); n == 0 || aws.ToString(out[n-1].ReservationId) != in.Reservation {
+			out = append(out, ec2types.Reservation{
+				ReservationId: aws.String(in.Reservation),
+				OwnerId:       aws.String(s.w.AccountID),
+				Groups:        []ec2types.GroupIdentifier{},
+			})
+		}
+		r := &out[len(out)-1]
+		r.Instances = append(r.Instances, s.describeInstance(in))
+	}
+	return out
+}
+
+// launchOrder sorts instances as DescribeInstances lists them: by launch, reservation and
+// index, so the instances of one reservation are together.
+func launchOrder(a, b *Instance) int {
+	return cmp.Or(a.LaunchTime.Compare(b.LaunchTime), strings.Compare(a.Reservation, b.Reservation),
+		cmp.Compare(a.LaunchIndex, b.LaunchIndex), strings.Compare(a.ID, b.ID))
+}
+
+func instanceFields(in *Instance) fields {
+	return fields{
+		"instance-id":              one(in.ID),
+		"instance-state-name":      one(in.State),
+		"instance-state-code":      one(strconv.Itoa(int(instanceStates[in.State]))),
+		"subnet-id":                one(in.Subnet),
+		"vpc-id":                   one(in.VPC),
+		"availability-zone":        one(in.AZ),
+		"image-id":                 one(in.Image),
+		"instance-type":            one(in.Type),
+		"key-name":                 one(in.Key),
+		"reservation-id":           one(in.Reservation),
+		"client-token":             one(in.ClientToken),
+		"iam-instance-profile.arn": one(in.IAMProfileARN),
+		"instance.group-id":        func() []string { return in.SecurityGroups },
+	}
+}
+
+// --- operations ---
+
+// DescribeInstances lists instances by ID or by filter, grouped in reservations.
+func (c *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "DescribeInstances", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &ec2.DescribeInstancesInput{}
+	}
+	if in.MaxResults != nil && len(in.InstanceIds) > 0 {
+		return nil, apiErr("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
+	}
+	var list []*Instance
+	if len(in.InstanceIds) > 0 {
+		named, err := s.checkInstanceIDs(in.InstanceIds)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range named {
+			if !slices.Contains(list, i) {
+				list = append(list, i)
+			}
+		}
+	} else {
+		for i := range s.w.Instances {
+			if inst := &s.w.Instances[i]; !s.w.Now.Before(inst.VisibleAt) {
+				list = append(list, inst)
+			}
+		}
+	}
+	var kept []*Instance
+	for _, i := range list {
+		ok, err := matchFilters(in.Filters, instanceFields(i), i.Tags)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			kept = append(kept, i)
+		}
+	}
+	slices.SortFunc(kept, launchOrder)
+	start, end, next, err := ec2Page(len(kept), in.MaxResults, in.NextToken, 5)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2.DescribeInstancesOutput{Reservations: s.reservations(kept[start:end]), NextToken: next}, nil
+}
+
+func imageFields(im *Image) fields {
+	return fields{
+		"image-id":    one(im.ID),
+		"name":        one(im.Name),
+		"state":       one(im.State),
+		"owner-id":    one(im.Owner),
+		"description": one(im.Description),
+		"image-type":  one("machine"),
+		"is-public":   one("false"),
+	}
+}
+
+func (s *Sim) describeImage(im *Image) ec2types.Image {
+	out := ec2types.Image{
+		ImageId:            aws.String(im.ID),
+		Name:               aws.String(im.Name),
+		State:              ec2types.ImageState(im.State),
+		OwnerId:            aws.String(im.Owner),
+		CreationDate:       aws.String(im.CreatedAt.Format("2006-01-02T15:04:05.000Z")),
+		Architecture:       ec2types.ArchitectureValuesX8664,
+		ImageType:          ec2types.ImageTypeValuesMachine,
+		Hypervisor:         ec2types.HypervisorTypeXen,
+		RootDeviceName:     aws.String("/dev/xvda"),
+		RootDeviceType:     ec2types.DeviceTypeEbs,
+		VirtualizationType: ec2types.VirtualizationTypeHvm,
+		Public:             aws.Bool(false),
+		Tags:               ec2Tags(im.Tags),
+	}
+	if im.Description != "" {
+		out.Description = aws.String(im.Description)
+	}
+	if im.SourceInstance != "" {
+		out.SourceInstanceId = aws.String(im.SourceInstance)
+	}
+	if im.State == "failed" {
+		out.StateReason = &ec2types.StateReason{Code: aws.String("Client.ImageCreationFailed"), Message: aws.String("Client.ImageCreationFailed: image creation failed")}
+	}
+	return out
+}
+
+// DescribeImages lists images by ID, owner and filter. Deregistered images are not shown.
+func (c *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "DescribeImages", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &ec2.DescribeImagesInput{}
+	}
+	if in.MaxResults != nil && len(in.ImageIds) > 0 {
+		return nil, apiErr("InvalidParameterCombination", "The parameter ImageIds cannot be used with the parameter MaxResults")
+	}
+	var list []*Image
+	if len(in.ImageIds) > 0 {
+		var missing []string
+		for _, id := range in.ImageIds {
+			if !imageIDRe.MatchString(id) {
+				return nil, apiErr("InvalidAMIID.Malformed", "Invalid id: %q (expecting \"ami-...\")", id)
+			}
+		}
+		for _, id := range in.ImageIds {
+			im := s.image(id)
+			if im == nil {
+				missing = append(missing, id)
+			} else if !slices.Contains(list, im) {
+				list = append(list, im)
+			}
+		}
+		if len(missing) > 0 {
+			if len(missing) == 1 {
+				return nil, apiErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", missing[0])
+			}
+			return nil, apiErr("InvalidAMIID.NotFound", "The image ids '[%s]' do not exist", strings.Join(missing, ", "))
+		}
+	} else {
+		for i := range s.w.Images {
+			if s.w.Images[i].State != "deregistered" {
+				list = append(list, &s.w.Images[i])
+			}
+		}
+	}
+	var kept []*Image
+	for _, im := range list {
+		if len(in.Owners) > 0 && !slices.ContainsFunc(in.Owners, func(o string) bool {
+			return o == im.Owner || (o == "self" && im.Owner == s.w.AccountID)
+		}) {
+			continue
+		}
+		ok, err := matchFilters(in.Filters, imageFields(im), im.Tags)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			kept = append(kept, im)
+		}
+	}
+	slices.SortFunc(kept, func(a, b *Image) int { return strings.Compare(a.ID, b.ID) })
+	start, end, next, err := ec2Page(len(kept), in.MaxResults, in.NextToken, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeImagesOutput{NextToken: next, Images: []ec2types.Image{}}
+	for _, im := range kept[start:end] {
+		out.Images = append(out.Images, s.describeImage(im))
+	}
+	return out, nil
+}
+
+// DescribeSubnets lists subnets by ID or filter.
+func (c *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "DescribeSubnets", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &ec2.DescribeSubnetsInput{}
+	}
+	var list []*Subnet
+	if len(in.SubnetIds) > 0 {
+		var missing []string
+		for _, id := range in.SubnetIds {
+			if sn := s.subnet(id); sn == nil {
+				missing = append(missing, id)
+			} else if !slices.Contains(list, sn) {
+				list = append(list, sn)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, apiErr("InvalidSubnetID.NotFound", "%s", notExist("subnet", missing))
+		}
+	} else {
+		for i := range s.w.Subnets {
+			list = append(list, &s.w.Subnets[i])
+		}
+	}
+	var kept []*Subnet
+	for _, sn := range list {
+		ok, err := matchFilters(in.Filters, fields{
+			"subnet-id":         one(sn.ID),
+			"vpc-id":            one(sn.VPC),
+			"availability-zone": one(sn.AZ),
+			"cidr-block":        one(sn.CIDR),
+			"state":             one("available"),
+			"owner-id":          one(s.w.AccountID),
+		}, sn.Tags)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			kept = append(kept, sn)
+		}
+	}
+	slices.SortFunc(kept, func(a, b *Subnet) int { return strings.Compare(a.ID, b.ID) })
+	start, end, next, err := ec2Page(len(kept), in.MaxResults, in.NextToken, 5)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeSubnetsOutput{NextToken: next, Subnets: []ec2types.Subnet{}}
+	for _, sn := range kept[start:end] {
+		def := false
+		if v := s.vpc(sn.VPC); v != nil {
+			def = v.IsDefault
+		}
+		out.Subnets = append(out.Subnets, ec2types.Subnet{
+			SubnetId:            aws.String(sn.ID),
+			VpcId:               aws.String(sn.VPC),
+			AvailabilityZone:    aws.String(sn.AZ),
+			CidrBlock:           aws.String(sn.CIDR),
+			State:               ec2types.SubnetStateAvailable,
+			OwnerId:             aws.String(s.w.AccountID),
+			SubnetArn:           aws.String(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", s.w.Region, s.w.AccountID, sn.ID)),
+			DefaultForAz:        aws.Bool(def),
+			MapPublicIpOnLaunch: aws.Bool(def),
+			Tags:                ec2Tags(sn.Tags),
+		})
+	}
+	return out, nil
+}
+
+// DescribeVpcs lists VPCs by ID or filter.
+func (c *EC2) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "DescribeVpcs", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &ec2.DescribeVpcsInput{}
+	}
+	var missing []string
+	for _, id := range in.VpcIds {
+		if s.vpc(id) == nil {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, apiErr("InvalidVpcID.NotFound", "%s", notExist("vpc", missing))
+	}
+	var kept []*VPC
+	for i := range s.w.VPCs {
+		v := &s.w.VPCs[i]
+		if len(in.VpcIds) > 0 && !slices.Contains(in.VpcIds, v.ID) {
+			continue
+		}
+		ok, err := matchFilters(in.Filters, fields{
+			"vpc-id":     one(v.ID),
+			"cidr":       one(v.CIDR),
+			"cidr-block": one(v.CIDR),
+			"is-default": one(strconv.FormatBool(v.IsDefault)),
+			"state":      one("available"),
+			"owner-id":   one(s.w.AccountID),
+		}, v.Tags)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			kept = append(kept, v)
+		}
+	}
+	start, end, next, err := ec2Page(len(kept), in.MaxResults, in.NextToken, 5)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeVpcsOutput{NextToken: next, Vpcs: []ec2types.Vpc{}}
+	for _, v := range kept[start:end] {
+		out.Vpcs = append(out.Vpcs, ec2types.Vpc{
+			VpcId:           aws.String(v.ID),
+			CidrBlock:       aws.String(v.CIDR),
+			IsDefault:       aws.Bool(v.IsDefault),
+			State:           ec2types.VpcStateAvailable,
+			OwnerId:         aws.String(s.w.AccountID),
+			InstanceTenancy: ec2types.TenancyDefault,
+			Tags:            ec2Tags(v.Tags),
+		})
+	}
+	return out, nil
+}
+
+// DescribeSecurityGroups lists security groups by ID, name or filter.
+func (c *EC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "DescribeSecurityGroups", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &ec2.DescribeSecurityGroupsInput{}
+	}
+	for _, id := range in.GroupIds {
+		if s.securityGroup(id) == nil {
+			return nil, apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist", id)
+		}
+	}
+	for _, name := range in.GroupNames {
+		if !slices.ContainsFunc(s.w.SecurityGroups, func(g SecurityGroup) bool { return g.Name == name }) {
+			return nil, apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist", name)
+		}
+	}
+	var kept []*SecurityGroup
+	for i := range s.w.SecurityGroups {
+		g := &s.w.SecurityGroups[i]
+		if len(in.GroupIds) > 0 && !slices.Contains(in.GroupIds, g.ID) {
+			continue
+		}
+		if len(in.GroupNames) > 0 && !slices.Contains(in.GroupNames, g.Name) {
+			continue
+		}
+		ok, err := matchFilters(in.Filters, fields{
+			"group-id":    one(g.ID),
+			"group-name":  one(g.Name),
+			"vpc-id":      one(g.VPC),
+			"description": one(g.Description),
+			"owner-id":    one(s.w.AccountID),
+		}, g.Tags)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			kept = append(kept, g)
+		}
+	}
+	start, end, next, err := ec2Page(len(kept), in.MaxResults, in.NextToken, 5)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeSecurityGroupsOutput{NextToken: next, SecurityGroups: []ec2types.SecurityGroup{}}
+	for _, g := range kept[start:end] {
+		sg := ec2types.SecurityGroup{
+			GroupId:   aws.String(g.ID),
+			GroupName: aws.String(g.Name),
+			VpcId:     aws.String(g.VPC),
+			OwnerId:   aws.String(s.w.AccountID),
+			Tags:      ec2Tags(g.Tags),
+		}
+		if g.Description != "" {
+			sg.Description = aws.String(g.Description)
+		}
+		out.SecurityGroups = append(out.SecurityGroups, sg)
+	}
+	return out, nil
+}
+
+// tagsFor collects the tags of TagSpecifications for resource type want, refusing resource
+// types not in allowed.
+func tagsFor(specs []ec2types.TagSpecification, allowed []ec2types.ResourceType, want ec2types.ResourceType) ([]ec2types.Tag, error) {
+	var out []ec2types.Tag
+	for _, sp := range specs {
+		if !slices.Contains(allowed, sp.ResourceType) {
+			return nil, apiErr("InvalidParameterValue", "'%s' is not a valid taggable resource type for this operation.", sp.ResourceType)
+		}
+		if err := checkTags(sp.Tags); err != nil {
+			return nil, err
+		}
+		if sp.ResourceType == want {
+			out = append(out, sp.Tags...)
+		}
+	}
+	return out, nil
+}
+
+// CreateImage starts an AMI of an instance. Unless NoReboot is true, a running instance is
+// rebooted first (see the package documentation for what its targets report meanwhile).
+func (c *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "CreateImage", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil || in.InstanceId == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
+	}
+	if in.Name == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter Name")
+	}
+	name := aws.ToString(in.Name)
+	if !amiNameRe.MatchString(name) {
+		return nil, apiErr("InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/', '_', '[', ']', ' ', '@' and '''")
+	}
+	insts, err := s.checkInstanceIDs([]string{aws.ToString(in.InstanceId)})
+	if err != nil {
+		return nil, err
+	}
+	inst := insts[0]
+	if inst.State != "running" && inst.State != "stopped" {
+		return nil, apiErr("IncorrectState", "The instance '%s' is not in a state from which it can be imaged (%s).", inst.ID, inst.State)
+	}
+	for _, im := range s.w.Images {
+		if im.Name == name && im.Owner == s.w.AccountID && im.State != "deregistered" {
+			return nil, apiErr("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, im.ID)
+		}
+	}
+	tags, err := tagsFor(in.TagSpecifications, []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot}, ec2types.ResourceTypeImage)
+	if err != nil {
+		return nil, err
+	}
+	tagMap, err := mergeTags(nil, tags)
+	if err != nil {
+		return nil, err
+	}
+	now := s.w.Now
+	id := s.newID("ami")
+	s.w.Images = append(s.w.Images, Image{
+		ID:             id,
+		Name:           name,
+		State:          "pending",
+		Owner:          s.w.AccountID,
+		Description:    aws.ToString(in.Description),
+		SourceInstance: inst.ID,
+		CreatedAt:      now,
+		AvailableAt:    now.Add(ImagePending + s.jitter(id, ImageJitter)),
+		Tags:           tagMap,
+	})
+	if inst.State == "running" && !aws.ToBool(in.NoReboot) {
+		inst.RebootAt = now
+		inst.RebootUntil = now.Add(Reboot)
+	}
+	s.w.normalize()
+	return &ec2.CreateImageOutput{ImageId: aws.String(id)}, nil
+}
+
+// runRequest is what makes two RunInstances calls "the same" for ClientToken.
+type runRequest struct {
+	Image          string
+	Min, Max       int32
+	Subnet, AZ     string
+	Type, Key      string
+	SecurityGroups []string
+	GroupNames     []string
+	ProfileARN     string
+	ProfileName    string
+	Tags           []string
+	UserData       string
+}
+
+func (r runRequest) digest() string {
+	b, _ := json.Marshal(r)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// launchSubnet resolves where RunInstances launches: the subnet given, else the default
+// VPC's subnet in the requested (or first) zone.
+func (s *Sim) launchSubnet(in *ec2.RunInstancesInput) (*Subnet, error) {
+	if id := aws.ToString(in.SubnetId); id != "" {
+		sn := s.subnet(id)
+		if sn == nil {
+			return nil, apiErr("InvalidSubnetID.NotFound", "%s", notExist("subnet", []string{id}))
+		}
+		return sn, nil
+	}
+	az := ""
+	if in.Placement != nil {
+		az = aws.ToString(in.Placement.AvailabilityZone)
+	}
+	for i := range s.w.Subnets {
+		sn := &s.w.Subnets[i]
+		if v := s.vpc(sn.VPC); v != nil && v.IsDefault && (az == "" || sn.AZ == az) {
+			return sn, nil
+		}
+	}
+	return nil, apiErr("VPCIdNotSpecified", "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
+}
+
+var instanceTypes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range ec2types.InstanceType("").Values() {
+		m[string(t)] = true
+	}
+	return m
+}()
+
+// RunInstances launches MaxCount instances in one reservation.
+func (c *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "RunInstances", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &ec2.RunInstancesInput{}
+	}
+	if in.MinCount == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter MinCount")
+	}
+	if in.MaxCount == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter MaxCount")
+	}
+	minC, maxC := *in.MinCount, *in.MaxCount
+	if minC < 1 {
+		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter minCount is invalid. Expected a positive integer.", minC)
+	}
+	if maxC < 1 {
+		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter maxCount is invalid. Expected a positive integer.", maxC)
+	}
+	if minC > maxC {
+		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter maxCount is invalid. Must be greater than or equal to minCount (%d).", maxC, minC)
+	}
+	token := aws.ToString(in.ClientToken)
+	if len(token) > 64 || !isASCII(token) {
+		return nil, apiErr("InvalidParameterValue", "Value (%s) for parameter clientToken is invalid. The client token must be at most 64 ASCII characters.", token)
+	}
+	sn, err := s.launchSubnet(in)
+	if err != nil {
+		return nil, err
+	}
+	typ := string(in.InstanceType)
+	if typ == "" {
+		typ = string(ec2types.InstanceTypeM1Small)
+	}
+	req := runRequest{
+		Image: aws.ToString(in.ImageId), Min: minC, Max: maxC, Subnet: aws.ToString(in.SubnetId), AZ: sn.AZ,
+		Type: typ, Key: aws.ToString(in.KeyName),
+		SecurityGroups: slices.Sorted(slices.Values(in.SecurityGroupIds)), GroupNames: slices.Sorted(slices.Values(in.SecurityGroups)),
+		UserData: aws.ToString(in.UserData),
+	}
+	if p := in.IamInstanceProfile; p != nil {
+		req.ProfileARN, req.ProfileName = aws.ToString(p.Arn), aws.ToString(p.Name)
+	}
+	for _, sp := range in.TagSpecifications {
+		for _, t := range sp.Tags {
+			req.Tags = append(req.Tags, string(sp.ResourceType)+"\x00"+aws.ToString(t.Key)+"\x00"+aws.ToString(t.Value))
+		}
+	}
+	slices.Sort(req.Tags)
+	digest := req.digest()
+
+	// Idempotency: the same token in the same zone is the same request.
+	if token != "" {
+		var prior []*Instance
+		for i := range s.w.Instances {
+			if p := &s.w.Instances[i]; p.ClientToken == token && p.AZ == sn.AZ {
+				prior = append(prior, p)
+			}
+		}
+		if len(prior) > 0 {
+			// A digest is missing when the instance came from a snapshot of AWS: trust the token.
+			if d := prior[0].RequestDigest; d != "" && d != digest {
+				return nil, apiErr("IdempotentParameterMismatch", "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+			}
+			slices.SortFunc(prior, launchOrder)
+			r := s.reservations(prior)[0]
+			return &ec2.RunInstancesOutput{
+				ReservationId: r.ReservationId, OwnerId: r.OwnerId, Groups: r.Groups, Instances: r.Instances,
+			}, nil
+		}
+	}
+
+	imageID := aws.ToString(in.ImageId)
+	if imageID == "" {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter ImageId")
+	}
+	if !imageIDRe.MatchString(imageID) {
+		return nil, apiErr("InvalidAMIID.Malformed", "Invalid id: %q (expecting \"ami-...\")", imageID)
+	}
+	im := s.image(imageID)
+	if im == nil {
+		return nil, apiErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", imageID)
+	}
+	if im.State != "available" {
+		return nil, apiErr("InvalidAMIID.Unavailable", "The image id '[%s]' is not available: its state is %s", imageID, im.State)
+	}
+	if !instanceTypes[typ] {
+		return nil, apiErr("InvalidParameterValue", "Invalid value '%s' for InstanceType.", typ)
+	}
+	var groups []string
+	for _, g := range in.SecurityGroupIds {
+		if sg := s.securityGroup(g); sg == nil || sg.VPC != sn.VPC {
+			return nil, apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist in VPC '%s'", g, sn.VPC)
+		}
+		groups = append(groups, g)
+	}
+	for _, name := range in.SecurityGroups {
+		i := slices.IndexFunc(s.w.SecurityGroups, func(g SecurityGroup) bool { return g.Name == name && g.VPC == sn.VPC })
+		if i < 0 {
+			return nil, apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist in VPC '%s'", name, sn.VPC)
+		}
+		groups = append(groups, s.w.SecurityGroups[i].ID)
+	}
+	if len(in.SecurityGroupIds) == 0 && len(in.SecurityGroups) == 0 {
+		if i := slices.IndexFunc(s.w.SecurityGroups, func(g SecurityGroup) bool { return g.Name == "default" && g.VPC == sn.VPC }); i >= 0 {
+			groups = append(groups, s.w.SecurityGroups[i].ID)
+		}
+	}
+	var prof *InstanceProfile
+	if in.IamInstanceProfile != nil {
+		if prof, err = s.profile(in.IamInstanceProfile); err != nil {
+			return nil, err
+		}
+	}
+	tags, err := tagsFor(in.TagSpecifications, []ec2types.ResourceType{ec2types.ResourceTypeInstance, ec2types.ResourceTypeVolume}, ec2types.ResourceTypeInstance)
+	if err != nil {
+		return nil, err
+	}
+	tagMap, err := mergeTags(nil, tags)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.w.Now
+	resID := s.newID("r")
+	var launched []*Instance
+	var ids []string
+	for i := range maxC {
+		id := s.newID("i")
+		inst := Instance{
+			ID: id, State: "pending", AZ: sn.AZ, Subnet: sn.ID, VPC: sn.VPC, Image: imageID, Type: typ,
+			Key: aws.ToString(in.KeyName), SecurityGroups: slices.Clone(groups), Tags: mapsClone(tagMap),
+			LaunchTime: now, LaunchIndex: i, Reservation: resID, ClientToken: token, RequestDigest: digest,
+			RunningAt: now.Add(InstancePending + s.jitter(id, InstanceJitter)),
+		}
+		if token == "" {
+			inst.RequestDigest = ""
+		}
+		if prof != nil {
+			inst.IAMProfileARN = prof.ARN
+			inst.IAMAssociation = s.newID("iip-assoc")
+		}
+		if d := s.w.Faults.InstanceVisibilityDelay.D(); d > 0 {
+			inst.VisibleAt = now.Add(d)
+		}
+		s.w.Instances = append(s.w.Instances, inst)
+		ids = append(ids, id)
+	}
+	s.w.normalize()
+	for _, id := range ids {
+		launched = append(launched, s.instance(id))
+	}
+	r := s.reservations(launched)[0]
+	return &ec2.RunInstancesOutput{ReservationId: r.ReservationId, OwnerId: r.OwnerId, Groups: r.Groups, Instances: r.Instances}, nil
+}
+
+func mapsClone(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// TerminateInstances starts terminating instances; terminating a terminated (or
+// terminating) instance again changes nothing and succeeds.
+func (c *EC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, _ ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "TerminateInstances", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil || len(in.InstanceIds) == 0 {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
+	}
+	insts, err := s.checkInstanceIDs(in.InstanceIds)
+	if err != nil {
+		return nil, err
+	}
+	now := s.w.Now
+	out := &ec2.TerminateInstancesOutput{}
+	for _, inst := range insts {
+		prev := inst.State
+		if prev != "shutting-down" && prev != "terminated" {
+			inst.State = "shutting-down"
+			inst.TerminatingAt = now
+			inst.TerminatedAt = now.Add(ShuttingDown)
+		}
+		out.TerminatingInstances = append(out.TerminatingInstances, ec2types.InstanceStateChange{
+			InstanceId:    aws.String(inst.ID),
+			PreviousState: stateOf(prev),
+			CurrentState:  stateOf(inst.State),
+		})
+	}
+	return out, nil
+}
+
+// AssociateIamInstanceProfile gives an instance without one an IAM instance profile. The
+// association is complete at once (see the package documentation).
+func (c *EC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, _ ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "AssociateIamInstanceProfile", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil || in.InstanceId == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
+	}
+	if in.IamInstanceProfile == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter IamInstanceProfile")
+	}
+	if arn := aws.ToString(in.IamInstanceProfile.Arn); arn != "" && !isProfileARN(arn) {
+		return nil, apiErr("InvalidIamInstanceProfileArn.Malformed", "Invalid IAM Instance Profile ARN: %s", arn)
+	}
+	insts, err := s.checkInstanceIDs([]string{aws.ToString(in.InstanceId)})
+	if err != nil {
+		return nil, err
+	}
+	inst := insts[0]
+	if inst.State != "running" && inst.State != "stopped" {
+		return nil, apiErr("IncorrectState", "The instance '%s' is not in the 'running' or 'stopped' state.", inst.ID)
+	}
+	if inst.IAMProfileARN != "" {
+		return nil, apiErr("IncorrectState", "There is an existing association for instance %s", inst.ID)
+	}
+	prof, err := s.profile(in.IamInstanceProfile)
+	if err != nil {
+		return nil, err
+	}
+	inst.IAMProfileARN = prof.ARN
+	inst.IAMAssociation = s.newID("iip-assoc")
+	p := &ec2types.IamInstanceProfile{Arn: aws.String(prof.ARN)}
+	if prof.ID != "" {
+		p.Id = aws.String(prof.ID)
+	}
+	return &ec2.AssociateIamInstanceProfileOutput{IamInstanceProfileAssociation: &ec2types.IamInstanceProfileAssociation{
+		AssociationId:      aws.String(inst.IAMAssociation),
+		InstanceId:         aws.String(inst.ID),
+		IamInstanceProfile: p,
+		State:              ec2types.IamInstanceProfileAssociationStateAssociating,
+		Timestamp:          aws.Time(s.w.Now),
+	}}, nil
+}
+
+// CreateTags adds or overwrites tags on instances, images, subnets, VPCs and security
+// groups. Every resource must exist; nothing is tagged unless all are.
+func (c *EC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	s := c.s
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "CreateTags", ec2Throttle()); err != nil {
+		return nil, err
+	}
+	if in == nil || len(in.Resources) == 0 {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter ResourceId")
+	}
+	if len(in.Tags) == 0 {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter Tag")
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	var targets []*map[string]string
+	for _, id := range in.Resources {
+		var m *map[string]string
+		switch {
+		case strings.HasPrefix(id, "i-"):
+			insts, err := s.checkInstanceIDs([]string{id})
+			if err != nil {
+				return nil, err
+			}
+			m = &insts[0].Tags
+		case strings.HasPrefix(id, "ami-"):
+			if !imageIDRe.MatchString(id) {
+				return nil, apiErr("InvalidAMIID.Malformed", "Invalid id: %q (expecting \"ami-...\")", id)
+			}
+			im := s.image(id)
+			if im == nil {
+				return nil, apiErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
+			}
+			m = &im.Tags
+		case strings.HasPrefix(id, "subnet-"):
+			sn := s.subnet(id)
+			if sn == nil {
+				return nil, apiErr("InvalidSubnetID.NotFound", "%s", notExist("subnet", []string{id}))
+			}
+			m = &sn.Tags
+		case strings.HasPrefix(id, "vpc-"):
+			v := s.vpc(id)
+			if v == nil {
+				return nil, apiErr("InvalidVpcID.NotFound", "%s", notExist("vpc", []string{id}))
+			}
+			m = &v.Tags
+		case strings.HasPrefix(id, "sg-"):
+			g := s.securityGroup(id)
+			if g == nil {
+				return nil, apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist", id)
+			}
+			m = &g.Tags
+		default:
+			return nil, apiErr("InvalidID", "The ID '%s' is not valid", id)
+		}
+		if _, err := mergeTags(*m, in.Tags); err != nil {
+			return nil, err
+		}
+		targets = append(targets, m)
+	}
+	for _, m := range targets {
+		*m, _ = mergeTags(*m, in.Tags)
+	}
+	return &ec2.CreateTagsOutput{}, nil
+}
+
+// runningSince is when the instance began running (its launch, if the world does not say).
+func (in *Instance) runningSince() time.Time {
+	if in.RunningAt.IsZero() {
+		return in.LaunchTime
+	}
+	return in.RunningAt
+}

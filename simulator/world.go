@@ -1,0 +1,633 @@
+package simulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// World is the whole simulated state of one account in one region. It is plain data and
+// serialises to the world file; see Marshal for the canonical form.
+type World struct {
+	AccountID string    `json:"account_id"`
+	Region    string    `json:"region"`
+	Now       time.Time `json:"now"`
+	// Seed and Counter make new IDs: the Counter-th ID is derived from (Seed, kind, Counter),
+	// so a reloaded world goes on handing out the same IDs as one never saved.
+	Seed    uint64 `json:"seed"`
+	Counter uint64 `json:"counter"`
+
+	VPCs             []VPC             `json:"vpcs,omitempty"`
+	Subnets          []Subnet          `json:"subnets,omitempty"`
+	SecurityGroups   []SecurityGroup   `json:"security_groups,omitempty"`
+	InstanceProfiles []InstanceProfile `json:"iam_instance_profiles,omitempty"`
+	Images           []Image           `json:"images,omitempty"`
+	Instances        []Instance        `json:"instances,omitempty"`
+	LoadBalancers    []LoadBalancer    `json:"load_balancers,omitempty"`
+	Listeners        []Listener        `json:"listeners,omitempty"`
+	TargetGroups     []TargetGroup     `json:"target_groups,omitempty"`
+
+	Faults Faults `json:"faults,omitzero"`
+}
+
+// VPC is a virtual private cloud.
+type VPC struct {
+	ID        string            `json:"id"`
+	CIDR      string            `json:"cidr"`
+	IsDefault bool              `json:"is_default,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
+}
+
+// Subnet is a subnet of a VPC, in one Availability Zone.
+type Subnet struct {
+	ID   string            `json:"id"`
+	VPC  string            `json:"vpc"`
+	AZ   string            `json:"az"`
+	CIDR string            `json:"cidr"`
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// SecurityGroup is a security group of a VPC (rules are not modelled).
+type SecurityGroup struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	VPC         string            `json:"vpc"`
+	Description string            `json:"description,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+// InstanceProfile is an IAM instance profile. It becomes usable by EC2 at CreatedAt plus
+// Faults.ProfilePropagationDelay.
+type InstanceProfile struct {
+	Name      string    `json:"name"`
+	ARN       string    `json:"arn"`
+	ID        string    `json:"id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Image is an AMI.
+type Image struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	State          string            `json:"state"` // pending, available, failed, deregistered, ...
+	Owner          string            `json:"owner"`
+	Description    string            `json:"description,omitempty"`
+	SourceInstance string            `json:"source_instance,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	AvailableAt    time.Time         `json:"available_at,omitzero"` // when pending turns available
+	Tags           map[string]string `json:"tags,omitempty"`
+}
+
+// Instance is an EC2 instance. The *At fields are when a transition completes; State is the
+// state as of World.Now (the simulator settles it before every call).
+type Instance struct {
+	ID             string            `json:"id"`
+	State          string            `json:"state"`
+	AZ             string            `json:"az"`
+	Subnet         string            `json:"subnet"`
+	VPC            string            `json:"vpc"`
+	Image          string            `json:"image"`
+	Type           string            `json:"type"`
+	Key            string            `json:"key,omitempty"`
+	SecurityGroups []string          `json:"security_groups,omitempty"`
+	IAMProfileARN  string            `json:"iam_instance_profile_arn,omitempty"`
+	IAMAssociation string            `json:"iam_association_id,omitempty"`
+	Tags           map[string]string `json:"tags,omitempty"`
+	LaunchTime     time.Time         `json:"launch_time"`
+	LaunchIndex    int32             `json:"launch_index,omitempty"`
+	Reservation    string            `json:"reservation_id"`
+	ClientToken    string            `json:"client_token,omitempty"`
+	// RequestDigest fingerprints the RunInstances parameters, to tell a retry with the same
+	// ClientToken from a different request that reuses it.
+	RequestDigest string `json:"request_digest,omitempty"`
+
+	RunningAt     time.Time `json:"running_at,omitzero"`     // pending -> running
+	RebootAt      time.Time `json:"reboot_at,omitzero"`      // last reboot began
+	RebootUntil   time.Time `json:"reboot_until,omitzero"`   // ... and ended
+	TerminatingAt time.Time `json:"terminating_at,omitzero"` // TerminateInstances called
+	TerminatedAt  time.Time `json:"terminated_at,omitzero"`  // shutting-down -> terminated
+	// VisibleAt is when calls naming the instance stop answering InvalidInstanceID.NotFound
+	// (Faults.InstanceVisibilityDelay at launch).
+	VisibleAt time.Time `json:"visible_at,omitzero"`
+}
+
+// LoadBalancer is an Application Load Balancer.
+type LoadBalancer struct {
+	ARN            string     `json:"arn"`
+	Name           string     `json:"name"`
+	DNSName        string     `json:"dns"`
+	Scheme         string     `json:"scheme"` // internet-facing or internal
+	State          string     `json:"state"`  // provisioning, active, active_impaired, failed
+	VPC            string     `json:"vpc"`
+	CreatedAt      time.Time  `json:"created_at"`
+	Subnets        []LBSubnet `json:"subnets"`
+	SecurityGroups []string   `json:"security_groups,omitempty"`
+}
+
+// LBSubnet is one enabled Availability Zone of a load balancer.
+type LBSubnet struct {
+	AZ        string    `json:"az"`
+	Subnet    string    `json:"subnet"`
+	EnabledAt time.Time `json:"enabled_at"`
+}
+
+// Listener forwards a port of a load balancer to a target group.
+type Listener struct {
+	ARN          string `json:"arn"`
+	LoadBalancer string `json:"load_balancer_arn"`
+	Port         int32  `json:"port"`
+	Protocol     string `json:"protocol"`
+	TargetGroup  string `json:"default_target_group_arn"`
+}
+
+// TargetGroup is an instance target group.
+type TargetGroup struct {
+	ARN         string            `json:"arn"`
+	Name        string            `json:"name"`
+	VPC         string            `json:"vpc"`
+	Protocol    string            `json:"protocol"`
+	Port        int32             `json:"port"`
+	HealthCheck HealthCheck       `json:"health_check"`
+	Attributes  map[string]string `json:"attributes"`
+	Targets     []Target          `json:"targets,omitempty"`
+}
+
+// HealthCheck holds a target group's health check settings.
+type HealthCheck struct {
+	Protocol           string   `json:"protocol"`
+	Path               string   `json:"path"`
+	Port               string   `json:"port"` // "traffic-port" or a number
+	Interval           Duration `json:"interval"`
+	Timeout            Duration `json:"timeout"`
+	HealthyThreshold   int32    `json:"healthy_threshold"`
+	UnhealthyThreshold int32    `json:"unhealthy_threshold"`
+	Matcher            string   `json:"matcher"`
+}
+
+// Target is a registration of an instance (on a port) in a target group. A deregistered
+// target drains until DrainUntil and is then removed.
+type Target struct {
+	ID             string    `json:"id"`
+	Port           int32     `json:"port"`
+	RegisteredAt   time.Time `json:"registered_at"`
+	DeregisteredAt time.Time `json:"deregistered_at,omitzero"`
+	DrainUntil     time.Time `json:"drain_until,omitzero"`
+}
+
+// Faults are failures to inject, for testing how callers cope with throttling and eventual
+// consistency.
+type Faults struct {
+	// Throttle makes the next N calls of an operation (by name, e.g. "RunInstances") fail with
+	// RequestLimitExceeded (EC2) or Throttling (ELBv2). Consumed counts are taken off.
+	Throttle map[string]int `json:"throttle,omitempty"`
+	// InstanceVisibilityDelay hides a new instance from calls that name it for this long
+	// after RunInstances.
+	InstanceVisibilityDelay Duration `json:"instance_visibility_delay,omitzero"`
+	// ProfilePropagationDelay keeps an IAM instance profile unknown to EC2 for this long
+	// after its creation.
+	ProfilePropagationDelay Duration `json:"profile_propagation_delay,omitzero"`
+}
+
+// Duration is a time.Duration written in JSON as a Go duration string ("5m0s").
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes d as a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string such as "30s" or "5m0s".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string such as \"30s\", not %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadWorld reads and validates a world file.
+func LoadWorld(path string) (*World, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load world: %w", err)
+	}
+	w, err := ParseWorld(data)
+	if err != nil {
+		return nil, fmt.Errorf("world %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// ParseWorld decodes and validates a world. Unknown fields are errors; target group
+// attributes missing from the data get AWS's defaults.
+func ParseWorld(data []byte) (*World, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	w := &World{}
+	if err := dec.Decode(w); err != nil {
+		return nil, jsonError(data, err)
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected data after the world object")
+	}
+	w.normalize()
+	if err := w.validate(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// jsonError adds the line and column to a JSON decoding error.
+func jsonError(data []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err
+	}
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
+
+// Marshal returns the canonical form of w: indented JSON, every list sorted by ID, times in
+// UTC, a trailing newline. Marshal(ParseWorld(x)) == x for a canonical x.
+func (w *World) Marshal() ([]byte, error) {
+	w.normalize()
+	b, err := json.MarshalIndent(w, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Save writes the world to path atomically: a temporary file in the same directory, then a
+// rename over path.
+func (w *World) Save(path string) error {
+	b, err := w.Marshal()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("save world: %w", err)
+	}
+	tmp := f.Name()
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("save world: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save world: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save world: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save world: %w", err)
+	}
+	return nil
+}
+
+// clone returns a deep copy of w.
+func (w *World) clone() *World {
+	b, err := json.Marshal(w)
+	if err != nil {
+		panic("simulator: world does not marshal: " + err.Error())
+	}
+	c := &World{}
+	if err := json.Unmarshal(b, c); err != nil {
+		panic("simulator: world does not unmarshal: " + err.Error())
+	}
+	return c
+}
+
+// normalize puts w in canonical order and fills defaults. It changes no meaning.
+func (w *World) normalize() {
+	w.Now = w.Now.UTC()
+	slices.SortFunc(w.VPCs, func(a, b VPC) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(w.Subnets, func(a, b Subnet) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(w.SecurityGroups, func(a, b SecurityGroup) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(w.InstanceProfiles, func(a, b InstanceProfile) int { return strings.Compare(a.Name, b.Name) })
+	for i := range w.InstanceProfiles {
+		p := &w.InstanceProfiles[i]
+		p.CreatedAt = p.CreatedAt.UTC()
+	}
+	slices.SortFunc(w.Images, func(a, b Image) int { return strings.Compare(a.ID, b.ID) })
+	for i := range w.Images {
+		im := &w.Images[i]
+		im.CreatedAt, im.AvailableAt = im.CreatedAt.UTC(), im.AvailableAt.UTC()
+		im.Tags = nilIfEmpty(im.Tags)
+	}
+	slices.SortFunc(w.Instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
+	for i := range w.Instances {
+		in := &w.Instances[i]
+		slices.Sort(in.SecurityGroups)
+		in.SecurityGroups = slices.Compact(in.SecurityGroups)
+		in.Tags = nilIfEmpty(in.Tags)
+		for _, t := range []*time.Time{&in.LaunchTime, &in.RunningAt, &in.RebootAt, &in.RebootUntil, &in.TerminatingAt, &in.TerminatedAt, &in.VisibleAt} {
+			*t = t.UTC()
+		}
+	}
+	for i := range w.VPCs {
+		w.VPCs[i].Tags = nilIfEmpty(w.VPCs[i].Tags)
+	}
+	for i := range w.Subnets {
+		w.Subnets[i].Tags = nilIfEmpty(w.Subnets[i].Tags)
+	}
+	for i := range w.SecurityGroups {
+		w.SecurityGroups[i].Tags = nilIfEmpty(w.SecurityGroups[i].Tags)
+	}
+	slices.SortFunc(w.LoadBalancers, func(a, b LoadBalancer) int { return strings.Compare(a.ARN, b.ARN) })
+	for i := range w.LoadBalancers {
+		lb := &w.LoadBalancers[i]
+		lb.CreatedAt = lb.CreatedAt.UTC()
+		slices.SortFunc(lb.Subnets, func(a, b LBSubnet) int { return strings.Compare(a.AZ, b.AZ) })
+		for j := range lb.Subnets {
+			lb.Subnets[j].EnabledAt = lb.Subnets[j].EnabledAt.UTC()
+		}
+		slices.Sort(lb.SecurityGroups)
+	}
+	slices.SortFunc(w.Listeners, func(a, b Listener) int { return strings.Compare(a.ARN, b.ARN) })
+	slices.SortFunc(w.TargetGroups, func(a, b TargetGroup) int { return strings.Compare(a.ARN, b.ARN) })
+	for i := range w.TargetGroups {
+		tg := &w.TargetGroups[i]
+		if tg.Attributes == nil {
+			tg.Attributes = map[string]string{}
+		}
+		for k, v := range defaultAttributes {
+			if _, ok := tg.Attributes[k]; !ok {
+				tg.Attributes[k] = v
+			}
+		}
+		sortTargets(tg.Targets)
+		for j := range tg.Targets {
+			t := &tg.Targets[j]
+			t.RegisteredAt, t.DeregisteredAt, t.DrainUntil = t.RegisteredAt.UTC(), t.DeregisteredAt.UTC(), t.DrainUntil.UTC()
+		}
+	}
+	for op, n := range w.Faults.Throttle {
+		if n <= 0 {
+			delete(w.Faults.Throttle, op)
+		}
+	}
+	if len(w.Faults.Throttle) == 0 {
+		w.Faults.Throttle = nil
+	}
+}
+
+func sortTargets(ts []Target) {
+	slices.SortFunc(ts, func(a, b Target) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		return int(a.Port) - int(b.Port)
+	})
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// instanceStates are the EC2 instance states and their codes.
+var instanceStates = map[string]int32{
+	"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80,
+}
+
+var imageStates = []string{"pending", "available", "invalid", "deregistered", "transient", "failed", "error", "disabled"}
+
+// validate checks that w is complete and that every reference names something that exists.
+func (w *World) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if !isAccountID(w.AccountID) {
+		bad("account_id %q is not a 12-digit AWS account ID", w.AccountID)
+	}
+	if w.Region == "" {
+		bad("region is missing")
+	}
+	if w.Now.IsZero() {
+		bad("now is missing")
+	}
+	vpcs, subnets, sgs := map[string]bool{}, map[string]Subnet{}, map[string]SecurityGroup{}
+	seen := map[string]bool{}
+	unique := func(kind, id string) {
+		if id == "" {
+			bad("%s without an id", kind)
+		} else if seen[id] {
+			bad("%s %s appears twice", kind, id)
+		}
+		seen[id] = true
+	}
+	for _, v := range w.VPCs {
+		unique("vpc", v.ID)
+		vpcs[v.ID] = true
+	}
+	for _, s := range w.Subnets {
+		unique("subnet", s.ID)
+		subnets[s.ID] = s
+		if !vpcs[s.VPC] {
+			bad("subnet %s: vpc %q does not exist", s.ID, s.VPC)
+		}
+		if s.AZ == "" {
+			bad("subnet %s: az is missing", s.ID)
+		}
+	}
+	for _, g := range w.SecurityGroups {
+		unique("security group", g.ID)
+		sgs[g.ID] = g
+		if !vpcs[g.VPC] {
+			bad("security group %s: vpc %q does not exist", g.ID, g.VPC)
+		}
+	}
+	for _, p := range w.InstanceProfiles {
+		unique("iam instance profile", p.Name)
+		if !isProfileARN(p.ARN) {
+			bad("iam instance profile %s: arn %q is not an instance profile ARN", p.Name, p.ARN)
+		}
+	}
+	images := map[string]bool{}
+	for _, im := range w.Images {
+		unique("image", im.ID)
+		images[im.ID] = true
+		if !slices.Contains(imageStates, im.State) {
+			bad("image %s: unknown state %q", im.ID, im.State)
+		}
+		if im.State == "pending" && im.AvailableAt.IsZero() {
+			bad("image %s: pending without available_at", im.ID)
+		}
+	}
+	instances := map[string]Instance{}
+	for _, in := range w.Instances {
+		unique("instance", in.ID)
+		instances[in.ID] = in
+		if _, ok := instanceStates[in.State]; !ok {
+			bad("instance %s: unknown state %q", in.ID, in.State)
+		}
+		s, ok := subnets[in.Subnet]
+		switch {
+		case !ok:
+			bad("instance %s: subnet %q does not exist", in.ID, in.Subnet)
+		case s.VPC != in.VPC:
+			bad("instance %s: vpc %q is not the vpc of subnet %s (%s)", in.ID, in.VPC, s.ID, s.VPC)
+		case s.AZ != in.AZ:
+			bad("instance %s: az %q is not the az of subnet %s (%s)", in.ID, in.AZ, s.ID, s.AZ)
+		}
+		for _, g := range in.SecurityGroups {
+			if sg, ok := sgs[g]; !ok || sg.VPC != in.VPC {
+				bad("instance %s: security group %q does not exist in %s", in.ID, g, in.VPC)
+			}
+		}
+		if in.Type == "" {
+			bad("instance %s: type is missing", in.ID)
+		}
+		if in.Reservation == "" {
+			bad("instance %s: reservation_id is missing", in.ID)
+		}
+		if in.State == "pending" && in.RunningAt.IsZero() {
+			bad("instance %s: pending without running_at", in.ID)
+		}
+		if in.State == "shutting-down" && in.TerminatedAt.IsZero() {
+			bad("instance %s: shutting-down without terminated_at", in.ID)
+		}
+	}
+	lbs := map[string]LoadBalancer{}
+	for _, lb := range w.LoadBalancers {
+		unique("load balancer", lb.ARN)
+		lbs[lb.ARN] = lb
+		if lb.Name == "" {
+			bad("load balancer %s: name is missing", lb.ARN)
+		}
+		if !vpcs[lb.VPC] {
+			bad("load balancer %s: vpc %q does not exist", lb.Name, lb.VPC)
+		}
+		azs := map[string]bool{}
+		for _, z := range lb.Subnets {
+			s, ok := subnets[z.Subnet]
+			switch {
+			case !ok:
+				bad("load balancer %s: subnet %q does not exist", lb.Name, z.Subnet)
+			case s.VPC != lb.VPC || s.AZ != z.AZ:
+				bad("load balancer %s: subnet %s is in %s/%s, not %s/%s", lb.Name, s.ID, s.VPC, s.AZ, lb.VPC, z.AZ)
+			}
+			if azs[z.AZ] {
+				bad("load balancer %s: two subnets in %s", lb.Name, z.AZ)
+			}
+			azs[z.AZ] = true
+		}
+		for _, g := range lb.SecurityGroups {
+			if sg, ok := sgs[g]; !ok || sg.VPC != lb.VPC {
+				bad("load balancer %s: security group %q does not exist in %s", lb.Name, g, lb.VPC)
+			}
+		}
+	}
+	tgs := map[string]TargetGroup{}
+	for _, tg := range w.TargetGroups {
+		unique("target group", tg.ARN)
+		tgs[tg.ARN] = tg
+		if tg.Name == "" {
+			bad("target group %s: name is missing", tg.ARN)
+		}
+		if !vpcs[tg.VPC] {
+			bad("target group %s: vpc %q does not exist", tg.Name, tg.VPC)
+		}
+		hc := tg.HealthCheck
+		if hc.Interval <= 0 || hc.HealthyThreshold <= 0 {
+			bad("target group %s: health_check needs a positive interval and healthy_threshold", tg.Name)
+		}
+		if err := checkAttributes(tg.Attributes); err != nil {
+			bad("target group %s: %v", tg.Name, err)
+		}
+		for _, t := range tg.Targets {
+			in, ok := instances[t.ID]
+			if !ok {
+				bad("target group %s: target %s is not an instance of the world", tg.Name, t.ID)
+			} else if in.VPC != tg.VPC {
+				bad("target group %s: target %s is in %s, not %s", tg.Name, t.ID, in.VPC, tg.VPC)
+			}
+			if !t.DeregisteredAt.IsZero() && t.DrainUntil.IsZero() {
+				bad("target group %s: target %s deregistered without drain_until", tg.Name, t.ID)
+			}
+		}
+		for i := 1; i < len(tg.Targets); i++ {
+			if tg.Targets[i].ID == tg.Targets[i-1].ID && tg.Targets[i].Port == tg.Targets[i-1].Port {
+				bad("target group %s: target %s:%d appears twice", tg.Name, tg.Targets[i].ID, tg.Targets[i].Port)
+			}
+		}
+	}
+	for _, l := range w.Listeners {
+		unique("listener", l.ARN)
+		if _, ok := lbs[l.LoadBalancer]; !ok {
+			bad("listener %s: load balancer %q does not exist", l.ARN, l.LoadBalancer)
+		}
+		if tg, ok := tgs[l.TargetGroup]; !ok {
+			bad("listener %s: target group %q does not exist", l.ARN, l.TargetGroup)
+		} else if lb, ok := lbs[l.LoadBalancer]; ok && lb.VPC != tg.VPC {
+			bad("listener %s: target group %s is in another vpc than the load balancer", l.ARN, tg.Name)
+		}
+	}
+	names := map[string]bool{}
+	for _, lb := range w.LoadBalancers {
+		if names["lb/"+lb.Name] {
+			bad("two load balancers named %s", lb.Name)
+		}
+		names["lb/"+lb.Name] = true
+	}
+	for _, tg := range w.TargetGroups {
+		if names["tg/"+tg.Name] {
+			bad("two target groups named %s", tg.Name)
+		}
+		names["tg/"+tg.Name] = true
+	}
+	for op, n := range w.Faults.Throttle {
+		if !knownOps[op] {
+			bad("faults.throttle: unknown operation %q", op)
+		}
+		if n < 0 {
+			bad("faults.throttle: %s: negative count", op)
+		}
+	}
+	if w.Faults.InstanceVisibilityDelay < 0 || w.Faults.ProfilePropagationDelay < 0 {
+		bad("faults: negative delay")
+	}
+	return errors.Join(errs...)
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
