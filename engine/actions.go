@@ -137,22 +137,22 @@ func waitImage(ctx context.Context, r *runner, t *task, id string) (bool, string
 	if err := r.timedOut(t, r.timeouts.ImageAvailable, what); err != nil {
 		return false, "", err
 	}
-	out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	im, ok, err := r.image(ctx, id)
 	if err != nil {
 		return r.retry(t, err)
 	}
-	if len(out.Images) == 0 {
+	if !ok {
 		return false, what, nil
 	}
-	switch st := out.Images[0].State; st {
+	switch st := im.State; st {
 	case ec2types.ImageStateAvailable:
 		return true, "", nil
 	case ec2types.ImageStatePending:
 		return false, what + " (pending)", nil
 	default:
 		reason := ""
-		if out.Images[0].StateReason != nil {
-			reason = ": " + aws.ToString(out.Images[0].StateReason.Message)
+		if im.StateReason != nil {
+			reason = ": " + aws.ToString(im.StateReason.Message)
 		}
 		return false, "", fmt.Errorf("image %s is %s%s", id, st, reason)
 	}
@@ -173,7 +173,8 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 			if err != nil {
 				return false, "", err
 			}
-			a.imageID = id
+			// The create_image step finished only once the image was available.
+			a.imageID, a.imageReady = id, true
 		}
 	}
 	if !a.imageReady {
@@ -212,12 +213,14 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 		}
 		a.instanceID = aws.ToString(out.Instances[0].InstanceId)
 		t.output = a.instanceID
+		// A new instance is pending for tens of seconds; polling at once only wastes a call.
+		return false, a.instanceID + " to be running (pending)", nil
 	}
 	what := a.instanceID + " to be running"
 	if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
 		return false, "", err
 	}
-	st, err := instanceState(ctx, r, a.instanceID)
+	st, err := r.instanceState(ctx, a.instanceID)
 	if err != nil {
 		return r.retry(t, err)
 	}
@@ -228,21 +231,6 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 		return false, what + " (pending)", nil
 	}
 	return false, "", fmt.Errorf("instance %s is %s, not running", a.instanceID, st)
-}
-
-func instanceState(ctx context.Context, r *runner, id string) (string, error) {
-	out, err := r.api.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		return "", fmt.Errorf("describe instance %s: %w", id, err)
-	}
-	for _, res := range out.Reservations {
-		for _, in := range res.Instances {
-			if aws.ToString(in.InstanceId) == id && in.State != nil {
-				return string(in.State.Name), nil
-			}
-		}
-	}
-	return "", &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "instance " + id + " not visible yet"}
 }
 
 func profileSpec(p string) *ec2types.IamInstanceProfileSpecification {
@@ -263,6 +251,13 @@ func ec2Tags(m map[string]string) []ec2types.Tag {
 		tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return tags
+}
+
+func (a *launchInstance) watchedInstance() string {
+	if a.imageReady {
+		return a.instanceID
+	}
+	return ""
 }
 
 type associateProfile struct{ p *plan.AssociateParams }
@@ -337,30 +332,23 @@ func (a *setSubnets) advance(ctx context.Context, r *runner, t *task) (bool, str
 func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesParams) ([]string, error) {
 	var missing []string
 	for _, tgARN := range p.TargetGroupARNs {
-		out, err := r.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
+		all, err := r.groupHealth(ctx, tgARN)
 		if err != nil {
-			return nil, fmt.Errorf("describe target health: %w", err)
+			return nil, err
 		}
 		var healthy []string
-		for _, d := range out.TargetHealthDescriptions {
+		for _, d := range all {
 			if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
 				healthy = append(healthy, aws.ToString(d.Target.Id))
 			}
 		}
+		if err := r.lookAt(ctx, healthy); err != nil {
+			return nil, err
+		}
 		zones := map[string]bool{}
-		if len(healthy) > 0 {
-			in, err := r.api.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{
-				Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: healthy}},
-			})
-			if err != nil {
-				return nil, fmt.Errorf("describe targets' zones: %w", err)
-			}
-			for _, res := range in.Reservations {
-				for _, i := range res.Instances {
-					if i.Placement != nil {
-						zones[aws.ToString(i.Placement.AvailabilityZone)] = true
-					}
-				}
+		for _, id := range healthy {
+			if r.round.states[id] == "running" {
+				zones[r.round.zones[id]] = true
 			}
 		}
 		for _, az := range p.AZs {
@@ -379,20 +367,39 @@ type registerTarget struct {
 	registered bool
 }
 
-func (a *registerTarget) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
-	if a.instanceID == "" {
-		a.instanceID = a.p.InstanceID
-		if a.p.InstanceStep != "" {
-			id, err := r.output(a.p.InstanceStep)
-			if err != nil {
-				return false, "", err
-			}
-			a.instanceID = id
-		}
+// resolve finds the instance ID, from the plan or from the launch step that made it.
+func (a *registerTarget) resolve(r *runner) error {
+	if a.instanceID != "" {
+		return nil
 	}
-	target := []elbtypes.TargetDescription{{Id: aws.String(a.instanceID), Port: aws.Int32(a.p.Port)}}
+	a.instanceID = a.p.InstanceID
+	if a.p.InstanceStep != "" {
+		id, err := r.output(a.p.InstanceStep)
+		if err != nil {
+			return err
+		}
+		a.instanceID = id
+	}
+	return nil
+}
+
+func (a *registerTarget) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	if err := a.resolve(r); err != nil {
+		return false, "", err
+	}
 	if !a.registered {
-		_, err := r.api.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
+		// One RegisterTargets for every registration into this group that is due now.
+		batch := []*registerTarget{a}
+		for _, o := range r.due() {
+			if b, ok := o.action.(*registerTarget); ok && b != a && !b.registered && b.p.TargetGroupARN == a.p.TargetGroupARN && b.resolve(r) == nil {
+				batch = append(batch, b)
+			}
+		}
+		var targets []elbtypes.TargetDescription
+		for _, b := range batch {
+			targets = append(targets, elbtypes.TargetDescription{Id: aws.String(b.instanceID), Port: aws.Int32(b.p.Port)})
+		}
+		_, err := r.api.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: targets})
 		if err != nil {
 			if ErrorCode(err) == "InvalidTarget" && r.clock.Now().Sub(t.started) < r.timeouts.Propagation {
 				// A just-launched instance can be unknown to ELB for a moment.
@@ -401,26 +408,28 @@ func (a *registerTarget) advance(ctx context.Context, r *runner, t *task) (bool,
 			}
 			return r.retry(t, err)
 		}
-		a.registered = true
+		for _, b := range batch {
+			b.registered = true
+		}
+		r.changed(a.p.TargetGroupARN)
+		// Health checks take at least a few intervals; no point asking at once.
+		return false, a.instanceID + " to pass health checks", nil
 	}
 	what := a.instanceID + " to pass health checks"
 	if err := r.timedOut(t, r.timeouts.TargetHealthy, what); err != nil {
 		return false, "", err
 	}
-	out, err := r.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
+	d, ok, err := r.targetHealth(ctx, a.p.TargetGroupARN, a.instanceID, a.p.Port)
 	if err != nil {
 		return r.retry(t, err)
 	}
-	for _, d := range out.TargetHealthDescriptions {
-		if d.TargetHealth == nil {
-			continue
-		}
-		if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-			return true, "", nil
-		}
-		return false, fmt.Sprintf("%s (%s: %s)", what, d.TargetHealth.State, d.TargetHealth.Reason), nil
+	if !ok || d.TargetHealth == nil {
+		return false, what + " (not listed yet)", nil
 	}
-	return false, what, nil
+	if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+		return true, "", nil
+	}
+	return false, fmt.Sprintf("%s (%s: %s)", what, d.TargetHealth.State, d.TargetHealth.Reason), nil
 }
 
 type deregisterTarget struct {
@@ -429,26 +438,25 @@ type deregisterTarget struct {
 }
 
 func (a *deregisterTarget) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
-	target := []elbtypes.TargetDescription{{Id: aws.String(a.p.InstanceID), Port: aws.Int32(a.p.Port)}}
 	if !a.sent {
+		target := []elbtypes.TargetDescription{{Id: aws.String(a.p.InstanceID), Port: aws.Int32(a.p.Port)}}
 		_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
 		if err != nil {
 			return r.retry(t, err)
 		}
 		a.sent = true
+		r.changed(a.p.TargetGroupARN)
 	}
 	what := a.p.InstanceID + " to finish draining"
 	if err := r.timedOut(t, r.timeouts.TargetDrained, what); err != nil {
 		return false, "", err
 	}
-	out, err := r.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
+	d, ok, err := r.targetHealth(ctx, a.p.TargetGroupARN, a.p.InstanceID, a.p.Port)
 	if err != nil {
 		return r.retry(t, err)
 	}
-	for _, d := range out.TargetHealthDescriptions {
-		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining {
-			return false, what, nil
-		}
+	if ok && d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining {
+		return false, what, nil
 	}
 	return true, "", nil
 }
@@ -470,7 +478,7 @@ func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bo
 	if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
 		return false, "", err
 	}
-	st, err := instanceState(ctx, r, a.p.InstanceID)
+	st, err := r.instanceState(ctx, a.p.InstanceID)
 	if err != nil {
 		return r.retry(t, err)
 	}
@@ -478,4 +486,11 @@ func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bo
 		return true, "", nil
 	}
 	return false, fmt.Sprintf("%s (%s)", what, st), nil
+}
+
+func (a *terminateInstance) watchedInstance() string {
+	if a.sent {
+		return a.p.InstanceID
+	}
+	return ""
 }

@@ -104,6 +104,9 @@ type action interface {
 }
 
 type runner struct {
+	// round caches what was read during one pass over the due steps, so that many steps
+	// waiting on the same target group or on many instances share one Describe call.
+	round    *round
 	api      cloud.API
 	clock    Clock
 	opts     Options
@@ -178,6 +181,7 @@ func (r *runner) run(ctx context.Context) error {
 		if r.allDone() {
 			return nil
 		}
+		r.round = &round{}
 		now := r.clock.Now()
 		var next time.Time
 		for _, t := range r.tasks {
@@ -286,6 +290,18 @@ func (r *runner) anyRunning() bool {
 
 func (r *runner) allDone() bool {
 	return !slices.ContainsFunc(r.tasks, func(t *task) bool { return t.status != done })
+}
+
+// due lists the running steps that will be advanced in the current pass, in plan order.
+func (r *runner) due() []*task {
+	now := r.clock.Now()
+	var out []*task
+	for _, t := range r.tasks {
+		if t.status == running && !t.due.After(now) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // output returns what an earlier step produced (an image or instance ID).

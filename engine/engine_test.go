@@ -265,3 +265,30 @@ func TestApplyIsDeterministic(t *testing.T) {
 		t.Fatalf("two runs differ")
 	}
 }
+
+// TestWideApplyBatchesCalls: launching 20 costs a handful of RegisterTargets and a poll of
+// each target group per pass, not one call per instance per poll.
+func TestWideApplyBatchesCalls(t *testing.T) {
+	calls := func(k int) map[string]int {
+		sim := simulator.New(simulator.SeedWorld())
+		s := blogStack(t)
+		s.Fleets[0].Zones[1].Count = k
+		p := planFor(t, sim, s)
+		sim.ResetCalls()
+		if _, err := apply(t, sim, p, engine.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		return sim.Calls()
+	}
+	one, twenty := calls(1), calls(20)
+	t.Logf("k=1: %v", one)
+	t.Logf("k=20: %v", twenty)
+	if twenty["RunInstances"] != 20 {
+		t.Errorf("RunInstances = %d, want 20", twenty["RunInstances"])
+	}
+	for _, op := range []string{"RegisterTargets", "DescribeTargetHealth", "DescribeInstances"} {
+		if twenty[op] > 2*one[op]+3 {
+			t.Errorf("%s: %d calls for 20 launches vs %d for one: not batched", op, twenty[op], one[op])
+		}
+	}
+}
