@@ -20,7 +20,7 @@ type round struct {
 	states  map[string]string // instance ID -> state, for the IDs asked so far
 	zones   map[string]string // instance ID -> Availability Zone
 	asked   map[string]bool
-	images  map[string]ec2types.Image // image ID -> image, read this pass
+	images  map[string]ec2types.Image                              // image ID -> image, read this pass
 	health  map[string]map[string]elbtypes.TargetHealthDescription // TG ARN -> "id:port" ->
 	healthy map[string]bool                                        // TG ARNs read this pass
 }
