@@ -92,6 +92,7 @@ type task struct {
 	reported time.Time // last "still waiting" event
 	delay    time.Duration
 	output   string
+	waiting  string // what the step last said it waits for
 	// retrySince is when the current run of transient errors began (zero: none).
 	retrySince time.Time
 	retried    bool
@@ -203,6 +204,15 @@ func (r *runner) run(ctx context.Context) error {
 			if next.IsZero() || t.due.Before(next) {
 				next = t.due
 			}
+			// Wake up for progress reports too, so people see a steady cadence whatever
+			// the poll backoff is.
+			if report := t.reported.Add(r.opts.ProgressEvery); t.waiting != "" && report.Before(next) {
+				if !report.After(now) {
+					r.progress(t, now)
+				} else {
+					next = report
+				}
+			}
 		}
 		if r.anyReady() || r.allDone() {
 			continue
@@ -253,11 +263,19 @@ func (r *runner) advance(ctx context.Context, t *task) error {
 		t.delay = min(t.delay*3/2, 30*time.Second)
 	}
 	t.due = now.Add(t.delay)
+	t.waiting = waiting
 	if now.Sub(t.reported) >= r.opts.ProgressEvery {
-		t.reported = now
-		r.emit(Event{Type: EventWaiting, Step: t.step.ID, Kind: string(t.step.Kind), Message: waiting})
+		r.progress(t, now)
 	}
 	return nil
+}
+
+// progress reports that t is still waiting, on the ProgressEvery grid since it started.
+func (r *runner) progress(t *task, now time.Time) {
+	for !t.reported.Add(r.opts.ProgressEvery).After(now) {
+		t.reported = t.reported.Add(r.opts.ProgressEvery)
+	}
+	r.emit(Event{Type: EventWaiting, Step: t.step.ID, Kind: string(t.step.Kind), Message: t.waiting})
 }
 
 func (r *runner) startReady() {
