@@ -636,12 +636,22 @@ func (b *builder) loadBalancer(l *specs.LoadBalancer) {
 	var addID string
 	if len(added) > 0 {
 		addID = "add_zones." + l.Label
+		// Enable the zone once its instances run: a zone's node gets its share of clients as
+		// soon as it is enabled, and targets are health-checked only in an enabled zone, so
+		// this keeps the zone empty for no longer than its first health checks.
+		var launches []string
+		for id, st := range b.steps {
+			if st.Kind == LaunchInstance && slices.Contains(added, st.Launch.AZ) && slices.Contains(tgNames, st.Launch.Tags[cloud.TagStack]) {
+				launches = append(launches, id)
+			}
+		}
 		b.add(&Step{
-			ID:       addID,
-			Kind:     AddZones,
-			Resource: "load balancer " + l.Name,
-			Reason:   fmt.Sprintf("targets will run in %s: the ALB must be enabled there first, or they stay unused (Target.NotInUse)", strings.Join(added, ", ")),
-			Zones:    zonesParams(lb.ARN, afterAdd, added, nil, nil),
+			ID:        addID,
+			Kind:      AddZones,
+			Resource:  "load balancer " + l.Name,
+			Reason:    fmt.Sprintf("targets will run in %s: the ALB must be enabled there, or they stay unused (Target.NotInUse); enabled once they run, so the new zone is empty only while they pass their first health checks", strings.Join(added, ", ")),
+			DependsOn: launches,
+			Zones:     zonesParams(lb.ARN, afterAdd, added, nil, nil),
 		})
 		for _, az := range added {
 			if b.addZones[az] == nil {

@@ -306,6 +306,9 @@ func TestNewZoneIsAddedBeforeRegistering(t *testing.T) {
 	if !dependsOn(p, trim.ID, add.ID) {
 		t.Errorf("trim must follow add")
 	}
+	if !dependsOn(p, add.ID, "launch_instance.web.ap-northeast-1b.1") {
+		t.Errorf("the zone must be enabled only once its instance runs, to keep it empty briefly; add depends on %v", add.DependsOn)
+	}
 }
 
 func TestScaleDownKeepsCapacity(t *testing.T) {
