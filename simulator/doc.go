@@ -2,7 +2,7 @@
 // like AWS: a drop-in for the aws-sdk-go-v2 clients, for rehearsing a change offline and for
 // deterministic tests. It fails where AWS fails, with AWS's error codes as
 // smithy.GenericAPIError values, and it waits where AWS waits, on a virtual clock. The
-// contract is /work/shared/AWS-SEMANTICS.md: the simulator copies AWS, not moto.
+// contract is the project's AWS-SEMANTICS.md: the simulator copies AWS, not moto.
 //
 // A World is the whole state (a JSON world file); New wraps it in a Sim, whose EC2 and
 // ELBV2 satisfy cloud.EC2 and cloud.ELBV2 and whose Clock satisfies engine.Clock. Every call

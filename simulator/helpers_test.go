@@ -123,3 +123,11 @@ func register(t *testing.T, s *Sim, id string) {
 }
 
 func advance(s *Sim, d time.Duration) { s.Clock().Advance(d) }
+
+func targetsOfIDs(ids ...string) []elbtypes.TargetDescription {
+	var out []elbtypes.TargetDescription
+	for _, id := range ids {
+		out = append(out, elbtypes.TargetDescription{Id: aws.String(id)})
+	}
+	return out
+}
