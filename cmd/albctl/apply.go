@@ -30,7 +30,7 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 	fs.BoolVar(&f.json, "json", false, "stream one JSON event per line (implies no prompt: needs -auto-approve or a saved plan)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return &exitError{code: 1, err: errReported}
+		return err
 	}
 	arg, err := oneDir("apply", pos)
 	if err != nil {

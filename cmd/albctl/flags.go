@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,7 +60,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			// The flag package has printed the problem (or the help) already.
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &exitError{code: 0, err: errReported}
+			}
+			return nil, &exitError{code: 1, err: errReported}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -24,7 +24,7 @@ func (m *Main) fmtCmd(_ context.Context, args []string) error {
 	showDiff := fs.Bool("diff", false, "print the changes as a diff")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return &exitError{code: 1, err: errReported}
+		return err
 	}
 	target, err := oneDir("fmt", pos)
 	if err != nil {

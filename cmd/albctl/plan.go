@@ -26,7 +26,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	fs.StringVar(&f.graph, "graph", "", "print the step graph instead: dot or mermaid")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return &exitError{code: 1, err: errReported}
+		return err
 	}
 	dir, err := oneDir("plan", pos)
 	if err != nil {

@@ -12,7 +12,7 @@ func (m *Main) show(_ context.Context, args []string) error {
 	jsonOut := fs.Bool("json", false, "print the saved plan as JSON (same schema as plan -json)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return &exitError{code: 1, err: errReported}
+		return err
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("show takes one saved plan file")

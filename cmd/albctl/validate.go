@@ -12,7 +12,7 @@ func (m *Main) validate(_ context.Context, args []string) error {
 	fs.Var(&c.varFiles, "var-file", "load variable values from an HCL file (repeatable)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return &exitError{code: 1, err: errReported}
+		return err
 	}
 	dir, err := oneDir("validate", pos)
 	if err != nil {
