@@ -62,6 +62,28 @@ func errorCode(err error) string {
 	return ""
 }
 
+// byName describes things by name in one call. ELBv2 fails the whole call when one name is
+// unknown (notFound), so then it asks name by name to learn which ones are missing.
+func byName[T any](ctx context.Context, names []string, describe func(context.Context, []string) ([]T, error), notFound string) (found []T, missing []string, err error) {
+	found, err = describe(ctx, names)
+	if errorCode(err) != notFound {
+		return found, nil, err
+	}
+	found = nil
+	for _, n := range names {
+		one, err := describe(ctx, []string{n})
+		if errorCode(err) == notFound {
+			missing = append(missing, n)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		found = append(found, one...)
+	}
+	return found, missing, nil
+}
+
 func (o *observer) targetGroups(ctx context.Context, stack *specs.Stack) error {
 	var names []string
 	for _, tg := range stack.TargetGroups {
@@ -70,23 +92,12 @@ func (o *observer) targetGroups(ctx context.Context, stack *specs.Stack) error {
 	if len(names) == 0 {
 		return nil
 	}
-	found, err := o.describeTargetGroups(ctx, names)
-	if errorCode(err) == "TargetGroupNotFound" {
-		// One unknown name fails the whole call; ask name by name to learn which exist.
-		found = nil
-		for _, n := range names {
-			one, err := o.describeTargetGroups(ctx, []string{n})
-			if errorCode(err) == "TargetGroupNotFound" {
-				o.w.Missing = append(o.w.Missing, "target group "+n)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			found = append(found, one...)
-		}
-	} else if err != nil {
+	found, missing, err := byName(ctx, names, o.describeTargetGroups, "TargetGroupNotFound")
+	if err != nil {
 		return err
+	}
+	for _, n := range missing {
+		o.w.Missing = append(o.w.Missing, "target group "+n)
 	}
 	for _, tg := range found {
 		t := TargetGroup{
@@ -153,22 +164,12 @@ func (o *observer) loadBalancers(ctx context.Context, stack *specs.Stack) error 
 	if len(names) == 0 {
 		return nil
 	}
-	found, err := o.describeLoadBalancers(ctx, names)
-	if errorCode(err) == "LoadBalancerNotFound" {
-		found = nil
-		for _, n := range names {
-			one, err := o.describeLoadBalancers(ctx, []string{n})
-			if errorCode(err) == "LoadBalancerNotFound" {
-				o.w.Missing = append(o.w.Missing, "load balancer "+n)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			found = append(found, one...)
-		}
-	} else if err != nil {
+	found, missing, err := byName(ctx, names, o.describeLoadBalancers, "LoadBalancerNotFound")
+	if err != nil {
 		return err
+	}
+	for _, n := range missing {
+		o.w.Missing = append(o.w.Missing, "load balancer "+n)
 	}
 	for _, lb := range found {
 		l := LoadBalancer{

@@ -40,22 +40,11 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 		return m.applySaved(ctx, arg, &f)
 	}
 
-	l, err := m.loadStack(arg, &f.common)
+	pl, err := m.makePlan(ctx, arg, &f.common, true)
 	if err != nil {
 		return err
 	}
-	be, err := m.openBackend(ctx, f.target, l.stack, true)
-	if err != nil {
-		return err
-	}
-	world, err := cloud.Observe(ctx, be.api, l.stack)
-	if err != nil {
-		return fmt.Errorf("observe: %w", err)
-	}
-	p, err := plan.Build(l.stack, world)
-	if err != nil {
-		return m.reportPlanError(l, err)
-	}
+	be, l, p := pl.backend, pl.spec, pl.plan
 	out := m.applyView(f.json)
 	out.plan(be.header, p)
 	if p.Empty() {

@@ -32,24 +32,13 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	l, err := m.loadStack(dir, &f.common)
+	pl, err := m.makePlan(ctx, dir, &f.common, false)
 	if err != nil {
 		return err
 	}
-	be, err := m.openBackend(ctx, f.target, l.stack, false)
-	if err != nil {
-		return err
-	}
-	world, err := cloud.Observe(ctx, be.api, l.stack)
-	if err != nil {
-		return fmt.Errorf("observe: %w", err)
-	}
-	p, err := plan.Build(l.stack, world)
-	if err != nil {
-		return m.reportPlanError(l, err)
-	}
+	be, p := pl.backend, pl.plan
 	if f.out != "" {
-		if err := writeSavedPlan(f.out, be, &f.common, dir, l.stack, world, p); err != nil {
+		if err := writeSavedPlan(f.out, be, &f.common, dir, pl.spec.stack, pl.world, p); err != nil {
 			return err
 		}
 	}
@@ -72,4 +61,33 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		return &exitError{code: 2}
 	}
 	return nil
+}
+
+// planned is everything a plan was made from.
+type planned struct {
+	spec    *loaded
+	backend *backend
+	world   *cloud.World
+	plan    *plan.Plan
+}
+
+// makePlan loads the spec in dir, opens what it talks to, observes, and plans.
+func (m *Main) makePlan(ctx context.Context, dir string, c *common, forApply bool) (*planned, error) {
+	l, err := m.loadStack(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	be, err := m.openBackend(ctx, c.target, l.stack, forApply)
+	if err != nil {
+		return nil, err
+	}
+	world, err := cloud.Observe(ctx, be.api, l.stack)
+	if err != nil {
+		return nil, fmt.Errorf("observe: %w", err)
+	}
+	p, err := plan.Build(l.stack, world)
+	if err != nil {
+		return nil, m.reportPlanError(l, err)
+	}
+	return &planned{spec: l, backend: be, world: world, plan: p}, nil
 }
