@@ -100,6 +100,7 @@ func (b *builder) targetGroups() {
 				"target group %q does not exist. albctl scales what sits behind an existing target group; it does not create one.", tg.Name)
 			continue
 		}
+		b.healthCheckDrift(tg, w)
 		if tg.Stickiness == nil {
 			continue
 		}
@@ -126,6 +127,30 @@ func (b *builder) targetGroups() {
 			Stickiness: &StickinessParams{TargetGroupARN: w.ARN, Attributes: want},
 		})
 		b.stickiness[tg.Label] = id
+	}
+}
+
+// healthCheckDrift warns where the target group's health check differs from the spec's:
+// albctl relies on it to decide when a new target serves, but does not change it.
+func (b *builder) healthCheckDrift(tg *specs.TargetGroup, w *cloud.TargetGroup) {
+	hc := tg.HealthCheck
+	if hc == nil {
+		return
+	}
+	var diff []string
+	check := func(what string, want, have any, given bool) {
+		if given && fmt.Sprint(want) != fmt.Sprint(have) {
+			diff = append(diff, fmt.Sprintf("%s is %v, the spec says %v", what, have, want))
+		}
+	}
+	check("path", hc.Path, w.HealthCheck.Path, hc.Path != "")
+	check("interval", hc.Interval, time.Duration(w.HealthCheck.IntervalSeconds)*time.Second, hc.Interval != 0)
+	check("timeout", hc.Timeout, time.Duration(w.HealthCheck.TimeoutSeconds)*time.Second, hc.Timeout != 0)
+	check("healthy threshold", hc.HealthyThreshold, w.HealthCheck.HealthyThreshold, hc.HealthyThreshold != 0)
+	check("unhealthy threshold", hc.UnhealthyThreshold, w.HealthCheck.UnhealthyThreshold, hc.UnhealthyThreshold != 0)
+	check("matcher", hc.Matcher, w.HealthCheck.Matcher, hc.Matcher != "")
+	if len(diff) > 0 {
+		b.warnings = append(b.warnings, fmt.Sprintf("target group %s: health check %s; albctl does not change health checks: fix the spec or the target group", tg.Name, strings.Join(diff, "; ")))
 	}
 }
 

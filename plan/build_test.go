@@ -405,3 +405,18 @@ func TestBuildErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthCheckDriftIsReported(t *testing.T) {
+	s := seedStack()
+	s.TargetGroups[0].HealthCheck = &specs.HealthCheck{Path: "/health", Interval: 30 * time.Second}
+	w := converged()
+	w.TargetGroups[0].HealthCheck = cloud.HealthCheck{Path: "/", IntervalSeconds: 30, TimeoutSeconds: 6, HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200"}
+	p := build(t, s, w)
+	if !p.Empty() || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "path is /, the spec says /health") {
+		t.Fatalf("steps %v, warnings %q", kinds(p), p.Warnings)
+	}
+	w.TargetGroups[0].HealthCheck.Path = "/health"
+	if p := build(t, s, w); len(p.Warnings) != 0 {
+		t.Fatalf("warnings %q for a matching health check", p.Warnings)
+	}
+}
