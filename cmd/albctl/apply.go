@@ -217,13 +217,27 @@ func (v *applyJSON) plan(header string, p *plan.Plan) {
 
 func (v *applyJSON) event(e engine.Event) { _ = v.enc.Encode(e) }
 
+// outcome is the last line of apply -json: how the run ended.
+type outcome struct {
+	Type           string        `json:"type"`
+	Status         string        `json:"status"`
+	Error          string        `json:"error,omitempty"`
+	Done           []string      `json:"done,omitempty"`
+	NotDone        []string      `json:"not_done,omitempty"`
+	Converged      *bool         `json:"converged,omitempty"`
+	RemainingSteps *int          `json:"remaining_steps,omitempty"`
+	Elapsed        time.Duration `json:"elapsed_ns"`
+	Simulated      bool          `json:"simulated"`
+}
+
 // The engine emits its own summary event; these add the outcome.
 func (v *applyJSON) stopped(res *engine.Result, err error, simulated string) {
-	_ = v.enc.Encode(map[string]any{"type": "outcome", "status": "stopped", "error": err.Error(), "done": res.Done, "not_done": res.NotDone, "simulated": simulated != ""})
+	_ = v.enc.Encode(outcome{Type: "outcome", Status: "stopped", Error: err.Error(), Done: res.Done, NotDone: res.NotDone, Elapsed: res.Elapsed(), Simulated: simulated != ""})
 }
 
 func (v *applyJSON) complete(res *engine.Result, remaining *plan.Plan, simulated string) {
-	_ = v.enc.Encode(map[string]any{"type": "outcome", "status": "complete", "converged": remaining.Empty(), "remaining_steps": len(remaining.Steps), "elapsed_ns": res.Elapsed(), "simulated": simulated != ""})
+	converged, left := remaining.Empty(), len(remaining.Steps)
+	_ = v.enc.Encode(outcome{Type: "outcome", Status: "complete", Converged: &converged, RemainingSteps: &left, Done: res.Done, Elapsed: res.Elapsed(), Simulated: simulated != ""})
 }
 
 func round(d time.Duration) time.Duration { return d.Round(time.Second) }
