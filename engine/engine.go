@@ -23,6 +23,9 @@ type Options struct {
 	Clock Clock
 	// Events receives progress as it happens; nil drops it.
 	Events func(Event)
+	// AfterPoll, when set, runs after every step advance (each API call or poll), e.g. to
+	// sample the simulator's traffic model.
+	AfterPoll func()
 	// ProgressEvery is how often a waiting step reports that it is still waiting (default 30s).
 	ProgressEvery time.Duration
 	// StopAfter > 0 stops the run, as a crash would, right after that many steps completed.
@@ -238,6 +241,9 @@ func (r *runner) advance(ctx context.Context, t *task) error {
 	// would leave the outcome unknown.
 	t.retried = false
 	finished, waiting, err := t.action.advance(context.WithoutCancel(ctx), r, t)
+	if r.opts.AfterPoll != nil {
+		r.opts.AfterPoll()
+	}
 	now := r.clock.Now()
 	if !t.retried {
 		t.retrySince = time.Time{}

@@ -14,6 +14,8 @@ import (
 	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/engine"
 	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/specs"
 )
 
 type applyFlags struct {
@@ -81,7 +83,16 @@ func (m *Main) confirm() error {
 // execute runs the plan, saves the simulator's world whatever happens, and checks that the
 // world now matches the spec.
 func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, out applyView) error {
-	res, applyErr := engine.Apply(ctx, p, be.api, engine.Options{Clock: be.clock, Events: out.event})
+	opts := engine.Options{Clock: be.clock, Events: out.event}
+	var traffic *trafficLog
+	if be.sim != nil {
+		traffic = newTrafficLog(be.sim)
+		opts.AfterPoll = traffic.sample
+	}
+	res, applyErr := engine.Apply(ctx, p, be.api, opts)
+	if traffic != nil {
+		out.traffic(traffic, l.stack)
+	}
 	if err := be.save(); err != nil {
 		return errors.Join(applyErr, err)
 	}
@@ -115,6 +126,8 @@ type applyView interface {
 	event(e engine.Event)
 	stopped(res *engine.Result, err error, simulated string)
 	complete(res *engine.Result, remaining *plan.Plan, simulated string)
+	// traffic reports what simulated clients saw (simulator only).
+	traffic(l *trafficLog, stack *specs.Stack)
 }
 
 func (m *Main) applyView(jsonOut bool) applyView {
@@ -186,6 +199,11 @@ func (v *applyHuman) event(e engine.Event) {
 	}
 }
 
+func (v *applyHuman) traffic(l *trafficLog, stack *specs.Stack) {
+	v.line("", "")
+	l.write(v.w, stack)
+}
+
 func (v *applyHuman) stopped(res *engine.Result, err error, simulated string) {
 	v.line("", "")
 	fmt.Fprintf(v.w, "Apply stopped after %s%s: %v\n", round(res.Elapsed()), simulated, err)
@@ -216,6 +234,17 @@ func (v *applyJSON) plan(header string, p *plan.Plan) {
 }
 
 func (v *applyJSON) event(e engine.Event) { _ = v.enc.Encode(e) }
+
+func (v *applyJSON) traffic(l *trafficLog, _ *specs.Stack) {
+	for _, e := range l.entries {
+		_ = v.enc.Encode(struct {
+			Type    string        `json:"type"`
+			Time    time.Time     `json:"time"`
+			Elapsed time.Duration `json:"elapsed_ns"`
+			simulator.Traffic
+		}{"traffic", e.at, e.at.Sub(l.start), e.t})
+	}
+}
 
 // outcome is the last line of apply -json: how the run ended.
 type outcome struct {
