@@ -2,7 +2,7 @@
 GO ?= go
 SHELL := /bin/bash
 
-.PHONY: demo test unit lint bench build clean
+.PHONY: demo test unit lint bench build clean e2e-docker
 
 build:
 	$(GO) build -o bin/albctl ./cmd/albctl
@@ -20,13 +20,21 @@ test: lint
 unit:
 	$(GO) test ./...
 
+# The integration suite against moto in Docker (compose.yaml), for people with Docker; CI runs
+# moto from PyPI instead (make test).
+e2e-docker:
+	docker compose up --detach --wait moto
+	ALBCTL_MOTO_ENDPOINT=http://localhost:5000 $(GO) test -count=1 ./integration/; \
+	  status=$$?; docker compose stop moto; exit $$status
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Plan and apply cost against fleet size; rewrites docs/benchmarks.md with the figures and the machine.
 bench:
-	$(GO) run ./cmd/albctl bench
+	$(GO) run ./cmd/albctl bench -markdown docs/benchmarks.md
 
 clean:
 	rm -rf bin .venv

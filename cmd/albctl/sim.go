@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/albctl/albctl/mirror"
+	"github.com/albctl/albctl/simulator"
+)
+
+func init() { extraCommands["sim"] = (*Main).sim }
+
+const simUsage = `Usage: albctl sim <subcommand> [flags]
+
+Subcommands:
+  seed      create in an AWS-API endpoint (moto, LocalStack) what a world file describes:
+              albctl sim seed --endpoint http://localhost:5000 [--region R] WORLD
+  snapshot  read an account's topology (Describe and List calls only) into a world file:
+              albctl sim snapshot [--cloud aws | --endpoint URL] [--region R] [--profile P] [-o FILE]
+
+Run 'albctl sim <subcommand> -h' for its flags.
+`
+
+func (m *Main) sim(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, simUsage)
+		return &exitError{code: 1, err: errReported}
+	}
+	switch sub, rest := args[0], args[1:]; sub {
+	case "seed":
+		return m.simSeed(ctx, rest)
+	case "snapshot":
+		return m.simSnapshot(ctx, rest)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(m.Stdout, simUsage)
+		return nil
+	default:
+		fmt.Fprintf(m.Stderr, "albctl sim: unknown subcommand %q\n\n%s", sub, simUsage)
+		return &exitError{code: 1, err: errReported}
+	}
+}
+
+// endpointEnv are the environment variables that send the SDK's calls elsewhere than AWS:
+// the general one and the service-specific ones of the services seed writes to.
+var endpointEnv = []string{
+	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", "AWS_ENDPOINT_URL_IAM",
+}
+
+// isLocalEndpoint reports whether endpoint is an http(s) URL on this machine: localhost or
+// a loopback address.
+func isLocalEndpoint(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkSeedTarget refuses to write to anything but an endpoint on this machine, unless the
+// user said they mean a real account. Every endpoint the SDK may use counts: the flag (or
+// AWS_ENDPOINT_URL, resolved into endpoint) and the service-specific variables.
+func checkSeedTarget(endpoint string, realAWS bool) error {
+	if realAWS {
+		return nil
+	}
+	const hint = "sim seed creates resources (VPCs, instances, a load balancer); it is meant for an emulator such as moto or LocalStack on this machine. Give --endpoint http://localhost:PORT, or --i-know-this-is-real-aws to write to a real account"
+	if endpoint == "" {
+		return fmt.Errorf("refusing to seed AWS itself (no --endpoint): %s", hint)
+	}
+	if !isLocalEndpoint(endpoint) {
+		return fmt.Errorf("refusing to seed %s, which is not on this machine: %s", endpoint, hint)
+	}
+	for _, k := range endpointEnv[1:] {
+		if v := os.Getenv(k); v != "" && !isLocalEndpoint(v) {
+			return fmt.Errorf("refusing to seed: %s=%s is not on this machine: %s", k, v, hint)
+		}
+	}
+	return nil
+}
+
+// emulatorCredentials gives a local endpoint placeholder credentials when the user has none
+// configured: emulators accept any, and the SDK refuses to sign without some.
+func emulatorCredentials(cfg *aws.Config, endpoint string, t targetFlags) {
+	if !isLocalEndpoint(endpoint) || t.profile != "" {
+		return
+	}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if os.Getenv(k) != "" {
+			return
+		}
+	}
+	cfg.Credentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
+}
+
+func (m *Main) simSeed(ctx context.Context, args []string) error {
+	var t targetFlags
+	fs := newFlagSet("sim seed", m.Stderr)
+	fs.StringVar(&t.endpoint, "endpoint", "", "AWS API endpoint URL of the emulator, e.g. http://localhost:5000 (default: AWS_ENDPOINT_URL)")
+	fs.StringVar(&t.region, "region", "", "region to create the resources in (default: the world's region)")
+	fs.StringVar(&t.profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE; a local endpoint needs none)")
+	fs.BoolVar(&t.realAWS, "i-know-this-is-real-aws", false, "allow an endpoint that is not on this machine, or AWS itself")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: albctl sim seed --endpoint URL [--region R] WORLD\n\nCreate in an AWS-API endpoint the resources the world file describes.\n\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return &exitError{code: 1, err: errReported}
+	}
+	if len(pos) != 1 {
+		return errors.New("sim seed takes one world file")
+	}
+	w, err := simulator.LoadWorld(pos[0])
+	if err != nil {
+		return err
+	}
+	if t.region == "" {
+		t.region = w.Region
+	}
+	cfg, endpoint, err := loadAWSConfig(ctx, t, nil, false)
+	if err != nil {
+		return err
+	}
+	if err := checkSeedTarget(endpoint, t.realAWS); err != nil {
+		return err
+	}
+	emulatorCredentials(&cfg, endpoint, t)
+	seeded, err := mirror.Seed(ctx, mirror.SeedAPI{
+		EC2:   ec2.NewFromConfig(cfg),
+		ELBV2: elbv2.NewFromConfig(cfg),
+		IAM:   iam.NewFromConfig(cfg),
+	}, w)
+	if err != nil {
+		return err
+	}
+	where := endpoint
+	if where == "" {
+		where = "AWS"
+	}
+	fmt.Fprintf(m.Stdout, "Seeded %s into %s, region %s: %d resources created, %d already there.\n",
+		pos[0], where, cfg.Region, len(seeded.Created), len(seeded.IDs)-len(seeded.Created))
+	if len(seeded.KeyPairs) > 0 {
+		fmt.Fprintf(m.Stdout, "Created key pairs %s (their private keys were not kept).\n", strings.Join(seeded.KeyPairs, ", "))
+	}
+	fmt.Fprintln(m.Stdout, "\nWorld ID -> endpoint ID:")
+	for _, id := range slices.Sorted(maps.Keys(seeded.IDs)) {
+		how := "found"
+		if slices.Contains(seeded.Created, id) {
+			how = "created"
+		}
+		fmt.Fprintf(m.Stdout, "  %s -> %s (%s)\n", id, seeded.IDs[id], how)
+	}
+	return nil
+}
+
+func (m *Main) simSnapshot(ctx context.Context, args []string) error {
+	var t targetFlags
+	var out string
+	fs := newFlagSet("sim snapshot", m.Stderr)
+	fs.StringVar(&t.cloud, "cloud", "", "aws: read the account of the standard credential chain")
+	fs.StringVar(&t.endpoint, "endpoint", "", "AWS API endpoint URL, e.g. moto or LocalStack (default: AWS_ENDPOINT_URL)")
+	fs.StringVar(&t.region, "region", "", "AWS region (default: AWS_REGION / shared config)")
+	fs.StringVar(&t.profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
+	fs.StringVar(&out, "o", "", "write the world file to FILE instead of stdout")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: albctl sim snapshot [--cloud aws | --endpoint URL] [--region R] [--profile P] [-o FILE]\n\nRead an account's topology (Describe and List calls only) into a world file for the simulator.\n\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return &exitError{code: 1, err: errReported}
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("sim snapshot takes no arguments, got %q (write to a file with -o FILE)", pos)
+	}
+	switch t.cloud {
+	case "", "aws":
+	default:
+		return fmt.Errorf("sim snapshot reads AWS or an AWS-API endpoint: --cloud must be aws, not %q", t.cloud)
+	}
+	if t.cloud == "" && t.endpoint == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
+		return errors.New("sim snapshot needs something to read: --cloud aws for the account of your AWS credentials, or --endpoint URL for an emulator")
+	}
+	cfg, endpoint, err := loadAWSConfig(ctx, t, nil, false)
+	if err != nil {
+		return err
+	}
+	emulatorCredentials(&cfg, endpoint, t)
+	w, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
+		EC2:   ec2.NewFromConfig(cfg),
+		ELBV2: elbv2.NewFromConfig(cfg),
+		IAM:   iam.NewFromConfig(cfg),
+		STS:   sts.NewFromConfig(cfg),
+	}, cfg.Region)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		data, err := w.Marshal()
+		if err != nil {
+			return err
+		}
+		_, err = m.Stdout.Write(data)
+		return err
+	}
+	if err := w.Save(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Wrote %s: account %s, region %s, %d instances, %d load balancers, %d target groups (clock %s).\n",
+		out, w.AccountID, w.Region, len(w.Instances), len(w.LoadBalancers), len(w.TargetGroups), w.Now.Format("2006-01-02T15:04:05Z"))
+	return nil
+}

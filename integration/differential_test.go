@@ -1,0 +1,294 @@
+package integration
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
+
+	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/engine"
+	"github.com/albctl/albctl/simulator"
+)
+
+// scenario is a world and a spec to apply to both the simulator and moto.
+type scenario struct {
+	name  string
+	world func(t *testing.T) *simulator.World
+	spec  func(t *testing.T) string // a spec directory
+}
+
+func scenarios() []scenario {
+	blog := func(t *testing.T) string { return repoPath("examples/blog") }
+	return []scenario{
+		{
+			// The seed scenario: bake, launch in 1d, stickiness, register, trim 1c.
+			name:  "blog",
+			world: func(t *testing.T) *simulator.World { return simulator.SeedWorld() },
+			spec:  blog,
+		},
+		{
+			// A fleet zone the ALB is not enabled in yet: 1c must be added before a target
+			// there is registered.
+			name: "new-zone",
+			world: func(t *testing.T) *simulator.World {
+				w := simulator.SeedWorld()
+				lb := &w.LoadBalancers[0]
+				lb.Subnets = slices.DeleteFunc(lb.Subnets, func(s simulator.LBSubnet) bool { return s.AZ == "ap-northeast-1c" })
+				return w
+			},
+			spec: func(t *testing.T) string {
+				return blogWithZones(t, "ap-northeast-1a=1", "ap-northeast-1c=1", "ap-northeast-1d=1")
+			},
+		},
+		{
+			// From the converged blog world (source plus one member, sticky, two zones) to
+			// three instances: the image exists, so only a launch and a registration.
+			name: "scale-2-to-3",
+			world: func(t *testing.T) *simulator.World {
+				sim := simulator.New(simulator.SeedWorld())
+				converge(t, "simulator", simAPI(sim), sim.Clock(), loadStack(t, blog(t)))
+				return sim.World()
+			},
+			spec: func(t *testing.T) string {
+				return blogWithZones(t, "ap-northeast-1a=2", "ap-northeast-1d=1")
+			},
+		},
+	}
+}
+
+func simAPI(s *simulator.Sim) cloud.API { return cloud.API{EC2: s.EC2(), ELBV2: s.ELBV2()} }
+
+// TestDifferential applies each scenario to the simulator and to moto, observes both with
+// cloud.Observe (the same code path), and compares the two worlds with IDs replaced by
+// placeholders named after each resource's role, and time stamps removed. Any difference
+// fails, except the few fields where moto is known to be simpler than AWS (see reconcile).
+func TestDifferential(t *testing.T) {
+	motoEndpoint(t) // skip (or fail under CI) before building any scenario
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			dir := sc.spec(t)
+			stack := loadStack(t, dir)
+
+			simWorld := sc.world(t)
+			simRoles := worldRoles(simWorld)
+			sim := simulator.New(simWorld)
+			simStart := sim.Clock().Now()
+			simPlans := converge(t, "simulator", simAPI(sim), sim.Clock(), stack)
+			t.Logf("simulator: %d steps in %s simulated", len(simPlans[0].Steps), sim.Clock().Now().Sub(simStart))
+			simObserved := observe(t, simAPI(sim), stack)
+
+			mo := newMoto(t)
+			w := sc.world(t)
+			seeded := mo.seed(t, w)
+			motoRoles := worldRoles(w).through(seeded.IDs)
+			start := time.Now()
+			motoPlans := converge(t, "moto", mo.api(), engine.WallClock{}, stack)
+			t.Logf("moto: %d steps in %s", len(motoPlans[0].Steps), time.Since(start).Round(time.Millisecond))
+			motoObserved := observe(t, mo.api(), stack)
+
+			// The same plans, round by round: a simulator that needs a second round where
+			// moto needs one (or the reverse) differs even if both end in the same world.
+			if got, want := rounds(motoPlans), rounds(simPlans); got != want {
+				t.Errorf("the plans differ\nmoto:\n%s\nsimulator:\n%s", got, want)
+			}
+			a, b := normalise(simObserved, simRoles), normalise(motoObserved, motoRoles)
+			for _, note := range reconcile(a, b) {
+				t.Logf("known difference: %s", note)
+			}
+			if diff := gocmp.Diff(a, b); diff != "" {
+				t.Errorf("the simulator and moto end in different worlds (-simulator +moto):\n%s", diff)
+			}
+		})
+	}
+}
+
+// roles maps IDs and ARNs to placeholders named after what the resource is for.
+type roles map[string]string
+
+// worldRoles names every resource of a world file by its role: its name, Name tag, AZ and
+// CIDR, which are the same in the simulator and in moto, unlike IDs.
+func worldRoles(w *simulator.World) roles {
+	r := roles{}
+	for _, v := range w.VPCs {
+		r[v.ID] = "vpc:" + cmp.Or(v.Tags["Name"], v.CIDR)
+	}
+	for _, s := range w.Subnets {
+		r[s.ID] = "subnet:" + s.AZ + ":" + s.CIDR
+	}
+	for _, g := range w.SecurityGroups {
+		r[g.ID] = "sg:" + g.Name
+	}
+	for _, p := range w.InstanceProfiles {
+		r[p.ARN] = "profile:" + p.Name
+	}
+	for _, im := range w.Images {
+		r[im.ID] = "ami:" + im.Name
+	}
+	for _, in := range w.Instances {
+		r[in.ID] = "i:" + cmp.Or(in.Tags["Name"], in.ID)
+	}
+	for _, tg := range w.TargetGroups {
+		r[tg.ARN] = "tg:" + tg.Name
+	}
+	names := map[string]string{}
+	for _, lb := range w.LoadBalancers {
+		r[lb.ARN] = "lb:" + lb.Name
+		names[lb.ARN] = lb.Name
+	}
+	for _, l := range w.Listeners {
+		r[l.ARN] = fmt.Sprintf("listener:%s:%d", names[l.LoadBalancer], l.Port)
+	}
+	return r
+}
+
+// through re-keys the roles of a world by the endpoint IDs that Seed mapped its IDs to.
+func (r roles) through(seeded map[string]string) roles {
+	out := roles{}
+	for worldID, endpointID := range seeded {
+		if role, ok := r[worldID]; ok {
+			out[endpointID] = role
+		}
+	}
+	return out
+}
+
+// normalise returns a copy of w with every ID replaced by its role and time stamps removed,
+// sorted by role. Resources the apply created (a baked image, a new member) are named by
+// their name or Name tag; an ID nobody can name shows as "?ID" and fails the comparison.
+func normalise(w *cloud.World, r roles) *cloud.World {
+	r = maps.Clone(r)
+	for _, im := range w.Images {
+		if _, ok := r[im.ID]; !ok {
+			r[im.ID] = "ami:" + im.Name
+		}
+	}
+	for _, in := range w.Instances {
+		if _, ok := r[in.ID]; !ok && in.Tags["Name"] != "" {
+			r[in.ID] = "i:" + in.Tags["Name"]
+		}
+	}
+	id := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		if v, ok := r[s]; ok {
+			return v
+		}
+		return "?" + s
+	}
+	ids := func(list []string) []string {
+		var out []string
+		for _, s := range list {
+			out = append(out, id(s))
+		}
+		slices.Sort(out)
+		return out
+	}
+	out := &cloud.World{Missing: slices.Clone(w.Missing)}
+	for _, in := range w.Instances {
+		in.ID, in.SubnetID, in.VpcID, in.ImageID = id(in.ID), id(in.SubnetID), id(in.VpcID), id(in.ImageID)
+		in.IAMProfileARN = id(in.IAMProfileARN)
+		in.SecurityGroupIDs = ids(in.SecurityGroupIDs)
+		in.Tags = maps.Clone(in.Tags)
+		in.LaunchTime = time.Time{}
+		out.Instances = append(out.Instances, in)
+	}
+	for _, im := range w.Images {
+		im.ID = id(im.ID)
+		im.Tags = maps.Clone(im.Tags)
+		out.Images = append(out.Images, im)
+	}
+	for _, s := range w.Subnets {
+		s.ID, s.VpcID = id(s.ID), id(s.VpcID)
+		s.Tags = maps.Clone(s.Tags)
+		out.Subnets = append(out.Subnets, s)
+	}
+	for _, tg := range w.TargetGroups {
+		tg.ARN, tg.VpcID = id(tg.ARN), id(tg.VpcID)
+		tg.LoadBalancerARNs = ids(tg.LoadBalancerARNs)
+		tg.Attributes = maps.Clone(tg.Attributes)
+		var targets []cloud.Target
+		for _, t := range tg.Targets {
+			t.ID = id(t.ID)
+			targets = append(targets, t)
+		}
+		slices.SortFunc(targets, func(a, b cloud.Target) int { return cmp.Or(strings.Compare(a.ID, b.ID), cmp.Compare(a.Port, b.Port)) })
+		tg.Targets = targets
+		out.TargetGroups = append(out.TargetGroups, tg)
+	}
+	for _, lb := range w.LoadBalancers {
+		lb.ARN, lb.VpcID = id(lb.ARN), id(lb.VpcID)
+		var zones []cloud.LBZone
+		for _, z := range lb.Zones {
+			zones = append(zones, cloud.LBZone{AZ: z.AZ, SubnetID: id(z.SubnetID)})
+		}
+		lb.Zones = zones
+		out.LoadBalancers = append(out.LoadBalancers, lb)
+	}
+	slices.SortFunc(out.Instances, func(a, b cloud.Instance) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Images, func(a, b cloud.Image) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Subnets, func(a, b cloud.Subnet) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// reconcile removes from both worlds the differences that come from moto being simpler than
+// AWS in ways AWS-SEMANTICS.md lists, and says what it removed. Everything else is left for
+// the comparison to catch.
+func reconcile(sim, moto *cloud.World) []string {
+	var notes []string
+	for i := range sim.TargetGroups {
+		s := &sim.TargetGroups[i]
+		j := slices.IndexFunc(moto.TargetGroups, func(tg cloud.TargetGroup) bool { return tg.ARN == s.ARN })
+		if j < 0 {
+			continue
+		}
+		m := &moto.TargetGroups[j]
+		// Attribute lists: the simulator lists every attribute AWS documents for an ALB
+		// instance target group (faithful to AWS). moto lists fewer (no app_cookie,
+		// anomaly_mitigation or target_group_health keys) and adds waf.fail_open.enabled,
+		// which AWS has as a load balancer attribute, not a target group one. Keys listed on
+		// one side only are dropped; values of keys both list must agree.
+		var simOnly, motoOnly []string
+		for _, k := range slices.Sorted(maps.Keys(s.Attributes)) {
+			if _, ok := m.Attributes[k]; !ok {
+				simOnly = append(simOnly, k)
+				delete(s.Attributes, k)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(m.Attributes)) {
+			if _, ok := s.Attributes[k]; !ok {
+				motoOnly = append(motoOnly, k)
+				delete(m.Attributes, k)
+			}
+		}
+		if len(simOnly) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: attributes listed by the simulator only, as AWS lists them (moto does not): %s", s.ARN, strings.Join(simOnly, ", ")))
+		}
+		if len(motoOnly) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: attributes listed by moto only, which AWS does not list for a target group: %s", s.ARN, strings.Join(motoOnly, ", ")))
+		}
+		// Health: moto reports every registered target healthy at once, with no initial
+		// state and no Target.NotInUse; the simulator models health checks and unused zones
+		// as AWS does (faithful to AWS). Only that simplification is forgiven: moto healthy
+		// where the simulator is initial or unused because of its zone.
+		for k := range s.Targets {
+			st := &s.Targets[k]
+			l := slices.IndexFunc(m.Targets, func(t cloud.Target) bool { return t.ID == st.ID && t.Port == st.Port })
+			if l < 0 {
+				continue
+			}
+			mt := m.Targets[l]
+			if mt.State == "healthy" && (st.State == "initial" || (st.State == "unused" && st.Reason == "Target.NotInUse")) {
+				notes = append(notes, fmt.Sprintf("%s: target %s is %s (%s) in the simulator, healthy in moto (moto has no health checks)", s.ARN, st.ID, st.State, st.Reason))
+				st.State, st.Reason = mt.State, mt.Reason
+			}
+		}
+	}
+	return notes
+}

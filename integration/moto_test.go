@@ -1,0 +1,330 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/engine"
+	"github.com/albctl/albctl/mirror"
+	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/specs"
+)
+
+// motoEnv is the variable that names the moto endpoint.
+const motoEnv = "ALBCTL_MOTO_ENDPOINT"
+
+// motoRegion is the region of the example world.
+const motoRegion = "ap-northeast-1"
+
+// moto is a connection to a freshly reset moto server.
+type moto struct {
+	endpoint string
+	cfg      aws.Config
+	ec2      *ec2.Client
+	elb      *elbv2.Client
+	iam      *iam.Client
+	sts      *sts.Client
+}
+
+// motoEndpoint returns the endpoint from the environment. Without one the test skips, or
+// fails under CI=true: CI must never pass by skipping the tests against moto.
+func motoEndpoint(t *testing.T) string {
+	t.Helper()
+	ep := os.Getenv(motoEnv)
+	if ep != "" {
+		return strings.TrimRight(ep, "/")
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set under CI=true: the tests against moto must run in CI (scripts/test.sh starts moto and sets it)", motoEnv)
+	}
+	t.Skipf("%s is not set: skipping the tests against moto (run `make test`, which starts moto, or `make e2e-docker`)", motoEnv)
+	return ""
+}
+
+// newMoto resets the moto server and returns SDK clients for it. The credentials and region
+// are set on these clients only, never in the process environment.
+func newMoto(t *testing.T) *moto {
+	t.Helper()
+	ep := motoEndpoint(t)
+	reset(t, ep)
+	cfg := aws.Config{
+		Region:       motoRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(ep),
+	}
+	return &moto{
+		endpoint: ep,
+		cfg:      cfg,
+		ec2:      ec2.NewFromConfig(cfg),
+		elb:      elbv2.NewFromConfig(cfg),
+		iam:      iam.NewFromConfig(cfg),
+		sts:      sts.NewFromConfig(cfg),
+	}
+}
+
+// reset empties moto (POST /moto-api/reset), so every test starts from nothing.
+func reset(t *testing.T, ep string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep+"/moto-api/reset", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("reset moto at %s: %v", ep, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset moto at %s: %s: %s", ep, resp.Status, body)
+	}
+}
+
+func (m *moto) api() cloud.API { return cloud.API{EC2: m.ec2, ELBV2: m.elb} }
+
+func (m *moto) seedAPI() mirror.SeedAPI {
+	return mirror.SeedAPI{EC2: m.ec2, ELBV2: m.elb, IAM: m.iam}
+}
+
+func (m *moto) snapshotAPI() mirror.SnapshotAPI {
+	return mirror.SnapshotAPI{EC2: m.ec2, ELBV2: m.elb, IAM: m.iam, STS: m.sts}
+}
+
+// seed creates w in moto.
+func (m *moto) seed(t *testing.T, w *simulator.World) *mirror.Seeded {
+	t.Helper()
+	s, err := mirror.Seed(context.Background(), m.seedAPI(), w)
+	if err != nil {
+		t.Fatalf("seed moto: %v", err)
+	}
+	return s
+}
+
+// repoPath is a path relative to the repository root.
+func repoPath(p string) string { return filepath.Join("..", filepath.FromSlash(p)) }
+
+func loadStack(t *testing.T, dir string) *specs.Stack {
+	t.Helper()
+	s, _, diags := specs.Load(dir, specs.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("load spec %s: %v", dir, diags)
+	}
+	return s
+}
+
+// blogWithZones writes the blog example with other zone blocks to a temporary directory and
+// returns it. zones are "AZ=count" pairs.
+func blogWithZones(t *testing.T, zones ...string) string {
+	t.Helper()
+	data, err := os.ReadFile(repoPath("examples/blog/alb.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(data)
+	start := strings.Index(src, `  zone "`)
+	end := strings.LastIndex(src, "\n}")
+	if start < 0 || end < start {
+		t.Fatalf("examples/blog/alb.hcl no longer ends its fleet block with zone blocks; update blogWithZones")
+	}
+	var b strings.Builder
+	for _, z := range zones {
+		az, n, ok := strings.Cut(z, "=")
+		if !ok {
+			t.Fatalf("zone %q: want AZ=count", z)
+		}
+		fmt.Fprintf(&b, "  zone %q {\n    count = %s\n  }\n", az, n)
+	}
+	dir := t.TempDir()
+	out := src[:start] + b.String() + src[end+1:]
+	if err := os.WriteFile(filepath.Join(dir, "alb.hcl"), []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// observe reads the world for stack through api.
+func observe(t *testing.T, api cloud.API, stack *specs.Stack) *cloud.World {
+	t.Helper()
+	w, err := cloud.Observe(context.Background(), api, stack)
+	if err != nil {
+		t.Fatalf("observe: %v", err)
+	}
+	return w
+}
+
+func build(t *testing.T, stack *specs.Stack, w *cloud.World) *plan.Plan {
+	t.Helper()
+	p, err := plan.Build(stack, w)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	return p
+}
+
+// converge plans and applies (on who: "moto" or "simulator") until the plan is empty (at most three rounds) and returns the
+// plans of every round, the last one empty.
+func converge(t *testing.T, who string, api cloud.API, clock engine.Clock, stack *specs.Stack) []*plan.Plan {
+	t.Helper()
+	var plans []*plan.Plan
+	for round := range 3 {
+		p := build(t, stack, observe(t, api, stack))
+		plans = append(plans, p)
+		if p.Empty() {
+			return plans
+		}
+		res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: clock})
+		if err != nil {
+			t.Fatalf("%s: apply (round %d): %v\ndone: %v\nnot done: %v", who, round+1, err, res.Done, res.NotDone)
+		}
+	}
+	p := build(t, stack, observe(t, api, stack))
+	if !p.Empty() {
+		t.Fatalf("%s: no convergence after three applies, still:\n%s", who, stepList(p))
+	}
+	return append(plans, p)
+}
+
+// rounds renders the plans of a convergence, round by round.
+func rounds(plans []*plan.Plan) string {
+	var b strings.Builder
+	for i, p := range plans {
+		fmt.Fprintf(&b, "round %d:\n%s", i+1, stepList(p))
+	}
+	return b.String()
+}
+
+// stepList renders a plan's steps as "kind id <- deps" lines, which name no resource IDs.
+func stepList(p *plan.Plan) string {
+	var b strings.Builder
+	for _, s := range p.Steps {
+		fmt.Fprintf(&b, "%s %s <- %v\n", s.Kind, s.ID, s.DependsOn)
+	}
+	return b.String()
+}
+
+// counting wraps the cloud clients and counts calls by operation.
+type counting struct {
+	calls map[string]int
+}
+
+func (c *counting) wrap(api cloud.API) cloud.API {
+	return cloud.API{EC2: &countingEC2{api.EC2, c}, ELBV2: &countingELBV2{api.ELBV2, c}}
+}
+
+func (c *counting) describes() (total int, byOp map[string]int) {
+	byOp = map[string]int{}
+	for op, n := range c.calls {
+		if strings.HasPrefix(op, "Describe") {
+			byOp[op] = n
+			total += n
+		}
+	}
+	return total, byOp
+}
+
+type countingEC2 struct {
+	next cloud.EC2
+	c    *counting
+}
+
+var _ cloud.EC2 = (*countingEC2)(nil)
+
+func (e *countingEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, o ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	e.c.calls["DescribeInstances"]++
+	return e.next.DescribeInstances(ctx, in, o...)
+}
+
+func (e *countingEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, o ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	e.c.calls["DescribeImages"]++
+	return e.next.DescribeImages(ctx, in, o...)
+}
+
+func (e *countingEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, o ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
+	e.c.calls["DescribeSubnets"]++
+	return e.next.DescribeSubnets(ctx, in, o...)
+}
+
+func (e *countingEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, o ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
+	e.c.calls["CreateImage"]++
+	return e.next.CreateImage(ctx, in, o...)
+}
+
+func (e *countingEC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
+	e.c.calls["RunInstances"]++
+	return e.next.RunInstances(ctx, in, o...)
+}
+
+func (e *countingEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	e.c.calls["TerminateInstances"]++
+	return e.next.TerminateInstances(ctx, in, o...)
+}
+
+func (e *countingEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, o ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
+	e.c.calls["AssociateIamInstanceProfile"]++
+	return e.next.AssociateIamInstanceProfile(ctx, in, o...)
+}
+
+type countingELBV2 struct {
+	next cloud.ELBV2
+	c    *counting
+}
+
+var _ cloud.ELBV2 = (*countingELBV2)(nil)
+
+func (e *countingELBV2) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, o ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
+	e.c.calls["DescribeLoadBalancers"]++
+	return e.next.DescribeLoadBalancers(ctx, in, o...)
+}
+
+func (e *countingELBV2) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
+	e.c.calls["DescribeTargetGroups"]++
+	return e.next.DescribeTargetGroups(ctx, in, o...)
+}
+
+func (e *countingELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
+	e.c.calls["DescribeTargetGroupAttributes"]++
+	return e.next.DescribeTargetGroupAttributes(ctx, in, o...)
+}
+
+func (e *countingELBV2) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
+	e.c.calls["DescribeTargetHealth"]++
+	return e.next.DescribeTargetHealth(ctx, in, o...)
+}
+
+func (e *countingELBV2) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
+	e.c.calls["ModifyTargetGroupAttributes"]++
+	return e.next.ModifyTargetGroupAttributes(ctx, in, o...)
+}
+
+func (e *countingELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
+	e.c.calls["RegisterTargets"]++
+	return e.next.RegisterTargets(ctx, in, o...)
+}
+
+func (e *countingELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
+	e.c.calls["DeregisterTargets"]++
+	return e.next.DeregisterTargets(ctx, in, o...)
+}
+
+func (e *countingELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, o ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
+	e.c.calls["SetSubnets"]++
+	return e.next.SetSubnets(ctx, in, o...)
+}
