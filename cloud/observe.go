@@ -245,9 +245,11 @@ func (o *observer) instances(ctx context.Context, stack *specs.Stack) error {
 	}
 	// Targets registered by hand (or by an older tool) still hold traffic: know their zones.
 	var unknown []string
+	asked := map[string]bool{}
 	for _, tg := range o.w.TargetGroups {
 		for _, t := range tg.Targets {
-			if !seen[t.ID] && IsInstanceID(t.ID) && !slices.Contains(unknown, t.ID) {
+			if !seen[t.ID] && !asked[t.ID] && IsInstanceID(t.ID) {
+				asked[t.ID] = true
 				unknown = append(unknown, t.ID)
 			}
 		}

@@ -3,6 +3,12 @@ package cloud_test
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/engine"
@@ -89,5 +95,38 @@ func TestObserveReportsWhatIsMissing(t *testing.T) {
 		if w.Missing[i] != want[i] {
 			t.Errorf("missing[%d] = %q, want %q", i, w.Missing[i], want[i])
 		}
+	}
+}
+
+// A target registered by hand (no albctl tags) still holds traffic: Observe reads its zone.
+func TestObserveReadsTargetsRegisteredByHand(t *testing.T) {
+	s, _, diags := specs.Load("../examples/blog", specs.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	sim := simulator.New(simulator.SeedWorld())
+	ctx := context.Background()
+	w := sim.World()
+	out, err := sim.EC2().RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String(w.Images[0].ID), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: aws.String(w.Instances[0].Subnet), InstanceType: "t3.small",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.Instances[0].InstanceId)
+	sim.Clock().Advance(time.Minute)
+	if _, err := sim.ELBV2().RegisterTargets(ctx, &elbv2.RegisterTargetsInput{
+		TargetGroupArn: aws.String(w.TargetGroups[0].ARN), Targets: []elbtypes.TargetDescription{{Id: aws.String(id)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cloud.Observe(ctx, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, ok := got.Instance(id)
+	if !ok || in.AZ != "ap-northeast-1a" {
+		t.Fatalf("hand-registered target %s not observed with its zone: %+v", id, in)
 	}
 }

@@ -58,6 +58,28 @@ type builder struct {
 	registerAZ map[string]string
 	// trims[tg name] are trim_zones steps of load balancers serving tg.
 	trims map[string][]string
+	// targets[tg ARN][instance ID] indexes registrations, so that planning stays linear in
+	// the number of targets.
+	targets map[string]map[string]*cloud.Target
+}
+
+// target returns tg's registration of instance id, if any.
+func (b *builder) target(tg *cloud.TargetGroup, id string) (*cloud.Target, bool) {
+	if b.targets == nil {
+		b.targets = map[string]map[string]*cloud.Target{}
+	}
+	idx, ok := b.targets[tg.ARN]
+	if !ok {
+		idx = make(map[string]*cloud.Target, len(tg.Targets))
+		for i := range tg.Targets {
+			if _, dup := idx[tg.Targets[i].ID]; !dup {
+				idx[tg.Targets[i].ID] = &tg.Targets[i]
+			}
+		}
+		b.targets[tg.ARN] = idx
+	}
+	t, ok := idx[id]
+	return t, ok
 }
 
 type removal struct {
@@ -334,7 +356,7 @@ func (b *builder) fleet(f *specs.Fleet) {
 		if !keep[in.ID] {
 			continue
 		}
-		if t, ok := tg.Target(in.ID); ok && t.State != "draining" {
+		if t, ok := b.target(tg, in.ID); ok && t.State != "draining" {
 			continue
 		}
 		id := fmt.Sprintf("register_target.%s.%s", f.Label, in.ID)
@@ -744,7 +766,7 @@ func (b *builder) retire() {
 	for _, r := range b.removals {
 		tgName := r.tg.Name
 		var term []string
-		if t, ok := r.tg.Target(r.instance.ID); ok && t.State != "draining" {
+		if t, ok := b.target(r.tg, r.instance.ID); ok && t.State != "draining" {
 			id := fmt.Sprintf("deregister_target.%s.%s", r.fleet, r.instance.ID)
 			s := &Step{
 				ID:        id,
