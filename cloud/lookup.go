@@ -1,6 +1,10 @@
 package cloud
 
-import "regexp"
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
 
 var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
@@ -9,6 +13,11 @@ func IsInstanceID(s string) bool { return instanceIDPattern.MatchString(s) }
 
 // Instance returns the instance with that ID.
 func (w *World) Instance(id string) (*Instance, bool) {
+	// Instances are sorted by ID (Observe sorts them): search, and fall back to a scan for a
+	// hand-made world that is not.
+	if i, ok := slices.BinarySearchFunc(w.Instances, id, func(in Instance, id string) int { return strings.Compare(in.ID, id) }); ok {
+		return &w.Instances[i], true
+	}
 	for i := range w.Instances {
 		if w.Instances[i].ID == id {
 			return &w.Instances[i], true
@@ -21,13 +30,19 @@ func (w *World) Instance(id string) (*Instance, bool) {
 // instances whose Name tag is that value and that albctl did not launch. More than one is an
 // ambiguity the planner reports.
 func (w *World) Sources(source string) []*Instance {
+	if IsInstanceID(source) { // once, not once per instance
+		if in, ok := w.Instance(source); ok && live(in.State) {
+			return []*Instance{in}
+		}
+		return nil
+	}
 	var out []*Instance
 	for i := range w.Instances {
 		in := &w.Instances[i]
 		if !live(in.State) {
 			continue
 		}
-		if IsInstanceID(source) {
+		if false {
 			if in.ID == source {
 				out = append(out, in)
 			}

@@ -237,11 +237,9 @@ func (o *observer) instances(ctx context.Context, stack *specs.Stack) error {
 		queries = append(queries, []ec2types.Filter{{Name: aws.String("tag:" + TagFleet), Values: chunk}, states})
 	}
 	for _, q := range queries {
-		list, err := o.describeInstances(ctx, q)
-		if err != nil {
+		if err := o.describeInstances(ctx, q, add); err != nil {
 			return err
 		}
-		add(list)
 	}
 	// Targets registered by hand (or by an older tool) still hold traffic: know their zones.
 	var unknown []string
@@ -256,11 +254,9 @@ func (o *observer) instances(ctx context.Context, stack *specs.Stack) error {
 	}
 	sort.Strings(unknown)
 	for _, chunk := range chunks(unknown) {
-		list, err := o.describeInstances(ctx, []ec2types.Filter{{Name: aws.String("instance-id"), Values: chunk}})
-		if err != nil {
+		if err := o.describeInstances(ctx, []ec2types.Filter{{Name: aws.String("instance-id"), Values: chunk}}, add); err != nil {
 			return err
 		}
-		add(list)
 	}
 	for _, f := range stack.Fleets {
 		if _, ok := o.w.sourceFound(f.Source); !ok {
@@ -270,19 +266,21 @@ func (o *observer) instances(ctx context.Context, stack *specs.Stack) error {
 	return nil
 }
 
-func (o *observer) describeInstances(ctx context.Context, filters []ec2types.Filter) ([]ec2types.Instance, error) {
-	var out []ec2types.Instance
+// describeInstances hands each reservation's instances to add as the pages arrive, so that
+// no more than one page of SDK values is held at a time.
+func (o *observer) describeInstances(ctx context.Context, filters []ec2types.Filter, add func([]ec2types.Instance)) error {
 	p := ec2.NewDescribeInstancesPaginator(o.api.EC2, &ec2.DescribeInstancesInput{Filters: filters, MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe instances: %w", err)
+			return fmt.Errorf("describe instances: %w", err)
 		}
+		o.w.Instances = slices.Grow(o.w.Instances, len(page.Reservations))
 		for _, r := range page.Reservations {
-			out = append(out, r.Instances...)
+			add(r.Instances)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func instanceFrom(in ec2types.Instance) Instance {

@@ -41,6 +41,8 @@ type builder struct {
 
 	steps    map[string]*Step
 	warnings []string
+	// memberIndex[fleet, tg name] are the instances tagged as that fleet's members.
+	memberIndex map[[2]string][]*cloud.Instance
 
 	// stickiness[tg label] is the enable_stickiness step ID, if one is planned.
 	stickiness map[string]string
@@ -249,7 +251,7 @@ func (b *builder) fleet(f *specs.Fleet) {
 		return
 	}
 	src := sources[0]
-	members := b.world.Members(f.Label, tg.Name)
+	members := b.members(f.Label, tg.Name)
 
 	profile := f.IAMInstanceProfile
 	if profile == "inherit" {
@@ -282,7 +284,7 @@ func (b *builder) fleet(f *specs.Fleet) {
 	// Members per AZ, the source first, then by slot and ID so that the newest go first when
 	// a zone shrinks.
 	byAZ := map[string][]*cloud.Instance{src.AZ: {src}}
-	sort.SliceStable(members, func(i, j int) bool { return slotOrder(members[i], members[j]) })
+	sortBySlot(members)
 	for _, m := range members {
 		byAZ[m.AZ] = append(byAZ[m.AZ], m)
 	}
@@ -536,6 +538,58 @@ func slotNumber(in *cloud.Instance, az string) (int, bool) {
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(s, prefix))
 	return n, err == nil
+}
+
+// sortBySlot sorts members as slotOrder does, parsing each slot tag once.
+func sortBySlot(members []*cloud.Instance) {
+	type keyed struct {
+		in   *cloud.Instance
+		slot int
+		ok   bool
+	}
+	ks := make([]keyed, len(members))
+	for i, m := range members {
+		n, ok := slotNumber(m, m.AZ)
+		ks[i] = keyed{m, n, ok}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		switch {
+		case a.ok != b.ok:
+			if a.ok {
+				return -1
+			}
+			return 1
+		case a.slot != b.slot:
+			return a.slot - b.slot
+		}
+		return strings.Compare(a.in.ID, b.in.ID)
+	})
+	for i := range ks {
+		members[i] = ks[i].in
+	}
+}
+
+// members is world.Members(fleet, tgName), from an index of the world built on first use,
+// so that planning F fleets reads the instances once, not F times.
+func (b *builder) members(fleet, tgName string) []*cloud.Instance {
+	if b.memberIndex == nil {
+		b.memberIndex = map[[2]string][]*cloud.Instance{}
+		for i := range b.world.Instances {
+			in := &b.world.Instances[i]
+			if f := in.Tags[cloud.TagFleet]; f != "" {
+				k := [2]string{f, in.Tags[cloud.TagStack]}
+				b.memberIndex[k] = append(b.memberIndex[k], in)
+			}
+		}
+	}
+	var out []*cloud.Instance
+	for _, in := range b.memberIndex[[2]string{fleet, tgName}] {
+		switch in.State {
+		case "pending", "running", "stopping", "stopped":
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 func slotOrder(a, b *cloud.Instance) bool {

@@ -29,6 +29,10 @@ func ec2Throttle() *smithy.GenericAPIError {
 // --- lookups (the lock is held) ---
 
 func (s *Sim) instance(id string) *Instance {
+	// Instances are kept sorted by ID (normalize): search, and fall back to a scan.
+	if i, ok := slices.BinarySearchFunc(s.w.Instances, id, func(in Instance, id string) int { return strings.Compare(in.ID, id) }); ok {
+		return &s.w.Instances[i]
+	}
 	for i := range s.w.Instances {
 		if s.w.Instances[i].ID == id {
 			return &s.w.Instances[i]
@@ -221,6 +225,49 @@ func launchOrder(a, b *Instance) int {
 		cmp.Compare(a.LaunchIndex, b.LaunchIndex), strings.Compare(a.ID, b.ID))
 }
 
+func filterKey(fs []ec2types.Filter) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%s=%q;", aws.ToString(f.Name), f.Values)
+	}
+	return b.String()
+}
+
+// instanceField looks up one filter field of in, without building every field.
+func instanceField(in *Instance) func(string) ([]string, bool) {
+	return func(name string) ([]string, bool) {
+		switch name {
+		case "instance-id":
+			return []string{in.ID}, true
+		case "instance-state-name":
+			return []string{in.State}, true
+		case "instance-state-code":
+			return []string{strconv.Itoa(int(instanceStates[in.State]))}, true
+		case "subnet-id":
+			return []string{in.Subnet}, true
+		case "vpc-id":
+			return []string{in.VPC}, true
+		case "availability-zone":
+			return []string{in.AZ}, true
+		case "image-id":
+			return []string{in.Image}, true
+		case "instance-type":
+			return []string{in.Type}, true
+		case "key-name":
+			return []string{in.Key}, true
+		case "reservation-id":
+			return []string{in.Reservation}, true
+		case "client-token":
+			return []string{in.ClientToken}, true
+		case "iam-instance-profile.arn":
+			return []string{in.IAMProfileARN}, true
+		case "instance.group-id":
+			return in.SecurityGroups, true
+		}
+		return nil, false
+	}
+}
+
 func instanceFields(in *Instance) fields {
 	return fields{
 		"instance-id":              one(in.ID),
@@ -254,35 +301,46 @@ func (c *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 	if in.MaxResults != nil && len(in.InstanceIds) > 0 {
 		return nil, apiErr("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
 	}
-	var list []*Instance
-	if len(in.InstanceIds) > 0 {
-		named, err := s.checkInstanceIDs(in.InstanceIds)
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range named {
-			if !slices.Contains(list, i) {
-				list = append(list, i)
-			}
-		}
-	} else {
-		for i := range s.w.Instances {
-			if inst := &s.w.Instances[i]; !s.w.Now.Before(inst.VisibleAt) {
-				list = append(list, inst)
-			}
-		}
-	}
+	// A later page of an unchanged world reuses the list the first page computed.
+	key := fmt.Sprintf("%v\x00%s", in.InstanceIds, filterKey(in.Filters))
 	var kept []*Instance
-	for _, i := range list {
-		ok, err := matchFilters(in.Filters, instanceFields(i), i.Tags)
-		if err != nil {
-			return nil, err
+	if c, ok := s.pages[key]; ok && c.gen == s.gen && aws.ToString(in.NextToken) != "" {
+		kept = c.list
+	} else {
+		var list []*Instance
+		if len(in.InstanceIds) > 0 {
+			named, err := s.checkInstanceIDs(in.InstanceIds)
+			if err != nil {
+				return nil, err
+			}
+			for _, i := range named {
+				if !slices.Contains(list, i) {
+					list = append(list, i)
+				}
+			}
+		} else {
+			for i := range s.w.Instances {
+				if inst := &s.w.Instances[i]; !s.w.Now.Before(inst.VisibleAt) {
+					list = append(list, inst)
+				}
+			}
 		}
-		if ok {
-			kept = append(kept, i)
+		for _, i := range list {
+			ok, err := matchFilters(in.Filters, instanceField(i), i.Tags)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				kept = append(kept, i)
+			}
 		}
+		slices.SortFunc(kept, launchOrder)
+		if s.pages == nil {
+			s.pages = map[string]pagedList{}
+		}
+		clear(s.pages)
+		s.pages[key] = pagedList{gen: s.gen, list: kept}
 	}
-	slices.SortFunc(kept, launchOrder)
 	start, end, next, err := ec2Page(len(kept), in.MaxResults, in.NextToken, 5)
 	if err != nil {
 		return nil, err
@@ -379,7 +437,7 @@ func (c *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		}) {
 			continue
 		}
-		ok, err := matchFilters(in.Filters, imageFields(im), im.Tags)
+		ok, err := matchFilters(in.Filters, imageFields(im).get, im.Tags)
 		if err != nil {
 			return nil, err
 		}
@@ -436,7 +494,7 @@ func (c *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput,
 			"cidr-block":        one(sn.CIDR),
 			"state":             one("available"),
 			"owner-id":          one(s.w.AccountID),
-		}, sn.Tags)
+		}.get, sn.Tags)
 		if err != nil {
 			return nil, err
 		}
@@ -503,7 +561,7 @@ func (c *EC2) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, _ ...
 			"is-default": one(strconv.FormatBool(v.IsDefault)),
 			"state":      one("available"),
 			"owner-id":   one(s.w.AccountID),
-		}, v.Tags)
+		}.get, v.Tags)
 		if err != nil {
 			return nil, err
 		}
@@ -565,7 +623,7 @@ func (c *EC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecuri
 			"vpc-id":      one(g.VPC),
 			"description": one(g.Description),
 			"owner-id":    one(s.w.AccountID),
-		}, g.Tags)
+		}.get, g.Tags)
 		if err != nil {
 			return nil, err
 		}

@@ -19,7 +19,7 @@ type fields map[string]func() []string
 // matchFilters reports whether a resource with the given fields and tags passes every
 // filter. Values in one filter are alternatives; filters all apply. Values may hold the
 // wildcards * and ?. A filter name not in f (nor tag:, tag-key, tag-value) is an error.
-func matchFilters(filters []ec2types.Filter, f fields, tags map[string]string) (bool, error) {
+func matchFilters(filters []ec2types.Filter, field func(string) ([]string, bool), tags map[string]string) (bool, error) {
 	ok := true
 	for _, flt := range filters {
 		name := aws.ToString(flt.Name)
@@ -38,11 +38,11 @@ func matchFilters(filters []ec2types.Filter, f fields, tags map[string]string) (
 				have = append(have, v)
 			}
 		default:
-			get, known := f[name]
+			v, known := field(name)
 			if !known {
 				return false, apiErr("InvalidParameterValue", "The filter '%s' is invalid", name)
 			}
-			have = get()
+			have = v
 		}
 		if !anyMatch(flt.Values, have) {
 			ok = false // keep going: a later filter may be invalid
@@ -92,6 +92,15 @@ func glob(p, s string) bool {
 		}
 	}
 	return len(s) == 0
+}
+
+// get looks up one field.
+func (f fields) get(name string) ([]string, bool) {
+	g, ok := f[name]
+	if !ok {
+		return nil, false
+	}
+	return g(), true
 }
 
 func one(v string) func() []string { return func() []string { return []string{v} } }

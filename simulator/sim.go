@@ -30,6 +30,16 @@ type Sim struct {
 	ec2   *EC2
 	elb   *ELBV2
 	clock *Clock
+	// gen counts changes (every call that is not a Describe, every clock advance, every
+	// World), so that a pagination may reuse the list its first page computed while nothing
+	// changed.
+	gen   uint64
+	pages map[string]pagedList
+}
+
+type pagedList struct {
+	gen  uint64
+	list []*Instance
 }
 
 // Option configures a Sim.
@@ -70,6 +80,7 @@ func (s *Sim) Clock() *Clock { return s.clock }
 func (s *Sim) World() *World {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	s.settle()
 	s.w.normalize()
 	return s.w.clone()
@@ -139,6 +150,7 @@ func (c *Clock) Advance(d time.Duration) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	c.s.w.Now = c.s.w.Now.Add(d)
+	c.s.gen++
 	c.s.settle()
 }
 
@@ -170,6 +182,9 @@ func init() {
 func (s *Sim) begin(ctx context.Context, op string, throttle *smithy.GenericAPIError) error {
 	s.mu.Lock()
 	s.calls[op]++
+	if !strings.HasPrefix(op, "Describe") {
+		s.gen++
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
