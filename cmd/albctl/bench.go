@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/albctl/albctl/bench"
+)
+
+func init() { extraCommands["bench"] = (*Main).bench }
+
+// bench measures plan and apply cost against fleet size on generated simulator worlds: a table
+// (or one JSON object per N with -json), and with -markdown the results page with the machine.
+func (m *Main) bench(ctx context.Context, args []string) error {
+	fs := newFlagSet("bench", m.Stderr)
+	jsonOut := fs.Bool("json", false, "print one JSON object per N, one per line, instead of the table")
+	nsFlag := fs.String("n", "10,100,1000,10000", "instance counts to measure, comma-separated")
+	ksFlag := fs.String("k", "1,5,20", "instances to launch in the simulated applies, comma-separated")
+	markdown := fs.String("markdown", "", "also write the results page, with the machine it ran on, to FILE (e.g. docs/benchmarks.md)")
+	minTime := fs.Duration("time", 300*time.Millisecond, "minimum duration of each timed measurement")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("bench takes no arguments, got %q", pos)
+	}
+	ns, err := bench.ParseInts(*nsFlag)
+	if err != nil {
+		return fmt.Errorf("-n: %w", err)
+	}
+	ks, err := bench.ParseInts(*ksFlag)
+	if err != nil {
+		return fmt.Errorf("-k: %w", err)
+	}
+	enc := json.NewEncoder(m.Stdout)
+	opts := bench.Options{
+		MinTime: *minTime,
+		Progress: func(r bench.Row) {
+			if *jsonOut {
+				enc.Encode(r)
+			}
+		},
+	}
+	mc := thisMachine() // before the run, for the load average
+	started := time.Now()
+	rows, err := bench.RunOptions(ctx, ns, ks, opts)
+	if err != nil {
+		return err
+	}
+	if !*jsonOut {
+		renderBenchText(m.Stdout, rows, ks)
+	}
+	if *markdown != "" {
+		var b strings.Builder
+		renderBenchMarkdown(&b, rows, ks, mc, time.Since(started))
+		if err := os.WriteFile(*markdown, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		if !*jsonOut {
+			fmt.Fprintf(m.Stdout, "\nWrote %s.\n", *markdown)
+		}
+	}
+	return nil
+}
+
+// --- formatting ---
+
+func fmtNs(ns int64) string {
+	d := time.Duration(ns)
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	}
+}
+
+func fmtBytes(b int64) string {
+	switch {
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", b)
+	}
+}
+
+func fmtSim(secs float64) string {
+	return time.Duration(secs * float64(time.Second)).Round(time.Second).String()
+}
+
+func fmtCount(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	// Group thousands: 1234567 -> 1,234,567.
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func fmtByOp(m map[string]int) string {
+	var parts []string
+	for _, op := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", op, m[op]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// benchColumns are the table's columns: a header and a cell per row.
+func benchColumns(ks []int) (headers []string, cells func(r bench.Row) []string) {
+	headers = []string{"N", "fleets", "LBs", "API calls", "plan", "observe", "own", "build", "plan CPU", "allocs/plan", "peak heap", "B/instance"}
+	for _, k := range ks {
+		headers = append(headers, fmt.Sprintf("apply K=%d", k))
+	}
+	headers = append(headers, "sim ops/s")
+	cells = func(r bench.Row) []string {
+		c := []string{
+			fmtCount(float64(r.N)), fmt.Sprint(r.Fleets), fmt.Sprint(r.LoadBalancers), fmt.Sprint(r.PlanAPICalls),
+			fmtNs(r.PlanNs), fmtNs(r.ObserveNs), fmtNs(r.ObserveClientNs), fmtNs(r.BuildNs), fmtNs(r.PlanCPUNs), fmtCount(float64(r.PlanAllocs)),
+			fmtBytes(r.PeakBytes), fmtCount(r.BytesPerInstance),
+		}
+		for _, k := range ks {
+			if s, ok := r.ApplySimSeconds(k); ok {
+				c = append(c, fmtSim(s))
+			} else {
+				c = append(c, "-")
+			}
+		}
+		return append(c, fmtCount(r.SimOpsPerSec))
+	}
+	return headers, cells
+}
+
+func renderBenchText(w io.Writer, rows []bench.Row, ks []int) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	headers, cells := benchColumns(ks)
+	fmt.Fprintln(tw, strings.Join(headers, "\t")+"\t")
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(cells(r), "\t")+"\t")
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nAPI calls of one plan, by operation:")
+	for _, r := range rows {
+		fmt.Fprintf(w, "  N=%-6d %s\n", r.N, fmtByOp(r.PlanAPICallsByOp))
+	}
+	fmt.Fprintln(w, "\nSimulated applies (K new instances in one fleet; API calls during the apply):")
+	for _, r := range rows {
+		for _, a := range r.Apply {
+			fmt.Fprintf(w, "  N=%-6d K=%-3d %3d steps  %8s simulated  %8s wall  %4d calls: %s\n",
+				r.N, a.K, a.Steps, fmtSim(a.SimSeconds), fmtNs(a.WallNs), a.APICalls, fmtByOp(a.APICallsByOp))
+		}
+	}
+	if sc := bench.Scalings(rows); len(sc) > 0 {
+		fmt.Fprintf(w, "\nScaling from N=%d to N=%d (linear: %.0fx):\n", sc[0].FromN, sc[0].ToN, sc[0].Linear)
+		for _, s := range sc {
+			fmt.Fprintf(w, "  %-36s %7.1fx  %s\n", s.What, s.Ratio, scalingVerdict(s))
+		}
+	}
+	fmt.Fprintln(w, "\nTargets:")
+	for _, c := range bench.Checks(rows) {
+		got := c.Got
+		if got == "" {
+			got = "-"
+		}
+		fmt.Fprintf(w, "  %-14s %s\n  %-14s %s\n", "["+c.Status+"]", c.Target, "", got)
+	}
+}
+
+func scalingVerdict(s bench.Scaling) string {
+	switch {
+	case s.Superlinear:
+		return fmt.Sprintf("WORSE THAN LINEAR (exponent %.2f)", s.Exponent())
+	case s.What == "API calls per plan":
+		return "grows with target groups and result pages"
+	default:
+		return fmt.Sprintf("about linear or better (exponent %.2f)", s.Exponent())
+	}
+}
+
+// machine describes where the figures come from.
+type machine struct {
+	OS, Arch, CPU, Go, Version, Date string
+	NumCPU, MaxProcs                 int
+	// Load is /proc/loadavg's 1-, 5- and 15-minute load averages when the run began, where
+	// there is one: figures from a busy machine are slower and noisier.
+	Load string
+}
+
+func thisMachine() machine {
+	return machine{
+		OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel(), Go: runtime.Version(), Version: Version,
+		Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), NumCPU: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0),
+		Load: loadAverage(),
+	}
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}
+
+// cpuModel reads the CPU's model name from /proc/cpuinfo, where there is one.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func mdRow(w io.Writer, cells []string) {
+	fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+}
+
+// mdHeader starts a table whose first column and the columns named in text are left-aligned,
+// the others (figures) right-aligned.
+func mdHeader(w io.Writer, headers []string, text ...string) {
+	mdRow(w, headers)
+	seps := make([]string, len(headers))
+	for i, h := range headers {
+		seps[i] = "---:"
+		if i == 0 || slices.Contains(text, h) {
+			seps[i] = "---"
+		}
+	}
+	mdRow(w, seps)
+}
+
+func renderBenchMarkdown(w io.Writer, rows []bench.Row, ks []int, mc machine, took time.Duration) {
+	var ns []string
+	for _, r := range rows {
+		ns = append(ns, fmt.Sprint(r.N))
+	}
+	var kstr []string
+	for _, k := range ks {
+		kstr = append(kstr, fmt.Sprint(k))
+	}
+	fmt.Fprintf(w, `# Benchmarks
+
+<!-- Generated by "albctl bench -markdown docs/benchmarks.md" (make bench). Do not edit by hand. -->
+
+What planning and applying cost as the fleet grows, measured by `+"`albctl bench -n %s -k %s`"+`
+on generated simulator worlds (package `+"`bench`"+`). Figures only: no test asserts a time.
+
+## Machine
+
+| | |
+|---|---|
+| date | %s |
+| OS / arch | %s/%s |
+| CPU | %s |
+| CPUs | %d (GOMAXPROCS %d) |
+| load average at start | %s |
+| Go | %s |
+| albctl | %s |
+| run time | %s |
+
+## What is measured
+
+For each N, `+"`bench.Generate(N, %d)`"+` builds a simulated account with N instances over three
+Availability Zones, in ceil(N/%d) fleets (at least two), one target group per fleet and half as many
+load balancers (at least two). Every member is already launched from the fleet's baked image,
+tagged as albctl tags what it launches, registered and healthy; the matching spec is converged,
+so a plan is empty.
+
+- **API calls**: the calls one `+"`cloud.Observe`"+` makes (Build makes none), counted by the simulator.
+- **plan / observe / build**: medians of wall time on one goroutine; `+"`build`"+` is `+"`plan.Build`"+`
+  alone over one observed world. The simulator's work is part of observe; **own** is Observe
+  against the simulator's recorded answers, i.e. albctl's own share of it.
+- **plan CPU**: process CPU time (user + system, all threads, garbage collector included) per plan.
+- **allocs/plan**: heap allocations per Observe + Build.
+- **peak heap**: live heap held by the observed world and the plan, after a GC; **B/instance** is
+  that divided by N.
+- **apply K=k**: simulated time (engine on the simulator's virtual clock) of the plan that launches
+  k more instances into one fleet and registers them; every apply is checked to converge.
+- **sim ops/s**: wall-clock throughput of the simulator on the calls the engine polls with (one
+  instance by ID, one target's health, one image by ID, in turn).
+
+## Results
+
+`, strings.Join(ns, ","), strings.Join(kstr, ","), mc.Date, mc.OS, mc.Arch, mc.CPU, mc.NumCPU, mc.MaxProcs, mc.Load, mc.Go, mc.Version,
+		took.Round(time.Second), bench.Seed, bench.FleetCapacity)
+	headers, cells := benchColumns(ks)
+	mdHeader(w, headers)
+	for _, r := range rows {
+		mdRow(w, cells(r))
+	}
+
+	fmt.Fprint(w, "\n## API calls per plan, by operation\n\n")
+	ops := bench.Ops(rows)
+	mdHeader(w, append([]string{"N"}, append(ops, "total")...))
+	for _, r := range rows {
+		c := []string{fmt.Sprint(r.N)}
+		for _, op := range ops {
+			c = append(c, fmt.Sprint(r.PlanAPICallsByOp[op]))
+		}
+		mdRow(w, append(c, fmt.Sprint(r.PlanAPICalls)))
+	}
+
+	fmt.Fprint(w, "\n## Simulated applies\n\nK new instances in one fleet: the plan's steps, the simulated time, the wall time of the\napply on the simulator, and the API calls made during it.\n\n")
+	mdHeader(w, []string{"N", "K", "steps", "simulated", "wall", "API calls", "by operation"}, "by operation")
+	for _, r := range rows {
+		for _, a := range r.Apply {
+			mdRow(w, []string{fmt.Sprint(r.N), fmt.Sprint(a.K), fmt.Sprint(a.Steps), fmtSim(a.SimSeconds), fmtNs(a.WallNs), fmt.Sprint(a.APICalls), fmtByOp(a.APICallsByOp)})
+		}
+	}
+
+	if sc := bench.Scalings(rows); len(sc) > 0 {
+		fmt.Fprintf(w, "\n## Scaling from N = %d to N = %d\n\nLinear growth is %.0fx; a ratio above %.0fx is flagged as worse than linear.\n\n", sc[0].FromN, sc[0].ToN, sc[0].Linear, 1.5*sc[0].Linear)
+		mdHeader(w, []string{"figure", fmt.Sprintf("N = %d", sc[0].FromN), fmt.Sprintf("N = %d", sc[0].ToN), "ratio", "verdict"}, "verdict")
+		for _, s := range sc {
+			from, to := fmtCount(s.From), fmtCount(s.To)
+			switch {
+			case strings.Contains(s.What, "time") || strings.Contains(s.What, "CPU"):
+				from, to = fmtNs(int64(s.From)), fmtNs(int64(s.To))
+			case strings.Contains(s.What, "memory"):
+				from, to = fmtBytes(int64(s.From)), fmtBytes(int64(s.To))
+			}
+			mdRow(w, []string{s.What, from, to, fmt.Sprintf("%.1fx", s.Ratio), scalingVerdict(s)})
+		}
+	}
+
+	fmt.Fprint(w, "\n## Targets\n\n")
+	fmt.Fprintln(w, "| target | measured | status |\n|---|---|---|")
+	for _, c := range bench.Checks(rows) {
+		got := c.Got
+		if got == "" {
+			got = "-"
+		}
+		mdRow(w, []string{c.Target, got, "**" + c.Status + "**"})
+	}
+
+	fmt.Fprint(w, "\n## Go benchmarks\n\n"+
+		"The same costs as Go benchmarks, for comparing commits with benchstat:\n\n"+
+		"```\n"+
+		"go test -run '^$' -bench . -count 6 ./bench/ > new.txt\n"+
+		"benchstat old.txt new.txt\n"+
+		"```\n\n"+
+		"`BenchmarkBuild/n=N`, `BenchmarkObserve/n=N`, `BenchmarkSimDescribeInstances/n=N` (a page of\n"+
+		"fleet members by tag, as Observe asks), `BenchmarkSimDescribeInstancesByID/n=N`,\n"+
+		"`BenchmarkSimDescribeTargetHealth/n=N` (a whole target group) and\n"+
+		"`BenchmarkSimDescribeTargetHealthOne/n=N` (one target, as the engine polls).\n")
+}
