@@ -2,7 +2,6 @@ package cloud
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,7 +11,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/albctl/albctl/specs"
 )
@@ -54,25 +52,17 @@ type observer struct {
 	w   *World
 }
 
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 // byName describes things by name in one call. ELBv2 fails the whole call when one name is
 // unknown (notFound), so then it asks name by name to learn which ones are missing.
 func byName[T any](ctx context.Context, names []string, describe func(context.Context, []string) ([]T, error), notFound string) (found []T, missing []string, err error) {
 	found, err = describe(ctx, names)
-	if errorCode(err) != notFound {
+	if ErrorCode(err) != notFound {
 		return found, nil, err
 	}
 	found = nil
 	for _, n := range names {
 		one, err := describe(ctx, []string{n})
-		if errorCode(err) == notFound {
+		if ErrorCode(err) == notFound {
 			missing = append(missing, n)
 			continue
 		}
@@ -307,9 +297,7 @@ func instanceFrom(in ec2types.Instance) Instance {
 		i.SecurityGroupIDs = append(i.SecurityGroupIDs, aws.ToString(sg.GroupId))
 	}
 	sort.Strings(i.SecurityGroupIDs)
-	for _, t := range in.Tags {
-		i.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
+	i.Tags = TagMap(in.Tags)
 	return i
 }
 
@@ -327,10 +315,7 @@ func (o *observer) images(ctx context.Context, stack *specs.Stack) error {
 			return fmt.Errorf("describe images %v: %w", chunk, err)
 		}
 		for _, im := range out.Images {
-			img := Image{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: map[string]string{}}
-			for _, t := range im.Tags {
-				img.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
+			img := Image{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: TagMap(im.Tags)}
 			o.w.Images = append(o.w.Images, img)
 		}
 	}
@@ -364,10 +349,7 @@ func (o *observer) subnets(ctx context.Context) error {
 				return fmt.Errorf("describe subnets: %w", err)
 			}
 			for _, s := range page.Subnets {
-				sn := Subnet{ID: aws.ToString(s.SubnetId), AZ: aws.ToString(s.AvailabilityZone), VpcID: aws.ToString(s.VpcId), Tags: map[string]string{}}
-				for _, t := range s.Tags {
-					sn.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-				}
+				sn := Subnet{ID: aws.ToString(s.SubnetId), AZ: aws.ToString(s.AvailabilityZone), VpcID: aws.ToString(s.VpcId), Tags: TagMap(s.Tags)}
 				o.w.Subnets = append(o.w.Subnets, sn)
 			}
 		}

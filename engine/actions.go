@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,8 +11,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/plan"
 )
 
@@ -39,19 +38,10 @@ func actionFor(s *plan.Step) (action, error) {
 	return nil, fmt.Errorf("step %s: kind %q without its parameters", s.ID, s.Kind)
 }
 
-// ErrorCode returns the AWS error code of err, or "".
-func ErrorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 // transient reports whether err is one AWS tells clients to retry: throttling, and the
 // eventual consistency of things just created (a new instance, a new IAM profile).
 func transient(err error) bool {
-	switch code := ErrorCode(err); code {
+	switch code := cloud.ErrorCode(err); code {
 	case "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException",
 		"InvalidInstanceID.NotFound", "InternalError", "ServiceUnavailable":
 		return true
@@ -73,10 +63,10 @@ func (r *runner) retry(t *task, err error) (bool, string, error) {
 	}
 	t.retried = true
 	if now.Sub(t.retrySince) > r.timeouts.Propagation {
-		return false, "", fmt.Errorf("%w: still %s after retrying for %s: %w", ErrTimeout, ErrorCode(err), r.timeouts.Propagation, err)
+		return false, "", fmt.Errorf("%w: still %s after retrying for %s: %w", ErrTimeout, cloud.ErrorCode(err), r.timeouts.Propagation, err)
 	}
-	r.emit(Event{Type: EventRetry, Step: t.step.ID, Kind: string(t.step.Kind), Message: "retrying after " + ErrorCode(err), Error: err.Error()})
-	return false, "retrying after " + ErrorCode(err), nil
+	r.emit(Event{Type: EventRetry, Step: t.step.ID, Kind: string(t.step.Kind), Message: "retrying after " + cloud.ErrorCode(err), Error: err.Error()})
+	return false, "retrying after " + cloud.ErrorCode(err), nil
 }
 
 type createImage struct {
@@ -98,10 +88,10 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 				Name:       aws.String(a.p.Name),
 				NoReboot:   aws.Bool(a.p.NoReboot),
 				TagSpecifications: []ec2types.TagSpecification{
-					{ResourceType: ec2types.ResourceTypeImage, Tags: ec2Tags(a.p.Tags)},
+					{ResourceType: ec2types.ResourceTypeImage, Tags: cloud.EC2Tags(a.p.Tags)},
 				},
 			})
-			if ErrorCode(err) == "InvalidAMIName.Duplicate" {
+			if cloud.ErrorCode(err) == "InvalidAMIName.Duplicate" {
 				return false, "image " + a.p.Name + " to appear", nil
 			}
 			if err != nil {
@@ -195,7 +185,7 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 			SecurityGroupIds: a.p.SecurityGroupIDs,
 			ClientToken:      aws.String(a.p.ClientToken),
 			TagSpecifications: []ec2types.TagSpecification{
-				{ResourceType: ec2types.ResourceTypeInstance, Tags: ec2Tags(a.p.Tags)},
+				{ResourceType: ec2types.ResourceTypeInstance, Tags: cloud.EC2Tags(a.p.Tags)},
 			},
 		}
 		if a.p.KeyName != "" {
@@ -240,19 +230,6 @@ func profileSpec(p string) *ec2types.IamInstanceProfileSpecification {
 	return &ec2types.IamInstanceProfileSpecification{Name: aws.String(p)}
 }
 
-func ec2Tags(m map[string]string) []ec2types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	tags := make([]ec2types.Tag, 0, len(keys))
-	for _, k := range keys {
-		tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return tags
-}
-
 func (a *launchInstance) watchedInstance() string {
 	if a.imageReady {
 		return a.instanceID
@@ -267,7 +244,7 @@ func (a *associateProfile) advance(ctx context.Context, r *runner, t *task) (boo
 		InstanceId:         aws.String(a.p.InstanceID),
 		IamInstanceProfile: profileSpec(a.p.IAMProfile),
 	})
-	if ErrorCode(err) == "IncorrectState" && strings.Contains(err.Error(), "existing association") {
+	if cloud.ErrorCode(err) == "IncorrectState" && strings.Contains(err.Error(), "existing association") {
 		return true, "", nil // an interrupted run associated it already
 	}
 	if err != nil {
@@ -401,7 +378,7 @@ func (a *registerTarget) advance(ctx context.Context, r *runner, t *task) (bool,
 		}
 		_, err := r.api.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: targets})
 		if err != nil {
-			if ErrorCode(err) == "InvalidTarget" && r.clock.Now().Sub(t.started) < r.timeouts.Propagation {
+			if cloud.ErrorCode(err) == "InvalidTarget" && r.clock.Now().Sub(t.started) < r.timeouts.Propagation {
 				// A just-launched instance can be unknown to ELB for a moment.
 				r.emit(Event{Type: EventRetry, Step: t.step.ID, Kind: string(t.step.Kind), Message: "retrying after InvalidTarget", Error: err.Error()})
 				return false, a.instanceID + " to be registrable", nil

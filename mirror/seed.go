@@ -3,7 +3,6 @@ package mirror
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,8 +15,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/smithy-go"
 
+	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/simulator"
 )
 
@@ -89,35 +88,11 @@ func (s *seeder) id(worldID, what string) (string, error) {
 	return "", fmt.Errorf("%s: %s was not seeded", what, worldID)
 }
 
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 func tagSpec(rt ec2types.ResourceType, tags map[string]string) []ec2types.TagSpecification {
 	if len(tags) == 0 {
 		return nil
 	}
-	return []ec2types.TagSpecification{{ResourceType: rt, Tags: ec2Tags(tags)}}
-}
-
-func ec2Tags(m map[string]string) []ec2types.Tag {
-	var out []ec2types.Tag
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
-}
-
-func tagMap(tags []ec2types.Tag) map[string]string {
-	m := map[string]string{}
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return []ec2types.TagSpecification{{ResourceType: rt, Tags: cloud.EC2Tags(tags)}}
 }
 
 func (s *seeder) vpcs(ctx context.Context) error {
@@ -136,7 +111,7 @@ func (s *seeder) vpcs(ctx context.Context) error {
 			switch {
 			case v.IsDefault && aws.ToBool(h.IsDefault):
 				match = append(match, aws.ToString(h.VpcId))
-			case !v.IsDefault && !aws.ToBool(h.IsDefault) && aws.ToString(h.CidrBlock) == v.CIDR && tagMap(h.Tags)["Name"] == v.Tags["Name"]:
+			case !v.IsDefault && !aws.ToBool(h.IsDefault) && aws.ToString(h.CidrBlock) == v.CIDR && cloud.TagMap(h.Tags)["Name"] == v.Tags["Name"]:
 				match = append(match, aws.ToString(h.VpcId))
 			}
 		}
@@ -280,7 +255,7 @@ func (s *seeder) profiles(ctx context.Context) error {
 			s.found(arn, aws.ToString(got.InstanceProfile.Arn))
 			continue
 		}
-		if errorCode(err) != "NoSuchEntity" {
+		if cloud.ErrorCode(err) != "NoSuchEntity" {
 			return fmt.Errorf("get instance profile %s: %w", name, err)
 		}
 		out, err := s.api.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{
@@ -307,7 +282,7 @@ func (s *seeder) keyPairs(ctx context.Context) error {
 		if err == nil {
 			continue
 		}
-		if errorCode(err) != "InvalidKeyPair.NotFound" {
+		if cloud.ErrorCode(err) != "InvalidKeyPair.NotFound" {
 			return fmt.Errorf("describe key pair %s: %w", name, err)
 		}
 		// The private key is not kept: nobody logs in to a rehearsal's instances.
@@ -381,7 +356,7 @@ func (s *seeder) images(ctx context.Context) error {
 		}
 		id := aws.ToString(out.ImageId)
 		if len(im.tags) > 0 {
-			if _, err := s.api.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(im.tags)}); err != nil {
+			if _, err := s.api.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: cloud.EC2Tags(im.tags)}); err != nil {
 				return fmt.Errorf("tag image %s: %w", im.name, err)
 			}
 		}
@@ -490,7 +465,7 @@ func (s *seeder) runInstance(ctx context.Context, in *ec2.RunInstancesInput) (*e
 			}
 			return out, nil
 		}
-		if i == tries || errorCode(err) != "InvalidParameterValue" || !strings.Contains(strings.ToLower(err.Error()), "iaminstanceprofile") {
+		if i == tries || cloud.ErrorCode(err) != "InvalidParameterValue" || !strings.Contains(strings.ToLower(err.Error()), "iaminstanceprofile") {
 			return nil, err
 		}
 		t := time.NewTimer(2 * time.Second)
@@ -578,7 +553,7 @@ func (s *seeder) targetGroup(ctx context.Context, tg simulator.TargetGroup) (str
 		arn := aws.ToString(got.TargetGroups[0].TargetGroupArn)
 		s.found(tg.ARN, arn)
 		return arn, nil
-	case err != nil && errorCode(err) != "TargetGroupNotFound":
+	case err != nil && cloud.ErrorCode(err) != "TargetGroupNotFound":
 		return "", fmt.Errorf("describe target group %s: %w", tg.Name, err)
 	}
 	vpc, err := s.id(tg.VPC, "target group "+tg.Name)
@@ -639,7 +614,7 @@ func (s *seeder) loadBalancers(ctx context.Context) error {
 			groups = append(groups, id)
 		}
 		got, err := s.api.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{lb.Name}})
-		if err != nil && errorCode(err) != "LoadBalancerNotFound" {
+		if err != nil && cloud.ErrorCode(err) != "LoadBalancerNotFound" {
 			return fmt.Errorf("describe load balancer %s: %w", lb.Name, err)
 		}
 		if err == nil && len(got.LoadBalancers) > 0 {

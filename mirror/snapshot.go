@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/simulator"
 )
 
@@ -99,7 +100,7 @@ func tagsOf(tags []ec2types.Tag) map[string]string {
 	if len(tags) == 0 {
 		return nil
 	}
-	return tagMap(tags)
+	return cloud.TagMap(tags)
 }
 
 func (r *reader) vpcs(ctx context.Context) error {
