@@ -19,6 +19,17 @@ type World struct {
 	Subnets       []Subnet       `json:"subnets"`
 	TargetGroups  []TargetGroup  `json:"target_groups"`
 	LoadBalancers []LoadBalancer `json:"load_balancers"`
+	// Region is the region the world was read in (the simulator world's, or the SDK
+	// client's). The caller of Observe sets it; a spec for another region is a plan error.
+	Region string `json:"region,omitempty"`
+	// InstanceProfiles are the IAM instance profiles the stack names, as IAM knows them
+	// (a profile the stack names and IAM does not know is listed in Missing).
+	InstanceProfiles []InstanceProfile `json:"instance_profiles,omitempty"`
+	// Offerings are the (instance type, AZ) pairs EC2 offers, for the types and zones the
+	// stack launches into. OfferingsRead is false when they were not read (nothing to launch
+	// was knowable), so an empty list is not mistaken for "offered nowhere".
+	Offerings     []Offering `json:"offerings,omitempty"`
+	OfferingsRead bool       `json:"offerings_read,omitempty"`
 	// Missing names what the stack refers to and Observe did not find (by the spec's words,
 	// e.g. "instance web", "target group web-tg"). Absence is part of the world: a plan made
 	// while something was missing is stale once it exists.
@@ -41,12 +52,27 @@ type Instance struct {
 	LaunchTime       time.Time         `json:"launch_time"`
 }
 
-// Image is an AMI owned by the account.
+// Image is an AMI: one the stack names (by name or ID), or one albctl baked for a fleet
+// (tagged), or the image a member runs.
 type Image struct {
-	ID    string            `json:"id"`
-	Name  string            `json:"name"`
-	State string            `json:"state"` // pending, available, failed, ...
-	Tags  map[string]string `json:"tags,omitempty"`
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	State       string            `json:"state"` // pending, available, failed, ...
+	Tags        map[string]string `json:"tags,omitempty"`
+	Created     time.Time         `json:"created,omitzero"`
+	SnapshotIDs []string          `json:"snapshot_ids,omitempty"` // EBS snapshots of its block devices, sorted
+}
+
+// InstanceProfile is an IAM instance profile.
+type InstanceProfile struct {
+	Name string `json:"name"`
+	ARN  string `json:"arn"`
+}
+
+// Offering says that EC2 offers an instance type in an Availability Zone.
+type Offering struct {
+	InstanceType string `json:"instance_type"`
+	AZ           string `json:"az"`
 }
 
 // Subnet is a subnet in a VPC the stack touches.
@@ -55,6 +81,8 @@ type Subnet struct {
 	AZ    string            `json:"az"`
 	VpcID string            `json:"vpc_id"`
 	Tags  map[string]string `json:"tags,omitempty"`
+	// AvailableIPs is DescribeSubnets' AvailableIpAddressCount: launches beyond it fail.
+	AvailableIPs int32 `json:"available_ips"`
 }
 
 // TargetGroup is an ELBv2 target group with its attributes and the health of its targets.

@@ -5,6 +5,12 @@
 // Rendering lives in the CLI, not here.
 package plan
 
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
 // Kind is what a step does.
 type Kind string
 
@@ -18,6 +24,15 @@ const (
 	TrimZones                Kind = "trim_zones"
 	DeregisterTarget         Kind = "deregister_target"
 	TerminateInstance        Kind = "terminate_instance"
+	// ValidateLaunch is RunInstances with DryRun: it proves a launch's parameters (profile,
+	// type, subnet, groups) before a disruptive step, so a bad launch never costs an outage.
+	ValidateLaunch Kind = "validate_launch"
+	// ModifyHealthCheck is ModifyTargetGroup: the spec's health-check settings.
+	ModifyHealthCheck Kind = "modify_health_check"
+	// Wait holds the steps after it for a fixed time (a rollout's bake_time between batches).
+	Wait Kind = "wait"
+	// DeregisterImage removes an image albctl baked, and its snapshots, once nothing uses it.
+	DeregisterImage Kind = "deregister_image"
 )
 
 // Plan is the ordered list of steps that takes the world to the stack.
@@ -43,13 +58,16 @@ type Step struct {
 	// Warning is set when the step itself is risky and a reviewer must see it loudly.
 	Warning string `json:"warning,omitempty"`
 
-	Image      *ImageParams      `json:"image,omitempty"`
-	Launch     *LaunchParams     `json:"launch,omitempty"`
-	Associate  *AssociateParams  `json:"associate,omitempty"`
-	Stickiness *StickinessParams `json:"stickiness,omitempty"`
-	Zones      *ZonesParams      `json:"zones,omitempty"`
-	Target     *TargetParams     `json:"target,omitempty"`
-	Terminate  *TerminateParams  `json:"terminate,omitempty"`
+	Image       *ImageParams       `json:"image,omitempty"`
+	Launch      *LaunchParams      `json:"launch,omitempty"`
+	Associate   *AssociateParams   `json:"associate,omitempty"`
+	Stickiness  *StickinessParams  `json:"stickiness,omitempty"`
+	Zones       *ZonesParams       `json:"zones,omitempty"`
+	Target      *TargetParams      `json:"target,omitempty"`
+	Terminate   *TerminateParams   `json:"terminate,omitempty"`
+	HealthCheck *HealthCheckParams `json:"health_check,omitempty"`
+	Wait        *WaitParams        `json:"wait,omitempty"`
+	Cleanup     *CleanupParams     `json:"cleanup,omitempty"`
 }
 
 // ImageParams is CreateImage of a fleet's source. CreateImage has no ClientToken; the name is
@@ -75,6 +93,8 @@ type LaunchParams struct {
 	IAMProfile       string            `json:"iam_instance_profile,omitempty"` // name or ARN
 	ClientToken      string            `json:"client_token"`
 	Tags             map[string]string `json:"tags"`
+	// Replaces is the member this launch replaces in a rollout (its slot), empty otherwise.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // AssociateParams attaches an IAM instance profile to a member that lacks it.
@@ -108,9 +128,83 @@ type TargetParams struct {
 	InstanceStep   string `json:"instance_step,omitempty"`
 	Port           int32  `json:"port"`
 	AZ             string `json:"az"`
+	// Name is the instance's readable name (its Name tag, e.g. web-1c-1), for people.
+	Name string `json:"name,omitempty"`
+	// Rollback, on a register_target of a rollout's new member, bounds its wait for health
+	// and says what to do when the bound passes.
+	Rollback *RollbackParams `json:"rollback,omitempty"`
 }
 
-// TerminateParams terminates one member that albctl launched (never a source).
+// RollbackParams bound a new member's wait for health during a rollout.
+type RollbackParams struct {
+	// HealthTimeout is how long the new target may take to become healthy.
+	HealthTimeout Duration `json:"health_timeout"`
+	// Auto: when the bound passes, deregister and terminate the new member (the old members
+	// keep serving) before failing the step. Without it the step fails and the member stays.
+	Auto bool `json:"auto"`
+}
+
+// TerminateParams terminates one member that albctl launched (never a source). Before the
+// call it waits until the instance is no longer draining in any of DrainFrom: a deregistered
+// target keeps its in-flight requests for the target group's deregistration delay.
 type TerminateParams struct {
-	InstanceID string `json:"instance_id"`
+	InstanceID string      `json:"instance_id"`
+	Name       string      `json:"name,omitempty"` // readable name (Name tag), for people
+	DrainFrom  []TargetRef `json:"drain_from,omitempty"`
+}
+
+// TargetRef names one registration of an instance.
+type TargetRef struct {
+	TargetGroupARN string `json:"target_group_arn"`
+	Port           int32  `json:"port"`
+}
+
+// HealthCheckParams is ModifyTargetGroup with the health-check settings the spec gives; a nil
+// field is left as it is.
+type HealthCheckParams struct {
+	TargetGroupARN     string  `json:"target_group_arn"`
+	Path               *string `json:"path,omitempty"`
+	IntervalSeconds    *int32  `json:"interval_seconds,omitempty"`
+	TimeoutSeconds     *int32  `json:"timeout_seconds,omitempty"`
+	HealthyThreshold   *int32  `json:"healthy_threshold,omitempty"`
+	UnhealthyThreshold *int32  `json:"unhealthy_threshold,omitempty"`
+	Matcher            *string `json:"matcher,omitempty"`
+}
+
+// WaitParams is a pause on the apply's clock.
+type WaitParams struct {
+	Duration Duration `json:"duration"`
+}
+
+// CleanupParams deregisters an image albctl baked and deletes its EBS snapshots.
+type CleanupParams struct {
+	ImageID     string   `json:"image_id"`
+	ImageName   string   `json:"image_name"`
+	SnapshotIDs []string `json:"snapshot_ids,omitempty"`
+}
+
+// Duration is a time.Duration written in JSON as a Go duration string ("5m0s"), so that
+// saved plans and -json output are readable.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes d as a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
 }

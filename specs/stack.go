@@ -86,8 +86,11 @@ type Fleet struct {
 	Image    Image  `json:"image"`
 	// IAMInstanceProfile is "inherit" (copy the source's profile; the default), a profile name,
 	// or an instance-profile ARN.
-	IAMInstanceProfile string      `json:"iam_instance_profile"`
-	Zones              []FleetZone `json:"zones"` // sorted by AZ
+	IAMInstanceProfile string `json:"iam_instance_profile"`
+	// InstanceType is the type of new members; empty means the source's type.
+	InstanceType string      `json:"instance_type,omitempty"`
+	Rollout      Rollout     `json:"rollout"`
+	Zones        []FleetZone `json:"zones"` // sorted by AZ
 	DeclRange          hcl.Range   `json:"-"`
 	SourceRange        hcl.Range   `json:"-"`
 	// Ranges of the target_group, sessions and iam_instance_profile expressions; DeclRange
@@ -97,13 +100,37 @@ type Fleet struct {
 	IAMInstanceProfileRange hcl.Range `json:"-"`
 }
 
-// Image is a fleet's image block.
+// Image is a fleet's image block: either an image albctl bakes from the source (Name, Version,
+// NoReboot) or one baked elsewhere (ID).
 type Image struct {
-	Name      string    `json:"name"`
-	Version   string    `json:"version"`
-	NoReboot  bool      `json:"no_reboot"`
+	Name     string `json:"name,omitempty"`
+	Version  string `json:"version"` // with ID and no version given: the ID
+	NoReboot bool   `json:"no_reboot"`
+	// ID is an existing AMI to launch from ("ami-..."): no bake step.
+	ID string `json:"id,omitempty"`
+	// Keep is how many images albctl baked for the fleet to keep (the newest, the current
+	// one included); older ones are deregistered with their snapshots once unused.
+	Keep      int       `json:"keep"`
 	DeclRange hcl.Range `json:"-"`
 	NameRange hcl.Range `json:"-"` // the name expression
+}
+
+// Rollout is a fleet's rollout block: how members on an older image are replaced, modelled on
+// EC2 Auto Scaling instance refresh. Replacement is surge-first: a new member is launched and
+// healthy before the member it replaces leaves service.
+type Rollout struct {
+	// MinHealthyPercent of the fleet's desired count must serve at every moment (default 100).
+	MinHealthyPercent int `json:"min_healthy_percent"`
+	// MaxSurge is how many members may run above the desired count (default 1).
+	MaxSurge int `json:"max_surge"`
+	// BakeTime is how long a batch must stay healthy before the next one starts (default 0).
+	BakeTime time.Duration `json:"bake_time"`
+	// HealthTimeout bounds how long a new member may take to become healthy (default 10m).
+	HealthTimeout time.Duration `json:"health_timeout"`
+	// AutoRollback deregisters and terminates a new member that is not healthy in time, so
+	// the old members keep serving (default true).
+	AutoRollback bool      `json:"auto_rollback"`
+	DeclRange    hcl.Range `json:"-"`
 }
 
 // FleetZone is a zone "<az>" { count = N } block. The source instance counts as a member of
