@@ -91,8 +91,8 @@ type Fleet struct {
 	InstanceType string      `json:"instance_type,omitempty"`
 	Rollout      Rollout     `json:"rollout"`
 	Zones        []FleetZone `json:"zones"` // sorted by AZ
-	DeclRange          hcl.Range   `json:"-"`
-	SourceRange        hcl.Range   `json:"-"`
+	DeclRange    hcl.Range   `json:"-"`
+	SourceRange  hcl.Range   `json:"-"`
 	// Ranges of the target_group, sessions and iam_instance_profile expressions; DeclRange
 	// when the attribute was not written.
 	TargetGroupRange        hcl.Range `json:"-"`
