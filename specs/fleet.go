@@ -339,8 +339,13 @@ func (l *loader) image(b *hcl.Block, ctx *hcl.EvalContext) Image {
 	if v, _, ok := a.boolean("no_reboot"); ok {
 		img.NoReboot = v
 	}
-	if img.ID != "" && a.attrs["version"] == nil {
-		img.Version = img.ID // members record the image they run
+	if a.attrs["version"] == nil {
+		// Members record the version they run, and a new version replaces them: without a
+		// version, the image itself (its name, or its ID) is the version.
+		img.Version = img.Name
+		if img.ID != "" {
+			img.Version = img.ID
+		}
 	}
 	return img
 }
