@@ -846,7 +846,7 @@ func (c *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...
 	digest := req.digest()
 
 	// Idempotency: the same token in the same zone is the same request.
-	if token != "" {
+	if token != "" && !aws.ToBool(in.DryRun) {
 		var prior []*Instance
 		for i := range s.w.Instances {
 			if p := &s.w.Instances[i]; p.ClientToken == token && p.AZ == sn.AZ {
@@ -917,6 +917,9 @@ func (c *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...
 		return nil, err
 	}
 
+	if aws.ToBool(in.DryRun) {
+		return nil, apiErr("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+	}
 	now := s.w.Now
 	resID := s.newID("r")
 	var launched []*Instance
