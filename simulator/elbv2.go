@@ -86,10 +86,11 @@ func zonesOf(lb *LoadBalancer) []elbtypes.AvailabilityZone {
 // DescribeLoadBalancers lists load balancers by name or ARN (all if neither), paged by Marker.
 func (c *ELBV2) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeLoadBalancers", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeLoadBalancers", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeLoadBalancersInput{}
 	}
@@ -159,10 +160,11 @@ func (s *Sim) describeTargetGroup(tg *TargetGroup) elbtypes.TargetGroup {
 // paged by Marker.
 func (c *ELBV2) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeTargetGroups", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeTargetGroups", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeTargetGroupsInput{}
 	}
@@ -230,10 +232,11 @@ func attributeList(m map[string]string) []elbtypes.TargetGroupAttribute {
 // DescribeTargetGroupAttributes lists every attribute of a target group, defaults included.
 func (c *ELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeTargetGroupAttributes", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeTargetGroupAttributes", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeTargetGroupAttributesInput{}
 	}
@@ -247,10 +250,11 @@ func (c *ELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.Des
 // ModifyTargetGroupAttributes changes attributes, all or none, and returns them all.
 func (c *ELBV2) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, _ ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "ModifyTargetGroupAttributes", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "ModifyTargetGroupAttributes", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.ModifyTargetGroupAttributesInput{}
 	}
@@ -301,10 +305,11 @@ func (s *Sim) describeTarget(tg *TargetGroup, t *Target) elbtypes.TargetHealthDe
 // target (draining ones included) sorted by ID and port.
 func (c *ELBV2) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeTargetHealth", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeTargetHealth", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeTargetHealthInput{}
 	}
@@ -385,10 +390,11 @@ func quoteList(ids []string) string {
 // afresh.
 func (c *ELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, _ ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "RegisterTargets", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "RegisterTargets", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.RegisterTargetsInput{}
 	}
@@ -454,10 +460,11 @@ func (c *ELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsIn
 // DeregisterTargets starts draining targets. A target that is not registered is no error.
 func (c *ELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, _ ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DeregisterTargets", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DeregisterTargets", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DeregisterTargetsInput{}
 	}
@@ -486,10 +493,11 @@ func (c *ELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTarge
 // SetSubnets replaces the subnets (so the Availability Zones) the load balancer is enabled in.
 func (c *ELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, _ ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "SetSubnets", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "SetSubnets", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.SetSubnetsInput{}
 	}
@@ -546,10 +554,11 @@ func (c *ELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, _ ...
 // DescribeListeners lists the listeners of a load balancer, or the listeners named.
 func (c *ELBV2) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeListeners", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeListeners", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeListenersInput{}
 	}

@@ -44,10 +44,11 @@ func (s *Sim) IAM() *IAM { return &IAM{s: s} }
 // GetInstanceProfile returns a profile by name; IAM knows a profile at once (only EC2 lags).
 func (c *IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, _ ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "GetInstanceProfile", iamThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "GetInstanceProfile", iamThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	name := ""
 	if in != nil {
 		name = aws.ToString(in.InstanceProfileName)
@@ -70,10 +71,11 @@ func (c *IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfile
 // of the world (every zone with a subnet offers every type the simulator knows).
 func (c *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeInstanceTypeOfferings", ec2Throttle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeInstanceTypeOfferings", ec2Throttle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &ec2.DescribeInstanceTypeOfferingsInput{}
 	}
@@ -118,10 +120,11 @@ func (c *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.Describ
 // running. A deregistered image is InvalidAMIID.Unavailable, then not found.
 func (c *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DeregisterImage", ec2Throttle()); err != nil {
+	unlock, err := s.begin(ctx, "DeregisterImage", ec2Throttle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	id := ""
 	if in != nil {
 		id = aws.ToString(in.ImageId)
@@ -155,10 +158,11 @@ func (c *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput,
 // well-formed ID is InvalidSnapshot.NotFound, as AWS answers for a snapshot already deleted.
 func (c *EC2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DeleteSnapshot", ec2Throttle()); err != nil {
+	unlock, err := s.begin(ctx, "DeleteSnapshot", ec2Throttle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	id := ""
 	if in != nil {
 		id = aws.ToString(in.SnapshotId)
@@ -175,10 +179,11 @@ func (c *EC2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, _
 // ModifyTargetGroup changes a target group's health-check settings.
 func (c *ELBV2) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, _ ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "ModifyTargetGroup", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "ModifyTargetGroup", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.ModifyTargetGroupInput{}
 	}

@@ -177,16 +177,18 @@ func init() {
 	}
 }
 
-// begin starts an operation: it takes the lock (the caller must call s.mu.Unlock), counts
-// the call, settles time, and answers a throttling fault if one is due.
-func (s *Sim) begin(ctx context.Context, op string, throttle *smithy.GenericAPIError) error {
+// begin starts an operation: it takes the lock, counts the call, settles time, and answers
+// a throttling fault if one is due. On success the caller must call unlock (deferred); on an
+// error the lock is already released.
+func (s *Sim) begin(ctx context.Context, op string, throttle *smithy.GenericAPIError) (unlock func(), err error) {
 	s.mu.Lock()
 	s.calls[op]++
-	if !strings.HasPrefix(op, "Describe") {
+	if !strings.HasPrefix(op, "Describe") && !strings.HasPrefix(op, "Get") {
 		s.gen++
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		s.mu.Unlock()
+		return nil, err
 	}
 	s.settle()
 	if n := s.w.Faults.Throttle[op]; n > 0 {
@@ -195,9 +197,10 @@ func (s *Sim) begin(ctx context.Context, op string, throttle *smithy.GenericAPIE
 		} else {
 			s.w.Faults.Throttle[op] = n - 1
 		}
-		return throttle
+		s.mu.Unlock()
+		return nil, throttle
 	}
-	return nil
+	return s.mu.Unlock, nil
 }
 
 // apiErr is an AWS error answered to the caller.
