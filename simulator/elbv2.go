@@ -547,6 +547,17 @@ func (c *ELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, _ ...
 		next = append(next, z)
 	}
 	slices.SortFunc(next, func(a, b LBSubnet) int { return strings.Compare(a.AZ, b.AZ) })
+	// Each enabled subnet holds a load balancer node, with an address of the subnet.
+	for _, z := range next {
+		if !slices.ContainsFunc(lb.Subnets, func(o LBSubnet) bool { return o.Subnet == z.Subnet }) {
+			s.takeAddresses(z.Subnet, 1)
+		}
+	}
+	for _, o := range lb.Subnets {
+		if !slices.ContainsFunc(next, func(z LBSubnet) bool { return z.Subnet == o.Subnet }) {
+			s.takeAddresses(o.Subnet, -1)
+		}
+	}
 	lb.Subnets = next
 	return &elbv2.SetSubnetsOutput{AvailabilityZones: zonesOf(lb), IpAddressType: elbtypes.IpAddressTypeIpv4}, nil
 }
@@ -602,4 +613,124 @@ func (c *ELBV2) DescribeListeners(ctx context.Context, in *elbv2.DescribeListene
 		})
 	}
 	return out, nil
+}
+
+// ModifyTargetGroup changes a target group's health-check settings, all or none, with the
+// API's ranges (interval 5-300 s, timeout 2-120 s and below the interval, thresholds 2-10,
+// path of 1-1024 characters beginning with /, HTTP codes 200-499). Targets keep the health
+// they have; the new settings apply from the next check.
+func (c *ELBV2) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, _ ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
+	s := c.s
+	unlock, err := s.begin(ctx, "ModifyTargetGroup", elbThrottle())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if in == nil {
+		in = &elbv2.ModifyTargetGroupInput{}
+	}
+	tg, err := s.mustTargetGroup(in.TargetGroupArn)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := modifiedHealthCheck(tg, in)
+	if err != nil {
+		return nil, err
+	}
+	if hc != tg.HealthCheck {
+		s.markHealth(tg, "")
+		tg.HealthCheck = hc
+	}
+	return &elbv2.ModifyTargetGroupOutput{TargetGroups: []elbtypes.TargetGroup{s.describeTargetGroup(tg)}}, nil
+}
+
+// modifiedHealthCheck is tg's health check with the request's changes, validated.
+func modifiedHealthCheck(tg *TargetGroup, in *elbv2.ModifyTargetGroupInput) (HealthCheck, error) {
+	hc := tg.HealthCheck
+	rng := func(field string, v *int32, lo, hi int32) error {
+		switch {
+		case v == nil:
+		case *v < lo:
+			return apiErr("ValidationError", "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", *v, field, lo)
+		case *v > hi:
+			return apiErr("ValidationError", "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", *v, field, hi)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		rng("healthCheckIntervalSeconds", in.HealthCheckIntervalSeconds, 5, 300),
+		rng("healthCheckTimeoutSeconds", in.HealthCheckTimeoutSeconds, 2, 120),
+		rng("healthyThresholdCount", in.HealthyThresholdCount, 2, 10),
+		rng("unhealthyThresholdCount", in.UnhealthyThresholdCount, 2, 10),
+	} {
+		if err != nil {
+			return hc, err
+		}
+	}
+	if p := in.HealthCheckPath; p != nil {
+		switch {
+		case len(*p) < 1 || len(*p) > 1024:
+			return hc, apiErr("ValidationError", "1 validation error detected: Value '%s' at 'healthCheckPath' failed to satisfy constraint: Member must have length between 1 and 1024", *p)
+		case !strings.HasPrefix(*p, "/"):
+			return hc, apiErr("ValidationError", "Health check path must begin with a '/' character")
+		}
+		hc.Path = *p
+	}
+	if in.HealthCheckEnabled != nil && !*in.HealthCheckEnabled {
+		return hc, apiErr("InvalidConfigurationRequest", "Health checks cannot be disabled for target groups with target type 'instance'")
+	}
+	switch in.HealthCheckProtocol {
+	case "":
+	case elbtypes.ProtocolEnumHttp, elbtypes.ProtocolEnumHttps:
+		hc.Protocol = string(in.HealthCheckProtocol)
+	default:
+		return hc, apiErr("InvalidConfigurationRequest", "Health check protocol '%s' is not supported for target groups with the %s protocol", in.HealthCheckProtocol, tg.Protocol)
+	}
+	if p := in.HealthCheckPort; p != nil {
+		if *p != "traffic-port" && !intIn(*p, 1, 65535) {
+			return hc, apiErr("ValidationError", "Health check port '%s' must be 'traffic-port' or a number between 1 and 65535", *p)
+		}
+		hc.Port = *p
+	}
+	if m := in.Matcher; m != nil {
+		code := aws.ToString(m.HttpCode)
+		if m.GrpcCode != nil {
+			return hc, apiErr("InvalidConfigurationRequest", "A gRPC matcher is supported only for target groups with the GRPC protocol version")
+		}
+		if !validMatcher(code) {
+			return hc, apiErr("ValidationError", "Health check matcher HTTP code '%s' must be a code, a list of codes or a range of codes between 200 and 499", code)
+		}
+		hc.Matcher = code
+	}
+	if in.HealthCheckIntervalSeconds != nil {
+		hc.Interval = Duration(time.Duration(*in.HealthCheckIntervalSeconds) * time.Second)
+	}
+	if in.HealthCheckTimeoutSeconds != nil {
+		hc.Timeout = Duration(time.Duration(*in.HealthCheckTimeoutSeconds) * time.Second)
+	}
+	if hc.Timeout >= hc.Interval {
+		return hc, apiErr("ValidationError", "Health check timeout '%d' must be smaller than the interval '%d'", int(hc.Timeout.D().Seconds()), int(hc.Interval.D().Seconds()))
+	}
+	if in.HealthyThresholdCount != nil {
+		hc.HealthyThreshold = *in.HealthyThresholdCount
+	}
+	if in.UnhealthyThresholdCount != nil {
+		hc.UnhealthyThreshold = *in.UnhealthyThresholdCount
+	}
+	return hc, nil
+}
+
+// validMatcher checks an ALB HTTP matcher: codes ("200"), lists ("200,202") or one range
+// ("200-299"), each code between 200 and 499.
+func validMatcher(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, part := range strings.Split(m, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		if !intIn(lo, 200, 499) || (isRange && (!intIn(hi, 200, 499) || hi < lo)) {
+			return false
+		}
+	}
+	return true
 }

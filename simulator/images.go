@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -54,7 +56,26 @@ func (s *Sim) describeImage(im *Image) ec2types.Image {
 		out.SourceInstanceId = aws.String(im.SourceInstance)
 	}
 	if im.State == "failed" {
-		out.StateReason = &ec2types.StateReason{Code: aws.String("Client.ImageCreationFailed"), Message: aws.String("Client.ImageCreationFailed: image creation failed")}
+		r := StateReason{Code: "Client.ImageCreationFailed", Message: "Client.ImageCreationFailed: image creation failed"}
+		if im.Fail != nil {
+			r = *im.Fail
+		}
+		out.StateReason = &ec2types.StateReason{Code: aws.String(r.Code), Message: aws.String(r.Message)}
+	}
+	for i, id := range im.Snapshots {
+		dev := "/dev/xvda"
+		if i > 0 {
+			dev = fmt.Sprintf("/dev/sd%c", 'a'+i)
+		}
+		size := int32(rootVolumeGiB)
+		if sn := s.snapshot(id); sn != nil {
+			size = sn.VolumeSize
+		}
+		out.BlockDeviceMappings = append(out.BlockDeviceMappings, ec2types.BlockDeviceMapping{
+			DeviceName: aws.String(dev),
+			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(id), VolumeSize: aws.Int32(size), VolumeType: ec2types.VolumeTypeGp3,
+				DeleteOnTermination: aws.Bool(true), Encrypted: aws.Bool(false)},
+		})
 	}
 	return out
 }
@@ -82,11 +103,17 @@ func (c *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 			}
 		}
 		for _, id := range in.ImageIds {
-			im := s.image(id)
-			if im == nil {
+			i := slices.IndexFunc(s.w.Images, func(im Image) bool { return im.ID == id })
+			switch {
+			case i < 0:
 				missing = append(missing, id)
-			} else if !slices.Contains(list, im) {
-				list = append(list, im)
+			case s.imageListed(&s.w.Images[i]):
+				if im := &s.w.Images[i]; !slices.Contains(list, im) {
+					list = append(list, im)
+				}
+			case !s.imageInUse(id):
+				// Long deregistered and no instance refers to it: it is gone.
+				missing = append(missing, id)
 			}
 		}
 		if len(missing) > 0 {
@@ -97,7 +124,7 @@ func (c *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		}
 	} else {
 		for i := range s.w.Images {
-			if s.w.Images[i].State != "deregistered" {
+			if s.imageListed(&s.w.Images[i]) {
 				list = append(list, &s.w.Images[i])
 			}
 		}
@@ -169,9 +196,20 @@ func (c *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 	if err != nil {
 		return nil, err
 	}
+	snapTags, err := tagsFor(in.TagSpecifications, []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot}, ec2types.ResourceTypeSnapshot)
+	if err != nil {
+		return nil, err
+	}
+	snapTagMap, err := mergeTags(nil, snapTags)
+	if err != nil {
+		return nil, err
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, errDryRun()
+	}
 	now := s.w.Now
 	id := s.newID("ami")
-	s.w.Images = append(s.w.Images, Image{
+	im := Image{
 		ID:             id,
 		Name:           name,
 		State:          "pending",
@@ -181,11 +219,153 @@ func (c *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 		CreatedAt:      now,
 		AvailableAt:    now.Add(ImagePending + s.jitter(id, ImageJitter)),
 		Tags:           tagMap,
-	})
+		App:            inst.App.clone(),
+	}
+	if b := s.behaviourOf(name); b != nil {
+		if b.App != nil {
+			im.App = b.App.normal().clone()
+		}
+		if b.Fail != nil {
+			f := *b.Fail
+			im.Fail = &f
+		}
+	}
+	// The snapshot's ID is derived from the image's, so that it takes no number from the
+	// counter: IDs handed out after it stay what they were before snapshots were modelled.
+	snap := Snapshot{
+		ID: "snap-" + s.derivedHex("snap", id, 17), State: "pending", VolumeSize: rootVolumeGiB,
+		Description: fmt.Sprintf("Created by CreateImage(%s) for %s", inst.ID, id),
+		CreatedAt:   now, CompletedAt: im.AvailableAt, Tags: snapTagMap,
+	}
+	im.Snapshots = []string{snap.ID}
+	s.w.Images = append(s.w.Images, im)
+	s.w.Snapshots = append(s.w.Snapshots, snap)
 	if inst.State == "running" && !aws.ToBool(in.NoReboot) {
+		// Health checks from now on see the reboot; those before it keep what they saw.
+		s.markHealth(nil, inst.ID)
 		inst.RebootAt = now
 		inst.RebootUntil = now.Add(Reboot)
 	}
 	s.w.normalize()
 	return &ec2.CreateImageOutput{ImageId: aws.String(id)}, nil
+}
+
+// rootVolumeGiB is the size of an image's root snapshot.
+const rootVolumeGiB = 8
+
+// behaviourOf is the world's first image rule matching an image name, or nil.
+func (s *Sim) behaviourOf(name string) *ImageBehaviour {
+	for i := range s.w.ImageBehaviours {
+		if glob(s.w.ImageBehaviours[i].NameGlob, name) {
+			return &s.w.ImageBehaviours[i]
+		}
+	}
+	return nil
+}
+
+// imageListed reports whether DescribeImages lists an image: a deregistered one only for
+// DeregisteredVisible after its deregistration.
+func (s *Sim) imageListed(im *Image) bool {
+	return im.State != "deregistered" || s.w.Now.Before(im.DeregisteredAt.Add(DeregisteredVisible))
+}
+
+// imageInUse reports whether an instance of the world was launched from the image.
+func (s *Sim) imageInUse(id string) bool {
+	return slices.ContainsFunc(s.w.Instances, func(in Instance) bool { return in.Image == id })
+}
+
+// DeregisterImage deregisters an AMI the account owns. Its snapshots stay unless
+// DeleteAssociatedSnapshots is true (a snapshot another image uses is skipped). DescribeImages
+// lists it as deregistered for DeregisteredVisible, then no more.
+func (c *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
+	s := c.s
+	unlock, err := s.begin(ctx, "DeregisterImage", ec2Throttle())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if in == nil || in.ImageId == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter ImageId")
+	}
+	id := *in.ImageId
+	if !imageIDRe.MatchString(id) {
+		return nil, apiErr("InvalidAMIID.Malformed", "Invalid id: %q (expecting \"ami-...\")", id)
+	}
+	i := slices.IndexFunc(s.w.Images, func(im Image) bool { return im.ID == id })
+	if i < 0 {
+		return nil, apiErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
+	}
+	im := &s.w.Images[i]
+	switch {
+	case im.State == "deregistered":
+		return nil, apiErr("InvalidAMIID.Unavailable", "The image id '[%s]' is no longer available", id)
+	case im.Owner != s.w.AccountID:
+		return nil, apiErr("AuthFailure", "Not authorized for image:%s", id)
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, errDryRun()
+	}
+	im.State, im.DeregisteredAt = "deregistered", s.w.Now
+	out := &ec2.DeregisterImageOutput{Return: aws.Bool(true)}
+	if aws.ToBool(in.DeleteAssociatedSnapshots) {
+		for _, sid := range im.Snapshots {
+			code := "success"
+			if s.snapshotUser(sid) != "" {
+				code = "skipped"
+			} else {
+				s.w.Snapshots = slices.DeleteFunc(s.w.Snapshots, func(sn Snapshot) bool { return sn.ID == sid })
+			}
+			out.DeleteSnapshotResults = append(out.DeleteSnapshotResults, ec2types.DeleteSnapshotReturnCode{SnapshotId: aws.String(sid), ReturnCode: ec2types.SnapshotReturnCodes(code)})
+		}
+	}
+	return out, nil
+}
+
+// snapshotUser is the registered image that uses a snapshot, or "".
+func (s *Sim) snapshotUser(id string) string {
+	for _, im := range s.w.Images {
+		if im.State != "deregistered" && slices.Contains(im.Snapshots, id) {
+			return im.ID
+		}
+	}
+	return ""
+}
+
+var snapshotIDRe = regexp.MustCompile(`^snap-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// DeleteSnapshot deletes an EBS snapshot that no registered AMI uses.
+func (c *EC2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
+	s := c.s
+	unlock, err := s.begin(ctx, "DeleteSnapshot", ec2Throttle())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if in == nil || in.SnapshotId == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter SnapshotId")
+	}
+	id := *in.SnapshotId
+	if !snapshotIDRe.MatchString(id) {
+		return nil, apiErr("InvalidSnapshotID.Malformed", "Invalid id: %q (expecting \"snap-...\")", id)
+	}
+	if s.snapshot(id) == nil {
+		return nil, apiErr("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
+	}
+	if user := s.snapshotUser(id); user != "" {
+		return nil, apiErr("InvalidSnapshot.InUse", "The snapshot %s is currently in use by %s", id, user)
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, errDryRun()
+	}
+	s.w.Snapshots = slices.DeleteFunc(s.w.Snapshots, func(sn Snapshot) bool { return sn.ID == id })
+	return &ec2.DeleteSnapshotOutput{}, nil
+}
+
+func (s *Sim) snapshot(id string) *Snapshot {
+	for i := range s.w.Snapshots {
+		if s.w.Snapshots[i].ID == id {
+			return &s.w.Snapshots[i]
+		}
+	}
+	return nil
 }

@@ -358,7 +358,9 @@ var instanceTypes = func() map[string]bool {
 	return m
 }()
 
-// RunInstances launches MaxCount instances in one reservation.
+// RunInstances launches up to MaxCount instances (at least MinCount) in one reservation.
+// With DryRun it runs every check but the capacity check and answers DryRunOperation,
+// changing nothing (not even the ID counter).
 func (c *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
 	s := c.s
 	unlock, err := s.begin(ctx, "RunInstances", ec2Throttle())
@@ -369,37 +371,70 @@ func (c *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...
 	if in == nil {
 		in = &ec2.RunInstancesInput{}
 	}
+	l, err := s.checkLaunchRequest(in)
+	if err != nil {
+		return nil, err
+	}
+	dryRun := aws.ToBool(in.DryRun)
+	if prior, err := s.priorLaunch(l); err != nil || (prior != nil && !dryRun) {
+		return prior, err
+	}
+	if err := s.checkLaunchResources(l); err != nil {
+		return nil, err
+	}
+	n, err := s.place(l, dryRun)
+	if err != nil {
+		return nil, err
+	}
+	if dryRun {
+		return nil, errDryRun()
+	}
+	return s.createInstances(l, n), nil
+}
+
+// launchReq is a RunInstances request, resolved.
+type launchReq struct {
+	in       *ec2.RunInstancesInput
+	min, max int32
+	token    string
+	subnet   *Subnet
+	typ      string
+	digest   string
+	image    *Image
+	groups   []string
+	profile  *InstanceProfile
+	tags     map[string]string
+}
+
+// checkLaunchRequest checks the request's own parameters and resolves its subnet.
+func (s *Sim) checkLaunchRequest(in *ec2.RunInstancesInput) (*launchReq, error) {
 	if in.MinCount == nil {
 		return nil, apiErr("MissingParameter", "The request must contain the parameter MinCount")
 	}
 	if in.MaxCount == nil {
 		return nil, apiErr("MissingParameter", "The request must contain the parameter MaxCount")
 	}
-	minC, maxC := *in.MinCount, *in.MaxCount
-	if minC < 1 {
-		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter minCount is invalid. Expected a positive integer.", minC)
+	l := &launchReq{in: in, min: *in.MinCount, max: *in.MaxCount, token: aws.ToString(in.ClientToken), typ: string(in.InstanceType)}
+	switch {
+	case l.min < 1:
+		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter minCount is invalid. Expected a positive integer.", l.min)
+	case l.max < 1:
+		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter maxCount is invalid. Expected a positive integer.", l.max)
+	case l.min > l.max:
+		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter maxCount is invalid. Must be greater than or equal to minCount (%d).", l.max, l.min)
+	case len(l.token) > 64 || !isASCII(l.token):
+		return nil, apiErr("InvalidParameterValue", "Value (%s) for parameter clientToken is invalid. The client token must be at most 64 ASCII characters.", l.token)
 	}
-	if maxC < 1 {
-		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter maxCount is invalid. Expected a positive integer.", maxC)
-	}
-	if minC > maxC {
-		return nil, apiErr("InvalidParameterValue", "Value (%d) for parameter maxCount is invalid. Must be greater than or equal to minCount (%d).", maxC, minC)
-	}
-	token := aws.ToString(in.ClientToken)
-	if len(token) > 64 || !isASCII(token) {
-		return nil, apiErr("InvalidParameterValue", "Value (%s) for parameter clientToken is invalid. The client token must be at most 64 ASCII characters.", token)
-	}
-	sn, err := s.launchSubnet(in)
-	if err != nil {
+	var err error
+	if l.subnet, err = s.launchSubnet(in); err != nil {
 		return nil, err
 	}
-	typ := string(in.InstanceType)
-	if typ == "" {
-		typ = string(ec2types.InstanceTypeM1Small)
+	if l.typ == "" {
+		l.typ = string(ec2types.InstanceTypeM1Small)
 	}
 	req := runRequest{
-		Image: aws.ToString(in.ImageId), Min: minC, Max: maxC, Subnet: aws.ToString(in.SubnetId), AZ: sn.AZ,
-		Type: typ, Key: aws.ToString(in.KeyName),
+		Image: aws.ToString(in.ImageId), Min: l.min, Max: l.max, Subnet: aws.ToString(in.SubnetId), AZ: l.subnet.AZ,
+		Type: l.typ, Key: aws.ToString(in.KeyName),
 		SecurityGroups: slices.Sorted(slices.Values(in.SecurityGroupIds)), GroupNames: slices.Sorted(slices.Values(in.SecurityGroups)),
 		UserData: aws.ToString(in.UserData),
 	}
@@ -412,100 +447,142 @@ func (c *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...
 		}
 	}
 	slices.Sort(req.Tags)
-	digest := req.digest()
+	l.digest = req.digest()
+	return l, nil
+}
 
-	// Idempotency: the same token in the same zone is the same request.
-	if token != "" && !aws.ToBool(in.DryRun) {
-		var prior []*Instance
-		for i := range s.w.Instances {
-			if p := &s.w.Instances[i]; p.ClientToken == token && p.AZ == sn.AZ {
-				prior = append(prior, p)
-			}
-		}
-		if len(prior) > 0 {
-			// A digest is missing when the instance came from a snapshot of AWS: trust the token.
-			if d := prior[0].RequestDigest; d != "" && d != digest {
-				return nil, apiErr("IdempotentParameterMismatch", "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
-			}
-			slices.SortFunc(prior, launchOrder)
-			r := s.reservations(prior)[0]
-			return &ec2.RunInstancesOutput{
-				ReservationId: r.ReservationId, OwnerId: r.OwnerId, Groups: r.Groups, Instances: r.Instances,
-			}, nil
+// priorLaunch answers a repeat of an earlier request with the same ClientToken in the same
+// zone: its reservation, or IdempotentParameterMismatch if the parameters differ.
+func (s *Sim) priorLaunch(l *launchReq) (*ec2.RunInstancesOutput, error) {
+	if l.token == "" {
+		return nil, nil
+	}
+	var prior []*Instance
+	for i := range s.w.Instances {
+		if p := &s.w.Instances[i]; p.ClientToken == l.token && p.AZ == l.subnet.AZ {
+			prior = append(prior, p)
 		}
 	}
+	if len(prior) == 0 {
+		return nil, nil
+	}
+	// A digest is missing when the instance came from a snapshot of AWS: trust the token.
+	if d := prior[0].RequestDigest; d != "" && d != l.digest {
+		return nil, apiErr("IdempotentParameterMismatch", "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+	}
+	slices.SortFunc(prior, launchOrder)
+	r := s.reservations(prior)[0]
+	return &ec2.RunInstancesOutput{ReservationId: r.ReservationId, OwnerId: r.OwnerId, Groups: r.Groups, Instances: r.Instances}, nil
+}
 
+// checkLaunchResources resolves the image, instance type, security groups, profile and tags.
+func (s *Sim) checkLaunchResources(l *launchReq) error {
+	in, sn := l.in, l.subnet
 	imageID := aws.ToString(in.ImageId)
 	if imageID == "" {
-		return nil, apiErr("MissingParameter", "The request must contain the parameter ImageId")
+		return apiErr("MissingParameter", "The request must contain the parameter ImageId")
 	}
 	if !imageIDRe.MatchString(imageID) {
-		return nil, apiErr("InvalidAMIID.Malformed", "Invalid id: %q (expecting \"ami-...\")", imageID)
+		return apiErr("InvalidAMIID.Malformed", "Invalid id: %q (expecting \"ami-...\")", imageID)
 	}
-	im := s.image(imageID)
-	if im == nil {
-		return nil, apiErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", imageID)
+	if l.image = s.image(imageID); l.image == nil {
+		return apiErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", imageID)
 	}
-	if im.State != "available" {
-		return nil, apiErr("InvalidAMIID.Unavailable", "The image id '[%s]' is not available: its state is %s", imageID, im.State)
+	if l.image.State != "available" {
+		return apiErr("InvalidAMIID.Unavailable", "The image id '[%s]' is not available: its state is %s", imageID, l.image.State)
 	}
-	if !instanceTypes[typ] {
-		return nil, apiErr("InvalidParameterValue", "Invalid value '%s' for InstanceType.", typ)
+	if !instanceTypes[l.typ] {
+		return apiErr("InvalidParameterValue", "Invalid value '%s' for InstanceType.", l.typ)
 	}
-	var groups []string
 	for _, g := range in.SecurityGroupIds {
 		if sg := s.securityGroup(g); sg == nil || sg.VPC != sn.VPC {
-			return nil, apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist in VPC '%s'", g, sn.VPC)
+			return apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist in VPC '%s'", g, sn.VPC)
 		}
-		groups = append(groups, g)
+		l.groups = append(l.groups, g)
 	}
 	for _, name := range in.SecurityGroups {
 		i := slices.IndexFunc(s.w.SecurityGroups, func(g SecurityGroup) bool { return g.Name == name && g.VPC == sn.VPC })
 		if i < 0 {
-			return nil, apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist in VPC '%s'", name, sn.VPC)
+			return apiErr("InvalidGroup.NotFound", "The security group '%s' does not exist in VPC '%s'", name, sn.VPC)
 		}
-		groups = append(groups, s.w.SecurityGroups[i].ID)
+		l.groups = append(l.groups, s.w.SecurityGroups[i].ID)
 	}
 	if len(in.SecurityGroupIds) == 0 && len(in.SecurityGroups) == 0 {
 		if i := slices.IndexFunc(s.w.SecurityGroups, func(g SecurityGroup) bool { return g.Name == "default" && g.VPC == sn.VPC }); i >= 0 {
-			groups = append(groups, s.w.SecurityGroups[i].ID)
+			l.groups = append(l.groups, s.w.SecurityGroups[i].ID)
 		}
 	}
-	var prof *InstanceProfile
+	var err error
 	if in.IamInstanceProfile != nil {
-		if prof, err = s.profile(in.IamInstanceProfile); err != nil {
-			return nil, err
+		if l.profile, err = s.profile(in.IamInstanceProfile); err != nil {
+			return err
 		}
 	}
 	tags, err := tagsFor(in.TagSpecifications, []ec2types.ResourceType{ec2types.ResourceTypeInstance, ec2types.ResourceTypeVolume}, ec2types.ResourceTypeInstance)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	tagMap, err := mergeTags(nil, tags)
-	if err != nil {
-		return nil, err
-	}
+	l.tags, err = mergeTags(nil, tags)
+	return err
+}
 
-	if aws.ToBool(in.DryRun) {
-		return nil, apiErr("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+// place decides how many instances the zone and subnet can take: the instance type must be
+// offered in the zone (Unsupported), the subnet must have an address for at least MinCount
+// (InsufficientFreeAddressesInSubnet), and the zone must have capacity for the type
+// (InsufficientInstanceCapacity; not checked on a dry run, as AWS decides capacity only when
+// it launches).
+func (s *Sim) place(l *launchReq, dryRun bool) (int32, error) {
+	az := l.subnet.AZ
+	if !s.offered(l.typ, az) {
+		return 0, apiErr("Unsupported", "Your requested instance type (%s) is not supported in your requested Availability Zone (%s). Please retry your request by not specifying an Availability Zone or choosing %s.",
+			l.typ, az, strings.Join(s.zonesWhere(func(z string) bool { return s.offered(l.typ, z) }), ", "))
 	}
+	free := s.freeAddresses(l.subnet)
+	if free < l.min {
+		return 0, apiErr("InsufficientFreeAddressesInSubnet", "The specified subnet does not have enough free addresses to satisfy the request.")
+	}
+	if !dryRun && s.short(l.typ, az) {
+		return 0, apiServerErr("InsufficientInstanceCapacity", "We currently do not have sufficient %s capacity in the Availability Zone you requested (%s). Our system will be working on provisioning additional capacity. You can currently get %s capacity by not specifying an Availability Zone in your request or choosing %s.",
+			l.typ, az, l.typ, strings.Join(s.zonesWhere(func(z string) bool { return s.offered(l.typ, z) && !s.short(l.typ, z) }), ", "))
+	}
+	return min(l.max, free), nil
+}
+
+// short reports whether the world has no capacity for the instance type in the zone.
+func (s *Sim) short(typ, az string) bool {
+	return slices.ContainsFunc(s.w.InsufficientCapacity, func(c CapacityShortage) bool {
+		return c.AZ == az && (len(c.InstanceTypes) == 0 || slices.Contains(c.InstanceTypes, typ))
+	})
+}
+
+func (s *Sim) zonesWhere(ok func(az string) bool) []string {
+	var out []string
+	for _, az := range s.zones() {
+		if ok(az) {
+			out = append(out, az)
+		}
+	}
+	return out
+}
+
+// createInstances launches n instances of the request in one new reservation.
+func (s *Sim) createInstances(l *launchReq, n int32) *ec2.RunInstancesOutput {
 	now := s.w.Now
 	resID := s.newID("r")
-	var launched []*Instance
 	var ids []string
-	for i := range maxC {
+	for i := range n {
 		id := s.newID("i")
 		inst := Instance{
-			ID: id, State: "pending", AZ: sn.AZ, Subnet: sn.ID, VPC: sn.VPC, Image: imageID, Type: typ,
-			Key: aws.ToString(in.KeyName), SecurityGroups: slices.Clone(groups), Tags: mapsClone(tagMap),
-			LaunchTime: now, LaunchIndex: i, Reservation: resID, ClientToken: token, RequestDigest: digest,
-			RunningAt: now.Add(InstancePending + s.jitter(id, InstanceJitter)),
+			ID: id, State: "pending", AZ: l.subnet.AZ, Subnet: l.subnet.ID, VPC: l.subnet.VPC, Image: l.image.ID, Type: l.typ,
+			Key: aws.ToString(l.in.KeyName), SecurityGroups: slices.Clone(l.groups), Tags: mapsClone(l.tags),
+			LaunchTime: now, LaunchIndex: i, Reservation: resID, ClientToken: l.token,
+			RunningAt: now.Add(InstancePending + s.jitter(id, InstanceJitter)), App: l.image.App.clone(),
 		}
-		if token == "" {
-			inst.RequestDigest = ""
+		if l.token != "" {
+			inst.RequestDigest = l.digest
 		}
-		if prof != nil {
-			inst.IAMProfileARN = prof.ARN
+		if l.profile != nil {
+			inst.IAMProfileARN = l.profile.ARN
 			inst.IAMAssociation = s.newID("iip-assoc")
 		}
 		if d := s.w.Faults.InstanceVisibilityDelay.D(); d > 0 {
@@ -514,12 +591,14 @@ func (c *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...
 		s.w.Instances = append(s.w.Instances, inst)
 		ids = append(ids, id)
 	}
+	s.takeAddresses(l.subnet.ID, n)
 	s.w.normalize()
+	var launched []*Instance
 	for _, id := range ids {
 		launched = append(launched, s.instance(id))
 	}
 	r := s.reservations(launched)[0]
-	return &ec2.RunInstancesOutput{ReservationId: r.ReservationId, OwnerId: r.OwnerId, Groups: r.Groups, Instances: r.Instances}, nil
+	return &ec2.RunInstancesOutput{ReservationId: r.ReservationId, OwnerId: r.OwnerId, Groups: r.Groups, Instances: r.Instances}
 }
 
 func mapsClone(m map[string]string) map[string]string {
@@ -564,6 +643,7 @@ func (c *EC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstances
 			CurrentState:  stateOf(inst.State),
 		})
 	}
+	s.settle() // AWS deregisters the instances' targets
 	return out, nil
 }
 

@@ -3,6 +3,8 @@ package simulator
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,16 +99,17 @@ func (c *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput,
 			def = v.IsDefault
 		}
 		out.Subnets = append(out.Subnets, ec2types.Subnet{
-			SubnetId:            aws.String(sn.ID),
-			VpcId:               aws.String(sn.VPC),
-			AvailabilityZone:    aws.String(sn.AZ),
-			CidrBlock:           aws.String(sn.CIDR),
-			State:               ec2types.SubnetStateAvailable,
-			OwnerId:             aws.String(s.w.AccountID),
-			SubnetArn:           aws.String(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", s.w.Region, s.w.AccountID, sn.ID)),
-			DefaultForAz:        aws.Bool(def),
-			MapPublicIpOnLaunch: aws.Bool(def),
-			Tags:                ec2Tags(sn.Tags),
+			SubnetId:                aws.String(sn.ID),
+			VpcId:                   aws.String(sn.VPC),
+			AvailabilityZone:        aws.String(sn.AZ),
+			CidrBlock:               aws.String(sn.CIDR),
+			State:                   ec2types.SubnetStateAvailable,
+			OwnerId:                 aws.String(s.w.AccountID),
+			SubnetArn:               aws.String(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", s.w.Region, s.w.AccountID, sn.ID)),
+			DefaultForAz:            aws.Bool(def),
+			AvailableIpAddressCount: aws.Int32(s.freeAddresses(sn)),
+			MapPublicIpOnLaunch:     aws.Bool(def),
+			Tags:                    ec2Tags(sn.Tags),
 		})
 	}
 	return out, nil
@@ -235,4 +238,153 @@ func (c *EC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecuri
 		out.SecurityGroups = append(out.SecurityGroups, sg)
 	}
 	return out, nil
+}
+
+// reservedPerSubnet is how many addresses AWS keeps in every subnet: the network address,
+// the VPC router, DNS, one for future use and the broadcast address.
+const reservedPerSubnet = 5
+
+// subnetSize is the number of IPv4 addresses of a subnet CIDR, which AWS allows from /16
+// to /28.
+func subnetSize(cidr string) (int32, error) {
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil || n.IP.To4() == nil {
+		return 0, fmt.Errorf("cidr %q is not an IPv4 CIDR block", cidr)
+	}
+	ones, _ := n.Mask.Size()
+	if ones < 16 || ones > 28 {
+		return 0, fmt.Errorf("cidr %q: a subnet is between /16 and /28", cidr)
+	}
+	return 1 << (32 - ones), nil
+}
+
+// holdsAddress reports whether an instance in this state has a private address in its
+// subnet: every state but terminated.
+func holdsAddress(state string) bool { return state != "terminated" }
+
+// freeAddresses is a subnet's AvailableIpAddressCount: the world's figure when it has one,
+// else the CIDR's size less AWS's reserved addresses, the instances' addresses and one
+// address per load balancer node (one per enabled subnet).
+func (s *Sim) freeAddresses(sn *Subnet) int32 {
+	if sn.AvailableIPs != nil {
+		return *sn.AvailableIPs
+	}
+	size, err := subnetSize(sn.CIDR)
+	if err != nil {
+		return 0
+	}
+	free := size - reservedPerSubnet
+	for i := range s.w.Instances {
+		if in := &s.w.Instances[i]; in.Subnet == sn.ID && holdsAddress(in.State) {
+			free--
+		}
+	}
+	for _, lb := range s.w.LoadBalancers {
+		for _, z := range lb.Subnets {
+			if z.Subnet == sn.ID {
+				free--
+			}
+		}
+	}
+	return max(free, 0)
+}
+
+// takeAddresses records n addresses taken (n < 0: freed) in a subnet whose free count the
+// world keeps; a computed count needs no bookkeeping.
+func (s *Sim) takeAddresses(subnetID string, n int32) {
+	if sn := s.subnet(subnetID); sn != nil && sn.AvailableIPs != nil {
+		sn.AvailableIPs = aws.Int32(max(*sn.AvailableIPs-n, 0))
+	}
+}
+
+// zones are the Availability Zones of the region: those of the world's subnets and of its
+// offerings, sorted.
+func (s *Sim) zones() []string {
+	var out []string
+	for _, sn := range s.w.Subnets {
+		out = append(out, sn.AZ)
+	}
+	for az := range s.w.InstanceTypeOfferings {
+		out = append(out, az)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// offered reports whether an instance type is offered in a zone.
+func (s *Sim) offered(typ, az string) bool {
+	types, ok := s.w.InstanceTypeOfferings[az]
+	if !ok {
+		return instanceTypes[typ]
+	}
+	_, found := slices.BinarySearch(types, typ)
+	return found
+}
+
+// allInstanceTypes are the instance types the SDK knows, sorted.
+var allInstanceTypes = slices.Sorted(maps.Keys(instanceTypes))
+
+// DescribeInstanceTypeOfferings lists the instance types offered by Region (the default) or
+// by Availability Zone, with the filters instance-type and location, paged by NextToken
+// (MaxResults 5-1000). Zone IDs and Outposts are not modelled.
+func (c *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
+	s := c.s
+	unlock, err := s.begin(ctx, "DescribeInstanceTypeOfferings", ec2Throttle())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if in == nil {
+		in = &ec2.DescribeInstanceTypeOfferingsInput{}
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, errDryRun()
+	}
+	var offers []ec2types.InstanceTypeOffering
+	add := func(loc string, lt ec2types.LocationType, types []string) error {
+		for _, t := range types {
+			ok, err := matchFilters(in.Filters, fields{"instance-type": one(t), "location": one(loc)}.get, nil)
+			if err != nil {
+				return err
+			}
+			if ok {
+				offers = append(offers, ec2types.InstanceTypeOffering{InstanceType: ec2types.InstanceType(t), Location: aws.String(loc), LocationType: lt})
+			}
+		}
+		return nil
+	}
+	switch lt := in.LocationType; lt {
+	case "", ec2types.LocationTypeRegion:
+		// A type is offered in the Region when some zone offers it.
+		types := allInstanceTypes
+		if zones := s.zones(); len(s.w.InstanceTypeOfferings) > 0 {
+			types = nil
+			for _, t := range allInstanceTypes {
+				if slices.ContainsFunc(zones, func(az string) bool { return s.offered(t, az) }) {
+					types = append(types, t)
+				}
+			}
+		}
+		err = add(s.w.Region, ec2types.LocationTypeRegion, types)
+	case ec2types.LocationTypeAvailabilityZone:
+		for _, az := range s.zones() {
+			types, ok := s.w.InstanceTypeOfferings[az]
+			if !ok {
+				types = allInstanceTypes
+			}
+			if err = add(az, lt, types); err != nil {
+				break
+			}
+		}
+	default:
+		return nil, apiErr("InvalidParameterValue", "Value (%s) for parameter locationType is invalid. The simulator models the location types region and availability-zone.", lt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	start, end, next, err := ec2Page(len(offers), in.MaxResults, in.NextToken, 5)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2.DescribeInstanceTypeOfferingsOutput{InstanceTypeOfferings: offers[start:end], NextToken: next}, nil
 }

@@ -64,6 +64,12 @@ func (c *EC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func
 				return nil, apiErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
 			}
 			m = &im.Tags
+		case strings.HasPrefix(id, "snap-"):
+			sn := s.snapshot(id)
+			if sn == nil {
+				return nil, apiErr("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
+			}
+			m = &sn.Tags
 		case strings.HasPrefix(id, "subnet-"):
 			sn := s.subnet(id)
 			if sn == nil {
