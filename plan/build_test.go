@@ -33,8 +33,9 @@ func seedStack() *specs.Stack {
 		LoadBalancers: []specs.LoadBalancer{{Label: "web", Name: "web-alb", ZonesFromTargets: true}},
 		Fleets: []specs.Fleet{{
 			Label: "web", Source: "web", TargetGroup: "web", Sessions: "local",
-			Image:              specs.Image{Name: "web-2023-05-14", Version: "2023-05-14"},
+			Image:              specs.Image{Name: "web-2023-05-14", Version: "2023-05-14", Keep: 2},
 			IAMInstanceProfile: "inherit",
+			Rollout:            specs.Rollout{MinHealthyPercent: 100, MaxSurge: 1, HealthTimeout: 10 * time.Minute, AutoRollback: true},
 			Zones:              []specs.FleetZone{{AZ: "ap-northeast-1a", Count: 1}, {AZ: "ap-northeast-1d", Count: 1}},
 		}},
 	}
@@ -50,10 +51,12 @@ func seedWorld() *cloud.World {
 		}},
 		Images: []cloud.Image{{ID: "ami-0old", Name: "web-base", State: "available"}},
 		Subnets: []cloud.Subnet{
-			{ID: "subnet-0a", AZ: "ap-northeast-1a", VpcID: "vpc-1"},
-			{ID: "subnet-0c", AZ: "ap-northeast-1c", VpcID: "vpc-1"},
-			{ID: "subnet-0d", AZ: "ap-northeast-1d", VpcID: "vpc-1"},
+			{ID: "subnet-0a", AZ: "ap-northeast-1a", VpcID: "vpc-1", AvailableIPs: 250},
+			{ID: "subnet-0c", AZ: "ap-northeast-1c", VpcID: "vpc-1", AvailableIPs: 250},
+			{ID: "subnet-0d", AZ: "ap-northeast-1d", VpcID: "vpc-1", AvailableIPs: 250},
 		},
+		Region:           "ap-northeast-1",
+		InstanceProfiles: []cloud.InstanceProfile{{Name: "web-app", ARN: profile}},
 		TargetGroups: []cloud.TargetGroup{{
 			ARN: tgARN, Name: "web-tg", VpcID: "vpc-1", Protocol: "HTTP", Port: 80,
 			Attributes:       map[string]string{"stickiness.enabled": "false", "stickiness.type": "lb_cookie", "stickiness.lb_cookie.duration_seconds": "86400"},
@@ -72,7 +75,7 @@ func member(id, az, subnet string, slot int) cloud.Instance {
 	return cloud.Instance{
 		ID: id, State: "running", AZ: az, SubnetID: subnet, VpcID: "vpc-1", ImageID: "ami-0new",
 		InstanceType: "t3.small", IAMProfileARN: profile, SecurityGroupIDs: []string{"sg-1"},
-		Tags: map[string]string{"Name": "web-x", cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagSlot: az + "/" + itoa(slot)},
+		Tags: map[string]string{"Name": "web-" + az[len(az)-2:] + "-" + itoa(slot), cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagSlot: az + "/" + itoa(slot), cloud.TagImageVersion: "2023-05-14"},
 	}
 }
 
@@ -82,7 +85,8 @@ func itoa(n int) string { return string(rune('0' + n)) }
 func converged() *cloud.World {
 	w := seedWorld()
 	w.Instances = append(w.Instances, member("i-0bbbbbbbbbbbbbbb1", "ap-northeast-1d", "subnet-0d", 1))
-	w.Images = append(w.Images, cloud.Image{ID: "ami-0new", Name: "web-2023-05-14", State: "available"})
+	w.Images = append(w.Images, cloud.Image{ID: "ami-0new", Name: "web-2023-05-14", State: "available", Created: time.Date(2023, 5, 14, 0, 0, 0, 0, time.UTC),
+		Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: "2023-05-14"}, SnapshotIDs: []string{"snap-0new"}})
 	tg := &w.TargetGroups[0]
 	tg.Attributes["stickiness.enabled"] = "true"
 	tg.Targets = append(tg.Targets, cloud.Target{ID: "i-0bbbbbbbbbbbbbbb1", Port: 80, State: "healthy"})
@@ -101,64 +105,11 @@ func build(t *testing.T, s *specs.Stack, w *cloud.World) *Plan {
 	return p
 }
 
-// checkInvariants asserts DESIGN.md's ordering rules on any plan.
+// checkInvariants runs the production checker on a plan the test expects to be valid.
 func checkInvariants(t *testing.T, w *cloud.World, p *Plan) {
 	t.Helper()
-	pos := map[string]int{}
-	for i, s := range p.Steps {
-		pos[s.ID] = i
-		for _, d := range s.DependsOn {
-			if _, ok := pos[d]; !ok {
-				t.Errorf("step %s depends on %s, which is not before it", s.ID, d)
-			}
-		}
-	}
-	before := func(a, b string, why string) {
-		if !dependsOn(p, b, a) {
-			t.Errorf("%s must depend (transitively) on %s: %s", b, a, why)
-		}
-	}
-	for _, s := range p.Steps {
-		switch s.Kind {
-		case LaunchInstance:
-			if s.Launch.ImageStep != "" {
-				before(s.Launch.ImageStep, s.ID, "an image is available before any launch from it")
-			}
-		case RegisterTarget:
-			for _, o := range p.Steps {
-				if o.Kind == EnableStickiness && o.Stickiness.TargetGroupARN == s.Target.TargetGroupARN {
-					before(o.ID, s.ID, "stickiness is on before the target group gets another target")
-				}
-				if o.Kind == AddZones && slices.Contains(o.Zones.Added, s.Target.AZ) {
-					before(o.ID, s.ID, "a zone is enabled before a target in it is registered")
-				}
-			}
-		case TrimZones:
-			if len(s.Zones.AZs) < 2 {
-				t.Errorf("%s trims to %v: never below two zones", s.ID, s.Zones.AZs)
-			}
-			for _, o := range p.Steps {
-				if o.Kind == RegisterTarget && slices.Contains(s.Zones.TargetGroupARNs, o.Target.TargetGroupARN) {
-					before(o.ID, s.ID, "zones are trimmed only after the kept zones have healthy targets")
-				}
-			}
-		case DeregisterTarget:
-			for _, o := range p.Steps {
-				if o.Kind == RegisterTarget && o.Target.TargetGroupARN == s.Target.TargetGroupARN {
-					before(o.ID, s.ID, "capacity never drops: deregister only after replacements are healthy")
-				}
-			}
-		case TerminateInstance:
-			in, _ := w.Instance(s.Terminate.InstanceID)
-			if in == nil || in.Tags[cloud.TagFleet] == "" {
-				t.Errorf("%s terminates %s, which albctl did not launch", s.ID, s.Terminate.InstanceID)
-			}
-			for _, o := range p.Steps {
-				if o.Kind == DeregisterTarget && o.Target.InstanceID == s.Terminate.InstanceID {
-					before(o.ID, s.ID, "an instance leaves its target group before it is terminated")
-				}
-			}
-		}
+	for _, err := range Check(w, p) {
+		t.Error(err)
 	}
 }
 
@@ -201,7 +152,7 @@ func step(t *testing.T, p *Plan, kind Kind) *Step {
 
 func TestSeedScenario(t *testing.T) {
 	p := build(t, seedStack(), seedWorld())
-	want := []string{"create_image", "launch_instance", "enable_stickiness", "register_target", "trim_zones"}
+	want := []string{"validate_launch", "create_image", "launch_instance", "enable_stickiness", "register_target", "trim_zones"}
 	if got := kinds(p); !slices.Equal(got, want) {
 		t.Fatalf("kinds = %v, want %v", got, want)
 	}
@@ -293,7 +244,7 @@ func TestNewZoneIsAddedBeforeRegistering(t *testing.T) {
 	s := seedStack()
 	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1b", Count: 1})
 	w := seedWorld()
-	w.Subnets = append(w.Subnets, cloud.Subnet{ID: "subnet-0b", AZ: "ap-northeast-1b", VpcID: "vpc-1"})
+	w.Subnets = append(w.Subnets, cloud.Subnet{ID: "subnet-0b", AZ: "ap-northeast-1b", VpcID: "vpc-1", AvailableIPs: 10})
 	p := build(t, s, w)
 	add := step(t, p, AddZones)
 	if !slices.Equal(add.Zones.Added, []string{"ap-northeast-1b"}) || len(add.Zones.SubnetIDs) != 4 {
@@ -319,8 +270,12 @@ func TestScaleDownKeepsCapacity(t *testing.T) {
 	if got, want := kinds(p), []string{"deregister_target", "terminate_instance"}; !slices.Equal(got, want) {
 		t.Fatalf("kinds = %v, want %v", got, want)
 	}
-	if id := step(t, p, TerminateInstance).Terminate.InstanceID; id != "i-0ccccccccccccccc1" {
+	term := step(t, p, TerminateInstance)
+	if id := term.Terminate.InstanceID; id != "i-0ccccccccccccccc1" {
 		t.Errorf("terminates %s, want the newest slot", id)
+	}
+	if term.Terminate.Name != "web-1d-2" || len(term.Terminate.DrainFrom) != 1 || !strings.Contains(term.Resource, "web-1d-2 (i-0ccccccccccccccc1)") {
+		t.Errorf("terminate = %+v, resource %q: it must name the member and wait for its draining", term.Terminate, term.Resource)
 	}
 }
 
@@ -406,17 +361,18 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
-func TestHealthCheckDriftIsReported(t *testing.T) {
+func TestHealthCheckDriftIsAStep(t *testing.T) {
 	s := seedStack()
 	s.TargetGroups[0].HealthCheck = &specs.HealthCheck{Path: "/health", Interval: 30 * time.Second}
 	w := converged()
 	w.TargetGroups[0].HealthCheck = cloud.HealthCheck{Path: "/", IntervalSeconds: 30, TimeoutSeconds: 6, HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200"}
 	p := build(t, s, w)
-	if !p.Empty() || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "path is /, the spec says /health") {
-		t.Fatalf("steps %v, warnings %q", kinds(p), p.Warnings)
+	hc := step(t, p, ModifyHealthCheck)
+	if !strings.Contains(hc.Reason, "path is /, the spec wants /health") || *hc.HealthCheck.Path != "/health" || hc.HealthCheck.IntervalSeconds != nil {
+		t.Fatalf("step %+v, params %+v", hc, hc.HealthCheck)
 	}
 	w.TargetGroups[0].HealthCheck.Path = "/health"
-	if p := build(t, s, w); len(p.Warnings) != 0 {
-		t.Fatalf("warnings %q for a matching health check", p.Warnings)
+	if p := build(t, s, w); !p.Empty() {
+		t.Fatalf("steps %v for a matching health check", kinds(p))
 	}
 }

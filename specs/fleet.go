@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -26,20 +27,45 @@ var fleetSchema = &hcl.BodySchema{
 		{Name: "target_group", Required: true},
 		{Name: "sessions"},
 		{Name: "iam_instance_profile"},
+		{Name: "instance_type"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "image"},
+		{Type: "rollout"},
 		{Type: "zone", LabelNames: []string{"az"}},
 	},
 }
 
 var imageSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "name", Required: true},
+		{Name: "name"},
 		{Name: "version"},
 		{Name: "no_reboot"},
+		{Name: "id"},
+		{Name: "keep"},
 	},
 }
+
+var rolloutSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "min_healthy_percent"},
+		{Name: "max_surge"},
+		{Name: "bake_time"},
+		{Name: "health_timeout"},
+		{Name: "auto_rollback"},
+	},
+}
+
+// Rollout defaults: as safe as EC2 Auto Scaling's instance refresh can be made — no capacity
+// lost at any moment, one extra member at a time, a broken image rolled back.
+const (
+	DefaultMinHealthyPercent = 100
+	DefaultMaxSurge          = 1
+	DefaultHealthTimeout     = 10 * time.Minute
+	// DefaultImageKeep is how many baked images of a fleet are kept (the current one and the
+	// one before it, to roll back to).
+	DefaultImageKeep = 2
+)
 
 var zoneSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
@@ -49,10 +75,14 @@ var zoneSchema = &hcl.BodySchema{
 }
 
 var (
-	instanceIDPattern  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	imageNamePattern   = regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`)
-	profileNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-	profileARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]{1,512}$`)
+	instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	imageIDPattern    = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	// instanceTypePattern is the shape of an EC2 instance type: family, generation and
+	// options, a dot, a size ("t3.small", "m7i-flex.large", "u-6tb1.metal").
+	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+	imageNamePattern    = regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`)
+	profileNamePattern  = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	profileARNPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]{1,512}$`)
 )
 
 const (
@@ -84,6 +114,13 @@ func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDe
 			TargetGroupRange:        b.DefRange,
 			SessionsRange:           b.DefRange,
 			IAMInstanceProfileRange: b.DefRange,
+			Rollout: Rollout{
+				MinHealthyPercent: DefaultMinHealthyPercent,
+				MaxSurge:          DefaultMaxSurge,
+				HealthTimeout:     DefaultHealthTimeout,
+				AutoRollback:      true,
+				DeclRange:         b.DefRange,
+			},
 		},
 		zonesOK: true,
 	}
@@ -118,6 +155,17 @@ func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDe
 		} else {
 			f.IAMInstanceProfile = s
 		}
+	}
+
+	if s, attr, ok := a.str("instance_type"); ok {
+		if !instanceTypePattern.MatchString(s) || len(s) > 64 {
+			l.exprErrorf(attr, ctx, "Invalid instance type", "%q is not an EC2 instance type such as \"t3.small\" or \"m7i.large\".", s)
+		} else {
+			f.InstanceType = s
+		}
+	}
+	if rb := l.singleBlock(blocks, "rollout"); rb != nil {
+		l.rollout(rb, ctx, &f.Rollout)
 	}
 
 	if ib := l.singleBlock(blocks, "image"); ib != nil {
@@ -208,10 +256,69 @@ func (l *loader) targetGroupRef(a attrs, attr *hcl.Attribute, fleet string, stac
 	return label, true
 }
 
-// image decodes a fleet's image block.
+// rollout decodes a fleet's rollout block over the defaults in r.
+func (l *loader) rollout(b *hcl.Block, ctx *hcl.EvalContext, r *Rollout) {
+	r.DeclRange = b.DefRange
+	a, _ := l.decodeBody(b.Body, rolloutSchema, ctx)
+	if n, _, ok := a.integer("min_healthy_percent", 0, 100, "Invalid min_healthy_percent", "minimum healthy percentage"); ok {
+		r.MinHealthyPercent = n
+	}
+	surgeAttr := a.attrs["max_surge"]
+	if n, _, ok := a.integer("max_surge", 0, maxZoneCount, "Invalid max_surge", "surge"); ok {
+		r.MaxSurge = n
+	}
+	if d, attr, ok := a.duration("bake_time", "Invalid bake_time"); ok {
+		if d < 0 || d > 24*time.Hour {
+			l.exprErrorf(attr, ctx, "Invalid bake_time", "bake_time must be between 0s and 24h; got %s.", d)
+		} else {
+			r.BakeTime = d
+		}
+	}
+	if d, attr, ok := a.duration("health_timeout", "Invalid health_timeout"); ok {
+		if d < 30*time.Second || d > 2*time.Hour {
+			l.exprErrorf(attr, ctx, "Invalid health_timeout", "health_timeout must be between 30s and 2h (a new target needs at least one health-check interval); got %s.", d)
+		} else {
+			r.HealthTimeout = d
+		}
+	}
+	if v, _, ok := a.boolean("auto_rollback"); ok {
+		r.AutoRollback = v
+	}
+	if r.MaxSurge == 0 && r.MinHealthyPercent == 100 {
+		rng := b.DefRange
+		if surgeAttr != nil {
+			rng = surgeAttr.Expr.Range()
+		}
+		l.errorf(&rng, "Rollout cannot make progress",
+			"max_surge = 0 with min_healthy_percent = 100 leaves no room to replace a member: allow a surge (max_surge >= 1) or a lower min_healthy_percent.")
+	}
+}
+
+// image decodes a fleet's image block: name (and version, no_reboot) for an image albctl
+// bakes, or id for one baked elsewhere.
 func (l *loader) image(b *hcl.Block, ctx *hcl.EvalContext) Image {
-	img := Image{DeclRange: b.DefRange, NameRange: b.DefRange}
+	img := Image{DeclRange: b.DefRange, NameRange: b.DefRange, Keep: DefaultImageKeep}
 	a, _ := l.decodeBody(b.Body, imageSchema, ctx)
+	if s, attr, ok := a.str("id"); ok {
+		img.NameRange = attr.Expr.Range()
+		if !imageIDPattern.MatchString(s) {
+			l.exprErrorf(attr, ctx, "Invalid image ID", "%q is not an AMI ID such as \"ami-0123456789abcdef0\".", s)
+		} else {
+			img.ID = s
+		}
+		for _, other := range []string{"name", "no_reboot"} {
+			if o := a.attrs[other]; o != nil {
+				l.errorf(o.NameRange.Ptr(), "Conflicting image settings",
+					"%s applies to an image albctl bakes from the source; with id = %q the image is baked elsewhere. Remove one of them.", other, s)
+			}
+		}
+	} else if a.attrs["name"] == nil {
+		l.errorf(&b.DefRange, "Missing image name or id",
+			"An image block needs name (albctl bakes an image of the source under that name) or id (an existing AMI, baked elsewhere).")
+	}
+	if n, _, ok := a.integer("keep", 1, 100, "Invalid keep", "number of images to keep"); ok {
+		img.Keep = n
+	}
 	if s, attr, ok := a.str("name"); ok {
 		img.NameRange = attr.Expr.Range()
 		if !imageNamePattern.MatchString(s) {
@@ -231,6 +338,14 @@ func (l *loader) image(b *hcl.Block, ctx *hcl.EvalContext) Image {
 	}
 	if v, _, ok := a.boolean("no_reboot"); ok {
 		img.NoReboot = v
+	}
+	if a.attrs["version"] == nil {
+		// Members record the version they run, and a new version replaces them: without a
+		// version, the image itself (its name, or its ID) is the version.
+		img.Version = img.Name
+		if img.ID != "" {
+			img.Version = img.ID
+		}
 	}
 	return img
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // stickyTG is a target group with stickiness, so any fleet count passes pitfall 3.
@@ -147,7 +148,23 @@ func TestFleetErrors(t *testing.T) {
 		{"negative count", fleet(strings.Replace(okBody, "count = 1 }\n  zone", "count = -1 }\n  zone", 1)), Options{}, []string{"bad.hcl:9:36:", "Invalid count"}},
 		{"count missing", fleet(strings.Replace(okBody, "{ count = 1 }\n  zone", "{}\n  zone", 1)), Options{}, []string{"bad.hcl:9:26:", "Missing required argument"}},
 		{"subnet", fleet(strings.Replace(okBody, "{ count = 1 }\n  zone", "{\n    count  = 1\n    subnet = \"sn-1\"\n  }\n  zone", 1)), Options{}, []string{"bad.hcl:11:14:", "Invalid subnet ID"}},
-		{"unknown attribute", fleet(okBody + "\n  instance_type = \"t3.micro\""), Options{}, []string{"bad.hcl:11:3:", "Unsupported argument", `"instance_type"`}},
+		{"unknown attribute", fleet(okBody + "\n  instance_size = \"t3.micro\""), Options{}, []string{"bad.hcl:11:3:", "Unsupported argument", `"instance_size"`}},
+		{"instance type", fleet(okBody + "\n  instance_type = \"big\""), Options{}, []string{"bad.hcl:11:19:", "Invalid instance type"}},
+		{"image id", fleet(strings.Replace(okBody, `image { name = "web-1" }`, `image { id = "ami-1" }`, 1)), Options{}, []string{"bad.hcl:8:16:", "Invalid image ID"}},
+		{"image id and name", fleet(strings.Replace(okBody, `image { name = "web-1" }`, `image {
+    id   = "ami-0123456789abcdef0"
+    name = "web-1"
+  }`, 1)), Options{}, []string{"bad.hcl:10:5:", "Conflicting image settings", "name applies to an image albctl bakes"}},
+		{"image neither", fleet(strings.Replace(okBody, `image { name = "web-1" }`, `image { version = "1" }`, 1)), Options{}, []string{"bad.hcl:8:3:", "Missing image name or id"}},
+		{"image keep", fleet(strings.Replace(okBody, `image { name = "web-1" }`, `image {
+    name = "web-1"
+    keep = 0
+  }`, 1)), Options{}, []string{"bad.hcl:10:12:", "Invalid keep"}},
+		{"rollout percent", fleet(okBody + "\n  rollout { min_healthy_percent = 120 }"), Options{}, []string{"bad.hcl:11:35:", "Invalid min_healthy_percent"}},
+		{"rollout stuck", fleet(okBody + "\n  rollout { max_surge = 0 }"), Options{}, []string{"bad.hcl:11:25:", "Rollout cannot make progress"}},
+		{"rollout bake", fleet(okBody + "\n  rollout { bake_time = \"2d\" }"), Options{}, []string{"bad.hcl:11:25:", "Invalid bake_time"}},
+		{"rollout timeout", fleet(okBody + "\n  rollout { health_timeout = \"5s\" }"), Options{}, []string{"bad.hcl:11:30:", "Invalid health_timeout"}},
+		{"two rollouts", fleet(okBody + "\n  rollout {}\n  rollout {}"), Options{}, []string{"bad.hcl:12:3:", "Duplicate rollout block"}},
 		{"unknown block", fleet(okBody + "\n  launch_template {}"), Options{}, []string{"bad.hcl:11:3:", "Unsupported block type"}},
 		{
 			"a single zone", fleet(strings.Replace(okBody, twoTargets, `  zone "ap-northeast-1a" { count = 2 }`, 1)), Options{},
@@ -243,5 +260,57 @@ fleet "b" {
 	_, _, diags := Load(writeFiles(t, map[string]string{"spec.hcl": src}), Options{})
 	if got := formatDiags(diags); !strings.Contains(got, "spec.hcl:2:1: Sticky sessions required") || len(diags) != 1 {
 		t.Errorf("diagnostics:\n%s", got)
+	}
+}
+
+func TestFleetRolloutImageAndType(t *testing.T) {
+	tests := []struct {
+		name, body string
+		check      func(f Fleet) string
+	}{
+		{"defaults", okBody, func(f Fleet) string {
+			want := Rollout{MinHealthyPercent: 100, MaxSurge: 1, HealthTimeout: 10 * time.Minute, AutoRollback: true}
+			got := f.Rollout
+			got.DeclRange = want.DeclRange
+			if got != want || f.Image.Keep != 2 || f.InstanceType != "" {
+				return fmt.Sprintf("rollout %+v keep %d type %q", got, f.Image.Keep, f.InstanceType)
+			}
+			return ""
+		}},
+		{"set", okBody + `
+  instance_type = "m7i-flex.large"
+  rollout {
+    min_healthy_percent = 50
+    max_surge           = 2
+    bake_time           = "5m"
+    health_timeout      = "20m"
+    auto_rollback       = false
+  }`, func(f Fleet) string {
+			r := f.Rollout
+			if r.MinHealthyPercent != 50 || r.MaxSurge != 2 || r.BakeTime != 5*time.Minute || r.HealthTimeout != 20*time.Minute || r.AutoRollback || f.InstanceType != "m7i-flex.large" {
+				return fmt.Sprintf("%+v %q", r, f.InstanceType)
+			}
+			return ""
+		}},
+		{"image id", strings.Replace(okBody, `image { name = "web-1" }`, `image {
+    id   = "ami-0123456789abcdef0"
+    keep = 5
+  }`, 1), func(f Fleet) string {
+			if f.Image.ID != "ami-0123456789abcdef0" || f.Image.Name != "" || f.Image.Version != f.Image.ID || f.Image.Keep != 5 {
+				return fmt.Sprintf("%+v", f.Image)
+			}
+			return ""
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, diags := Load(writeFiles(t, map[string]string{"spec.hcl": fleet(tc.body)}), Options{})
+			if diags.HasErrors() {
+				t.Fatalf("diagnostics:\n%s", formatDiags(diags))
+			}
+			if msg := tc.check(s.Fleets[0]); msg != "" {
+				t.Error(msg)
+			}
+		})
 	}
 }
