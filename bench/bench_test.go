@@ -25,7 +25,7 @@ const benchSeed = 1
 func benchSim(n int) (*simulator.Sim, cloud.API, *specs.Stack) {
 	w, stack := Generate(n, benchSeed)
 	sim := simulator.New(w)
-	return sim, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, stack
+	return sim, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack
 }
 
 func eachSize(b *testing.B, f func(b *testing.B, n int)) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/albctl/albctl/cloud"
 )
@@ -44,13 +45,13 @@ func play[O any](t *tape, op string) (O, error) {
 
 // recorder returns clients that pass calls to api and record the answers on t.
 func recorder(api cloud.API, t *tape) cloud.API {
-	return cloud.API{EC2: &recEC2{EC2: api.EC2, t: t}, ELBV2: &recELB{ELBV2: api.ELBV2, t: t}}
+	return cloud.API{EC2: &recEC2{EC2: api.EC2, t: t}, ELBV2: &recELB{ELBV2: api.ELBV2, t: t}, IAM: &recIAM{IAM: api.IAM, t: t}}
 }
 
 // player returns clients that answer from t, rewound.
 func player(t *tape) cloud.API {
 	t.next = 0
-	return cloud.API{EC2: &playEC2{t: t}, ELBV2: &playELB{t: t}}
+	return cloud.API{EC2: &playEC2{t: t}, ELBV2: &playELB{t: t}, IAM: &playIAM{t: t}}
 }
 
 type recEC2 struct {
@@ -70,6 +71,21 @@ func (r *recEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput
 
 func (r *recEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, f ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
 	out, err := r.EC2.DescribeSubnets(ctx, in, f...)
+	return record(r.t, out, err)
+}
+
+func (r *recEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, f ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
+	out, err := r.EC2.DescribeInstanceTypeOfferings(ctx, in, f...)
+	return record(r.t, out, err)
+}
+
+type recIAM struct {
+	cloud.IAM
+	t *tape
+}
+
+func (r *recIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, f ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
+	out, err := r.IAM.GetInstanceProfile(ctx, in, f...)
 	return record(r.t, out, err)
 }
 
@@ -115,6 +131,19 @@ func (p *playEC2) DescribeImages(context.Context, *ec2.DescribeImagesInput, ...f
 
 func (p *playEC2) DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
 	return play[*ec2.DescribeSubnetsOutput](p.t, "DescribeSubnets")
+}
+
+func (p *playEC2) DescribeInstanceTypeOfferings(context.Context, *ec2.DescribeInstanceTypeOfferingsInput, ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
+	return play[*ec2.DescribeInstanceTypeOfferingsOutput](p.t, "DescribeInstanceTypeOfferings")
+}
+
+type playIAM struct {
+	cloud.IAM
+	t *tape
+}
+
+func (p *playIAM) GetInstanceProfile(context.Context, *iam.GetInstanceProfileInput, ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
+	return play[*iam.GetInstanceProfileOutput](p.t, "GetInstanceProfile")
 }
 
 type playELB struct {

@@ -138,7 +138,7 @@ type fixture struct {
 func newFixture(n int) fixture {
 	w, stack := Generate(n, Seed)
 	sim := simulator.New(w)
-	return fixture{sim: sim, api: cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, stack: stack}
+	return fixture{sim: sim, api: cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack: stack}
 }
 
 func heap() uint64 {

@@ -1,4 +1,4 @@
-// Package cloud declares the narrow slices of the EC2 and ELBv2 APIs that albctl uses, and reads
+// Package cloud declares the narrow slices of the EC2, ELBv2 and IAM APIs that albctl uses, and reads
 // what exists in an account into a World.
 //
 // The interfaces are shaped exactly like the aws-sdk-go-v2 client methods, so *ec2.Client and
@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // EC2 is the part of the EC2 API albctl calls.
@@ -22,6 +23,9 @@ type EC2 interface {
 	RunInstances(ctx context.Context, in *ec2.RunInstancesInput, optFns ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error)
 	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, optFns ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
 	AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, optFns ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error)
+	DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error)
+	DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, optFns ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error)
+	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
 }
 
 // ELBV2 is the part of the Elastic Load Balancing v2 API albctl calls.
@@ -34,15 +38,26 @@ type ELBV2 interface {
 	RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error)
 	DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error)
 	SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, optFns ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error)
+	ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error)
 }
 
-// API bundles the two clients, as the observer and the engine need both.
+// IAM is the part of the IAM API albctl calls: it only reads, to know before the first side
+// effect that an instance profile the stack names exists.
+type IAM interface {
+	GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, optFns ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+}
+
+// API bundles the clients, as the observer and the engine need them all. IAM is global, not
+// regional: on AWS it is iam.NewFromConfig of the same configuration; moto serves it on the
+// same endpoint as EC2 and ELBv2.
 type API struct {
 	EC2   EC2
 	ELBV2 ELBV2
+	IAM   IAM
 }
 
 var (
 	_ EC2   = (*ec2.Client)(nil)
 	_ ELBV2 = (*elbv2.Client)(nil)
+	_ IAM   = (*iam.Client)(nil)
 )

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/albctl/albctl/specs"
 )
@@ -23,8 +26,9 @@ var liveStates = []string{"pending", "running", "stopping", "stopped"}
 const filterChunk = 200
 
 // Observe reads what exists for stack. The number of calls depends on the number of target
-// groups and load balancers in the stack and on result pages, never on the number of
-// instances: members are found by tag filter, not one by one.
+// groups, load balancers and instance profiles in the stack and on result pages, never on the
+// number of instances: members are found by tag filter, not one by one. World.Region is left
+// for the caller, who knows which region its clients talk to.
 func Observe(ctx context.Context, api API, stack *specs.Stack) (*World, error) {
 	w := &World{}
 	o := observer{api: api, w: w}
@@ -40,7 +44,16 @@ func Observe(ctx context.Context, api API, stack *specs.Stack) (*World, error) {
 	if err := o.images(ctx, stack); err != nil {
 		return nil, err
 	}
+	if err := o.imageUsers(ctx); err != nil {
+		return nil, err
+	}
 	if err := o.subnets(ctx); err != nil {
+		return nil, err
+	}
+	if err := o.profiles(ctx, stack); err != nil {
+		return nil, err
+	}
+	if err := o.offerings(ctx, stack); err != nil {
 		return nil, err
 	}
 	w.sort()
@@ -301,25 +314,234 @@ func instanceFrom(in ec2types.Instance) Instance {
 	return i
 }
 
+// images reads the images the stack names (by name, and by ID for `image { id = ... }`) and
+// every image albctl baked for the stack's fleets (by tag), so that plan can replace members
+// on an older version and deregister images beyond image.keep.
 func (o *observer) images(ctx context.Context, stack *specs.Stack) error {
-	var names []string
+	seen := map[string]bool{}
+	add := func(list []ec2types.Image) {
+		for _, im := range list {
+			id := aws.ToString(im.ImageId)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			o.w.Images = append(o.w.Images, imageFrom(im))
+		}
+	}
+	var names, ids, fleets, stacks []string
 	for _, f := range stack.Fleets {
-		names = append(names, f.Image.Name)
+		if f.Image.ID != "" {
+			ids = appendNew(ids, f.Image.ID)
+		} else if f.Image.Name != "" {
+			names = appendNew(names, f.Image.Name)
+		}
+		fleets = appendNew(fleets, f.Label)
+		if tg, ok := stack.TargetGroupByLabel(f.TargetGroup); ok {
+			stacks = appendNew(stacks, tg.Name)
+		}
 	}
 	for _, chunk := range chunks(names) {
-		out, err := o.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{
+		err := o.describeImages(ctx, &ec2.DescribeImagesInput{
 			Owners:  []string{"self"},
 			Filters: []ec2types.Filter{{Name: aws.String("name"), Values: chunk}},
-		})
+		}, add)
 		if err != nil {
 			return fmt.Errorf("describe images %v: %w", chunk, err)
 		}
-		for _, im := range out.Images {
-			img := Image{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: TagMap(im.Tags)}
-			o.w.Images = append(o.w.Images, img)
+	}
+	// By filter, not ImageIds: one unknown ID would fail the whole call. Any owner: a team
+	// may launch from an image shared with the account.
+	for _, chunk := range chunks(ids) {
+		err := o.describeImages(ctx, &ec2.DescribeImagesInput{
+			Filters: []ec2types.Filter{{Name: aws.String("image-id"), Values: chunk}},
+		}, add)
+		if err != nil {
+			return fmt.Errorf("describe images %v: %w", chunk, err)
+		}
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			o.w.Missing = append(o.w.Missing, "image "+id)
+		}
+	}
+	if len(stacks) > 0 {
+		for _, chunk := range chunks(fleets) {
+			err := o.describeImages(ctx, &ec2.DescribeImagesInput{
+				Owners: []string{"self"},
+				Filters: []ec2types.Filter{
+					{Name: aws.String("tag:" + TagFleet), Values: chunk},
+					{Name: aws.String("tag:" + TagStack), Values: stacks},
+				},
+				MaxResults: aws.Int32(1000),
+			}, add)
+			if err != nil {
+				return fmt.Errorf("describe images of fleets %v: %w", chunk, err)
+			}
 		}
 	}
 	return nil
+}
+
+func (o *observer) describeImages(ctx context.Context, in *ec2.DescribeImagesInput, add func([]ec2types.Image)) error {
+	if in.MaxResults == nil {
+		// Without MaxResults (and with no ImageIds), EC2 answers in one page.
+		out, err := o.api.EC2.DescribeImages(ctx, in)
+		if err != nil {
+			return err
+		}
+		add(out.Images)
+		return nil
+	}
+	p := ec2.NewDescribeImagesPaginator(o.api.EC2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		add(page.Images)
+	}
+	return nil
+}
+
+func imageFrom(im ec2types.Image) Image {
+	img := Image{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: TagMap(im.Tags)}
+	if t, err := time.Parse(time.RFC3339, aws.ToString(im.CreationDate)); err == nil {
+		img.Created = t.UTC()
+	}
+	for _, b := range im.BlockDeviceMappings {
+		if b.Ebs != nil && aws.ToString(b.Ebs.SnapshotId) != "" {
+			img.SnapshotIDs = appendNew(img.SnapshotIDs, aws.ToString(b.Ebs.SnapshotId))
+		}
+	}
+	slices.Sort(img.SnapshotIDs)
+	return img
+}
+
+// imageUsers finds the live instances that run one of the stack's images but were not found
+// as a source, member or target (launched by hand, or by another stack): plan must never
+// deregister an image something still runs.
+func (o *observer) imageUsers(ctx context.Context) error {
+	ids := make([]string, 0, len(o.w.Images))
+	for _, im := range o.w.Images {
+		ids = append(ids, im.ID)
+	}
+	sort.Strings(ids)
+	seen := map[string]bool{}
+	for _, in := range o.w.Instances {
+		seen[in.ID] = true
+	}
+	add := func(list []ec2types.Instance) {
+		for _, in := range list {
+			if id := aws.ToString(in.InstanceId); !seen[id] {
+				seen[id] = true
+				o.w.Instances = append(o.w.Instances, instanceFrom(in))
+			}
+		}
+	}
+	states := ec2types.Filter{Name: aws.String("instance-state-name"), Values: liveStates}
+	for _, chunk := range chunks(ids) {
+		if err := o.describeInstances(ctx, []ec2types.Filter{{Name: aws.String("image-id"), Values: chunk}, states}, add); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// profiles reads the IAM instance profiles the stack names explicitly (not "inherit"). A name
+// IAM does not know is Missing: plan reports it before any side effect.
+func (o *observer) profiles(ctx context.Context, stack *specs.Stack) error {
+	var names []string
+	for _, f := range stack.Fleets {
+		if p := f.IAMInstanceProfile; p != "" && p != "inherit" {
+			names = appendNew(names, ProfileName(p))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if o.api.IAM == nil {
+		return fmt.Errorf("instance profiles %v: no IAM client to read them with", names)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		out, err := o.api.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(n)})
+		if ErrorCode(err) == "NoSuchEntity" {
+			o.w.Missing = append(o.w.Missing, "instance profile "+n)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("get instance profile %s: %w", n, err)
+		}
+		if p := out.InstanceProfile; p != nil {
+			o.w.InstanceProfiles = append(o.w.InstanceProfiles, InstanceProfile{Name: aws.ToString(p.InstanceProfileName), ARN: aws.ToString(p.Arn)})
+		}
+	}
+	return nil
+}
+
+// ProfileName returns the name of an instance profile given by name or by ARN
+// (arn:aws:iam::123456789012:instance-profile/path/name).
+func ProfileName(p string) string {
+	if !strings.HasPrefix(p, "arn:") {
+		return p
+	}
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// offerings reads, in one paginated call, which of the instance types the stack launches
+// (fleet.instance_type, else the source's) EC2 offers in the fleets' zones.
+func (o *observer) offerings(ctx context.Context, stack *specs.Stack) error {
+	var types, zones []string
+	for _, f := range stack.Fleets {
+		typ := f.InstanceType
+		if typ == "" {
+			if src, ok := o.w.sourceFound(f.Source); ok {
+				typ = src.InstanceType
+			}
+		}
+		if typ == "" {
+			continue
+		}
+		types = appendNew(types, typ)
+		for _, z := range f.Zones {
+			zones = appendNew(zones, z.AZ)
+		}
+	}
+	if len(types) == 0 || len(zones) == 0 {
+		return nil
+	}
+	sort.Strings(types)
+	sort.Strings(zones)
+	p := ec2.NewDescribeInstanceTypeOfferingsPaginator(o.api.EC2, &ec2.DescribeInstanceTypeOfferingsInput{
+		LocationType: ec2types.LocationTypeAvailabilityZone,
+		Filters: []ec2types.Filter{
+			{Name: aws.String("instance-type"), Values: types},
+			{Name: aws.String("location"), Values: zones},
+		},
+		MaxResults: aws.Int32(1000),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe instance type offerings %v in %v: %w", types, zones, err)
+		}
+		for _, of := range page.InstanceTypeOfferings {
+			o.w.Offerings = append(o.w.Offerings, Offering{InstanceType: string(of.InstanceType), AZ: aws.ToString(of.Location)})
+		}
+	}
+	o.w.OfferingsRead = true
+	return nil
+}
+
+func appendNew(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
 }
 
 // subnets reads every subnet of the VPCs the load balancers and instances live in: zones are
@@ -349,7 +571,10 @@ func (o *observer) subnets(ctx context.Context) error {
 				return fmt.Errorf("describe subnets: %w", err)
 			}
 			for _, s := range page.Subnets {
-				sn := Subnet{ID: aws.ToString(s.SubnetId), AZ: aws.ToString(s.AvailabilityZone), VpcID: aws.ToString(s.VpcId), Tags: TagMap(s.Tags)}
+				sn := Subnet{
+					ID: aws.ToString(s.SubnetId), AZ: aws.ToString(s.AvailabilityZone), VpcID: aws.ToString(s.VpcId),
+					Tags: TagMap(s.Tags), AvailableIPs: aws.ToInt32(s.AvailableIpAddressCount),
+				}
 				o.w.Subnets = append(o.w.Subnets, sn)
 			}
 		}
@@ -382,5 +607,13 @@ func (w *World) sort() {
 			return t[a].Port < t[b].Port
 		})
 	}
+	sort.Slice(w.InstanceProfiles, func(i, j int) bool { return w.InstanceProfiles[i].Name < w.InstanceProfiles[j].Name })
+	sort.Slice(w.Offerings, func(i, j int) bool {
+		a, b := w.Offerings[i], w.Offerings[j]
+		if a.InstanceType != b.InstanceType {
+			return a.InstanceType < b.InstanceType
+		}
+		return a.AZ < b.AZ
+	})
 	sort.Strings(w.Missing)
 }

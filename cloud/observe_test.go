@@ -29,7 +29,7 @@ func scaled(t *testing.T, perZone int) (*simulator.Sim, *specs.Stack) {
 		s.Fleets[0].Zones[i].Count = perZone
 	}
 	sim := simulator.New(simulator.SeedWorld())
-	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}
+	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
 	w, err := cloud.Observe(context.Background(), api, s)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestObserveCallsDoNotGrowWithInstances(t *testing.T) {
 	count := func(perZone int) (map[string]int, *cloud.World) {
 		sim, s := scaled(t, perZone)
 		sim.ResetCalls()
-		w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, s)
+		w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,8 +69,20 @@ func TestObserveCallsDoNotGrowWithInstances(t *testing.T) {
 	if total(small) != total(large) {
 		t.Errorf("Observe made %d calls for 2 instances and %d for 50: %v vs %v", total(small), total(large), small, large)
 	}
-	if total(large) > 10 {
-		t.Errorf("Observe made %d calls for one stack; want at most 10", total(large))
+	// One call each, but DescribeInstances (source by Name tag, members by fleet tag, users of
+	// the fleet's images) and DescribeImages (by name, baked for the fleet).
+	want := map[string]int{
+		"DescribeTargetGroups": 1, "DescribeTargetGroupAttributes": 1, "DescribeTargetHealth": 1,
+		"DescribeLoadBalancers": 1, "DescribeInstances": 3, "DescribeImages": 2, "DescribeSubnets": 1,
+		"DescribeInstanceTypeOfferings": 1,
+	}
+	if total(large) != total(want) {
+		t.Errorf("Observe made %d calls for one stack; want exactly %d", total(large), total(want))
+	}
+	for op, n := range want {
+		if large[op] != n {
+			t.Errorf("%s: %d calls, want %d", op, large[op], n)
+		}
 	}
 }
 
@@ -83,7 +95,7 @@ func TestObserveReportsWhatIsMissing(t *testing.T) {
 	s.LoadBalancers[0].Name = "nope-alb"
 	s.Fleets[0].Source = "nope"
 	sim := simulator.New(simulator.SeedWorld())
-	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, s)
+	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +133,7 @@ func TestObserveReadsTargetsRegisteredByHand(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := cloud.Observe(ctx, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, s)
+	got, err := cloud.Observe(ctx, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -34,39 +36,16 @@ func actionFor(s *plan.Step) (action, error) {
 		return &deregisterTarget{p: s.Target}, nil
 	case s.Kind == plan.TerminateInstance && s.Terminate != nil:
 		return &terminateInstance{p: s.Terminate}, nil
+	case s.Kind == plan.ValidateLaunch && s.Launch != nil:
+		return &validateLaunch{p: s.Launch}, nil
+	case s.Kind == plan.ModifyHealthCheck && s.HealthCheck != nil:
+		return &modifyHealthCheck{p: s.HealthCheck}, nil
+	case s.Kind == plan.Wait && s.Wait != nil:
+		return &wait{p: s.Wait}, nil
+	case s.Kind == plan.DeregisterImage && s.Cleanup != nil:
+		return &deregisterImage{p: s.Cleanup}, nil
 	}
 	return nil, fmt.Errorf("step %s: kind %q without its parameters", s.ID, s.Kind)
-}
-
-// transient reports whether err is one AWS tells clients to retry: throttling, and the
-// eventual consistency of things just created (a new instance, a new IAM profile).
-func transient(err error) bool {
-	switch code := cloud.ErrorCode(err); code {
-	case "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException",
-		"InvalidInstanceID.NotFound", "InternalError", "ServiceUnavailable":
-		return true
-	case "InvalidParameterValue":
-		return strings.Contains(strings.ToLower(err.Error()), "iaminstanceprofile")
-	}
-	return false
-}
-
-// retry turns a transient error into another wait, bounded by the propagation timeout; any
-// other error is returned as it is.
-func (r *runner) retry(t *task, err error) (bool, string, error) {
-	if !transient(err) {
-		return false, "", err
-	}
-	now := r.clock.Now()
-	if t.retrySince.IsZero() {
-		t.retrySince = now
-	}
-	t.retried = true
-	if now.Sub(t.retrySince) > r.timeouts.Propagation {
-		return false, "", fmt.Errorf("%w: still %s after retrying for %s: %w", ErrTimeout, cloud.ErrorCode(err), r.timeouts.Propagation, err)
-	}
-	r.emit(Event{Type: EventRetry, Step: t.step.ID, Kind: string(t.step.Kind), Message: "retrying after " + cloud.ErrorCode(err), Error: err.Error()})
-	return false, "retrying after " + cloud.ErrorCode(err), nil
 }
 
 type createImage struct {
@@ -80,7 +59,7 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 		// look for the image by its (account-unique) name first.
 		id, _, err := findImage(ctx, r, a.p.Name)
 		if err != nil {
-			return r.retry(t, err)
+			return r.retry(ctx, t, "DescribeImages", err)
 		}
 		if id == "" {
 			out, err := r.api.EC2.CreateImage(ctx, &ec2.CreateImageInput{
@@ -92,12 +71,15 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 				},
 			})
 			if cloud.ErrorCode(err) == "InvalidAMIName.Duplicate" {
+				// Made by an interrupted run, and not listed yet: find it by name.
+				t.fresh = true
 				return false, "image " + a.p.Name + " to appear", nil
 			}
 			if err != nil {
-				return r.retry(t, err)
+				return r.retry(ctx, t, "CreateImage", err)
 			}
 			id = aws.ToString(out.ImageId)
+			t.fresh = true
 		}
 		a.imageID = id
 		t.output = id
@@ -111,7 +93,7 @@ func findImage(ctx context.Context, r *runner, name string) (id, state string, e
 		Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}},
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("describe image %s: %w", name, err)
+		return "", "", err
 	}
 	for _, im := range out.Images {
 		switch im.State {
@@ -129,7 +111,7 @@ func waitImage(ctx context.Context, r *runner, t *task, id string) (bool, string
 	}
 	im, ok, err := r.image(ctx, id)
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "DescribeImages", err)
 	}
 	if !ok {
 		return false, what, nil
@@ -155,7 +137,31 @@ type launchInstance struct {
 	instanceID string
 }
 
+// runInput is the RunInstances request of a launch; validate_launch sends the same with
+// DryRun, so what it proves is what the launch will ask.
+func runInput(p *plan.LaunchParams, imageID string) *ec2.RunInstancesInput {
+	in := &ec2.RunInstancesInput{
+		ImageId:          aws.String(imageID),
+		MinCount:         aws.Int32(1),
+		MaxCount:         aws.Int32(1),
+		SubnetId:         aws.String(p.SubnetID),
+		InstanceType:     ec2types.InstanceType(p.InstanceType),
+		SecurityGroupIds: p.SecurityGroupIDs,
+		TagSpecifications: []ec2types.TagSpecification{
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: cloud.EC2Tags(p.Tags)},
+		},
+	}
+	if p.KeyName != "" {
+		in.KeyName = aws.String(p.KeyName)
+	}
+	if p.IAMProfile != "" {
+		in.IamInstanceProfile = profileSpec(p.IAMProfile)
+	}
+	return in
+}
+
 func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	t.profile = a.p.IAMProfile
 	if a.imageID == "" {
 		a.imageID = a.p.ImageID
 		if a.p.ImageStep != "" {
@@ -176,33 +182,18 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 		a.imageReady = true
 	}
 	if a.instanceID == "" {
-		in := &ec2.RunInstancesInput{
-			ImageId:          aws.String(a.imageID),
-			MinCount:         aws.Int32(1),
-			MaxCount:         aws.Int32(1),
-			SubnetId:         aws.String(a.p.SubnetID),
-			InstanceType:     ec2types.InstanceType(a.p.InstanceType),
-			SecurityGroupIds: a.p.SecurityGroupIDs,
-			ClientToken:      aws.String(a.p.ClientToken),
-			TagSpecifications: []ec2types.TagSpecification{
-				{ResourceType: ec2types.ResourceTypeInstance, Tags: cloud.EC2Tags(a.p.Tags)},
-			},
-		}
-		if a.p.KeyName != "" {
-			in.KeyName = aws.String(a.p.KeyName)
-		}
-		if a.p.IAMProfile != "" {
-			in.IamInstanceProfile = profileSpec(a.p.IAMProfile)
-		}
+		in := runInput(a.p, a.imageID)
+		in.ClientToken = aws.String(a.p.ClientToken)
 		out, err := r.api.EC2.RunInstances(ctx, in)
 		if err != nil {
-			return r.retry(t, err)
+			return r.retry(ctx, t, "RunInstances", err)
 		}
 		if len(out.Instances) != 1 {
 			return false, "", fmt.Errorf("RunInstances returned %d instances, want 1", len(out.Instances))
 		}
 		a.instanceID = aws.ToString(out.Instances[0].InstanceId)
 		t.output = a.instanceID
+		t.fresh = true
 		// A new instance is pending for tens of seconds; polling at once only wastes a call.
 		return false, a.instanceID + " to be running (pending)", nil
 	}
@@ -212,7 +203,7 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 	}
 	st, err := r.instanceState(ctx, a.instanceID)
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "DescribeInstances", err)
 	}
 	switch st {
 	case "running":
@@ -240,15 +231,25 @@ func (a *launchInstance) watchedInstance() string {
 type associateProfile struct{ p *plan.AssociateParams }
 
 func (a *associateProfile) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	t.profile = a.p.IAMProfile
 	_, err := r.api.EC2.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{
 		InstanceId:         aws.String(a.p.InstanceID),
 		IamInstanceProfile: profileSpec(a.p.IAMProfile),
 	})
-	if cloud.ErrorCode(err) == "IncorrectState" && strings.Contains(err.Error(), "existing association") {
-		return true, "", nil // an interrupted run associated it already
+	if cloud.ErrorCode(err) == "IncorrectState" {
+		// The instance has a profile already: done if it is this one (an interrupted run
+		// associated it), a permanent error otherwise. Decided by what EC2 shows, not by the
+		// message.
+		arn, lerr := r.instanceProfile(ctx, a.p.InstanceID)
+		if lerr != nil {
+			return r.retry(ctx, t, "DescribeInstances", lerr)
+		}
+		if arn != "" && (arn == a.p.IAMProfile || cloud.ProfileName(arn) == cloud.ProfileName(a.p.IAMProfile)) {
+			return true, "", nil
+		}
 	}
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "AssociateIamInstanceProfile", err)
 	}
 	return true, "", nil
 }
@@ -269,7 +270,7 @@ func (a *setAttributes) advance(ctx context.Context, r *runner, t *task) (bool, 
 		TargetGroupArn: aws.String(a.p.TargetGroupARN), Attributes: attrs,
 	})
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "ModifyTargetGroupAttributes", err)
 	}
 	return true, "", nil
 }
@@ -283,9 +284,9 @@ func (a *setSubnets) advance(ctx context.Context, r *runner, t *task) (bool, str
 	if a.trim {
 		// Never take a zone away while a kept zone has no healthy target: the plan orders this
 		// after the registrations, and the engine checks it against the cloud as well.
-		missing, err := zonesWithoutHealthyTargets(ctx, r, a.p)
+		missing, op, err := zonesWithoutHealthyTargets(ctx, r, a.p)
 		if err != nil {
-			return r.retry(t, err)
+			return r.retry(ctx, t, op, err)
 		}
 		if len(missing) > 0 {
 			what := "a healthy target in " + strings.Join(missing, ", ") + " before trimming"
@@ -299,19 +300,18 @@ func (a *setSubnets) advance(ctx context.Context, r *runner, t *task) (bool, str
 		LoadBalancerArn: aws.String(a.p.LoadBalancerARN), Subnets: a.p.SubnetIDs,
 	})
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "SetSubnets", err)
 	}
 	return true, "", nil
 }
 
 // zonesWithoutHealthyTargets returns the kept AZs in which some target group behind the load
-// balancer has no healthy target.
-func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesParams) ([]string, error) {
-	var missing []string
+// balancer has no healthy target; on error, op names the call that failed.
+func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesParams) (missing []string, op string, err error) {
 	for _, tgARN := range p.TargetGroupARNs {
 		all, err := r.groupHealth(ctx, tgARN)
 		if err != nil {
-			return nil, err
+			return nil, "DescribeTargetHealth", err
 		}
 		var healthy []string
 		for _, d := range all {
@@ -320,7 +320,7 @@ func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesPar
 			}
 		}
 		if err := r.lookAt(ctx, healthy); err != nil {
-			return nil, err
+			return nil, "DescribeInstances", err
 		}
 		zones := map[string]bool{}
 		for _, id := range healthy {
@@ -335,13 +335,25 @@ func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesPar
 		}
 	}
 	slices.Sort(missing)
-	return missing, nil
+	return missing, "", nil
+}
+
+// named is an instance ID with its readable name, for messages: "i-0abc (web-1c-1)".
+func named(id, name string) string {
+	if name == "" || name == id {
+		return id
+	}
+	return id + " (" + name + ")"
 }
 
 type registerTarget struct {
 	p          *plan.TargetParams
 	instanceID string
 	registered bool
+	running    bool      // the instance was seen running (or was launched by this apply)
+	since      time.Time // when RegisterTargets was accepted
+	rolledBack bool
+	last       string // the last health seen, for the rollback report
 }
 
 // resolve finds the instance ID, from the plan or from the launch step that made it.
@@ -364,105 +376,246 @@ func (a *registerTarget) advance(ctx context.Context, r *runner, t *task) (bool,
 	if err := a.resolve(r); err != nil {
 		return false, "", err
 	}
+	// An instance launched in this apply may be unknown to ELB for a moment.
+	t.fresh = a.p.InstanceStep != ""
+	who := named(a.instanceID, a.p.Name)
+	if !a.running && !a.registered {
+		// ELB refuses an instance that is not running (InvalidTarget). One launched by this
+		// apply is running already; one known at plan time may still be pending (launched
+		// by an interrupted run) or may have stopped since.
+		if !a.launchedHere() {
+			st, err := r.instanceState(ctx, a.instanceID)
+			if err != nil {
+				return r.retry(ctx, t, "DescribeInstances", err)
+			}
+			switch st {
+			case "running":
+				a.running = true
+			case "pending":
+				what := who + " to be running before it is registered"
+				if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
+					return false, "", err
+				}
+				return false, what, nil
+			default:
+				return false, "", fmt.Errorf("instance %s is %s: ELB registers only running instances", who, st)
+			}
+		}
+	}
 	if !a.registered {
-		// One RegisterTargets for every registration into this group that is due now.
+		// One RegisterTargets for every registration into this group that is due now. When
+		// the batch is refused, this target goes alone, so the error is judged for it.
 		batch := []*registerTarget{a}
-		for _, o := range r.due() {
-			if b, ok := o.action.(*registerTarget); ok && b != a && !b.registered && b.p.TargetGroupARN == a.p.TargetGroupARN && b.resolve(r) == nil {
-				batch = append(batch, b)
+		if !t.retried && t.retrySince.IsZero() {
+			for _, o := range r.due() {
+				if b, ok := o.action.(*registerTarget); ok && b != a && !b.registered && b.p.TargetGroupARN == a.p.TargetGroupARN && b.resolve(r) == nil && (b.launchedHere() || b.running) {
+					batch = append(batch, b)
+				}
 			}
 		}
-		var targets []elbtypes.TargetDescription
-		for _, b := range batch {
-			targets = append(targets, elbtypes.TargetDescription{Id: aws.String(b.instanceID), Port: aws.Int32(b.p.Port)})
+		err := r.register(ctx, a.p.TargetGroupARN, batch)
+		if err != nil && len(batch) > 1 {
+			batch = batch[:1]
+			err = r.register(ctx, a.p.TargetGroupARN, batch)
 		}
-		_, err := r.api.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: targets})
 		if err != nil {
-			if cloud.ErrorCode(err) == "InvalidTarget" && r.clock.Now().Sub(t.started) < r.timeouts.Propagation {
-				// A just-launched instance can be unknown to ELB for a moment.
-				r.emit(Event{Type: EventRetry, Step: t.step.ID, Kind: string(t.step.Kind), Message: "retrying after InvalidTarget", Error: err.Error()})
-				return false, a.instanceID + " to be registrable", nil
-			}
-			return r.retry(t, err)
+			return r.retry(ctx, t, "RegisterTargets", err)
 		}
+		now := r.clock.Now()
 		for _, b := range batch {
-			b.registered = true
+			b.registered, b.since = true, now
 		}
 		r.changed(a.p.TargetGroupARN)
 		// Health checks take at least a few intervals; no point asking at once.
-		return false, a.instanceID + " to pass health checks", nil
+		return false, who + " to pass health checks", nil
 	}
-	what := a.instanceID + " to pass health checks"
-	if err := r.timedOut(t, r.timeouts.TargetHealthy, what); err != nil {
+	what := who + " to pass health checks"
+	if rb := a.p.Rollback; rb != nil {
+		if r.clock.Now().Sub(a.since) > rb.HealthTimeout.D() {
+			return a.rollback(ctx, r, t)
+		}
+	} else if err := r.timedOut(t, r.timeouts.TargetHealthy, what); err != nil {
 		return false, "", err
 	}
 	d, ok, err := r.targetHealth(ctx, a.p.TargetGroupARN, a.instanceID, a.p.Port)
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "DescribeTargetHealth", err)
 	}
 	if !ok || d.TargetHealth == nil {
+		a.last = "not listed"
 		return false, what + " (not listed yet)", nil
 	}
 	if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
 		return true, "", nil
 	}
-	return false, fmt.Sprintf("%s (%s: %s)", what, d.TargetHealth.State, d.TargetHealth.Reason), nil
+	a.last = string(d.TargetHealth.State)
+	if d.TargetHealth.Reason != "" {
+		a.last += ": " + string(d.TargetHealth.Reason)
+	}
+	return false, fmt.Sprintf("%s (%s)", what, a.last), nil
 }
 
+// launchedHere reports whether the instance was launched by this apply: its launch step
+// finished only once it was running.
+func (a *registerTarget) launchedHere() bool {
+	if a.p.InstanceStep != "" {
+		a.running = true
+	}
+	return a.p.InstanceStep != ""
+}
+
+func (a *registerTarget) watchedInstance() string {
+	if !a.running && !a.registered {
+		return a.instanceID
+	}
+	return ""
+}
+
+func (r *runner) register(ctx context.Context, tgARN string, batch []*registerTarget) error {
+	var targets []elbtypes.TargetDescription
+	for _, b := range batch {
+		targets = append(targets, elbtypes.TargetDescription{Id: aws.String(b.instanceID), Port: aws.Int32(b.p.Port)})
+	}
+	_, err := r.api.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: targets})
+	return err
+}
+
+// ErrRolledBack wraps the failure of a rollout's new member that was not healthy in time and
+// was taken out again (auto_rollback).
+var ErrRolledBack = errors.New("rolled back")
+
+// rollback is what happens when a rollout's new member is not healthy within its bound: with
+// Auto, it is deregistered and terminated (both idempotent, so a repeated advance is safe)
+// and the step fails saying so; without, the step fails and the member stays registered.
+func (a *registerTarget) rollback(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	rb := a.p.Rollback
+	who := named(a.instanceID, a.p.Name)
+	last := a.last
+	if last == "" {
+		last = "no health reported"
+	}
+	if !rb.Auto {
+		return false, "", fmt.Errorf("%w: %s not healthy within %s (last: %s); auto_rollback is off, so it stays registered and the old members still serve",
+			ErrTimeout, who, rb.HealthTimeout, last)
+	}
+	if !a.rolledBack {
+		_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{
+			TargetGroupArn: aws.String(a.p.TargetGroupARN),
+			Targets:        []elbtypes.TargetDescription{{Id: aws.String(a.instanceID), Port: aws.Int32(a.p.Port)}},
+		})
+		if err != nil && cloud.ErrorCode(err) != "InvalidTarget" { // InvalidTarget: not registered (moto)
+			return r.retry(ctx, t, "DeregisterTargets", err)
+		}
+		r.changed(a.p.TargetGroupARN)
+		_, err = r.api.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{a.instanceID}})
+		if err != nil && cloud.ErrorCode(err) != "InvalidInstanceID.NotFound" {
+			return r.retry(ctx, t, "TerminateInstances", err)
+		}
+		a.rolledBack = true
+	}
+	return false, "", fmt.Errorf("%w: %s not healthy within %s (last: %s); deregistered and terminated it, the old members still serve",
+		ErrRolledBack, who, rb.HealthTimeout, last)
+}
+
+// deregisterTarget takes a target out of service. It is done once ELB accepts the call: the
+// target then drains for the target group's deregistration delay, and the terminate step
+// waits for that, so draining overlaps the steps in between.
 type deregisterTarget struct {
-	p    *plan.TargetParams
-	sent bool
+	p *plan.TargetParams
 }
 
 func (a *deregisterTarget) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
-	if !a.sent {
-		target := []elbtypes.TargetDescription{{Id: aws.String(a.p.InstanceID), Port: aws.Int32(a.p.Port)}}
-		_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
-		if err != nil {
-			return r.retry(t, err)
-		}
-		a.sent = true
-		r.changed(a.p.TargetGroupARN)
-	}
-	what := a.p.InstanceID + " to finish draining"
-	if err := r.timedOut(t, r.timeouts.TargetDrained, what); err != nil {
-		return false, "", err
-	}
-	d, ok, err := r.targetHealth(ctx, a.p.TargetGroupARN, a.p.InstanceID, a.p.Port)
+	target := []elbtypes.TargetDescription{{Id: aws.String(a.p.InstanceID), Port: aws.Int32(a.p.Port)}}
+	_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(a.p.TargetGroupARN), Targets: target})
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "DeregisterTargets", err)
 	}
-	if ok && d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining {
-		return false, what, nil
-	}
+	r.changed(a.p.TargetGroupARN)
 	return true, "", nil
 }
 
 type terminateInstance struct {
-	p    *plan.TerminateParams
-	sent bool
+	p       *plan.TerminateParams
+	drained time.Time // when draining was over (zero: not yet)
+	sent    bool
 }
 
 func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	who := named(a.p.InstanceID, a.p.Name)
+	if a.drained.IsZero() {
+		// In-flight requests finish during the deregistration delay: terminate only after.
+		waiting, op, err := a.draining(ctx, r, t)
+		if err != nil {
+			if op == "" {
+				return false, "", err
+			}
+			return r.retry(ctx, t, op, err)
+		}
+		if waiting != "" {
+			return false, waiting, nil
+		}
+		a.drained = r.clock.Now() // the termination's own bound starts now
+	}
 	if !a.sent {
 		_, err := r.api.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{a.p.InstanceID}})
+		if cloud.ErrorCode(err) == "InvalidInstanceID.NotFound" {
+			// Seen at plan time and gone now: terminated long enough ago that EC2 forgot it.
+			return true, "", nil
+		}
 		if err != nil {
-			return r.retry(t, err)
+			return r.retry(ctx, t, "TerminateInstances", err)
 		}
 		a.sent = true
 	}
-	what := a.p.InstanceID + " to terminate"
-	if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
+	what := who + " to terminate"
+	if err := r.timedOutSince(a.drained, r.timeouts.InstanceRunning, what); err != nil {
 		return false, "", err
 	}
 	st, err := r.instanceState(ctx, a.p.InstanceID)
+	if cloud.ErrorCode(err) == "InvalidInstanceID.NotFound" {
+		return true, "", nil
+	}
 	if err != nil {
-		return r.retry(t, err)
+		return r.retry(ctx, t, "DescribeInstances", err)
 	}
 	if st == "terminated" {
 		return true, "", nil
 	}
 	return false, fmt.Sprintf("%s (%s)", what, st), nil
+}
+
+// draining says what the instance still waits for in its DrainFrom registrations ("" when
+// nothing). A registration that is still in service (not draining) is given the propagation
+// bound to show the deregistration, then fails the step: terminating it would cut requests.
+func (a *terminateInstance) draining(ctx context.Context, r *runner, t *task) (waiting, op string, err error) {
+	who := named(a.p.InstanceID, a.p.Name)
+	for _, ref := range a.p.DrainFrom {
+		d, ok, err := r.targetHealth(ctx, ref.TargetGroupARN, a.p.InstanceID, ref.Port)
+		if err != nil {
+			return "", "DescribeTargetHealth", err
+		}
+		if !ok || d.TargetHealth == nil {
+			continue
+		}
+		switch d.TargetHealth.State {
+		case elbtypes.TargetHealthStateEnumDraining:
+			what := who + " to finish draining"
+			if err := r.timedOut(t, r.timeouts.TargetDrained, what); err != nil {
+				return "", "", err
+			}
+			return what, "", nil
+		case elbtypes.TargetHealthStateEnumUnused:
+			continue // registered but given no traffic: nothing to drain
+		default:
+			what := fmt.Sprintf("%s to be deregistered (still %s)", who, d.TargetHealth.State)
+			if r.clock.Now().Sub(t.started) > r.timeouts.Propagation {
+				return "", "", fmt.Errorf("%s is still registered (%s) in %s after %s: it would lose requests if terminated; deregister it first",
+					who, d.TargetHealth.State, ref.TargetGroupARN, r.timeouts.Propagation)
+			}
+			return what, "", nil
+		}
+	}
+	return "", "", nil
 }
 
 func (a *terminateInstance) watchedInstance() string {

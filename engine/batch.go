@@ -19,6 +19,7 @@ import (
 type round struct {
 	states  map[string]string // instance ID -> state, for the IDs asked so far
 	zones   map[string]string // instance ID -> Availability Zone
+	profile map[string]string // instance ID -> IAM instance profile ARN
 	asked   map[string]bool
 	images  map[string]ec2types.Image                              // image ID -> image, read this pass
 	health  map[string]map[string]elbtypes.TargetHealthDescription // TG ARN -> "id:port" ->
@@ -42,12 +43,20 @@ func (r *runner) instanceState(ctx context.Context, id string) (string, error) {
 	return st, nil
 }
 
+// instanceProfile returns the ARN of id's IAM instance profile ("" for none) as of this pass.
+func (r *runner) instanceProfile(ctx context.Context, id string) (string, error) {
+	if _, err := r.instanceState(ctx, id); err != nil {
+		return "", err
+	}
+	return r.round.profile[id], nil
+}
+
 // lookAt reads the instances named (those not read yet this pass), together with every
 // instance a due step is waiting on.
 func (r *runner) lookAt(ctx context.Context, want []string) error {
 	rd := r.round
 	if rd.states == nil {
-		rd.states, rd.zones, rd.asked = map[string]string{}, map[string]string{}, map[string]bool{}
+		rd.states, rd.zones, rd.profile, rd.asked = map[string]string{}, map[string]string{}, map[string]string{}, map[string]bool{}
 	}
 	var ids []string
 	for _, id := range want {
@@ -74,7 +83,7 @@ func (r *runner) lookAt(ctx context.Context, want []string) error {
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return fmt.Errorf("describe instances: %w", err)
+					return err
 				}
 				for _, res := range page.Reservations {
 					for _, in := range res.Instances {
@@ -84,6 +93,9 @@ func (r *runner) lookAt(ctx context.Context, want []string) error {
 						}
 						if in.Placement != nil {
 							rd.zones[id] = aws.ToString(in.Placement.AvailabilityZone)
+						}
+						if in.IamInstanceProfile != nil {
+							rd.profile[id] = aws.ToString(in.IamInstanceProfile.Arn)
 						}
 					}
 				}
@@ -117,7 +129,7 @@ func (r *runner) groupHealth(ctx context.Context, tgARN string) (map[string]elbt
 	if !rd.healthy[tgARN] {
 		out, err := r.api.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
 		if err != nil {
-			return nil, fmt.Errorf("describe target health: %w", err)
+			return nil, err
 		}
 		m := map[string]elbtypes.TargetHealthDescription{}
 		for _, d := range out.TargetHealthDescriptions {
@@ -151,7 +163,7 @@ func (r *runner) image(ctx context.Context, id string) (ec2types.Image, bool, er
 	}
 	out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	if err != nil {
-		return ec2types.Image{}, false, fmt.Errorf("describe image %s: %w", id, err)
+		return ec2types.Image{}, false, err
 	}
 	if len(out.Images) == 0 {
 		return ec2types.Image{}, false, nil

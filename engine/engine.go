@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/albctl/albctl/cloud"
@@ -33,6 +34,11 @@ type Options struct {
 	StopAfter int
 	// Timeouts per kind of wait; zero values take the defaults below.
 	Timeouts Timeouts
+	// Check, when set, runs before the first API call; any error it returns refuses the
+	// plan and nothing is done. It is the hook for plan.Check(world, plan), the plan's
+	// invariants over the world it was built from, which the caller (cmd/albctl) passes in
+	// as a closure. The engine's own structural checks (checkPlan) run regardless.
+	Check func(*plan.Plan) []error
 }
 
 // Timeouts bound each wait. A wait that runs out fails its step with ErrTimeout.
@@ -99,6 +105,17 @@ type task struct {
 	// retrySince is when the current run of transient errors began (zero: none).
 	retrySince time.Time
 	retried    bool
+	// wakeAt, when set by an action, is when the step is next due if that is sooner than
+	// the poll backoff (a fixed wait ends on time, not up to a backoff later).
+	wakeAt time.Time
+	// fresh: what the step's calls name was created by this apply moments ago (a new
+	// instance, image), so "not found" may be eventual consistency; see retry.go.
+	fresh bool
+	// profile is the step's IAM instance profile (name or ARN), and what IAM said of it.
+	profile        string
+	profileCreated time.Time
+	profileMissing bool
+	profileUnknown bool
 }
 
 // action advances one step. It returns finished when the step is complete, otherwise the
@@ -134,6 +151,13 @@ func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Res
 		byID:   map[string]*task{},
 		result: &Result{Outputs: map[string]string{}, Started: opts.Clock.Now()},
 	}
+	if err := checkPlan(p, opts.Check); err != nil {
+		r.result.Finished = r.result.Started
+		for _, s := range p.Steps {
+			r.result.NotDone = append(r.result.NotDone, s.ID)
+		}
+		return r.result, err
+	}
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		a, err := actionFor(s)
@@ -154,6 +178,89 @@ func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Res
 	kind := EventSummary
 	r.emit(Event{Type: kind, Elapsed: r.result.Elapsed(), Done: len(r.result.Done), NotDone: len(r.result.NotDone), Failed: r.result.Failed, Error: errString(err)})
 	return r.result, err
+}
+
+// ErrInvalidPlan wraps a plan refused before the first API call.
+var ErrInvalidPlan = errors.New("invalid plan")
+
+// checkPlan refuses, before anything is done, a plan the engine could not carry out to the
+// end: duplicate step IDs, dependencies on unknown steps, cycles, a kind without its
+// parameters; then whatever check (plan.Check) finds.
+func checkPlan(p *plan.Plan, check func(*plan.Plan) []error) error {
+	var errs []error
+	ids := map[string]bool{}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if ids[s.ID] {
+			errs = append(errs, fmt.Errorf("step %s appears twice", s.ID))
+		}
+		ids[s.ID] = true
+		if _, err := actionFor(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range p.Steps {
+		for _, d := range s.DependsOn {
+			if !ids[d] {
+				errs = append(errs, fmt.Errorf("step %s depends on unknown step %s", s.ID, d))
+			}
+		}
+	}
+	if c := cycle(p); c != nil {
+		errs = append(errs, fmt.Errorf("steps depend on each other in a cycle: %s", strings.Join(c, " -> ")))
+	}
+	if check != nil {
+		errs = append(errs, check(p)...)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidPlan, errors.Join(errs...))
+}
+
+// cycle returns one dependency cycle among p's steps, or nil.
+func cycle(p *plan.Plan) []string {
+	deps := map[string][]string{}
+	for _, s := range p.Steps {
+		deps[s.ID] = s.DependsOn
+	}
+	const (
+		unseen = iota
+		onPath
+		finished
+	)
+	state := map[string]int{}
+	var path []string
+	var visit func(id string) []string
+	visit = func(id string) []string {
+		state[id] = onPath
+		path = append(path, id)
+		for _, d := range deps[id] {
+			if _, ok := deps[d]; !ok {
+				continue
+			}
+			switch state[d] {
+			case onPath:
+				i := slices.Index(path, d)
+				return append(slices.Clone(path[i:]), d)
+			case unseen:
+				if c := visit(d); c != nil {
+					return c
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		state[id] = finished
+		return nil
+	}
+	for _, s := range p.Steps {
+		if state[s.ID] == unseen {
+			if c := visit(s.ID); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
 }
 
 func errString(err error) string {
@@ -269,6 +376,9 @@ func (r *runner) advance(ctx context.Context, t *task) error {
 		t.delay = min(t.delay*3/2, 30*time.Second)
 	}
 	t.due = now.Add(t.delay)
+	if t.wakeAt.After(now) && t.wakeAt.Before(t.due) {
+		t.due = t.wakeAt
+	}
 	t.waiting = waiting
 	if now.Sub(t.reported) >= r.opts.ProgressEvery {
 		r.progress(t, now)
@@ -338,7 +448,12 @@ func (r *runner) output(stepID string) (string, error) {
 
 // timedOut reports whether t has waited longer than limit for what.
 func (r *runner) timedOut(t *task, limit time.Duration, what string) error {
-	if r.clock.Now().Sub(t.started) > limit {
+	return r.timedOutSince(t.started, limit, what)
+}
+
+// timedOutSince reports whether more than limit has passed since since, waiting for what.
+func (r *runner) timedOutSince(since time.Time, limit time.Duration, what string) error {
+	if r.clock.Now().Sub(since) > limit {
 		return fmt.Errorf("%w after %s waiting for %s", ErrTimeout, limit, what)
 	}
 	return nil

@@ -21,7 +21,7 @@ func TestMotoBlog(t *testing.T) {
 	stack := loadStack(t, repoPath("examples/blog"))
 
 	sim := simulator.New(simulator.SeedWorld())
-	simPlan := build(t, stack, observe(t, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, stack))
+	simPlan := build(t, stack, observe(t, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack))
 	motoPlan := build(t, stack, observe(t, m.api(), stack))
 	if got, want := stepList(motoPlan), stepList(simPlan); got != want {
 		t.Fatalf("the plan against moto differs from the plan against the simulator\nmoto:\n%s\nsimulator:\n%s", got, want)

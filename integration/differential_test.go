@@ -62,7 +62,9 @@ func scenarios() []scenario {
 	}
 }
 
-func simAPI(s *simulator.Sim) cloud.API { return cloud.API{EC2: s.EC2(), ELBV2: s.ELBV2()} }
+func simAPI(s *simulator.Sim) cloud.API {
+	return cloud.API{EC2: s.EC2(), ELBV2: s.ELBV2(), IAM: s.IAM()}
+}
 
 // TestDifferential applies each scenario to the simulator and to moto, observes both with
 // cloud.Observe (the same code path), and compares the two worlds with IDs replaced by

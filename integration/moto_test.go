@@ -98,7 +98,7 @@ func reset(t *testing.T, ep string) {
 	}
 }
 
-func (m *moto) api() cloud.API { return cloud.API{EC2: m.ec2, ELBV2: m.elb} }
+func (m *moto) api() cloud.API { return cloud.API{EC2: m.ec2, ELBV2: m.elb, IAM: m.iam} }
 
 func (m *moto) seedAPI() mirror.SeedAPI {
 	return mirror.SeedAPI{EC2: m.ec2, ELBV2: m.elb, IAM: m.iam}
@@ -226,7 +226,7 @@ type counting struct {
 }
 
 func (c *counting) wrap(api cloud.API) cloud.API {
-	return cloud.API{EC2: &countingEC2{api.EC2, c}, ELBV2: &countingELBV2{api.ELBV2, c}}
+	return cloud.API{EC2: &countingEC2{api.EC2, c}, ELBV2: &countingELBV2{api.ELBV2, c}, IAM: &countingIAM{api.IAM, c}}
 }
 
 func (c *counting) describes() (total int, byOp map[string]int) {
@@ -282,6 +282,33 @@ func (e *countingEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.A
 	return e.next.AssociateIamInstanceProfile(ctx, in, o...)
 }
 
+func (e *countingEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, o ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
+	e.c.calls["DescribeInstanceTypeOfferings"]++
+	return e.next.DescribeInstanceTypeOfferings(ctx, in, o...)
+}
+
+func (e *countingEC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, o ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
+	e.c.calls["DeregisterImage"]++
+	return e.next.DeregisterImage(ctx, in, o...)
+}
+
+func (e *countingEC2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, o ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
+	e.c.calls["DeleteSnapshot"]++
+	return e.next.DeleteSnapshot(ctx, in, o...)
+}
+
+type countingIAM struct {
+	next cloud.IAM
+	c    *counting
+}
+
+var _ cloud.IAM = (*countingIAM)(nil)
+
+func (e *countingIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, o ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
+	e.c.calls["GetInstanceProfile"]++
+	return e.next.GetInstanceProfile(ctx, in, o...)
+}
+
 type countingELBV2 struct {
 	next cloud.ELBV2
 	c    *counting
@@ -327,4 +354,9 @@ func (e *countingELBV2) DeregisterTargets(ctx context.Context, in *elbv2.Deregis
 func (e *countingELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, o ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
 	e.c.calls["SetSubnets"]++
 	return e.next.SetSubnets(ctx, in, o...)
+}
+
+func (e *countingELBV2) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
+	e.c.calls["ModifyTargetGroup"]++
+	return e.next.ModifyTargetGroup(ctx, in, o...)
 }

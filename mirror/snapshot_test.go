@@ -68,7 +68,7 @@ func blog(t *testing.T) *specs.Stack {
 
 func planOn(t *testing.T, sim *simulator.Sim, stack *specs.Stack) *plan.Plan {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, stack)
+	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestSnapshotMidApply(t *testing.T) {
 	for k := 1; k <= n; k++ {
 		sim := simulator.New(simulator.SeedWorld())
 		p := planOn(t, sim, stack)
-		_, err := engine.Apply(context.Background(), p, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, engine.Options{Clock: sim.Clock(), StopAfter: k})
+		_, err := engine.Apply(context.Background(), p, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, engine.Options{Clock: sim.Clock(), StopAfter: k})
 		if err != nil && !errors.Is(err, engine.ErrStopped) {
 			t.Fatalf("stop after %d: %v", k, err)
 		}
@@ -182,7 +182,7 @@ func TestSnapshotMidApply(t *testing.T) {
 			if p.Empty() {
 				break
 			}
-			if _, err := engine.Apply(context.Background(), p, cloud.API{EC2: again.EC2(), ELBV2: again.ELBV2()}, engine.Options{Clock: again.Clock()}); err != nil {
+			if _, err := engine.Apply(context.Background(), p, cloud.API{EC2: again.EC2(), ELBV2: again.ELBV2(), IAM: again.IAM()}, engine.Options{Clock: again.Clock()}); err != nil {
 				t.Fatalf("stop after %d: apply on the snapshot: %v", k, err)
 			}
 		}
@@ -198,7 +198,7 @@ func TestSnapshotAfterApplyPlansNoChanges(t *testing.T) {
 	stack := blog(t)
 	sim := simulator.New(simulator.SeedWorld())
 	p := planOn(t, sim, stack)
-	if _, err := engine.Apply(context.Background(), p, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()}, engine.Options{Clock: sim.Clock()}); err != nil {
+	if _, err := engine.Apply(context.Background(), p, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, engine.Options{Clock: sim.Clock()}); err != nil {
 		t.Fatal(err)
 	}
 	snap := snapshot(t, sim)

@@ -320,10 +320,14 @@ func TestInstanceLifecycle(t *testing.T) {
 	if c := out.TerminatingInstances[0]; c.PreviousState.Name != "terminated" || c.CurrentState.Name != "terminated" {
 		t.Fatalf("again: %v -> %v", c.PreviousState.Name, c.CurrentState.Name)
 	}
-	advance(s, 24*time.Hour)
+	// It stays visible for an hour after termination, then leaves DescribeInstances.
+	advance(s, TerminatedVisible-time.Second)
 	if got := instanceState(t, s, id); got != "terminated" {
-		t.Fatalf("a day later: %s", got)
+		t.Fatalf("59m59s later: %s", got)
 	}
+	advance(s, time.Second)
+	_, err = s.EC2().DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	wantCode(t, err, "InvalidInstanceID.NotFound")
 	_, err = s.EC2().TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
 	wantCode(t, err, "InvalidInstanceID.NotFound")
 	_, err = s.EC2().TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{"i-bad"}})

@@ -86,10 +86,11 @@ func zonesOf(lb *LoadBalancer) []elbtypes.AvailabilityZone {
 // DescribeLoadBalancers lists load balancers by name or ARN (all if neither), paged by Marker.
 func (c *ELBV2) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeLoadBalancers", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeLoadBalancers", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeLoadBalancersInput{}
 	}
@@ -159,10 +160,11 @@ func (s *Sim) describeTargetGroup(tg *TargetGroup) elbtypes.TargetGroup {
 // paged by Marker.
 func (c *ELBV2) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeTargetGroups", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeTargetGroups", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeTargetGroupsInput{}
 	}
@@ -230,10 +232,11 @@ func attributeList(m map[string]string) []elbtypes.TargetGroupAttribute {
 // DescribeTargetGroupAttributes lists every attribute of a target group, defaults included.
 func (c *ELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeTargetGroupAttributes", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeTargetGroupAttributes", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeTargetGroupAttributesInput{}
 	}
@@ -247,10 +250,11 @@ func (c *ELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.Des
 // ModifyTargetGroupAttributes changes attributes, all or none, and returns them all.
 func (c *ELBV2) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, _ ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "ModifyTargetGroupAttributes", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "ModifyTargetGroupAttributes", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.ModifyTargetGroupAttributesInput{}
 	}
@@ -301,10 +305,11 @@ func (s *Sim) describeTarget(tg *TargetGroup, t *Target) elbtypes.TargetHealthDe
 // target (draining ones included) sorted by ID and port.
 func (c *ELBV2) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeTargetHealth", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeTargetHealth", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeTargetHealthInput{}
 	}
@@ -385,10 +390,11 @@ func quoteList(ids []string) string {
 // afresh.
 func (c *ELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, _ ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "RegisterTargets", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "RegisterTargets", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.RegisterTargetsInput{}
 	}
@@ -454,10 +460,11 @@ func (c *ELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsIn
 // DeregisterTargets starts draining targets. A target that is not registered is no error.
 func (c *ELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, _ ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DeregisterTargets", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DeregisterTargets", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DeregisterTargetsInput{}
 	}
@@ -486,10 +493,11 @@ func (c *ELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTarge
 // SetSubnets replaces the subnets (so the Availability Zones) the load balancer is enabled in.
 func (c *ELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, _ ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "SetSubnets", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "SetSubnets", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.SetSubnetsInput{}
 	}
@@ -539,6 +547,17 @@ func (c *ELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, _ ...
 		next = append(next, z)
 	}
 	slices.SortFunc(next, func(a, b LBSubnet) int { return strings.Compare(a.AZ, b.AZ) })
+	// Each enabled subnet holds a load balancer node, with an address of the subnet.
+	for _, z := range next {
+		if !slices.ContainsFunc(lb.Subnets, func(o LBSubnet) bool { return o.Subnet == z.Subnet }) {
+			s.takeAddresses(z.Subnet, 1)
+		}
+	}
+	for _, o := range lb.Subnets {
+		if !slices.ContainsFunc(next, func(z LBSubnet) bool { return z.Subnet == o.Subnet }) {
+			s.takeAddresses(o.Subnet, -1)
+		}
+	}
 	lb.Subnets = next
 	return &elbv2.SetSubnetsOutput{AvailabilityZones: zonesOf(lb), IpAddressType: elbtypes.IpAddressTypeIpv4}, nil
 }
@@ -546,10 +565,11 @@ func (c *ELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, _ ...
 // DescribeListeners lists the listeners of a load balancer, or the listeners named.
 func (c *ELBV2) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
 	s := c.s
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "DescribeListeners", elbThrottle()); err != nil {
+	unlock, err := s.begin(ctx, "DescribeListeners", elbThrottle())
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in == nil {
 		in = &elbv2.DescribeListenersInput{}
 	}
@@ -593,4 +613,124 @@ func (c *ELBV2) DescribeListeners(ctx context.Context, in *elbv2.DescribeListene
 		})
 	}
 	return out, nil
+}
+
+// ModifyTargetGroup changes a target group's health-check settings, all or none, with the
+// API's ranges (interval 5-300 s, timeout 2-120 s and below the interval, thresholds 2-10,
+// path of 1-1024 characters beginning with /, HTTP codes 200-499). Targets keep the health
+// they have; the new settings apply from the next check.
+func (c *ELBV2) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, _ ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
+	s := c.s
+	unlock, err := s.begin(ctx, "ModifyTargetGroup", elbThrottle())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if in == nil {
+		in = &elbv2.ModifyTargetGroupInput{}
+	}
+	tg, err := s.mustTargetGroup(in.TargetGroupArn)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := modifiedHealthCheck(tg, in)
+	if err != nil {
+		return nil, err
+	}
+	if hc != tg.HealthCheck {
+		s.markHealth(tg, "")
+		tg.HealthCheck = hc
+	}
+	return &elbv2.ModifyTargetGroupOutput{TargetGroups: []elbtypes.TargetGroup{s.describeTargetGroup(tg)}}, nil
+}
+
+// modifiedHealthCheck is tg's health check with the request's changes, validated.
+func modifiedHealthCheck(tg *TargetGroup, in *elbv2.ModifyTargetGroupInput) (HealthCheck, error) {
+	hc := tg.HealthCheck
+	rng := func(field string, v *int32, lo, hi int32) error {
+		switch {
+		case v == nil:
+		case *v < lo:
+			return apiErr("ValidationError", "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", *v, field, lo)
+		case *v > hi:
+			return apiErr("ValidationError", "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", *v, field, hi)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		rng("healthCheckIntervalSeconds", in.HealthCheckIntervalSeconds, 5, 300),
+		rng("healthCheckTimeoutSeconds", in.HealthCheckTimeoutSeconds, 2, 120),
+		rng("healthyThresholdCount", in.HealthyThresholdCount, 2, 10),
+		rng("unhealthyThresholdCount", in.UnhealthyThresholdCount, 2, 10),
+	} {
+		if err != nil {
+			return hc, err
+		}
+	}
+	if p := in.HealthCheckPath; p != nil {
+		switch {
+		case len(*p) < 1 || len(*p) > 1024:
+			return hc, apiErr("ValidationError", "1 validation error detected: Value '%s' at 'healthCheckPath' failed to satisfy constraint: Member must have length between 1 and 1024", *p)
+		case !strings.HasPrefix(*p, "/"):
+			return hc, apiErr("ValidationError", "Health check path must begin with a '/' character")
+		}
+		hc.Path = *p
+	}
+	if in.HealthCheckEnabled != nil && !*in.HealthCheckEnabled {
+		return hc, apiErr("InvalidConfigurationRequest", "Health checks cannot be disabled for target groups with target type 'instance'")
+	}
+	switch in.HealthCheckProtocol {
+	case "":
+	case elbtypes.ProtocolEnumHttp, elbtypes.ProtocolEnumHttps:
+		hc.Protocol = string(in.HealthCheckProtocol)
+	default:
+		return hc, apiErr("InvalidConfigurationRequest", "Health check protocol '%s' is not supported for target groups with the %s protocol", in.HealthCheckProtocol, tg.Protocol)
+	}
+	if p := in.HealthCheckPort; p != nil {
+		if *p != "traffic-port" && !intIn(*p, 1, 65535) {
+			return hc, apiErr("ValidationError", "Health check port '%s' must be 'traffic-port' or a number between 1 and 65535", *p)
+		}
+		hc.Port = *p
+	}
+	if m := in.Matcher; m != nil {
+		code := aws.ToString(m.HttpCode)
+		if m.GrpcCode != nil {
+			return hc, apiErr("InvalidConfigurationRequest", "A gRPC matcher is supported only for target groups with the GRPC protocol version")
+		}
+		if !validMatcher(code) {
+			return hc, apiErr("ValidationError", "Health check matcher HTTP code '%s' must be a code, a list of codes or a range of codes between 200 and 499", code)
+		}
+		hc.Matcher = code
+	}
+	if in.HealthCheckIntervalSeconds != nil {
+		hc.Interval = Duration(time.Duration(*in.HealthCheckIntervalSeconds) * time.Second)
+	}
+	if in.HealthCheckTimeoutSeconds != nil {
+		hc.Timeout = Duration(time.Duration(*in.HealthCheckTimeoutSeconds) * time.Second)
+	}
+	if hc.Timeout >= hc.Interval {
+		return hc, apiErr("ValidationError", "Health check timeout '%d' must be smaller than the interval '%d'", int(hc.Timeout.D().Seconds()), int(hc.Interval.D().Seconds()))
+	}
+	if in.HealthyThresholdCount != nil {
+		hc.HealthyThreshold = *in.HealthyThresholdCount
+	}
+	if in.UnhealthyThresholdCount != nil {
+		hc.UnhealthyThreshold = *in.UnhealthyThresholdCount
+	}
+	return hc, nil
+}
+
+// validMatcher checks an ALB HTTP matcher: codes ("200"), lists ("200,202") or one range
+// ("200-299"), each code between 200 and 499.
+func validMatcher(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, part := range strings.Split(m, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		if !intIn(lo, 200, 499) || (isRange && (!intIn(hi, 200, 499) || hi < lo)) {
+			return false
+		}
+	}
+	return true
 }

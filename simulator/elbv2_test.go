@@ -270,7 +270,9 @@ func TestRegisterTargetsRules(t *testing.T) {
 }
 
 func TestTooManyTargets(t *testing.T) {
-	s := seedSim(t)
+	w := SeedWorld()
+	w.Subnets[0].CIDR = "10.0.0.0/20" // room for 1000 instances
+	s := New(w)
 	in := runInput(SeedSubnet1a)
 	in.MinCount, in.MaxCount = aws.Int32(1000), aws.Int32(1000)
 	out, err := s.EC2().RunInstances(ctx, in)

@@ -46,8 +46,8 @@ func TestNewTargetBecomesHealthy(t *testing.T) {
 		{0, "initial/Elb.RegistrationInProgress"},
 		{RegistrationInProgress - time.Second, "initial/Elb.RegistrationInProgress"},
 		{time.Second, "initial/Elb.InitialHealthChecking"},
-		{150*time.Second - RegistrationInProgress - time.Second, "initial/Elb.InitialHealthChecking"},
-		{time.Second, "healthy"}, // 5 x 30s after registration
+		{30*time.Second - time.Second, "initial/Elb.InitialHealthChecking"},
+		{time.Second, "healthy"}, // one passing check, an interval after registration
 	})
 }
 
@@ -58,7 +58,7 @@ func TestHealthFollowsHealthCheckSettings(t *testing.T) {
 	s := New(w)
 	id := running(t, s, SeedSubnet1d)
 	register(t, s, id)
-	expectHealth(t, s, id, []step{{29 * time.Second, "initial/Elb.InitialHealthChecking"}, {time.Second, "healthy"}})
+	expectHealth(t, s, id, []step{{19 * time.Second, "initial/Elb.InitialHealthChecking"}, {time.Second, "healthy"}})
 }
 
 func TestTargetInDisabledZone(t *testing.T) {
@@ -77,7 +77,7 @@ func TestTargetInDisabledZone(t *testing.T) {
 	}
 	expectHealth(t, s, id, []step{
 		{0, "initial/Elb.RegistrationInProgress"},
-		{149 * time.Second, "initial/Elb.InitialHealthChecking"},
+		{39 * time.Second, "initial/Elb.InitialHealthChecking"},
 		{time.Second, "healthy"},
 	})
 	// Disabling it again leaves the target registered but unused.
@@ -108,9 +108,14 @@ func TestTargetOfStoppedOrTerminatedInstance(t *testing.T) {
 	if got := healthOf(t, s, SeedInstance); got != "unused/Target.InvalidState" {
 		t.Fatalf("stopped: %s", got)
 	}
+	// AWS deregisters a terminated instance's targets: they drain, then are gone.
 	s = seedSim(t)
 	s.EC2().TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{SeedInstance}})
-	expectHealth(t, s, SeedInstance, []step{{0, "unused/Target.InvalidState"}, {time.Minute, "unused/Target.InvalidState"}})
+	expectHealth(t, s, SeedInstance, []step{
+		{0, "draining/Target.DeregistrationInProgress"},
+		{300*time.Second - time.Second, "draining/Target.DeregistrationInProgress"},
+		{time.Second, "unused/Target.NotRegistered"},
+	})
 }
 
 func TestCreateImageRebootIsAnOutage(t *testing.T) {
@@ -119,11 +124,14 @@ func TestCreateImageRebootIsAnOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The seed target's checks fall at :10 and :40 past each minute; the reboot runs from
+	// 09:00:00 to 09:01:00. It stays healthy until its second failed check (09:00:40), and
+	// needs five passing checks after the reboot (09:01:10 ... 09:03:10) to return.
 	expectHealth(t, s, SeedInstance, []step{
-		{0, "unhealthy/Target.Timeout"},
-		{Reboot - time.Second, "unhealthy/Target.Timeout"},
-		{time.Second, "initial/Elb.InitialHealthChecking"},
-		{150*time.Second - time.Second, "initial/Elb.InitialHealthChecking"},
+		{0, "healthy"},
+		{39 * time.Second, "healthy"},
+		{time.Second, "unhealthy/Target.Timeout"},
+		{149 * time.Second, "unhealthy/Target.Timeout"},
 		{time.Second, "healthy"},
 	})
 	// The instance stays "running" through the reboot, as on AWS.
@@ -176,5 +184,5 @@ func TestReregisterDrainingTarget(t *testing.T) {
 	}
 	advance(s, time.Minute)
 	register(t, s, id)
-	expectHealth(t, s, id, []step{{0, "initial/Elb.RegistrationInProgress"}, {150 * time.Second, "healthy"}})
+	expectHealth(t, s, id, []step{{0, "initial/Elb.RegistrationInProgress"}, {40 * time.Second, "healthy"}})
 }

@@ -15,6 +15,10 @@ const (
 	InstanceJitter  = 15 * time.Second
 	// ShuttingDown is how long a terminated instance stays shutting-down.
 	ShuttingDown = 20 * time.Second
+	// TerminatedVisible is how long a terminated instance stays in DescribeInstances.
+	TerminatedVisible = time.Hour
+	// DeregisteredVisible is how long DescribeImages still lists a deregistered image.
+	DeregisteredVisible = time.Minute
 	// RegistrationInProgress is how long a new target (or a target in a newly enabled zone)
 	// reports Elb.RegistrationInProgress before Elb.InitialHealthChecking.
 	RegistrationInProgress = 10 * time.Second

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Traffic is what a steady stream of clients of one listener would see at the current
@@ -66,24 +65,36 @@ func (s *Sim) traffic(lb *LoadBalancer, tg *TargetGroup) Traffic {
 		t.Failed, t.Why = 1, "the load balancer is enabled in no zone"
 		return t
 	}
-	healthy := map[string]int{} // AZ -> healthy targets
-	total := 0
+	now := s.w.Now
+	// Healthy targets by AZ, and how many of them answer: a target stays healthy until it
+	// has failed UnhealthyThresholdCount checks, and meanwhile its requests fail.
+	healthy, up := map[string]int{}, map[string]int{}
+	total, totalUp := 0, 0
+	var down []string
 	// Targets the ALB fails open to when none is healthy, and how many of them answer: a
-	// target still in its first health checks, or marked unhealthy after a reboot, answers
-	// as soon as its instance is up.
+	// target still in its first health checks, or unhealthy, answers if its app is up.
 	inUse, answering := 0, 0
 	for i := range tg.Targets {
 		tt := &tg.Targets[i]
 		h := s.targetHealth(tg, tt)
 		in := s.instance(tt.ID)
-		switch {
-		case in == nil:
-		case h.State == "healthy":
+		if in == nil {
+			continue
+		}
+		ok := in.State == "running" && in.answers(now) && in.App.serves()
+		switch h.State {
+		case "healthy":
 			healthy[in.AZ]++
 			total++
-		case h.State == "initial" || h.State == "unhealthy":
+			if ok {
+				up[in.AZ]++
+				totalUp++
+			} else {
+				down = append(down, in.ID)
+			}
+		case "initial", "unhealthy":
 			inUse++
-			if in.State == "running" && !in.rebooting(s.w.Now) {
+			if ok {
 				answering++
 			}
 		}
@@ -108,8 +119,15 @@ func (s *Sim) traffic(lb *LoadBalancer, tg *TargetGroup) Traffic {
 		}
 		return t
 	}
+	downWhy := ""
+	if len(down) > 0 {
+		downWhy = fmt.Sprintf("%s still healthy but not answering (until it fails %d health checks)", strings.Join(down, ", "), tg.HealthCheck.UnhealthyThreshold)
+	}
 	if tg.Attributes["load_balancing.cross_zone.enabled"] != "false" {
-		t.Served, t.SwitchServer = 1, switchShare(total)
+		t.Served = float64(totalUp) / float64(total)
+		t.Failed = 1 - t.Served
+		t.SwitchServer = switchShare(total)
+		t.Why = downWhy
 		return t
 	}
 	var empty []string
@@ -120,22 +138,23 @@ func (s *Sim) traffic(lb *LoadBalancer, tg *TargetGroup) Traffic {
 			empty = append(empty, z.AZ)
 			continue
 		}
-		t.Served += 1 / float64(zones)
-		switched += switchShare(n) / float64(zones)
+		share := float64(up[z.AZ]) / float64(n) / float64(zones)
+		t.Served += share
+		switched += switchShare(n) * share
 	}
 	t.Failed = 1 - t.Served
 	if t.Served > 0 {
 		t.SwitchServer = switched / t.Served
 	}
+	var why []string
 	if len(empty) > 0 {
-		t.Why = "cross-zone load balancing is off and " + strings.Join(empty, ", ") + " has no healthy target: 503 for its share"
+		why = append(why, "cross-zone load balancing is off and "+strings.Join(empty, ", ")+" has no healthy target: 503 for its share")
 	}
+	if downWhy != "" {
+		why = append(why, downWhy)
+	}
+	t.Why = strings.Join(why, "; ")
 	return t
-}
-
-// rebooting reports whether the instance is in the reboot CreateImage started.
-func (in *Instance) rebooting(now time.Time) bool {
-	return !in.RebootAt.IsZero() && !now.Before(in.RebootAt) && now.Before(in.RebootUntil)
 }
 
 func (s *Sim) loadBalancerByARN(arn string) *LoadBalancer {

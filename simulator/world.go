@@ -33,7 +33,70 @@ type World struct {
 	Listeners        []Listener        `json:"listeners,omitempty"`
 	TargetGroups     []TargetGroup     `json:"target_groups,omitempty"`
 
+	Snapshots []Snapshot `json:"snapshots,omitempty"`
+
+	// ImageBehaviours say what becomes of images CreateImage makes, by name: the first
+	// whose NameGlob matches wins. An image no rule matches inherits the app of the
+	// instance it was made from.
+	ImageBehaviours []ImageBehaviour `json:"image_behaviours,omitempty"`
+	// InsufficientCapacity lists zones (and instance types) where RunInstances answers
+	// InsufficientInstanceCapacity.
+	InsufficientCapacity []CapacityShortage `json:"insufficient_capacity,omitempty"`
+	// InstanceTypeOfferings lists, by Availability Zone, the instance types offered there;
+	// a zone not listed offers every type.
+	InstanceTypeOfferings map[string][]string `json:"instance_type_offerings,omitempty"`
+
 	Faults Faults `json:"faults,omitzero"`
+}
+
+// App is how the application on an instance behaves, as seen by health checks and clients.
+// The zero value (or none) serves: every path answers 200.
+type App struct {
+	// Health is "serves" (the default), "fails" (answers StatusCode, 500 by default, to
+	// every request: a broken build) or "timeout" (accepts no connection: the app is down).
+	Health string `json:"health,omitempty"`
+	// StatusCode is what a failing app answers.
+	StatusCode int32 `json:"status_code,omitempty"`
+	// HealthPath, when set, is the only path that answers 200: a health check on another
+	// path gets 404 (a wrong health-check path), though clients are served.
+	HealthPath string `json:"health_path,omitempty"`
+	// BootTime is how long the app takes to answer after the instance starts or reboots.
+	BootTime Duration `json:"boot_time,omitzero"`
+}
+
+// ImageBehaviour is a world rule for images CreateImage makes whose name matches NameGlob
+// (EC2 filter wildcards: * and ?).
+type ImageBehaviour struct {
+	NameGlob string `json:"name_glob"`
+	// App is the app of instances launched from the image.
+	App *App `json:"app,omitempty"`
+	// Fail, when set, makes the image end "failed" with this state reason instead of
+	// "available".
+	Fail *StateReason `json:"fail,omitempty"`
+}
+
+// StateReason is an EC2 state reason.
+type StateReason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// CapacityShortage makes RunInstances fail with InsufficientInstanceCapacity in AZ, for
+// InstanceTypes (every type if empty).
+type CapacityShortage struct {
+	AZ            string   `json:"az"`
+	InstanceTypes []string `json:"instance_types,omitempty"`
+}
+
+// Snapshot is an EBS snapshot; CreateImage makes one per image (the root volume).
+type Snapshot struct {
+	ID          string            `json:"id"`
+	State       string            `json:"state"` // pending, completed, error
+	VolumeSize  int32             `json:"volume_size"`
+	Description string            `json:"description,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	CompletedAt time.Time         `json:"completed_at,omitzero"` // when pending ends
+	Tags        map[string]string `json:"tags,omitempty"`
 }
 
 // VPC is a virtual private cloud.
@@ -51,6 +114,10 @@ type Subnet struct {
 	AZ   string            `json:"az"`
 	CIDR string            `json:"cidr"`
 	Tags map[string]string `json:"tags,omitempty"`
+	// AvailableIPs, when set, is the subnet's free address count, kept up to date by
+	// launches, terminations and load balancer nodes (a snapshot of a real account records
+	// it). When absent, it is computed from the CIDR: AWS reserves 5 addresses per subnet.
+	AvailableIPs *int32 `json:"available_ip_address_count,omitempty"`
 }
 
 // SecurityGroup is a security group of a VPC (rules are not modelled).
@@ -82,6 +149,14 @@ type Image struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	AvailableAt    time.Time         `json:"available_at,omitzero"` // when pending turns available
 	Tags           map[string]string `json:"tags,omitempty"`
+	// Snapshots are the EBS snapshots of the image's block devices (root first).
+	Snapshots []string `json:"snapshots,omitempty"`
+	// App is the app of instances launched from the image (nil: serves).
+	App *App `json:"app,omitempty"`
+	// Fail, when set on a pending image, makes it end "failed" with this reason.
+	Fail *StateReason `json:"fail,omitempty"`
+	// DeregisteredAt is when DeregisterImage was called.
+	DeregisteredAt time.Time `json:"deregistered_at,omitzero"`
 }
 
 // Instance is an EC2 instance. The *At fields are when a transition completes; State is the
@@ -106,6 +181,8 @@ type Instance struct {
 	// RequestDigest fingerprints the RunInstances parameters, to tell a retry with the same
 	// ClientToken from a different request that reuses it.
 	RequestDigest string `json:"request_digest,omitempty"`
+	// App is the application's behaviour (nil: serves), copied from the image at launch.
+	App *App `json:"app,omitempty"`
 
 	RunningAt     time.Time `json:"running_at,omitzero"`     // pending -> running
 	RebootAt      time.Time `json:"reboot_at,omitzero"`      // last reboot began
@@ -178,6 +255,19 @@ type Target struct {
 	RegisteredAt   time.Time `json:"registered_at"`
 	DeregisteredAt time.Time `json:"deregistered_at,omitzero"`
 	DrainUntil     time.Time `json:"drain_until,omitzero"`
+	// Mark is the target's health as of a moment when the inputs of its health checks
+	// changed (settings modified, a reboot began): checks are replayed from it, not from
+	// registration.
+	Mark *HealthMark `json:"health_mark,omitempty"`
+}
+
+// HealthMark is a target's health-check state machine as of At.
+type HealthMark struct {
+	At          time.Time `json:"at"`
+	State       string    `json:"state"` // initial, healthy, unhealthy
+	Streak      int32     `json:"streak,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Description string    `json:"description,omitempty"`
 }
 
 // Faults are failures to inject, for testing how callers cope with throttling and eventual
@@ -343,12 +433,30 @@ func (w *World) normalize() {
 		im.CreatedAt, im.AvailableAt = im.CreatedAt.UTC(), im.AvailableAt.UTC()
 		im.Tags = nilIfEmpty(im.Tags)
 	}
+	slices.SortFunc(w.Snapshots, func(a, b Snapshot) int { return strings.Compare(a.ID, b.ID) })
+	for i := range w.Snapshots {
+		sn := &w.Snapshots[i]
+		sn.CreatedAt, sn.CompletedAt = sn.CreatedAt.UTC(), sn.CompletedAt.UTC()
+		sn.Tags = nilIfEmpty(sn.Tags)
+	}
+	for i := range w.Images {
+		w.Images[i].DeregisteredAt = w.Images[i].DeregisteredAt.UTC()
+		w.Images[i].App = w.Images[i].App.normal()
+	}
+	for k, ts := range w.InstanceTypeOfferings {
+		slices.Sort(ts)
+		w.InstanceTypeOfferings[k] = slices.Compact(ts)
+	}
+	if len(w.InstanceTypeOfferings) == 0 {
+		w.InstanceTypeOfferings = nil
+	}
 	slices.SortFunc(w.Instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
 	for i := range w.Instances {
 		in := &w.Instances[i]
 		slices.Sort(in.SecurityGroups)
 		in.SecurityGroups = slices.Compact(in.SecurityGroups)
 		in.Tags = nilIfEmpty(in.Tags)
+		in.App = in.App.normal()
 		for _, t := range []*time.Time{&in.LaunchTime, &in.RunningAt, &in.RebootAt, &in.RebootUntil, &in.TerminatingAt, &in.TerminatedAt, &in.VisibleAt} {
 			*t = t.UTC()
 		}
@@ -388,6 +496,9 @@ func (w *World) normalize() {
 		for j := range tg.Targets {
 			t := &tg.Targets[j]
 			t.RegisteredAt, t.DeregisteredAt, t.DrainUntil = t.RegisteredAt.UTC(), t.DeregisteredAt.UTC(), t.DrainUntil.UTC()
+			if t.Mark != nil {
+				t.Mark.At = t.Mark.At.UTC()
+			}
 		}
 	}
 	for op, n := range w.Faults.Throttle {
@@ -398,6 +509,23 @@ func (w *World) normalize() {
 	if len(w.Faults.Throttle) == 0 {
 		w.Faults.Throttle = nil
 	}
+}
+
+// normal returns nil for an app that behaves as the default one.
+func (a *App) normal() *App {
+	if a == nil || *a == (App{}) || *a == (App{Health: "serves"}) {
+		return nil
+	}
+	return a
+}
+
+// clone returns a copy of a (nil for nil).
+func (a *App) clone() *App {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
 }
 
 func sortTargets(ts []Target) {
@@ -419,6 +547,30 @@ func nilIfEmpty(m map[string]string) map[string]string {
 // instanceStates are the EC2 instance states and their codes.
 var instanceStates = map[string]int32{
 	"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80,
+}
+
+var snapshotStates = []string{"pending", "completed", "error", "recoverable", "recovering"}
+
+// check validates an app from a world file.
+func (a *App) check() error {
+	if a == nil {
+		return nil
+	}
+	switch a.Health {
+	case "", "serves", "fails", "timeout":
+	default:
+		return fmt.Errorf("app health %q is not serves, fails or timeout", a.Health)
+	}
+	if a.StatusCode != 0 && (a.StatusCode < 100 || a.StatusCode > 599) {
+		return fmt.Errorf("app status_code %d is not an HTTP status", a.StatusCode)
+	}
+	if a.HealthPath != "" && !strings.HasPrefix(a.HealthPath, "/") {
+		return fmt.Errorf("app health_path %q does not begin with /", a.HealthPath)
+	}
+	if a.BootTime < 0 {
+		return fmt.Errorf("app boot_time is negative")
+	}
+	return nil
 }
 
 var imageStates = []string{"pending", "available", "invalid", "deregistered", "transient", "failed", "error", "disabled"}
@@ -459,6 +611,12 @@ func (w *World) validate() error {
 		if s.AZ == "" {
 			bad("subnet %s: az is missing", s.ID)
 		}
+		if _, err := subnetSize(s.CIDR); err != nil {
+			bad("subnet %s: %v", s.ID, err)
+		}
+		if s.AvailableIPs != nil && *s.AvailableIPs < 0 {
+			bad("subnet %s: negative available_ip_address_count", s.ID)
+		}
 	}
 	for _, g := range w.SecurityGroups {
 		unique("security group", g.ID)
@@ -473,6 +631,48 @@ func (w *World) validate() error {
 			bad("iam instance profile %s: arn %q is not an instance profile ARN", p.Name, p.ARN)
 		}
 	}
+	snapshots := map[string]bool{}
+	for _, sn := range w.Snapshots {
+		unique("snapshot", sn.ID)
+		snapshots[sn.ID] = true
+		if !slices.Contains(snapshotStates, sn.State) {
+			bad("snapshot %s: unknown state %q", sn.ID, sn.State)
+		}
+		if sn.State == "pending" && sn.CompletedAt.IsZero() {
+			bad("snapshot %s: pending without completed_at", sn.ID)
+		}
+	}
+	for _, b := range w.ImageBehaviours {
+		if b.NameGlob == "" {
+			bad("image_behaviours: a rule without name_glob")
+		}
+		if b.App == nil && b.Fail == nil {
+			bad("image_behaviours %q: neither app nor fail", b.NameGlob)
+		}
+		if err := b.App.check(); err != nil {
+			bad("image_behaviours %q: %v", b.NameGlob, err)
+		}
+		if b.Fail != nil && b.Fail.Code == "" {
+			bad("image_behaviours %q: fail needs a code", b.NameGlob)
+		}
+	}
+	for _, c := range w.InsufficientCapacity {
+		if c.AZ == "" {
+			bad("insufficient_capacity: an entry without az")
+		}
+		for _, t := range c.InstanceTypes {
+			if !instanceTypes[t] {
+				bad("insufficient_capacity %s: unknown instance type %q", c.AZ, t)
+			}
+		}
+	}
+	for az, ts := range w.InstanceTypeOfferings {
+		for _, t := range ts {
+			if !instanceTypes[t] {
+				bad("instance_type_offerings %s: unknown instance type %q", az, t)
+			}
+		}
+	}
 	images := map[string]bool{}
 	for _, im := range w.Images {
 		unique("image", im.ID)
@@ -482,6 +682,14 @@ func (w *World) validate() error {
 		}
 		if im.State == "pending" && im.AvailableAt.IsZero() {
 			bad("image %s: pending without available_at", im.ID)
+		}
+		for _, sn := range im.Snapshots {
+			if !snapshots[sn] {
+				bad("image %s: snapshot %q does not exist", im.ID, sn)
+			}
+		}
+		if err := im.App.check(); err != nil {
+			bad("image %s: %v", im.ID, err)
 		}
 	}
 	instances := map[string]Instance{}
@@ -516,6 +724,9 @@ func (w *World) validate() error {
 		}
 		if in.State == "shutting-down" && in.TerminatedAt.IsZero() {
 			bad("instance %s: shutting-down without terminated_at", in.ID)
+		}
+		if err := in.App.check(); err != nil {
+			bad("instance %s: %v", in.ID, err)
 		}
 	}
 	lbs := map[string]LoadBalancer{}

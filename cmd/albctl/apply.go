@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/engine"
 	"github.com/albctl/albctl/plan"
 	"github.com/albctl/albctl/simulator"
@@ -105,7 +104,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 		return &exitError{code: 1, err: errReported}
 	}
 	// The cloud is the source of truth: look again rather than trust the run.
-	world, err := cloud.Observe(context.WithoutCancel(ctx), be.api, l.stack)
+	world, err := be.observe(context.WithoutCancel(ctx), l.stack)
 	if err != nil {
 		return fmt.Errorf("observe after apply: %w", err)
 	}

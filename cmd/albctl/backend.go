@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/albctl/albctl/cloud"
@@ -31,6 +32,19 @@ type backend struct {
 
 	sim       *simulator.Sim
 	worldPath string // "" when the built-in world is used (nothing saved)
+	// region is the region the clients talk to (the simulator world's, or the SDK
+	// configuration's); observe records it in the World, so plan can compare it with the spec's.
+	region string
+}
+
+// observe reads what exists for stack, in the backend's region.
+func (b *backend) observe(ctx context.Context, stack *specs.Stack) (*cloud.World, error) {
+	w, err := cloud.Observe(ctx, b.api, stack)
+	if err != nil {
+		return nil, err
+	}
+	w.Region = b.region
+	return w, nil
 }
 
 // save writes the simulator's world back to its file; a no-op for AWS and the built-in world.
@@ -86,10 +100,12 @@ func openSim(worldPath string) (*backend, error) {
 		}
 		header = "simulator, world " + worldPath
 	}
+	region := w.Region
 	sim := simulator.New(w)
 	return &backend{
 		kind:      "sim",
-		api:       cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2()},
+		region:    region,
+		api:       cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()},
 		clock:     sim.Clock(),
 		header:    header,
 		identity:  "sim:" + worldPath,
@@ -173,7 +189,8 @@ func (m *Main) openAWS(ctx context.Context, t targetFlags, stack *specs.Stack, f
 	}
 	return &backend{
 		kind:     "aws",
-		api:      cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg)},
+		region:   cfg.Region,
+		api:      cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)},
 		clock:    engine.WallClock{},
 		header:   header,
 		identity: fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, endpoint),

@@ -81,7 +81,7 @@ func (m *Main) makePlan(ctx context.Context, dir string, c *common, forApply boo
 	if err != nil {
 		return nil, err
 	}
-	world, err := cloud.Observe(ctx, be.api, l.stack)
+	world, err := be.observe(ctx, l.stack)
 	if err != nil {
 		return nil, fmt.Errorf("observe: %w", err)
 	}

@@ -194,7 +194,7 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	if be.identity != sp.Target.Identity {
 		return fmt.Errorf("plan %s was made for %q, but this apply talks to %q; make a new plan for this target", path, sp.Target.Header, be.header)
 	}
-	world, err := cloud.Observe(ctx, be.api, l.stack)
+	world, err := be.observe(ctx, l.stack)
 	if err != nil {
 		return fmt.Errorf("observe: %w", err)
 	}
