@@ -14,7 +14,6 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 )
 
-
 // fmtCmd rewrites spec files canonically, as terraform fmt does: -check exits 3 when a file
 // would change, -diff shows how.
 func (m *Main) fmtCmd(_ context.Context, args []string) error {

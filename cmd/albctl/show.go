@@ -5,7 +5,6 @@ import (
 	"fmt"
 )
 
-
 func (m *Main) show(_ context.Context, args []string) error {
 	fs := m.flagSet("show")
 	jsonOut := fs.Bool("json", false, "print the saved plan as JSON (same schema as plan -json)")

@@ -22,7 +22,6 @@ import (
 	"github.com/albctl/albctl/simulator"
 )
 
-
 const simUsage = `Usage: albctl sim <subcommand> [flags]
 
 Subcommands:
