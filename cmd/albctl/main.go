@@ -132,8 +132,8 @@ func (m *Main) watchInterrupts(done <-chan struct{}, cancel context.CancelFunc) 
 		case <-m.Interrupts:
 			n++
 			if n == 1 {
-				fmt.Fprintln(m.Stderr, "\nInterrupt received: finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once.")
 				cancel()
+				fmt.Fprintln(m.Stderr, "\nInterrupt received: finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once.")
 				continue
 			}
 			m.mu.Lock()
