@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,9 +45,14 @@ func renderPlanMarkdown(w io.Writer, header string, p *plan.Plan) {
 		index[s.ID] = i + 1
 	}
 	for i, s := range p.Steps {
-		var after []string
+		var nums []int
 		for _, d := range s.DependsOn {
-			after = append(after, strconv.Itoa(index[d]))
+			nums = append(nums, index[d])
+		}
+		slices.Sort(nums)
+		var after []string
+		for _, n := range nums {
+			after = append(after, strconv.Itoa(n))
 		}
 		mark := symbol(s.Kind)
 		if s.Warning != "" {
