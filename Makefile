@@ -2,10 +2,14 @@
 GO ?= go
 SHELL := /bin/bash
 
-.PHONY: demo test unit lint bench build clean e2e-docker
+.PHONY: demo test unit lint bench build install clean e2e-docker
 
 build:
 	$(GO) build -o bin/albctl ./cmd/albctl
+
+# Put albctl on your PATH: into $(go env GOBIN), else $(go env GOPATH)/bin.
+install:
+	$(GO) install ./cmd/albctl
 
 # The main job: plan and apply the blog example on the built-in simulator (no AWS account).
 demo:

@@ -144,6 +144,7 @@ func (l *loader) decode(files []*hcl.File, varFiles []*hcl.File, opts Options) *
 	blocks := map[string][]*hcl.Block{}
 	for _, f := range files {
 		content, diags := f.Body.Content(rootSchema)
+		withValidNames(diags, rootSchema, true)
 		l.diags = append(l.diags, diags...)
 		if content == nil {
 			continue
@@ -306,6 +307,7 @@ type attrs struct {
 // its nested blocks.
 func (l *loader) decodeBody(body hcl.Body, schema *hcl.BodySchema, ctx *hcl.EvalContext) (attrs, hcl.Blocks) {
 	content, diags := body.Content(schema)
+	withValidNames(diags, schema, false)
 	l.diags = append(l.diags, diags...)
 	a := attrs{l: l, ctx: ctx, schema: schema}
 	if content == nil {

@@ -17,8 +17,6 @@ import (
 	"github.com/albctl/albctl/bench"
 )
 
-func init() { extraCommands["bench"] = (*Main).bench }
-
 // bench measures plan and apply cost against fleet size on generated simulator worlds: a table
 // (or one JSON object per N with -json), and with -markdown the results page with the machine.
 func (m *Main) bench(ctx context.Context, args []string) error {

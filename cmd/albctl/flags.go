@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -39,9 +40,13 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.Var(&c.vars, "var", "set a variable: -var 'name=value' (repeatable)")
-	fs.Var(&c.varFiles, "var-file", "load variable values from an HCL file (repeatable)")
+	c.registerVars(fs)
 	c.target.register(fs)
+}
+
+func (c *common) registerVars(fs *flag.FlagSet) {
+	fs.Var(&c.vars, "var", "set a variable: -var 'name=value' (repeatable)")
+	fs.Var(&c.varFiles, "var-file", "load variable values from FILE.albvars, name = value lines in HCL (repeatable)")
 }
 
 func (t *targetFlags) register(fs *flag.FlagSet) {
@@ -54,17 +59,66 @@ func (t *targetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.maxAttempts, "max-attempts", 0, "SDK max attempts per call (default: the SDK's, or AWS_MAX_ATTEMPTS)")
 }
 
+// flagSet makes the flag set of one of albctl's commands. Every command takes -no-color, as
+// Terraform's do; help and errors are printed by parse, not by the flag package.
+func (m *Main) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.BoolVar(&m.noColor, "no-color", false, "never colour the output (NO_COLOR does the same)")
+	return fs
+}
+
+// parse parses a command's flags as parseInterspersed does. -h prints the command's help on
+// stdout and exits 0; a bad flag is an error on stderr that points to the help.
+func (m *Main) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		m.printHelp(fs)
+		return nil, &exitError{code: 0}
+	}
+	if err != nil {
+		return nil, &exitError{code: 1, err: fmt.Errorf("%w\nRun 'albctl %s -h' for the flags of %s.", err, fs.Name(), fs.Name())}
+	}
+	return pos, nil
+}
+
+// printHelp writes a command's usage, what it does, its flags and examples to stdout.
+func (m *Main) printHelp(fs *flag.FlagSet) {
+	c := lookupCommand(fs.Name())
+	if c == nil {
+		c = &command{name: fs.Name(), usage: "albctl " + fs.Name() + " [flags]"}
+	}
+	fmt.Fprintf(m.Stdout, "Usage: %s\n\n", c.usage)
+	if c.about != "" {
+		fmt.Fprintf(m.Stdout, "%s\n\n", c.about)
+	}
+	fmt.Fprintln(m.Stdout, "Flags (one dash or two):")
+	fs.SetOutput(m.Stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	writeExamples(m, c.examples)
+}
+
 // parseInterspersed parses flags that may come before or after positional arguments, as
 // Terraform users type them (albctl plan examples/blog -json).
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		// The flag package has printed the problem (or the help) already.
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, &exitError{code: 0, err: errReported}
+		}
+		return nil, &exitError{code: 1, err: errReported}
+	}
+	return pos, nil
+}
+
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			// The flag package has printed the problem (or the help) already.
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, &exitError{code: 0, err: errReported}
-			}
-			return nil, &exitError{code: 1, err: errReported}
+			return nil, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -87,4 +141,19 @@ func oneDir(cmd string, positional []string) (string, error) {
 		return positional[0], nil
 	}
 	return "", &exitError{code: 1, err: fmt.Errorf("%s takes at most one directory or file, got %q", cmd, positional)}
+}
+
+// conflicting refuses flags that cannot be combined (-graph=dot -json), instead of letting
+// one silently win.
+func conflicting(fs *flag.FlagSet, names ...string) error {
+	var set []string
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(names, f.Name) {
+			set = append(set, "-"+f.Name)
+		}
+	})
+	if len(set) > 1 {
+		return &exitError{code: 1, err: fmt.Errorf("%s cannot be used together: each chooses the output format; pick one", strings.Join(set, " and "))}
+	}
+	return nil
 }

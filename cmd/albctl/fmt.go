@@ -14,15 +14,13 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 )
 
-func init() { extraCommands["fmt"] = (*Main).fmtCmd }
-
 // fmtCmd rewrites spec files canonically, as terraform fmt does: -check exits 3 when a file
 // would change, -diff shows how.
 func (m *Main) fmtCmd(_ context.Context, args []string) error {
-	fs := newFlagSet("fmt", m.Stderr)
+	fs := m.flagSet("fmt")
 	check := fs.Bool("check", false, "change nothing; exit 3 if any file is not formatted")
 	showDiff := fs.Bool("diff", false, "print the changes as a diff")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := m.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -75,6 +73,11 @@ func specFiles(target string) ([]string, error) {
 		return []string{target}, nil
 	}
 	matches, err := filepath.Glob(filepath.Join(target, "*.hcl"))
+	if err != nil {
+		return nil, err
+	}
+	varFiles, err := filepath.Glob(filepath.Join(target, "*"+varFileExt))
+	matches = append(matches, varFiles...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/albctl/albctl/plan"
@@ -22,39 +23,188 @@ var kindColor = map[plan.Kind]string{
 	plan.TerminateInstance:        "#f8d7da",
 }
 
+// otherColor fills kinds the table above does not know yet.
+const otherColor = "#e2e3e5"
+
+func fillOf(k plan.Kind) string {
+	if c, ok := kindColor[k]; ok {
+		return c
+	}
+	return otherColor
+}
+
+// sharedGroup holds the steps that belong to no one zone: images, the target group, the ALB.
+const sharedGroup = "stack"
+
+// stepZones says which Availability Zone each step acts in, "" for none: launches and targets
+// carry their AZ; a termination is in the zone of the instance it terminates.
+func stepZones(p *plan.Plan) map[string]string {
+	zones := map[string]string{}
+	byInstance := map[string]string{}
+	for _, s := range p.Steps {
+		switch {
+		case s.Launch != nil:
+			zones[s.ID] = s.Launch.AZ
+		case s.Target != nil:
+			zones[s.ID] = s.Target.AZ
+			if s.Target.InstanceID != "" {
+				byInstance[s.Target.InstanceID] = s.Target.AZ
+			}
+		}
+	}
+	for _, s := range p.Steps {
+		if s.Terminate != nil {
+			zones[s.ID] = byInstance[s.Terminate.InstanceID]
+		}
+		if s.Associate != nil {
+			zones[s.ID] = byInstance[s.Associate.InstanceID]
+		}
+	}
+	return zones
+}
+
+// graphGroups returns the groups in display order (the shared one first, then zones by name)
+// with their steps' indexes in plan order.
+func graphGroups(p *plan.Plan) (names []string, members map[string][]int) {
+	zones := stepZones(p)
+	members = map[string][]int{}
+	for i, s := range p.Steps {
+		g := zones[s.ID]
+		if g == "" {
+			g = sharedGroup
+		}
+		members[g] = append(members[g], i)
+	}
+	for g := range members {
+		if g != sharedGroup {
+			names = append(names, g)
+		}
+	}
+	slices.Sort(names)
+	if _, ok := members[sharedGroup]; ok {
+		names = append([]string{sharedGroup}, names...)
+	}
+	return names, members
+}
+
+func groupTitle(g string) string {
+	if g == sharedGroup {
+		return "image, target group, load balancer"
+	}
+	return "zone " + g
+}
+
+// warningMark is how a step with a warning (an OUTAGE) stands out in the picture.
+const warningMark = "⚠ "
+
+// warningLabel is the first word of a warning ("OUTAGE" in "OUTAGE: CreateImage reboots…"),
+// or "WARNING".
+func warningLabel(w string) string {
+	if head, _, ok := strings.Cut(w, ":"); ok && head != "" && strings.ToUpper(head) == head && !strings.Contains(head, " ") {
+		return head
+	}
+	return "WARNING"
+}
+
+// renderGraph draws the step graph: steps grouped by zone, coloured by kind, steps with a
+// warning outlined in red and labelled, a legend of the kinds used, and the plan's warnings.
 func renderGraph(w io.Writer, p *plan.Plan, format string) error {
+	names, members := graphGroups(p)
+	kinds := map[plan.Kind]bool{}
+	for _, s := range p.Steps {
+		kinds[s.Kind] = true
+	}
+	label := func(i int, s plan.Step, nl string) string {
+		l := fmt.Sprintf("%d. %s%s%s", i+1, s.Kind, nl, s.Resource)
+		if s.Warning != "" {
+			l = warningMark + warningLabel(s.Warning) + nl + l
+		}
+		return l
+	}
 	switch format {
 	case "dot":
 		fmt.Fprintln(w, "digraph albctl_plan {")
 		fmt.Fprintln(w, "  rankdir=LR;")
 		fmt.Fprintln(w, `  node [shape=box, style="rounded,filled", fontname="Helvetica"];`)
-		for i, s := range p.Steps {
-			fmt.Fprintf(w, "  %q [label=%q, fillcolor=%q];\n", s.ID, fmt.Sprintf("%d. %s\n%s", i+1, s.Kind, s.Resource), kindColor[s.Kind])
+		for gi, g := range names {
+			fmt.Fprintf(w, "  subgraph cluster_%d {\n    label=%q;\n    style=dashed;\n", gi, groupTitle(g))
+			for _, i := range members[g] {
+				s := p.Steps[i]
+				extra := ""
+				if s.Warning != "" {
+					extra = `, color="#dc3545", penwidth=3, fontcolor="#dc3545"`
+				}
+				fmt.Fprintf(w, "    %q [label=%q, fillcolor=%q%s];\n", s.ID, label(i, s, "\n"), fillOf(s.Kind), extra)
+			}
+			fmt.Fprintln(w, "  }")
 		}
 		for _, s := range p.Steps {
 			for _, d := range s.DependsOn {
 				fmt.Fprintf(w, "  %q -> %q;\n", d, s.ID)
 			}
 		}
+		fmt.Fprintln(w, "  subgraph cluster_legend {\n    label=\"legend\";\n    style=solid;")
+		for _, k := range kindOrder(kinds) {
+			fmt.Fprintf(w, "    %q [label=%q, fillcolor=%q];\n", "legend_"+string(k), string(symbol(k)+" "+string(k)), fillOf(k))
+		}
+		if len(planWarnings(p)) > 0 {
+			fmt.Fprintf(w, "    \"legend_warning\" [label=%q, fillcolor=\"#ffffff\", color=\"#dc3545\", penwidth=3, fontcolor=\"#dc3545\"];\n", warningMark+"step with a warning")
+		}
+		fmt.Fprintln(w, "  }")
+		writeGraphWarnings(w, p, "  // ")
 		fmt.Fprintln(w, "}")
 	case "mermaid":
 		fmt.Fprintln(w, "flowchart LR")
 		ids := map[string]string{}
 		for i, s := range p.Steps {
 			ids[s.ID] = fmt.Sprintf("s%d", i+1)
-			label := strings.ReplaceAll(fmt.Sprintf("%d. %s<br/>%s", i+1, s.Kind, s.Resource), `"`, "#quot;")
-			fmt.Fprintf(w, "  %s[\"%s\"]:::%s\n", ids[s.ID], label, s.Kind)
+		}
+		for gi, g := range names {
+			fmt.Fprintf(w, "  subgraph g%d[\"%s\"]\n", gi, groupTitle(g))
+			for _, i := range members[g] {
+				s := p.Steps[i]
+				l := strings.ReplaceAll(label(i, s, "<br/>"), `"`, "#quot;")
+				fmt.Fprintf(w, "    %s[\"%s\"]:::%s\n", ids[s.ID], l, s.Kind)
+			}
+			fmt.Fprintln(w, "  end")
 		}
 		for _, s := range p.Steps {
 			for _, d := range s.DependsOn {
 				fmt.Fprintf(w, "  %s --> %s\n", ids[d], ids[s.ID])
 			}
 		}
-		for _, k := range kindSequence {
-			fmt.Fprintf(w, "  classDef %s fill:%s\n", k, kindColor[k])
+		fmt.Fprintln(w, "  subgraph legend[\"legend\"]")
+		for _, k := range kindOrder(kinds) {
+			fmt.Fprintf(w, "    legend_%s[\"%s %s\"]:::%s\n", k, symbol(k), k, k)
 		}
+		if len(planWarnings(p)) > 0 {
+			fmt.Fprintf(w, "    legend_warning[\"%sstep with a warning\"]:::warning\n", warningMark)
+		}
+		fmt.Fprintln(w, "  end")
+		for _, k := range kindOrder(kinds) {
+			fmt.Fprintf(w, "  classDef %s fill:%s\n", k, fillOf(k))
+		}
+		fmt.Fprintln(w, "  classDef warning stroke:#dc3545,stroke-width:4px,color:#dc3545")
+		for _, s := range p.Steps {
+			if s.Warning != "" {
+				fmt.Fprintf(w, "  class %s warning\n", ids[s.ID])
+			}
+		}
+		writeGraphWarnings(w, p, "  %% ")
 	default:
 		return &exitError{code: 1, err: fmt.Errorf("-graph must be dot or mermaid, not %q", format)}
 	}
 	return nil
+}
+
+// writeGraphWarnings repeats the plan's warnings in full as comments, so a graph pasted alone
+// still carries them.
+func writeGraphWarnings(w io.Writer, p *plan.Plan, prefix string) {
+	for _, warn := range planWarnings(p) {
+		text := warn.Text
+		if warn.Step > 0 {
+			text = fmt.Sprintf("step %d (%s): %s", warn.Step, warn.ID, warn.Text)
+		}
+		fmt.Fprintf(w, "%sWARNING %s\n", prefix, strings.ReplaceAll(text, "\n", " "))
+	}
 }

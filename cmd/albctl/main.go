@@ -12,11 +12,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
-// Version is set at build time with -ldflags "-X main.Version=...".
-var Version = "0.1.0-dev"
+// Version is albctl's version. A release build sets it with -ldflags "-X main.Version=v1.2.3";
+// otherwise it comes from the module's build information (see version.go).
+var Version = ""
+
+func init() {
+	if Version == "" {
+		Version = buildVersion().Version
+	}
+}
 
 // Main is the program with its environment, so tests run it in-process.
 type Main struct {
@@ -26,8 +36,20 @@ type Main struct {
 	Env    []string
 	// IsTerminal reports whether stdin is an interactive terminal (for apply's prompt).
 	IsTerminal func() bool
-	// StdoutIsTerminal reports whether progress may use colour and a live line.
+	// StdoutIsTerminal reports whether output may use colour and a live line.
 	StdoutIsTerminal func() bool
+	// Interrupts delivers Ctrl-C (and SIGTERM). nil: the command cannot be interrupted other
+	// than through its context.
+	Interrupts <-chan os.Signal
+	// Exit ends the process at once (the second Ctrl-C); os.Exit by default.
+	Exit func(code int)
+
+	noColor bool // -no-color was given
+
+	mu sync.Mutex
+	// onForce is what a second interrupt does before the process exits: save what can be
+	// saved and say what may be lost. Set by the command that is running.
+	onForce func()
 }
 
 // exitError carries an exit code other than 1 (e.g. plan -detailed-exitcode's 2).
@@ -48,74 +70,92 @@ func (e *exitError) Unwrap() error { return e.err }
 var errReported = errors.New("reported")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// The first Ctrl-C stops apply gracefully; restore the default so a second one kills.
-		<-ctx.Done()
-		stop()
-	}()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	m := &Main{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(),
-		IsTerminal:       stdinIsTerminal,
-		StdoutIsTerminal: func() bool { return isTerminal(os.Stdout) },
+		IsTerminal:       func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
+		StdoutIsTerminal: func() bool { return term.IsTerminal(int(os.Stdout.Fd())) },
+		Interrupts:       sigs,
 	}
-	os.Exit(m.Run(ctx, os.Args[1:]))
+	os.Exit(m.Run(context.Background(), os.Args[1:]))
 }
-
-func stdinIsTerminal() bool { return isTerminal(os.Stdin) }
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-const usage = `Usage: albctl <command> [flags] [DIR]
-
-Commands:
-  validate   check the spec files in DIR (default ".")
-  plan       show the ordered steps that take the world to the spec
-  apply      carry out those steps (or the steps of a saved plan file)
-  show       render a saved plan file
-  fmt        rewrite spec files in canonical form
-  sim        simulator tools: seed an endpoint from a world file, snapshot an account
-  bench      measure plan and apply cost against fleet size
-  version    print the version
-
-Flags take one dash or two (-json, --json). Run 'albctl <command> -h' for its flags.
-`
 
 // Run runs one command and returns the process exit code.
 func (m *Main) Run(ctx context.Context, args []string) int {
+	if m.Exit == nil {
+		m.Exit = os.Exit
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if m.Interrupts != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go m.watchInterrupts(done, cancel)
+	}
 	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usage)
+		fmt.Fprint(m.Stderr, usage())
 		return 1
 	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "validate":
-		err = m.validate(ctx, rest)
-	case "plan":
-		err = m.plan(ctx, rest)
-	case "apply":
-		err = m.apply(ctx, rest)
-	case "version", "-version", "--version", "-v":
-		fmt.Fprintf(m.Stdout, "albctl %s\n", Version)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, usage)
-	default:
-		if c, ok := extraCommands[cmd]; ok {
-			err = c(m, ctx, rest)
-			break
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		name = "help"
+	case "-version", "--version", "-v":
+		name = "version"
+	}
+	c := lookupCommand(name)
+	if c == nil {
+		fmt.Fprintf(m.Stderr, "albctl: unknown command %q.", name)
+		if s := suggest(name, commandNames()); s != "" {
+			fmt.Fprintf(m.Stderr, " Did you mean %q?", s)
 		}
-		fmt.Fprintf(m.Stderr, "albctl: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(m.Stderr, "\n\n%s", usage())
 		return 1
 	}
-	return m.exit(err)
+	// Commands that parse their own flags outside this file still answer -h with their help
+	// on stdout and exit 0, as every albctl command does.
+	if c.foreignFlags && wantsHelp(rest) {
+		return m.exit(m.foreignHelp(ctx, c, rest))
+	}
+	return m.exit(c.run(m, ctx, rest))
 }
 
-// extraCommands are registered by the files that implement them.
-var extraCommands = map[string]func(m *Main, ctx context.Context, args []string) error{}
+// watchInterrupts turns the first interrupt into a cancelled context — the command finishes
+// the API call in flight and stops — and the second into an exit, after saving what can be.
+func (m *Main) watchInterrupts(done <-chan struct{}, cancel context.CancelFunc) {
+	n := 0
+	for {
+		select {
+		case <-done:
+			return
+		case <-m.Interrupts:
+			n++
+			if n == 1 {
+				cancel()
+				fmt.Fprintln(m.Stderr, "\nInterrupt received: finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once.")
+				continue
+			}
+			m.mu.Lock()
+			force := m.onForce
+			m.mu.Unlock()
+			if force != nil {
+				force()
+			} else {
+				fmt.Fprintln(m.Stderr, "Second interrupt: stopping at once.")
+			}
+			m.Exit(1)
+			return
+		}
+	}
+}
+
+// setOnForce installs what a second interrupt does; nil removes it.
+func (m *Main) setOnForce(f func()) {
+	m.mu.Lock()
+	m.onForce = f
+	m.mu.Unlock()
+}
 
 func (m *Main) exit(err error) int {
 	if err == nil {
@@ -142,4 +182,11 @@ func (m *Main) getenv(key string) string {
 		}
 	}
 	return v
+}
+
+// colour reports whether output to stdout may carry ANSI colour: a terminal, no -no-color,
+// no NO_COLOR (https://no-color.org), and not TERM=dumb.
+func (m *Main) colour() bool {
+	return !m.noColor && m.StdoutIsTerminal != nil && m.StdoutIsTerminal() &&
+		m.getenv("NO_COLOR") == "" && m.getenv("TERM") != "dumb"
 }

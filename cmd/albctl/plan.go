@@ -11,6 +11,7 @@ import (
 type planFlags struct {
 	common
 	json             bool
+	markdown         bool
 	detailedExitcode bool
 	out              string
 	graph            string
@@ -18,15 +19,22 @@ type planFlags struct {
 
 func (m *Main) plan(ctx context.Context, args []string) error {
 	var f planFlags
-	fs := newFlagSet("plan", m.Stderr)
+	fs := m.flagSet("plan")
 	f.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON (schema: docs/plan-json.md)")
+	fs.BoolVar(&f.markdown, "markdown", false, "print the plan as markdown for a pull-request comment")
 	fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fs.StringVar(&f.out, "out", "", "save the plan to FILE for a later 'albctl apply FILE'")
 	fs.StringVar(&f.graph, "graph", "", "print the step graph instead: dot or mermaid")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := m.parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if err := conflicting(fs, "json", "markdown", "graph"); err != nil {
+		return err
+	}
+	if f.graph != "" && f.graph != "dot" && f.graph != "mermaid" {
+		return &exitError{code: 1, err: fmt.Errorf("-graph must be dot or mermaid, not %q", f.graph)}
 	}
 	dir, err := oneDir("plan", pos)
 	if err != nil {
@@ -51,8 +59,10 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		if err := renderPlanJSON(m.Stdout, be.header, p); err != nil {
 			return err
 		}
+	case f.markdown:
+		renderPlanMarkdown(m.Stdout, be.header, p)
 	default:
-		renderPlanHuman(m.Stdout, be.header, p)
+		renderPlanHuman(m.Stdout, be.header, p, m.colour())
 		if f.out != "" {
 			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, f.out)
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -15,10 +17,15 @@ var update = flag.Bool("update", false, "rewrite the golden output inside testda
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"albctl": func() {
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 			main := &Main{
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(),
-				// Scripts cannot attach a terminal; ALBCTL_TEST_TTY=1 stands in for one.
-				IsTerminal: func() bool { return os.Getenv("ALBCTL_TEST_TTY") == "1" },
+				// Scripts cannot attach a terminal; ALBCTL_TEST_TTY=1 stands in for one, and
+				// ALBCTL_TEST_STDOUT_TTY=1 for a terminal on stdout (colour).
+				IsTerminal:       func() bool { return os.Getenv("ALBCTL_TEST_TTY") == "1" },
+				StdoutIsTerminal: func() bool { return os.Getenv("ALBCTL_TEST_STDOUT_TTY") == "1" },
+				Interrupts:       sigs,
 			}
 			os.Exit(main.Run(context.Background(), os.Args[1:]))
 		},

@@ -5,13 +5,15 @@ import (
 	"fmt"
 )
 
-func init() { extraCommands["show"] = (*Main).show }
-
 func (m *Main) show(_ context.Context, args []string) error {
-	fs := newFlagSet("show", m.Stderr)
+	fs := m.flagSet("show")
 	jsonOut := fs.Bool("json", false, "print the saved plan as JSON (same schema as plan -json)")
-	pos, err := parseInterspersed(fs, args)
+	markdown := fs.Bool("markdown", false, "print the saved plan as markdown for a pull-request comment")
+	pos, err := m.parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := conflicting(fs, "json", "markdown"); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -24,6 +26,10 @@ func (m *Main) show(_ context.Context, args []string) error {
 	if *jsonOut {
 		return renderPlanJSON(m.Stdout, sp.Target.Header, sp.Plan)
 	}
-	renderPlanHuman(m.Stdout, sp.Target.Header, sp.Plan)
+	if *markdown {
+		renderPlanMarkdown(m.Stdout, sp.Target.Header, sp.Plan)
+		return nil
+	}
+	renderPlanHuman(m.Stdout, sp.Target.Header, sp.Plan, m.colour())
 	return nil
 }

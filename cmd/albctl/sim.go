@@ -22,8 +22,6 @@ import (
 	"github.com/albctl/albctl/simulator"
 )
 
-func init() { extraCommands["sim"] = (*Main).sim }
-
 const simUsage = `Usage: albctl sim <subcommand> [flags]
 
 Subcommands:

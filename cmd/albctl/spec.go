@@ -20,6 +20,10 @@ type loaded struct {
 // loadStack loads and validates the spec at dir, printing any diagnostics with their
 // snippets. Errors come back as errReported.
 func (m *Main) loadStack(dir string, c *common) (*loaded, error) {
+	if diags, files := checkVarFiles(dir, c.varFiles); diags.HasErrors() {
+		m.writeDiags(files, diags)
+		return nil, errReported
+	}
 	stack, files, diags := specs.Load(dir, specs.Options{Vars: c.vars, VarFiles: c.varFiles, Env: m.Env})
 	l := &loaded{stack: stack, files: files}
 	if len(diags) > 0 {

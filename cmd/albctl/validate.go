@@ -7,10 +7,9 @@ import (
 
 func (m *Main) validate(_ context.Context, args []string) error {
 	var c common
-	fs := newFlagSet("validate", m.Stderr)
-	fs.Var(&c.vars, "var", "set a variable: -var 'name=value' (repeatable)")
-	fs.Var(&c.varFiles, "var-file", "load variable values from an HCL file (repeatable)")
-	pos, err := parseInterspersed(fs, args)
+	fs := m.flagSet("validate")
+	c.registerVars(fs)
+	pos, err := m.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -22,7 +21,7 @@ func (m *Main) validate(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Success! The spec is valid: %d target group(s), %d load balancer(s), %d fleet(s).\n",
-		len(l.stack.TargetGroups), len(l.stack.LoadBalancers), len(l.stack.Fleets))
+	fmt.Fprintf(m.Stdout, "Success! The spec is valid: %s, %s, %s.\n",
+		plural(len(l.stack.TargetGroups), "target group"), plural(len(l.stack.LoadBalancers), "load balancer"), plural(len(l.stack.Fleets), "fleet"))
 	return nil
 }

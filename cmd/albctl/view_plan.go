@@ -70,22 +70,113 @@ var kindSequence = []plan.Kind{
 	plan.AddZones, plan.RegisterTarget, plan.TrimZones, plan.DeregisterTarget, plan.TerminateInstance,
 }
 
-func renderPlanHuman(w io.Writer, header string, p *plan.Plan) {
+// kindOrder returns the kinds present in m, in kindSequence's order and then, for kinds this
+// file does not know yet, by name.
+func kindOrder[V any](m map[plan.Kind]V) []plan.Kind {
+	var out []plan.Kind
+	for _, k := range kindSequence {
+		if _, ok := m[k]; ok {
+			out = append(out, k)
+		}
+	}
+	var rest []plan.Kind
+	for k := range m {
+		if !slices.Contains(kindSequence, k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// plural says "1 step", "2 steps".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// planWarning is one warning a reviewer must see, with the number of the step it is about
+// (0: the plan as a whole).
+type planWarning struct {
+	Step int
+	ID   string
+	Text string
+}
+
+// planWarnings lists every warning once: those of steps first, in step order, then the
+// plan's others.
+func planWarnings(p *plan.Plan) []planWarning {
+	var out []planWarning
+	seen := map[string]bool{}
+	for i, s := range p.Steps {
+		if s.Warning != "" {
+			out = append(out, planWarning{Step: i + 1, ID: s.ID, Text: s.Warning})
+			seen[s.Warning] = true
+		}
+	}
+	for _, w := range p.Warnings {
+		if !seen[w] {
+			out = append(out, planWarning{Text: w})
+			seen[w] = true
+		}
+	}
+	return out
+}
+
+// writeWarningList prints warnings as a list, each marked "!" and, on a terminal, in red.
+func writeWarningList(w io.Writer, ws []planWarning, colour bool) {
+	for _, warn := range ws {
+		text := warn.Text
+		if warn.Step > 0 {
+			text = fmt.Sprintf("step %d (%s): %s", warn.Step, warn.ID, warn.Text)
+		}
+		fmt.Fprintf(w, "  %s %s\n", paint(colour, bold+red, "!"), paint(colour, red, text))
+	}
+}
+
+// paint wraps text in an ANSI colour when colour is on.
+func paint(colour bool, code, text string) string {
+	if !colour || code == "" {
+		return text
+	}
+	return code + text + reset
+}
+
+func symbolColour(k plan.Kind) string {
+	switch symbol(k) {
+	case "+":
+		return green
+	case "~":
+		return yellow
+	}
+	return red
+}
+
+// renderPlanHuman prints the plan for people: the target, each step with its reason, what it
+// asks AWS and what it waits for, and the summary line with the warnings repeated under it.
+// colour adds Terraform's colours to the symbols and the warnings (terminals only).
+func renderPlanHuman(w io.Writer, header string, p *plan.Plan, colour bool) {
 	fmt.Fprintf(w, "albctl: %s\n\n", header)
 	if p.Empty() {
 		for _, warn := range p.Warnings {
-			fmt.Fprintf(w, "Warning: %s\n\n", warn)
+			fmt.Fprintf(w, "%s %s\n\n", paint(colour, bold+red, "Warning:"), warn)
 		}
 		fmt.Fprintln(w, "No changes. The world matches the spec.")
 		return
 	}
-	fmt.Fprintf(w, "albctl will take these %d steps, in this order:\n", len(p.Steps))
+	if len(p.Steps) == 1 {
+		fmt.Fprintln(w, "albctl will take this step:")
+	} else {
+		fmt.Fprintf(w, "albctl will take these %d steps, in this order:\n", len(p.Steps))
+	}
 	index := map[string]int{}
 	for i, s := range p.Steps {
 		index[s.ID] = i + 1
 	}
 	for i, s := range p.Steps {
-		fmt.Fprintf(w, "\n  %2d. %s %s  %s\n", i+1, symbol(s.Kind), s.ID, s.Resource)
+		fmt.Fprintf(w, "\n  %2d. %s %s  %s\n", i+1, paint(colour, symbolColour(s.Kind), symbol(s.Kind)), paint(colour, bold, s.ID), s.Resource)
 		fmt.Fprintf(w, "        why:   %s\n", s.Reason)
 		if d := details(&s); d != "" {
 			fmt.Fprintf(w, "        what:  %s\n", d)
@@ -103,21 +194,22 @@ func renderPlanHuman(w io.Writer, header string, p *plan.Plan) {
 			fmt.Fprintf(w, "        after: %s\n", strings.Join(nums, ", "))
 		}
 		if s.Warning != "" {
-			fmt.Fprintf(w, "        !!! %s\n", s.Warning)
+			fmt.Fprintf(w, "        %s\n", paint(colour, bold+red, "!!! "+s.Warning))
 		}
 	}
-	var stepWarnings []string
-	for _, s := range p.Steps {
-		if s.Warning != "" {
-			stepWarnings = append(stepWarnings, s.Warning)
+	ws := planWarnings(p)
+	for _, warn := range ws {
+		if warn.Step == 0 {
+			fmt.Fprintf(w, "\n%s %s\n", paint(colour, bold+red, "Warning:"), warn.Text)
 		}
 	}
-	for _, warn := range p.Warnings {
-		if !slices.Contains(stepWarnings, warn) {
-			fmt.Fprintf(w, "\nWarning: %s\n", warn)
-		}
+	fmt.Fprintf(w, "\n%s %s", paint(colour, bold, "Plan:"), summary(p))
+	if len(ws) > 0 {
+		fmt.Fprintf(w, ", %s:\n", paint(colour, bold+red, plural(len(ws), "warning")))
+		writeWarningList(w, ws, colour)
+		return
 	}
-	fmt.Fprintf(w, "\nPlan: %s.\n", summary(p))
+	fmt.Fprintln(w, ".")
 }
 
 func summary(p *plan.Plan) string {
@@ -126,12 +218,10 @@ func summary(p *plan.Plan) string {
 		counts[s.Kind]++
 	}
 	var parts []string
-	for _, k := range kindSequence {
-		if n := counts[k]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, k))
-		}
+	for _, k := range kindOrder(counts) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 	}
-	return fmt.Sprintf("%d steps (%s)", len(p.Steps), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s (%s)", plural(len(p.Steps), "step"), strings.Join(parts, ", "))
 }
 
 // details says, in one line, exactly what the step will ask AWS to do.

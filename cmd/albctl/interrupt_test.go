@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var blogDir = filepath.Join("..", "..", "examples", "blog")
+
+// A real Ctrl-C at the "Enter a value:" prompt, sent to an albctl process whose stdin is a
+// pipe that stays open: the prompt is cancelled at once (it does not wait for a line), apply
+// exits 1 and the world is untouched.
+func TestInterruptCancelsPrompt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("os.Interrupt cannot be sent to a process on Windows")
+	}
+	dir := t.TempDir()
+	world := filepath.Join(dir, "world.json")
+	copyFile(t, filepath.Join(blogDir, "world.json"), world)
+	before, _ := os.ReadFile(world)
+
+	cmd := exec.Command("albctl", "apply", "--world", world, blogDir)
+	cmd.Env = append(os.Environ(), "ALBCTL_TEST_TTY=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the prompt: read until "Enter a value: " has been printed.
+	var seen bytes.Buffer
+	r := bufio.NewReader(stdout)
+	for !strings.HasSuffix(seen.String(), "Enter a value: ") {
+		b, err := r.ReadByte()
+		if err != nil {
+			t.Fatalf("albctl ended before prompting: %v\nstdout:\n%s\nstderr:\n%s", err, seen.String(), stderr.String())
+		}
+		seen.WriteByte(b)
+	}
+	// The warning is repeated right above the question.
+	if !strings.Contains(seen.String(), "Before you approve: 1 warning.\n  ! step 1 (create_image.web): OUTAGE") {
+		t.Errorf("no warning before the prompt:\n%s", seen.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(r)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("apply exited with %v, want exit status 1\nstderr:\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"Interrupt received", "apply cancelled"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(string(rest), "Starting") {
+		t.Errorf("apply started after the interrupt:\n%s", rest)
+	}
+	after, _ := os.ReadFile(world)
+	if !bytes.Equal(before, after) {
+		t.Error("the world file changed after an interrupted prompt")
+	}
+}
+
+// The prompt reads one bounded line: endless input without a newline (apply </dev/zero) is
+// refused instead of read into memory, and end of input means no.
+func TestPromptIsBounded(t *testing.T) {
+	cases := []struct {
+		name  string
+		stdin io.Reader
+		want  string
+	}{
+		{"endless", zeros{}, "no answer in the first 1024 bytes"},
+		{"eof", strings.NewReader(""), "apply cancelled"},
+		{"no newline", strings.NewReader("yes please"), "apply cancelled"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			m := &Main{Stdin: c.stdin, Stdout: &out, Stderr: &errb, IsTerminal: func() bool { return true }}
+			code := m.Run(context.Background(), []string{"apply", blogDir})
+			if code != 1 || !strings.Contains(errb.String(), c.want) {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errb.String(), c.want)
+			}
+			if strings.Contains(out.String(), "Starting") {
+				t.Error("apply started")
+			}
+		})
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// syncBuffer is a bytes.Buffer safe for the interrupt goroutine to write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// trigger is stdout for an in-process apply: when the apply prints `at`, it delivers `signals`
+// interrupts and waits until each took effect, so the stop point is exact.
+type trigger struct {
+	bytes.Buffer
+	at      string
+	signals int
+	fired   bool
+	sigs    chan os.Signal
+	stderr  *syncBuffer
+	exited  chan int
+}
+
+func (tr *trigger) Write(p []byte) (int, error) {
+	n, err := tr.Buffer.Write(p)
+	if !tr.fired && strings.Contains(tr.Buffer.String(), tr.at) {
+		tr.fired = true
+		tr.sigs <- os.Interrupt
+		for !strings.Contains(tr.stderr.String(), "Interrupt received") {
+			runtime.Gosched()
+		}
+		if tr.signals == 2 {
+			tr.sigs <- os.Interrupt
+			<-tr.exited
+		}
+	}
+	return n, err
+}
+
+// Ctrl-C during an apply: the first stops it after the call in flight, and the summary groups
+// the steps by outcome and kind; a launch that was issued and not confirmed is said to be so.
+func TestInterruptDuringApply(t *testing.T) {
+	dir := t.TempDir()
+	world := filepath.Join(dir, "world.json")
+	copyFile(t, filepath.Join(blogDir, "world.json"), world)
+	sigs := make(chan os.Signal, 2)
+	var stderr syncBuffer
+	out := &trigger{at: "launch_instance.web.ap-northeast-1d.1: Starting", signals: 1, sigs: sigs, stderr: &stderr}
+	m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs}
+	code := m.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir})
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), stderr.String())
+	}
+	got := out.String()
+	want := `Done: 2 steps
+  1 create_image: create_image.web
+  1 enable_stickiness: enable_stickiness.web
+Issued but not confirmed: 1 step (AWS may have carried these out; albctl stopped before it saw them finish)
+  1 launch_instance: launch_instance.web.ap-northeast-1d.1
+Not started: 2 steps
+  1 register_target: register_target.web.ap-northeast-1d.1
+  1 trim_zones: trim_zones.web
+Run apply again`
+	if !strings.Contains(got, want) {
+		t.Errorf("summary:\n%s\nwant it to contain:\n%s", got, want)
+	}
+	// Apply again converges from there, creating nothing twice.
+	var out2, err2 bytes.Buffer
+	m2 := &Main{Stdout: &out2, Stderr: &err2}
+	if code := m2.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir}); code != 0 {
+		t.Fatalf("second apply exit %d:\n%s\n%s", code, out2.String(), err2.String())
+	}
+	if strings.Contains(out2.String(), "launch_instance.web.ap-northeast-1d.1: Starting") {
+		t.Errorf("the re-run launched again:\n%s", out2.String())
+	}
+}
+
+// The second Ctrl-C exits at once; on the simulator it first writes the world file, so what
+// was done is kept.
+func TestSecondInterruptSavesTheWorld(t *testing.T) {
+	dir := t.TempDir()
+	world := filepath.Join(dir, "world.json")
+	copyFile(t, filepath.Join(blogDir, "world.json"), world)
+	before, _ := os.ReadFile(world)
+	sigs := make(chan os.Signal, 2)
+	var stderr syncBuffer
+	exited := make(chan int, 1)
+	var atExit []byte
+	out := &trigger{at: "create_image.web: Complete", signals: 2, sigs: sigs, stderr: &stderr, exited: exited}
+	m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs, Exit: func(code int) {
+		atExit, _ = os.ReadFile(world)
+		exited <- code
+	}}
+	m.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir})
+	if !strings.Contains(stderr.String(), "Second interrupt: saved the simulated world to "+world) {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	if bytes.Equal(before, atExit) || !bytes.Contains(atExit, []byte("web-2023-05-14")) {
+		t.Error("the world file was not written before the exit: it lacks the image baked before the interrupt")
+	}
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+// versionInfo is what 'albctl version -json' prints.
+type versionInfo struct {
+	Version  string `json:"version"`
+	Revision string `json:"revision,omitempty"`
+	Time     string `json:"time,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
+}
+
+// buildVersion reads the version Go recorded in the binary: the module version for
+// 'go install github.com/albctl/albctl/cmd/albctl@v1.2.3', "(devel)" for a build from a
+// checkout, with the VCS revision when the build had it.
+func buildVersion() versionInfo {
+	v := versionInfo{Version: "(devel)", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	if mv := bi.Main.Version; mv != "" {
+		v.Version = mv
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Revision = s.Value
+		case "vcs.time":
+			v.Time = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		}
+	}
+	return v
+}
+
+func (m *Main) version(_ context.Context, args []string) error {
+	fs := m.flagSet("version")
+	jsonOut := fs.Bool("json", false, "print the version as JSON")
+	pos, err := m.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("version takes no arguments, got %q", pos)
+	}
+	v := buildVersion()
+	v.Version = Version // -ldflags -X wins over the build information
+	if *jsonOut {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	fmt.Fprintf(m.Stdout, "albctl %s", v.Version)
+	if v.Revision != "" {
+		rev := v.Revision[:min(12, len(v.Revision))]
+		if v.Modified {
+			rev += ", modified"
+		}
+		fmt.Fprintf(m.Stdout, " (%s)", rev)
+	}
+	fmt.Fprintf(m.Stdout, "\n%s on %s\n", v.Go, v.Platform)
+	return nil
+}

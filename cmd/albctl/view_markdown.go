@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/albctl/albctl/plan"
+)
+
+// renderPlanMarkdown prints a plan as a pull-request comment (GitHub-flavoured markdown):
+// a one-line title, the warnings first and in full, the summary line, and the steps folded
+// away in a <details> block so that a long plan does not bury the conversation.
+func renderPlanMarkdown(w io.Writer, header string, p *plan.Plan) {
+	ws := planWarnings(p)
+	title := "no changes"
+	if !p.Empty() {
+		title = plural(len(p.Steps), "step")
+	}
+	if len(ws) > 0 {
+		title += ", " + plural(len(ws), "warning")
+	}
+	fmt.Fprintf(w, "### albctl plan: %s\n\n", title)
+	for _, warn := range ws {
+		fmt.Fprintln(w, "> [!WARNING]")
+		if warn.Step > 0 {
+			fmt.Fprintf(w, "> **Step %d** (`%s`): %s\n\n", warn.Step, warn.ID, mdText(warn.Text))
+		} else {
+			fmt.Fprintf(w, "> %s\n\n", mdText(warn.Text))
+		}
+	}
+	fmt.Fprintf(w, "Target: %s\n\n", mdText(header))
+	if p.Empty() {
+		fmt.Fprintln(w, "No changes. The world matches the spec.")
+		return
+	}
+	fmt.Fprintf(w, "**Plan:** %s.\n\n", summary(p))
+	fmt.Fprintf(w, "<details><summary>The %s, in order</summary>\n\n", plural(len(p.Steps), "step"))
+	fmt.Fprintln(w, "| # | | Step | Resource | Why | After |")
+	fmt.Fprintln(w, "|--:|:-:|---|---|---|---|")
+	index := map[string]int{}
+	for i, s := range p.Steps {
+		index[s.ID] = i + 1
+	}
+	for i, s := range p.Steps {
+		var nums []int
+		for _, d := range s.DependsOn {
+			nums = append(nums, index[d])
+		}
+		slices.Sort(nums)
+		var after []string
+		for _, n := range nums {
+			after = append(after, strconv.Itoa(n))
+		}
+		mark := symbol(s.Kind)
+		if s.Warning != "" {
+			mark += " ⚠️"
+		}
+		fmt.Fprintf(w, "| %d | `%s` | `%s` | %s | %s | %s |\n", i+1, mark, s.ID, mdText(s.Resource), mdText(s.Reason), strings.Join(after, ", "))
+	}
+	fmt.Fprintln(w, "\n</details>")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "<details><summary>The API calls</summary>")
+	fmt.Fprintln(w)
+	for i, s := range p.Steps {
+		if d := details(&s); d != "" {
+			fmt.Fprintf(w, "%d. %s\n", i+1, mdText(d))
+		}
+	}
+	fmt.Fprintln(w, "\n</details>")
+}
+
+// mdText makes free text safe inside a markdown table cell or quote: one line, no pipe that
+// would end the cell, no HTML.
+func mdText(s string) string {
+	return strings.NewReplacer("\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+}
