@@ -39,6 +39,7 @@ func blockSchemas() map[string]*hcl.BodySchema {
 		blockFleet:                         fleetSchema,
 		blockFleet + ".image":              imageSchema,
 		blockFleet + ".zone":               zoneSchema,
+		blockFleet + ".rollout":            rolloutSchema,
 	}
 }
 

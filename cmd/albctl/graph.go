@@ -21,6 +21,10 @@ var kindColor = map[plan.Kind]string{
 	plan.TrimZones:                "#f8d7da",
 	plan.DeregisterTarget:         "#f8d7da",
 	plan.TerminateInstance:        "#f8d7da",
+	plan.ValidateLaunch:           "#cfe2ff",
+	plan.ModifyHealthCheck:        "#fff3cd",
+	plan.Wait:                     "#d1e7dd",
+	plan.DeregisterImage:          "#f8d7da",
 }
 
 // otherColor fills kinds the table above does not know yet.

@@ -54,20 +54,23 @@ func renderPlanJSON(w io.Writer, header string, p *plan.Plan) error {
 }
 
 // symbol is the Terraform-like mark of a step: + adds capacity or config, ~ changes something
-// in place, - takes something away.
+// in place, - takes something away, = checks or waits without changing anything.
 func symbol(k plan.Kind) string {
 	switch k {
-	case plan.EnableStickiness, plan.AssociateInstanceProfile:
+	case plan.EnableStickiness, plan.AssociateInstanceProfile, plan.ModifyHealthCheck:
 		return "~"
-	case plan.TrimZones, plan.DeregisterTarget, plan.TerminateInstance:
+	case plan.TrimZones, plan.DeregisterTarget, plan.TerminateInstance, plan.DeregisterImage:
 		return "-"
+	case plan.ValidateLaunch, plan.Wait:
+		return "="
 	}
 	return "+"
 }
 
 var kindSequence = []plan.Kind{
-	plan.CreateImage, plan.LaunchInstance, plan.AssociateInstanceProfile, plan.EnableStickiness,
-	plan.AddZones, plan.RegisterTarget, plan.TrimZones, plan.DeregisterTarget, plan.TerminateInstance,
+	plan.ValidateLaunch, plan.CreateImage, plan.ModifyHealthCheck, plan.LaunchInstance, plan.AssociateInstanceProfile,
+	plan.EnableStickiness, plan.AddZones, plan.RegisterTarget, plan.Wait, plan.DeregisterTarget,
+	plan.TerminateInstance, plan.TrimZones, plan.DeregisterImage,
 }
 
 // kindOrder returns the kinds present in m, in kindSequence's order and then, for kinds this
@@ -150,6 +153,8 @@ func symbolColour(k plan.Kind) string {
 		return green
 	case "~":
 		return yellow
+	case "=":
+		return bold
 	}
 	return red
 }
@@ -233,16 +238,18 @@ func details(s *plan.Step) string {
 			reboot = "without a reboot"
 		}
 		return fmt.Sprintf("CreateImage of %s named %q, %s", s.Image.SourceInstanceID, s.Image.Name, reboot)
+	case s.Launch != nil && s.Kind == plan.ValidateLaunch:
+		return fmt.Sprintf("RunInstances with DryRun: %s from %s in %s (%s), %s", s.Launch.InstanceType, s.Launch.ImageID, s.Launch.SubnetID, s.Launch.AZ, profileText(s.Launch.IAMProfile))
 	case s.Launch != nil:
 		image := s.Launch.ImageID
 		if image == "" {
 			image = "the image of " + s.Launch.ImageStep
 		}
-		profile := "no IAM instance profile"
-		if s.Launch.IAMProfile != "" {
-			profile = "IAM instance profile " + s.Launch.IAMProfile
+		d := fmt.Sprintf("RunInstances %s from %s in %s (%s), %s", s.Launch.InstanceType, image, s.Launch.SubnetID, s.Launch.AZ, profileText(s.Launch.IAMProfile))
+		if s.Launch.Replaces != "" {
+			d += ", replacing " + s.Launch.Replaces
 		}
-		return fmt.Sprintf("RunInstances %s from %s in %s (%s), %s", s.Launch.InstanceType, image, s.Launch.SubnetID, s.Launch.AZ, profile)
+		return d
 	case s.Associate != nil:
 		return fmt.Sprintf("AssociateIamInstanceProfile %s to %s", s.Associate.IAMProfile, s.Associate.InstanceID)
 	case s.Stickiness != nil:
@@ -262,11 +269,65 @@ func details(s *plan.Step) string {
 		if id == "" {
 			id = "the instance of " + s.Target.InstanceStep
 		}
-		return fmt.Sprintf("RegisterTargets %s port %d, then wait until healthy", id, s.Target.Port)
+		d := fmt.Sprintf("RegisterTargets %s port %d, then wait until healthy", id, s.Target.Port)
+		if rb := s.Target.Rollback; rb != nil {
+			d += " (at most " + rb.HealthTimeout.String()
+			if rb.Auto {
+				d += "; else deregister and terminate it, and stop"
+			} else {
+				d += "; else stop"
+			}
+			d += ")"
+		}
+		return d
 	case s.Target != nil:
-		return fmt.Sprintf("DeregisterTargets %s port %d, then wait for draining to end", s.Target.InstanceID, s.Target.Port)
+		return fmt.Sprintf("DeregisterTargets %s port %d (it drains for the deregistration delay)", s.Target.InstanceID, s.Target.Port)
 	case s.Terminate != nil:
+		if len(s.Terminate.DrainFrom) > 0 {
+			return "TerminateInstances " + s.Terminate.InstanceID + " once it has drained"
+		}
 		return "TerminateInstances " + s.Terminate.InstanceID
+	case s.HealthCheck != nil:
+		return "ModifyTargetGroup " + healthCheckText(s.HealthCheck)
+	case s.Wait != nil:
+		return "wait " + s.Wait.Duration.String()
+	case s.Cleanup != nil:
+		d := "DeregisterImage " + s.Cleanup.ImageID
+		if len(s.Cleanup.SnapshotIDs) > 0 {
+			d += ", then DeleteSnapshot " + strings.Join(s.Cleanup.SnapshotIDs, ", ")
+		}
+		return d
 	}
 	return ""
+}
+
+func profileText(p string) string {
+	if p == "" {
+		return "no IAM instance profile"
+	}
+	return "IAM instance profile " + p
+}
+
+// healthCheckText lists the health-check settings a modify_health_check step sets.
+func healthCheckText(h *plan.HealthCheckParams) string {
+	var kv []string
+	if h.Path != nil {
+		kv = append(kv, "path="+*h.Path)
+	}
+	if h.IntervalSeconds != nil {
+		kv = append(kv, fmt.Sprintf("interval=%ds", *h.IntervalSeconds))
+	}
+	if h.TimeoutSeconds != nil {
+		kv = append(kv, fmt.Sprintf("timeout=%ds", *h.TimeoutSeconds))
+	}
+	if h.HealthyThreshold != nil {
+		kv = append(kv, fmt.Sprintf("healthy_threshold=%d", *h.HealthyThreshold))
+	}
+	if h.UnhealthyThreshold != nil {
+		kv = append(kv, fmt.Sprintf("unhealthy_threshold=%d", *h.UnhealthyThreshold))
+	}
+	if h.Matcher != nil {
+		kv = append(kv, "matcher="+*h.Matcher)
+	}
+	return strings.Join(kv, " ")
 }
