@@ -121,7 +121,7 @@ func (s *Sim) traffic(lb *LoadBalancer, tg *TargetGroup) Traffic {
 	}
 	downWhy := ""
 	if len(down) > 0 {
-		downWhy = fmt.Sprintf("%s still healthy but not answering (until it fails %d health checks)", strings.Join(down, ", "), tg.HealthCheck.UnhealthyThreshold)
+		downWhy = fmt.Sprintf("%s down but still healthy until it fails %d health checks", strings.Join(down, ", "), tg.HealthCheck.UnhealthyThreshold)
 	}
 	if tg.Attributes["load_balancing.cross_zone.enabled"] != "false" {
 		t.Served = float64(totalUp) / float64(total)
