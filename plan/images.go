@@ -3,6 +3,7 @@ package plan
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -108,7 +109,7 @@ func (b *builder) validateLaunches(fp *fleetPlan) {
 		p := *ls
 		p.ImageID, p.ImageStep = fp.src.ImageID, "" // the image to bake does not exist yet
 		p.SecurityGroupIDs = slices.Clone(ls.SecurityGroupIDs)
-		p.Tags = nil
+		p.Tags = maps.Clone(ls.Tags) // tag specifications are validated too
 		p.Replaces = ""
 		id := fmt.Sprintf("validate_launch.%s.%s", fp.f.Label, ls.SubnetID)
 		b.add(&Step{

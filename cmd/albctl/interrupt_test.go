@@ -56,7 +56,7 @@ func TestInterruptCancelsPrompt(t *testing.T) {
 		seen.WriteByte(b)
 	}
 	// The warning is repeated right above the question.
-	if !strings.Contains(seen.String(), "Before you approve: 1 warning.\n  ! step 1 (create_image.web): OUTAGE") {
+	if !strings.Contains(seen.String(), "Before you approve: 1 warning.\n  ! step 2 (create_image.web): OUTAGE") {
 		t.Errorf("no warning before the prompt:\n%s", seen.String())
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
@@ -174,7 +174,8 @@ func TestInterruptDuringApply(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), stderr.String())
 	}
 	got := out.String()
-	want := `Done: 2 steps
+	want := `Done: 3 steps
+  1 validate_launch: validate_launch.web.subnet-0a1b2c3d4e5f61d01
   1 create_image: create_image.web
   1 enable_stickiness: enable_stickiness.web
 Issued but not confirmed: 1 step (AWS may have carried these out; albctl stopped before it saw them finish)
