@@ -445,6 +445,9 @@ type terminateInstance struct {
 
 func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
 	if !a.sent {
+		if err := r.launchedByAlbctl(ctx, a.p.InstanceID); err != nil {
+			return r.retry(t, err)
+		}
 		_, err := r.api.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{a.p.InstanceID}})
 		if err != nil {
 			return r.retry(t, err)

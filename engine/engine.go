@@ -134,6 +134,9 @@ func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Res
 		byID:   map[string]*task{},
 		result: &Result{Outputs: map[string]string{}, Started: opts.Clock.Now()},
 	}
+	if err := validate(p); err != nil {
+		return r.result, err
+	}
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		a, err := actionFor(s)
