@@ -64,8 +64,8 @@ func TestHostileInputsAreBounded(t *testing.T) {
 
 func TestDeepJSONVarFile(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
-		"spec.hcl":   "variable \"v\" {}\n" + minimalTail,
-		"x.json": `{"v": ` + strings.Repeat("[", 100000) + `}`,
+		"spec.hcl": "variable \"v\" {}\n" + minimalTail,
+		"x.json":   `{"v": ` + strings.Repeat("[", 100000) + `}`,
 	})
 	_, _, diags := Load(dir+"/spec.hcl", Options{VarFiles: []string{dir + "/x.json"}})
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "x.json:1,106") || !strings.Contains(diags.Error(), "nested too deeply") {
