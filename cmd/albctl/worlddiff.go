@@ -193,7 +193,7 @@ func show(v *string) string {
 func (m *Main) staleJSON(planPath string, changes []change) {
 	_ = json.NewEncoder(m.Stdout).Encode(struct {
 		Type    string   `json:"type"`
-		Plan    string   `json:"plan"`
+		Plan    string   `json:"plan_file"`
 		Changes []change `json:"changes"`
 	}{"stale_plan", planPath, changes})
 }
