@@ -2,7 +2,7 @@
 GO ?= go
 SHELL := /bin/bash
 
-.PHONY: demo test unit lint bench build install clean e2e-docker
+.PHONY: demo test unit lint bench build install clean e2e-docker fuzz
 
 build:
 	$(GO) build -o bin/albctl ./cmd/albctl
@@ -19,6 +19,15 @@ demo:
 # Every test, including the integration tests against moto (installed into .venv by itself).
 test: lint
 	./scripts/test.sh
+	$(MAKE) fuzz
+
+# The fuzz targets of the spec loader, the world loader and the saved-plan reader, each for a
+# fixed budget (corpora in testdata/fuzz); FUZZTIME=5m for a longer hunt.
+FUZZTIME ?= 8s
+fuzz:
+	$(GO) test ./specs -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./simulator -run '^$$' -fuzz '^FuzzParseWorld$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./cmd/albctl -run '^$$' -fuzz '^FuzzParseSavedPlan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 # Only the Go tests that need nothing outside Go.
 unit:

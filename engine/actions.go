@@ -557,6 +557,9 @@ func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bo
 		a.drained = r.clock.Now() // the termination's own bound starts now
 	}
 	if !a.sent {
+		if err := r.launchedByAlbctl(ctx, a.p.InstanceID); err != nil {
+			return r.retry(ctx, t, "DescribeInstances", err)
+		}
 		_, err := r.api.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{a.p.InstanceID}})
 		if cloud.ErrorCode(err) == "InvalidInstanceID.NotFound" {
 			// Seen at plan time and gone now: terminated long enough ago that EC2 forgot it.

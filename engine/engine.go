@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/albctl/albctl/cloud"
@@ -184,83 +183,26 @@ func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Res
 var ErrInvalidPlan = errors.New("invalid plan")
 
 // checkPlan refuses, before anything is done, a plan the engine could not carry out to the
-// end: duplicate step IDs, dependencies on unknown steps, cycles, a kind without its
-// parameters; then whatever check (plan.Check) finds.
+// end: a malformed step graph (plan.Validate: duplicate IDs, unknown dependencies, cycles, a
+// kind without its parameters), a kind the engine has no action for; then whatever check
+// (plan.Check against the world the plan was made for) finds.
 func checkPlan(p *plan.Plan, check func(*plan.Plan) []error) error {
 	var errs []error
-	ids := map[string]bool{}
+	if err := plan.Validate(p); err != nil {
+		errs = append(errs, err)
+	}
 	for i := range p.Steps {
-		s := &p.Steps[i]
-		if ids[s.ID] {
-			errs = append(errs, fmt.Errorf("step %s appears twice", s.ID))
-		}
-		ids[s.ID] = true
-		if _, err := actionFor(s); err != nil {
+		if _, err := actionFor(&p.Steps[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, s := range p.Steps {
-		for _, d := range s.DependsOn {
-			if !ids[d] {
-				errs = append(errs, fmt.Errorf("step %s depends on unknown step %s", s.ID, d))
-			}
-		}
-	}
-	if c := cycle(p); c != nil {
-		errs = append(errs, fmt.Errorf("steps depend on each other in a cycle: %s", strings.Join(c, " -> ")))
-	}
-	if check != nil {
+	if len(errs) == 0 && check != nil {
 		errs = append(errs, check(p)...)
 	}
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidPlan, errors.Join(errs...))
-}
-
-// cycle returns one dependency cycle among p's steps, or nil.
-func cycle(p *plan.Plan) []string {
-	deps := map[string][]string{}
-	for _, s := range p.Steps {
-		deps[s.ID] = s.DependsOn
-	}
-	const (
-		unseen = iota
-		onPath
-		finished
-	)
-	state := map[string]int{}
-	var path []string
-	var visit func(id string) []string
-	visit = func(id string) []string {
-		state[id] = onPath
-		path = append(path, id)
-		for _, d := range deps[id] {
-			if _, ok := deps[d]; !ok {
-				continue
-			}
-			switch state[d] {
-			case onPath:
-				i := slices.Index(path, d)
-				return append(slices.Clone(path[i:]), d)
-			case unseen:
-				if c := visit(d); c != nil {
-					return c
-				}
-			}
-		}
-		path = path[:len(path)-1]
-		state[id] = finished
-		return nil
-	}
-	for _, s := range p.Steps {
-		if state[s.ID] == unseen {
-			if c := visit(s.ID); c != nil {
-				return c
-			}
-		}
-	}
-	return nil
+	return fmt.Errorf("%w (%w): %w", ErrInvalidPlan, ErrRefused, errors.Join(errs...))
 }
 
 func errString(err error) string {

@@ -30,7 +30,9 @@ func blogStack(t *testing.T) *specs.Stack {
 	return s
 }
 
-func apiOf(sim *simulator.Sim) cloud.API { return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()} }
+func apiOf(sim *simulator.Sim) cloud.API {
+	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
+}
 
 // planFor observes the simulator and plans the stack against it.
 func planFor(t *testing.T, sim *simulator.Sim, s *specs.Stack) *plan.Plan {

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/albctl/albctl/internal/safefile"
 )
 
 // World is the whole simulated state of one account in one region. It is plain data and
@@ -371,36 +372,21 @@ func (w *World) Marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// Save writes the world to path atomically: a temporary file in the same directory, then a
-// rename over path.
+// LatestClock is the latest "now" a world file may have.
+var LatestClock = time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Save writes the world to path atomically and durably (docs/security.md): a synced
+// temporary file renamed over the real one, keeping the file's mode (0600 for a new file: a
+// snapshot of an account is sensitive) and following a symlink instead of replacing it.
 func (w *World) Save(path string) error {
+	if !w.Now.IsZero() && (w.Now.Year() > 9999 || w.Now.Year() < 1) {
+		return fmt.Errorf("world clock %s is outside the years 1-9999 a world file can hold", w.Now.UTC().Format(time.RFC3339))
+	}
 	b, err := w.Marshal()
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("save world: %w", err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save world: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save world: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save world: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save world: %w", err)
-	}
-	return nil
+	return safefile.WriteFile(path, b)
 }
 
 // clone returns a deep copy of w.
@@ -587,6 +573,10 @@ func (w *World) validate() error {
 	}
 	if w.Now.IsZero() {
 		bad("now is missing")
+	} else if w.Now.After(LatestClock) {
+		// Every later time is Now plus durations of at most a few days; a clock this late
+		// would run past year 9999, which JSON cannot write, after the apply's steps ran.
+		bad("now %s is too late: the simulator's clock must start by %s to leave room to run", w.Now.Format(time.RFC3339), LatestClock.Format(time.RFC3339))
 	}
 	vpcs, subnets, sgs := map[string]bool{}, map[string]Subnet{}, map[string]SecurityGroup{}
 	seen := map[string]bool{}

@@ -3,6 +3,7 @@ package specs
 import (
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -19,6 +20,7 @@ var cloudSchema = &hcl.BodySchema{
 		{Name: "region"},
 		{Name: "profile"},
 		{Name: "endpoint"},
+		{Name: "lock"},
 	},
 }
 
@@ -68,6 +70,15 @@ func (l *loader) cloud(blocks []*hcl.Block, ctx *hcl.EvalContext) Cloud {
 				"The endpoint must be an http or https URL, such as \"http://localhost:5000\" for moto; got %q.", s)
 		} else {
 			c.Endpoint = s
+		}
+	}
+	if s, attr, ok := a.str("lock"); ok {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != "s3" || u.Host == "" || strings.Trim(u.Path, "/") == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			l.exprErrorf(attr, ctx, "Invalid lock",
+				"The lock must be an S3 location where apply keeps its lock object, such as \"s3://my-bucket/albctl/blog.lock\"; got %q.", s)
+		} else {
+			c.Lock = s
 		}
 	}
 	return c

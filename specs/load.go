@@ -67,7 +67,7 @@ func Load(path string, opts Options) (*Stack, map[string]*hcl.File, hcl.Diagnost
 	names := l.specFiles(path)
 	var files []*hcl.File
 	for _, name := range names {
-		f, diags := parser.ParseHCLFile(name)
+		f, diags := parseHCL(parser, name, false)
 		l.diags = append(l.diags, diags...)
 		if f != nil {
 			files = append(files, f)
@@ -77,11 +77,7 @@ func Load(path string, opts Options) (*Stack, map[string]*hcl.File, hcl.Diagnost
 	for _, name := range opts.VarFiles {
 		var f *hcl.File
 		var diags hcl.Diagnostics
-		if strings.HasSuffix(name, ".json") {
-			f, diags = parser.ParseJSONFile(name)
-		} else {
-			f, diags = parser.ParseHCLFile(name)
-		}
+		f, diags = parseHCL(parser, name, strings.HasSuffix(name, ".json"))
 		l.diags = append(l.diags, diags...)
 		if f != nil {
 			varFiles = append(varFiles, f)

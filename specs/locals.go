@@ -89,6 +89,9 @@ func (l *loader) locals(blocks []*hcl.Block, vars cty.Value) cty.Value {
 			Functions: functions(),
 		}
 		val, diags := defs[name].Expr.Value(ctx)
+		if !diags.HasErrors() {
+			diags = append(diags, checkValue(val, defs[name].Expr.Range(), "local."+name)...)
+		}
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
 			continue

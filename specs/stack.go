@@ -24,6 +24,7 @@ type Cloud struct {
 	Region    string    `json:"region,omitempty"`
 	Profile   string    `json:"profile,omitempty"`
 	Endpoint  string    `json:"endpoint,omitempty"`
+	Lock      string    `json:"lock,omitempty"` // s3://bucket/key of the apply lock (AWS)
 	DeclRange hcl.Range `json:"-"`
 }
 

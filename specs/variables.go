@@ -148,7 +148,11 @@ func (l *loader) assignRaw(v *variable, raw, from string) {
 	val := cty.StringVal(raw)
 	if v.typ != cty.String && v.typ != cty.DynamicPseudoType {
 		pseudo := fmt.Sprintf("<value for var.%s>", v.name)
-		expr, diags := hclsyntax.ParseExpression([]byte(raw), pseudo, hcl.InitialPos)
+		diags := checkNesting([]byte(raw), pseudo, hcl.InitialPos)
+		var expr hclsyntax.Expression
+		if !diags.HasErrors() {
+			expr, diags = hclsyntax.ParseExpression([]byte(raw), pseudo, hcl.InitialPos)
+		}
 		if !diags.HasErrors() {
 			var more hcl.Diagnostics
 			val, more = expr.Value(nil)

@@ -24,9 +24,11 @@ type applyFlags struct {
 const progressEvery = 10 * time.Second
 
 func (m *Main) apply(ctx context.Context, args []string) error {
+	defer m.releaseLocks() // on every path: error, Ctrl-C, success (backend.go)
 	var f applyFlags
 	fs := m.flagSet("apply")
 	f.register(fs)
+	f.target.lockFlags.register(fs)
 	fs.BoolVar(&f.autoApprove, "auto-approve", false, "skip the interactive 'yes' (a saved plan file is already approved)")
 	fs.BoolVar(&f.json, "json", false, "stream one JSON event per line (implies no prompt: needs -auto-approve or a saved plan)")
 	pos, err := m.parse(fs, args)

@@ -86,6 +86,18 @@ func commands() []command {
 			run: (*Main).fmtCmd,
 		},
 		{
+			name: "force-unlock", summary: "remove a stale apply lock by its ID",
+			usage: "albctl force-unlock [flags] LOCK_ID [DIR]",
+			about: "Remove the apply lock of the stack in DIR (the spec's cloud.lock against AWS, the lock\n" +
+				"file beside --world on the simulator), when the apply that took it is gone. The ID is in\n" +
+				"the message of the apply the lock refused.",
+			examples: []string{
+				"albctl force-unlock 3f9c2a… examples/blog",
+				"albctl force-unlock --world world.json 3f9c2a… examples/blog",
+			},
+			run: (*Main).forceUnlock, foreignFlags: true,
+		},
+		{
 			name: "sim", summary: "simulator tools: seed an endpoint from a world file, snapshot an account",
 			usage: "albctl sim seed|snapshot [flags]",
 			about: "Copy a topology between a world file and an AWS-API endpoint.",

@@ -31,6 +31,7 @@ type targetFlags struct {
 	retryMode   string
 	maxAttempts int
 	realAWS     bool
+	lockFlags   // apply only: -lock, -lock-timeout (backend.go)
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -8,20 +8,29 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/internal/safefile"
 	"github.com/albctl/albctl/plan"
 	"github.com/albctl/albctl/specs"
 )
 
-// A saved plan carries what it was computed from — the spec's hash, the observed world (and
-// its fingerprint, absences included), the target and albctl's version — so that apply can
-// refuse it once any of these changed, instead of re-planning silently.
+// A saved plan carries what it was computed from — the spec (its files' hashes and the
+// loaded stack's), the var files' hashes, the observed world, the target and albctl's
+// version — so that apply can refuse it once any of these changed, instead of re-planning
+// silently. Its checksum only catches corruption: anyone can recompute it. What makes an
+// edited plan harmless is that apply plans again from the same spec and world and refuses
+// unless it gets exactly the file's steps (docs/security.md).
 const (
 	savedFormat        = "albctl-plan"
-	savedFormatVersion = 1
+	savedFormatVersion = 2
+	// maxSavedPlanSize bounds what apply reads: a plan of thousands of instances is a few MiB.
+	maxSavedPlanSize = 256 << 20
 )
 
 type savedPlan struct {
@@ -39,17 +48,24 @@ type savedTarget struct {
 	Kind     string `json:"kind"`
 	Identity string `json:"identity"`
 	Header   string `json:"header"`
-	World    string `json:"world,omitempty"`
+	World    string `json:"world,omitempty"` // absolute
 	Region   string `json:"region,omitempty"`
 	Profile  string `json:"profile,omitempty"`
-	Endpoint string `json:"endpoint,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"` // credentials redacted
 }
 
 type savedSpec struct {
-	Dir      string   `json:"dir"`
-	Vars     []string `json:"vars,omitempty"`
-	VarFiles []string `json:"var_files,omitempty"`
-	Hash     string   `json:"hash"`
+	Dir      string      `json:"dir"` // absolute
+	Files    []savedFile `json:"files"`
+	Vars     []string    `json:"vars,omitempty"`
+	VarFiles []savedFile `json:"var_files,omitempty"`
+	Hash     string      `json:"hash"`
+}
+
+// savedFile binds a path (absolute) to its content, checked before the file is read as HCL.
+type savedFile struct {
+	Path string `json:"path"`
+	Hash string `json:"sha256"`
 }
 
 // envelope guards the payload with a checksum (SHA-256 of the payload in compact JSON), so a truncated or edited file is refused.
@@ -63,8 +79,55 @@ func sha(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return shaBytes(b), nil
+}
+
+func shaBytes(b []byte) string {
 	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// planSpecFiles lists the spec files Load reads for dir (a directory of *.hcl files, or one
+// file), absolute, with their hashes.
+func planSpecFiles(dir string) ([]savedFile, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if fi, err := os.Stat(abs); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		names = []string{abs}
+	} else {
+		entries, err := os.ReadDir(abs)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if !e.IsDir() && strings.HasSuffix(n, ".hcl") && !strings.HasPrefix(n, ".") && !strings.HasPrefix(n, "#") {
+				names = append(names, filepath.Join(abs, n))
+			}
+		}
+	}
+	return hashFiles(names)
+}
+
+func hashFiles(paths []string) ([]savedFile, error) {
+	out := make([]savedFile, 0, len(paths))
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(abs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, savedFile{Path: abs, Hash: shaBytes(b)})
+	}
+	return out, nil
 }
 
 func writeSavedPlan(path string, be *backend, c *common, dir string, stack *specs.Stack, world *cloud.World, p *plan.Plan) error {
@@ -76,13 +139,31 @@ func writeSavedPlan(path string, be *backend, c *common, dir string, stack *spec
 	if err != nil {
 		return err
 	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	files, err := planSpecFiles(dir)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	varFiles, err := hashFiles(c.varFiles)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	worldPath := ""
+	if be.worldPath != "" {
+		if worldPath, err = worldIdentity(be.worldPath); err != nil {
+			return fmt.Errorf("save plan: %w", err)
+		}
+	}
 	sp := savedPlan{
 		Format: savedFormat, FormatVersion: savedFormatVersion, AlbctlVersion: Version,
 		Target: savedTarget{
-			Kind: be.kind, Identity: be.identity, Header: be.header, World: be.worldPath,
-			Region: c.target.region, Profile: c.target.profile, Endpoint: c.target.endpoint,
+			Kind: be.kind, Identity: be.identity, Header: be.header, World: worldPath,
+			Region: c.target.region, Profile: c.target.profile, Endpoint: redactURL(c.target.endpoint),
 		},
-		Spec:             savedSpec{Dir: dir, Vars: c.vars, VarFiles: c.varFiles, Hash: specHash},
+		Spec:             savedSpec{Dir: absDir, Files: files, Vars: c.vars, VarFiles: varFiles, Hash: specHash},
 		WorldFingerprint: fp,
 		World:            world,
 		Plan:             p,
@@ -91,32 +172,35 @@ func writeSavedPlan(path string, be *backend, c *common, dir string, stack *spec
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(payload)
-	data, err := json.MarshalIndent(envelope{Checksum: "sha256:" + hex.EncodeToString(sum[:]), Payload: payload}, "", "  ")
+	data, err := json.MarshalIndent(envelope{Checksum: shaBytes(payload), Payload: payload}, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".albctl-plan-*")
-	if err != nil {
+	// A plan holds a snapshot of the account: 0600 when new, and written like a world file.
+	if err := safefile.WriteFile(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("save plan: %w", err)
 	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("save plan: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("save plan: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 func readSavedPlan(path string) (*savedPlan, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSavedPlanSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	if len(data) > maxSavedPlanSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB: not a saved albctl plan", path, maxSavedPlanSize>>20)
+	}
+	return parseSavedPlan(path, data)
+}
+
+// parseSavedPlan decodes a saved plan; it never panics, whatever the bytes (fuzzed).
+func parseSavedPlan(path string, data []byte) (*savedPlan, error) {
 	var env envelope
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -128,28 +212,63 @@ func readSavedPlan(path string) (*savedPlan, error) {
 	if err := json.Compact(&compact, env.Payload); err != nil {
 		return nil, fmt.Errorf("%s is not a saved albctl plan, or it is truncated: %w", path, err)
 	}
-	sum := sha256.Sum256(compact.Bytes())
-	if env.Checksum != "sha256:"+hex.EncodeToString(sum[:]) {
+	if env.Checksum != shaBytes(compact.Bytes()) {
 		return nil, fmt.Errorf("%s is corrupt: its checksum does not match its content", path)
 	}
 	var sp savedPlan
-	if err := json.Unmarshal(env.Payload, &sp); err != nil {
+	pdec := json.NewDecoder(bytes.NewReader(env.Payload))
+	pdec.DisallowUnknownFields()
+	if err := pdec.Decode(&sp); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if sp.Format != savedFormat {
 		return nil, fmt.Errorf("%s is not a saved albctl plan (format %q)", path, sp.Format)
 	}
 	if sp.FormatVersion != savedFormatVersion {
-		return nil, fmt.Errorf("%s has plan format version %d; this albctl reads version %d", path, sp.FormatVersion, savedFormatVersion)
+		return nil, fmt.Errorf("%s has plan format version %d; this albctl reads version %d. Make a new plan", path, sp.FormatVersion, savedFormatVersion)
 	}
 	if sp.Plan == nil || sp.World == nil {
 		return nil, fmt.Errorf("%s has no plan or no world", path)
 	}
+	if !filepath.IsAbs(sp.Spec.Dir) || (sp.Target.World != "" && !filepath.IsAbs(sp.Target.World)) {
+		return nil, fmt.Errorf("%s names a relative path; a saved plan names its spec and world by absolute path", path)
+	}
+	for _, f := range append(slices.Clone(sp.Spec.Files), sp.Spec.VarFiles...) {
+		if !filepath.IsAbs(f.Path) {
+			return nil, fmt.Errorf("%s names a relative path; a saved plan names its files by absolute path", path)
+		}
+	}
+	if err := plan.Validate(sp.Plan); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return &sp, nil
 }
 
+// checkFiles refuses files whose content is not what the plan recorded, before any is read
+// as HCL: a plan must not make apply read (and print in a diagnostic) another file.
+func checkFiles(planPath, what string, want []savedFile, got []savedFile) error {
+	byPath := map[string]string{}
+	for _, f := range got {
+		byPath[f.Path] = f.Hash
+	}
+	for _, f := range want {
+		h, ok := byPath[f.Path]
+		switch {
+		case !ok:
+			return fmt.Errorf("stale plan %s: %s %s is gone; make a new plan", planPath, what, f.Path)
+		case h != f.Hash:
+			return fmt.Errorf("stale plan %s: %s %s changed since the plan was made; make a new plan", planPath, what, f.Path)
+		}
+		delete(byPath, f.Path)
+	}
+	for p := range byPath {
+		return fmt.Errorf("stale plan %s: %s %s is new since the plan was made; make a new plan", planPath, what, p)
+	}
+	return nil
+}
+
 // applySaved carries out exactly the saved steps, after checking that nothing they were
-// computed from has changed.
+// computed from has changed and that planning again gives the same steps.
 func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error {
 	sp, err := readSavedPlan(path)
 	if err != nil {
@@ -161,7 +280,27 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	if len(f.vars) > 0 || len(f.varFiles) > 0 {
 		return errors.New("a saved plan carries its variables: -var and -var-file cannot be used with it")
 	}
-	c := common{vars: sp.Spec.Vars, varFiles: sp.Spec.VarFiles}
+	// The files first, by hash, before anything parses them.
+	files, err := planSpecFiles(sp.Spec.Dir)
+	if err != nil {
+		return fmt.Errorf("stale plan %s: the spec in %s cannot be read: %w", path, sp.Spec.Dir, err)
+	}
+	if err := checkFiles(path, "spec file", sp.Spec.Files, files); err != nil {
+		return err
+	}
+	varPaths := make([]string, len(sp.Spec.VarFiles))
+	for i, vf := range sp.Spec.VarFiles {
+		varPaths[i] = vf.Path
+	}
+	varFiles, err := hashFiles(varPaths)
+	if err != nil {
+		return fmt.Errorf("stale plan %s: a var file cannot be read: %w", path, err)
+	}
+	if err := checkFiles(path, "var file", sp.Spec.VarFiles, varFiles); err != nil {
+		return err
+	}
+
+	c := common{vars: sp.Spec.Vars, varFiles: varPaths}
 	c.target = f.target
 	if c.target.cloud == "" {
 		c.target.cloud = sp.Target.Kind
@@ -176,6 +315,9 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 		c.target.profile = sp.Target.Profile
 	}
 	if c.target.endpoint == "" {
+		if strings.Contains(sp.Target.Endpoint, "REDACTED") {
+			return fmt.Errorf("plan %s was made against %s, whose credentials are not saved: give the endpoint again with --endpoint", path, sp.Target.Endpoint)
+		}
 		c.target.endpoint = sp.Target.Endpoint
 	}
 	l, err := m.loadStack(sp.Spec.Dir, &c)
@@ -187,6 +329,9 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	} else if h != sp.Spec.Hash {
 		return fmt.Errorf("stale plan %s: the spec in %s changed since the plan was made; make a new plan", path, sp.Spec.Dir)
 	}
+	abs, _ := filepath.Abs(path)
+	c.target.lockFlags.operation = "apply"
+	c.target.lockFlags.plan = "saved plan " + abs
 	be, err := m.openBackend(ctx, c.target, l.stack, true)
 	if err != nil {
 		return err
@@ -198,20 +343,40 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	if err != nil {
 		return fmt.Errorf("observe: %w", err)
 	}
-	if fp, err := sha(world); err != nil {
+	// Compare with the world in the file, not with its recorded fingerprint: both are the
+	// file's word, and only the world is what the steps are checked against below.
+	now, err := sha(world)
+	if err != nil {
 		return err
-	} else if fp != sp.WorldFingerprint {
+	}
+	if was, err := sha(sp.World); err != nil {
+		return err
+	} else if now != was || now != sp.WorldFingerprint {
 		changes := worldChanges(sp.World, world)
-		msg := fmt.Sprintf("stale plan %s: the world changed since the plan was made:", path)
-		for _, c := range changes {
-			msg += "\n  - " + c
+		if f.json {
+			m.staleJSON(path, changes)
 		}
-		return errors.New(msg + "\nMake a new plan: albctl never re-plans silently")
+		return errors.New(staleMessage(path, changes))
+	}
+	// The steps must be what albctl plans for this spec and world: an edited, resealed plan
+	// is refused here, before anything is done.
+	again, err := plan.Build(l.stack, world)
+	if err != nil {
+		return m.reportPlanError(l, err)
+	}
+	if !sameSteps(again, sp.Plan) {
+		return fmt.Errorf("plan %s does not hold the steps albctl plans for its spec and world: the file was edited, or made by another build of albctl. Nothing was done; make a new plan", path)
 	}
 	out := m.applyView(f.json)
 	out.plan(be.header, sp.Plan)
 	if sp.Plan.Empty() {
 		return nil
 	}
-	return m.execute(ctx, be, l, sp.Plan, out)
+	return m.execute(ctx, be, l, again, out)
+}
+
+func sameSteps(a, b *plan.Plan) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }

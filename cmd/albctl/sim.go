@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -52,31 +50,11 @@ func (m *Main) sim(ctx context.Context, args []string) error {
 	}
 }
 
-// endpointEnv are the environment variables that send the SDK's calls elsewhere than AWS:
-// the general one and the service-specific ones of the services seed writes to.
-var endpointEnv = []string{
-	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", "AWS_ENDPOINT_URL_IAM",
-}
-
-// isLocalEndpoint reports whether endpoint is an http(s) URL on this machine: localhost or
-// a loopback address.
-func isLocalEndpoint(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return false
-	}
-	host := strings.ToLower(u.Hostname())
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // checkSeedTarget refuses to write to anything but an endpoint on this machine, unless the
 // user said they mean a real account. Every endpoint the SDK may use counts: the flag (or
-// AWS_ENDPOINT_URL, resolved into endpoint) and the service-specific variables.
-func checkSeedTarget(endpoint string, realAWS bool) error {
+// AWS_ENDPOINT_URL, resolved into endpoint), the service-specific variables and the shared
+// config's endpoint settings (named); names count as local only if they resolve to loopback.
+func checkSeedTarget(ctx context.Context, endpoint string, named []string, realAWS bool) error {
 	if realAWS {
 		return nil
 	}
@@ -84,21 +62,25 @@ func checkSeedTarget(endpoint string, realAWS bool) error {
 	if endpoint == "" {
 		return fmt.Errorf("refusing to seed AWS itself (no --endpoint): %s", hint)
 	}
-	if !isLocalEndpoint(endpoint) {
-		return fmt.Errorf("refusing to seed %s, which is not on this machine: %s", endpoint, hint)
+	if !isLocalEndpoint(ctx, endpoint) {
+		return fmt.Errorf("refusing to seed %s, which is not on this machine: %s", redactURL(endpoint), hint)
 	}
-	for _, k := range endpointEnv[1:] {
-		if v := os.Getenv(k); v != "" && !isLocalEndpoint(v) {
-			return fmt.Errorf("refusing to seed: %s=%s is not on this machine: %s", k, v, hint)
+	for _, v := range named {
+		if !isLocalEndpoint(ctx, v) {
+			return fmt.Errorf("refusing to seed: the configured endpoint %s (AWS_ENDPOINT_URL* or the shared config) is not on this machine: %s", redactURL(v), hint)
 		}
 	}
 	return nil
 }
 
+// placeholderCredentials are what an emulator gets: it accepts any, and the SDK refuses to
+// sign without some.
+var placeholderCredentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
+
 // emulatorCredentials gives a local endpoint placeholder credentials when the user has none
-// configured: emulators accept any, and the SDK refuses to sign without some.
-func emulatorCredentials(cfg *aws.Config, endpoint string, t targetFlags) {
-	if !isLocalEndpoint(endpoint) || t.profile != "" {
+// configured, instead of letting the SDK fall back to the instance metadata service.
+func emulatorCredentials(ctx context.Context, cfg *aws.Config, endpoint string, t targetFlags) {
+	if endpoint == "" || !isLocalEndpoint(ctx, endpoint) || t.profile != "" {
 		return
 	}
 	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
@@ -106,7 +88,7 @@ func emulatorCredentials(cfg *aws.Config, endpoint string, t targetFlags) {
 			return
 		}
 	}
-	cfg.Credentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
+	cfg.Credentials = placeholderCredentials
 }
 
 func (m *Main) simSeed(ctx context.Context, args []string) error {
@@ -138,10 +120,9 @@ func (m *Main) simSeed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSeedTarget(endpoint, t.realAWS); err != nil {
+	if err := checkSeedTarget(ctx, endpoint, namedEndpoints(cfg), t.realAWS); err != nil {
 		return err
 	}
-	emulatorCredentials(&cfg, endpoint, t)
 	seeded, err := mirror.Seed(ctx, mirror.SeedAPI{
 		EC2:   ec2.NewFromConfig(cfg),
 		ELBV2: elbv2.NewFromConfig(cfg),
@@ -155,7 +136,7 @@ func (m *Main) simSeed(ctx context.Context, args []string) error {
 		where = "AWS"
 	}
 	fmt.Fprintf(m.Stdout, "Seeded %s into %s, region %s: %d resources created, %d already there.\n",
-		pos[0], where, cfg.Region, len(seeded.Created), len(seeded.IDs)-len(seeded.Created))
+		pos[0], redactURL(where), cfg.Region, len(seeded.Created), len(seeded.IDs)-len(seeded.Created))
 	if len(seeded.KeyPairs) > 0 {
 		fmt.Fprintf(m.Stdout, "Created key pairs %s (their private keys were not kept).\n", strings.Join(seeded.KeyPairs, ", "))
 	}
@@ -198,11 +179,10 @@ func (m *Main) simSnapshot(ctx context.Context, args []string) error {
 	if t.cloud == "" && t.endpoint == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
 		return errors.New("sim snapshot needs something to read: --cloud aws for the account of your AWS credentials, or --endpoint URL for an emulator")
 	}
-	cfg, endpoint, err := loadAWSConfig(ctx, t, nil, false)
+	cfg, _, err := loadAWSConfig(ctx, t, nil, false)
 	if err != nil {
 		return err
 	}
-	emulatorCredentials(&cfg, endpoint, t)
 	w, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
 		EC2:   ec2.NewFromConfig(cfg),
 		ELBV2: elbv2.NewFromConfig(cfg),

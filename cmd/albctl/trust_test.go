@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/albctl/albctl/plan"
+)
+
+// run runs albctl in-process in dir and returns its exit code, stdout and stderr.
+func run(t *testing.T, ctx context.Context, dir string, stdout *syncBuffer, args ...string) (int, string, string) {
+	t.Helper()
+	if stdout == nil {
+		stdout = &syncBuffer{}
+	}
+	var stderr syncBuffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: &stderr, Env: os.Environ()}
+	wd, _ := os.Getwd()
+	_ = wd
+	code := m.Run(ctx, args)
+	return code, stdout.String(), stderr.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for a concurrent reader; onWrite, when set, sees every
+// write (to pause an apply at a chosen point).
+type syncBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	onWrite func(p []byte)
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	if s.onWrite != nil {
+		s.onWrite(p)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// stage copies the blog example into a temporary directory: spec in DIR/blog, world in
+// DIR/world.json.
+func stage(t *testing.T) (dir, spec, world string) {
+	t.Helper()
+	dir = t.TempDir()
+	spec = filepath.Join(dir, "blog")
+	if err := copyDir(filepath.Join("..", "..", "examples", "blog"), spec); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(spec, "world.json"))
+	world = filepath.Join(dir, "world.json")
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "blog", "world.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(world, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, spec, world
+}
+
+// reseal rewrites a saved plan's payload with edit and recomputes its checksum, as anyone
+// can: the checksum is no signature.
+func reseal(t *testing.T, path string, edit func(sp *savedPlan)) {
+	t.Helper()
+	sp, err := readSavedPlan(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(sp)
+	payload, err := json.Marshal(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(envelope{Checksum: shaBytes(payload), Payload: payload})
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stepOf(p *plan.Plan, k plan.Kind) *plan.Step {
+	for i := range p.Steps {
+		if p.Steps[i].Kind == k {
+			return &p.Steps[i]
+		}
+	}
+	return nil
+}
+
+// A resealed plan is refused whatever was edited, and the world file stays byte-identical.
+func TestTamperedSavedPlansAreRefused(t *testing.T) {
+	ctx := context.Background()
+	dir, spec, world := stage(t)
+	varFile := filepath.Join(dir, "prod.albvars")
+	os.WriteFile(varFile, []byte("app_version = \"2023-05-14\"\n"), 0o600)
+	secret := filepath.Join(dir, "secret.txt")
+	os.WriteFile(secret, []byte("app_version = \"TOP SECRET LINE\"\n"), 0o600)
+	source := "i-0a1b2c3d4e5f60001"
+
+	tests := []struct {
+		name string
+		edit func(sp *savedPlan)
+		want string
+	}{
+		{"edited instance type", func(sp *savedPlan) { stepOf(sp.Plan, plan.LaunchInstance).Launch.InstanceType = "p5.48xlarge" }, "does not hold the steps albctl plans"},
+		{"terminate the source", func(sp *savedPlan) {
+			sp.Plan.Steps = append(sp.Plan.Steps, plan.Step{ID: "terminate_instance.x", Kind: plan.TerminateInstance, Terminate: &plan.TerminateParams{InstanceID: source}})
+		}, "does not hold the steps albctl plans"},
+		{"cycle", func(sp *savedPlan) {
+			s := &sp.Plan.Steps[0]
+			s.DependsOn = append(s.DependsOn, sp.Plan.Steps[len(sp.Plan.Steps)-1].ID)
+		}, "dependency cycle"},
+		{"dangling dependency", func(sp *savedPlan) { sp.Plan.Steps[0].DependsOn = []string{"nowhere"} }, `unknown step "nowhere"`},
+		{"duplicate IDs", func(sp *savedPlan) { sp.Plan.Steps[1].ID = sp.Plan.Steps[0].ID }, "duplicate step ID"},
+		{"missing parameters", func(sp *savedPlan) { stepOf(sp.Plan, plan.LaunchInstance).Launch = nil }, `needs its "launch" parameters`},
+		{"edited var_files", func(sp *savedPlan) { sp.Spec.VarFiles[0].Path = secret }, "var file " + secret + " changed"},
+		{"relative world path", func(sp *savedPlan) { sp.Target.World = "world.json" }, "relative path"},
+		{"edited world and fingerprint", func(sp *savedPlan) {
+			sp.World.Instances = sp.World.Instances[:0]
+			sp.WorldFingerprint, _ = sha(sp.World)
+		}, "stale plan"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "change.plan")
+			if code, _, stderr := run(t, ctx, dir, nil, "plan", "-out", p, "-var-file", varFile, "--world", world, spec); code != 0 {
+				t.Fatalf("plan: %s", stderr)
+			}
+			before, _ := os.ReadFile(world)
+			reseal(t, p, tc.edit)
+			code, _, stderr := run(t, ctx, dir, nil, "apply", p)
+			if code != 1 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant it to say %q", code, stderr, tc.want)
+			}
+			if strings.Contains(stderr, "TOP SECRET") {
+				t.Errorf("apply printed another file's lines:\n%s", stderr)
+			}
+			after, _ := os.ReadFile(world)
+			if !bytes.Equal(before, after) {
+				t.Errorf("the world file changed")
+			}
+			if _, err := os.Stat(world + ".lock"); err == nil {
+				t.Errorf("the lock was left behind")
+			}
+		})
+	}
+
+	// The untouched plan applies from another directory: its paths are absolute.
+	p := filepath.Join(dir, "good.plan")
+	if code, _, stderr := run(t, ctx, dir, nil, "plan", "-out", p, "--world", world, spec); code != 0 {
+		t.Fatal(stderr)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+		t.Errorf("plan file mode %v, want 0600", fi.Mode().Perm())
+	}
+	t.Chdir(t.TempDir())
+	if code, stdout, stderr := run(t, ctx, dir, nil, "apply", p); code != 0 || !strings.Contains(stdout, "The world now matches the spec.") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
