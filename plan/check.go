@@ -38,51 +38,18 @@ func (c *checker) errorf(format string, args ...any) {
 	c.errs = append(c.errs, fmt.Errorf(format, args...))
 }
 
-// shape: unique IDs, known dependencies that come earlier (so no cycle), parameters that
-// match the kind.
+// shape runs Validate (a well-formed graph: unique IDs, known dependencies, no cycle, each
+// kind with exactly its parameters), then indexes the steps; the rules below need both.
 func (c *checker) shape() {
+	if err := Validate(c.p); err != nil {
+		c.errs = append(c.errs, err)
+		return
+	}
 	for i := range c.p.Steps {
 		s := &c.p.Steps[i]
-		if _, dup := c.byID[s.ID]; dup {
-			c.errorf("step %s appears twice", s.ID)
-			continue
-		}
-		for _, d := range s.DependsOn {
-			if _, ok := c.pos[d]; !ok {
-				c.errorf("step %s depends on %s, which is not an earlier step", s.ID, d)
-			}
-		}
-		if !paramsMatch(s) {
-			c.errorf("step %s: kind %s without exactly its parameters", s.ID, s.Kind)
-		}
 		c.pos[s.ID] = i
 		c.byID[s.ID] = s
 	}
-}
-
-// paramsMatch reports whether exactly the parameter block of s's kind is set.
-func paramsMatch(s *Step) bool {
-	set := map[string]bool{
-		"image": s.Image != nil, "launch": s.Launch != nil, "associate": s.Associate != nil,
-		"stickiness": s.Stickiness != nil, "zones": s.Zones != nil, "target": s.Target != nil,
-		"terminate": s.Terminate != nil, "health_check": s.HealthCheck != nil, "wait": s.Wait != nil,
-		"cleanup": s.Cleanup != nil,
-	}
-	want := map[Kind]string{
-		CreateImage: "image", LaunchInstance: "launch", ValidateLaunch: "launch", AssociateInstanceProfile: "associate",
-		EnableStickiness: "stickiness", AddZones: "zones", TrimZones: "zones", RegisterTarget: "target",
-		DeregisterTarget: "target", TerminateInstance: "terminate", ModifyHealthCheck: "health_check",
-		Wait: "wait", DeregisterImage: "cleanup",
-	}[s.Kind]
-	if want == "" {
-		return false
-	}
-	for k, v := range set {
-		if v != (k == want) {
-			return false
-		}
-	}
-	return true
 }
 
 // after reports whether step b depends, directly or not, on step a.

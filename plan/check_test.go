@@ -20,15 +20,15 @@ func TestCheckCatchesBrokenPlans(t *testing.T) {
 		edit func(p *Plan)
 		want string
 	}{
-		{"duplicate ID", func(p *Plan) { p.Steps[1].ID = p.Steps[0].ID }, "appears twice"},
-		{"unknown dependency", func(p *Plan) { p.Steps[0].DependsOn = []string{"nope"} }, "not an earlier step"},
-		{"cycle", func(p *Plan) { p.Steps[0].DependsOn = []string{p.Steps[len(p.Steps)-1].ID} }, "not an earlier step"},
-		{"missing parameters", func(p *Plan) { p.Steps[find(p, LaunchInstance)].Launch = nil }, "without exactly its parameters"},
-		{"two parameter blocks", func(p *Plan) { p.Steps[find(p, TrimZones)].Wait = &WaitParams{} }, "without exactly its parameters"},
+		{"duplicate ID", func(p *Plan) { p.Steps[1].ID = p.Steps[0].ID }, "duplicate step ID"},
+		{"unknown dependency", func(p *Plan) { p.Steps[0].DependsOn = []string{"nope"} }, "depends on unknown step"},
+		{"cycle", func(p *Plan) { p.Steps[0].DependsOn = []string{p.Steps[len(p.Steps)-1].ID} }, "dependency cycle"},
+		{"missing parameters", func(p *Plan) { p.Steps[find(p, LaunchInstance)].Launch = nil }, "needs its \"launch\" parameters"},
+		{"two parameter blocks", func(p *Plan) { p.Steps[find(p, TrimZones)].Wait = &WaitParams{} }, "must not carry \"wait\" parameters"},
 		{"launch before image", func(p *Plan) {
 			l := &p.Steps[find(p, LaunchInstance)]
 			l.DependsOn = without(l.DependsOn, "create_image.web")
-		}, "an image is available before any launch"},
+		}, "does not depend on it"},
 		{"register before stickiness", func(p *Plan) {
 			r := &p.Steps[find(p, RegisterTarget)]
 			r.DependsOn = without(r.DependsOn, "enable_stickiness.web")

@@ -106,12 +106,14 @@ func (b *builder) validateLaunches(fp *fleetPlan) {
 			continue
 		}
 		seen[ls.SubnetID] = true
+		// Named by zone, not subnet ID, so that the same plan has the same step IDs in every
+		// account (the simulator, moto, AWS); a fleet launches into one subnet per zone.
 		p := *ls
 		p.ImageID, p.ImageStep = fp.src.ImageID, "" // the image to bake does not exist yet
 		p.SecurityGroupIDs = slices.Clone(ls.SecurityGroupIDs)
 		p.Tags = maps.Clone(ls.Tags) // tag specifications are validated too
 		p.Replaces = ""
-		id := fmt.Sprintf("validate_launch.%s.%s", fp.f.Label, ls.SubnetID)
+		id := fmt.Sprintf("validate_launch.%s.%s", fp.f.Label, ls.AZ)
 		b.add(&Step{
 			ID:       id,
 			Kind:     ValidateLaunch,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Validate checks that p is a well-formed step graph: unique non-empty IDs, every DependsOn
@@ -103,7 +104,8 @@ func paramProblems(s *Step) []string {
 	set := map[string]bool{
 		"image": s.Image != nil, "launch": s.Launch != nil, "associate": s.Associate != nil,
 		"stickiness": s.Stickiness != nil, "zones": s.Zones != nil, "target": s.Target != nil,
-		"terminate": s.Terminate != nil,
+		"terminate": s.Terminate != nil, "health_check": s.HealthCheck != nil, "wait": s.Wait != nil,
+		"cleanup": s.Cleanup != nil,
 	}
 	var want string
 	var missing []string
@@ -119,13 +121,40 @@ func paramProblems(s *Step) []string {
 			need("image.source_instance_id", p.SourceInstanceID)
 			need("image.name", p.Name)
 		}
+	case ValidateLaunch:
+		want = "launch"
+		if p := s.Launch; p != nil {
+			need("launch.image_id", p.ImageID)
+			if p.ImageStep != "" {
+				missing = append(missing, "no launch.image_step (a dry run launches from an existing image)")
+			}
+			need("launch.subnet_id", p.SubnetID)
+			need("launch.instance_type", p.InstanceType)
+		}
+	case ModifyHealthCheck:
+		want = "health_check"
+		if p := s.HealthCheck; p != nil {
+			need("health_check.target_group_arn", p.TargetGroupARN)
+		}
+	case Wait:
+		want = "wait"
+		if p := s.Wait; p != nil && (p.Duration <= 0 || p.Duration.D() > 24*time.Hour) {
+			missing = append(missing, "wait.duration between 0 and 24h")
+		}
+	case DeregisterImage:
+		want = "cleanup"
+		if p := s.Cleanup; p != nil {
+			need("cleanup.image_id", p.ImageID)
+		}
 	case LaunchInstance:
 		want = "launch"
 		if p := s.Launch; p != nil {
 			if (p.ImageID == "") == (p.ImageStep == "") {
 				missing = append(missing, "exactly one of launch.image_id and launch.image_step")
 			}
-			need("launch.image_name", p.ImageName)
+			if p.ImageStep != "" {
+				need("launch.image_name", p.ImageName) // the engine finds a pending bake by name
+			}
 			need("launch.az", p.AZ)
 			need("launch.subnet_id", p.SubnetID)
 			need("launch.instance_type", p.InstanceType)
@@ -182,7 +211,7 @@ func paramProblems(s *Step) []string {
 	if !set[want] {
 		out = append(out, fmt.Sprintf("a %s step needs its %q parameters", s.Kind, want))
 	}
-	for _, k := range []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate"} {
+	for _, k := range []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate", "health_check", "wait", "cleanup"} {
 		if set[k] && k != want {
 			out = append(out, fmt.Sprintf("a %s step must not carry %q parameters", s.Kind, k))
 		}

@@ -156,7 +156,7 @@ func TestInterruptDuringApply(t *testing.T) {
 	}
 	got := out.String()
 	want := `Done: 3 steps
-  1 validate_launch: validate_launch.web.subnet-0a1b2c3d4e5f61d01
+  1 validate_launch: validate_launch.web.ap-northeast-1d
   1 create_image: create_image.web
   1 enable_stickiness: enable_stickiness.web
 Issued but not confirmed: 1 step (AWS may have carried these out; albctl stopped before it saw them finish)
