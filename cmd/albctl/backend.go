@@ -35,6 +35,11 @@ type backend struct {
 	// region is the region the clients talk to (the simulator world's, or the SDK
 	// configuration's); observe records it in the World, so plan can compare it with the spec's.
 	region string
+	// faults, set by --faults, are in the simulator's world while it runs; save writes the
+	// world file's own faults (worldFaults) back instead.
+	faults      string
+	worldFaults simulator.Faults
+	awsConfig   aws.Config // for a rehearsal's snapshot
 }
 
 // observe reads what exists for stack, in the backend's region.
@@ -52,7 +57,11 @@ func (b *backend) save() error {
 	if b.sim == nil || b.worldPath == "" {
 		return nil
 	}
-	if err := b.sim.World().Save(b.worldPath); err != nil {
+	w := b.sim.World()
+	if b.faults != "" {
+		w.Faults = b.worldFaults
+	}
+	if err := w.Save(b.worldPath); err != nil {
 		return fmt.Errorf("save world: %w", err)
 	}
 	return nil
@@ -79,7 +88,16 @@ func (m *Main) openBackend(ctx context.Context, t targetFlags, stack *specs.Stac
 		return nil, err
 	}
 	if kind == "sim" {
-		return openSim(t.world)
+		be, err := openSim(t.world)
+		if err != nil {
+			return nil, err
+		}
+		if err := be.withFaults(t.faults); err != nil {
+			return nil, err
+		}
+		// The SDK's retryer is not in the simulator's path: put its policy in front.
+		be.api = retrying(be.sim, be.sim.World().Seed, t.maxAttempts)
+		return be, nil
 	}
 	if t.world != "" {
 		return nil, errors.New("--world is for the simulator; it cannot be used with --cloud aws")
@@ -188,11 +206,12 @@ func (m *Main) openAWS(ctx context.Context, t targetFlags, stack *specs.Stack, f
 		header += ", endpoint " + endpoint
 	}
 	return &backend{
-		kind:     "aws",
-		region:   cfg.Region,
-		api:      cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)},
-		clock:    engine.WallClock{},
-		header:   header,
-		identity: fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, endpoint),
+		kind:      "aws",
+		region:    cfg.Region,
+		api:       cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)},
+		clock:     engine.WallClock{},
+		header:    header,
+		identity:  fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, endpoint),
+		awsConfig: cfg,
 	}, nil
 }

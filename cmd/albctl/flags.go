@@ -31,6 +31,9 @@ type targetFlags struct {
 	retryMode   string
 	maxAttempts int
 	realAWS     bool
+	// faults is --faults FILE, registered by plan and apply only: faults for the
+	// simulator's apply and for rehearsals.
+	faults string
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
