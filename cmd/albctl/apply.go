@@ -173,7 +173,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 			return errors.Join(applyErr, err)
 		}
 		out.traffic(traffic, l.stack)
-		if err := m.writeChart(chart, traffic, l.stack, be.header); err != nil {
+		if err := m.writeChart(chart, traffic, be.header); err != nil {
 			return errors.Join(applyErr, err)
 		}
 	}

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/simulator"
 )
 
 // The traffic chart: one panel per listener, simulated time across, share of requests up;
@@ -35,6 +36,8 @@ func seriesColour(name string) (colour, dash string) {
 		return "#0969da", "6 4"
 	case "502":
 		return "#bc4c00", ""
+	case "app errors":
+		return "#6e7781", "2 3"
 	case "503":
 		return "#8250df", ""
 	case "504":
@@ -50,12 +53,12 @@ func esc(s string) string {
 }
 
 // writeChart writes the chart of log to path; nothing when path is "".
-func (m *Main) writeChart(path string, log *trafficLog, stack *specs.Stack, title string) error {
+func (m *Main) writeChart(path string, log *trafficLog, title string) error {
 	if path == "" {
 		return nil
 	}
 	var b bytes.Buffer
-	renderChart(&b, log, stack, title)
+	renderChart(&b, log, title)
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("-traffic-chart: %w", err)
 	}
@@ -72,10 +75,81 @@ func niceStep(span time.Duration) time.Duration {
 	return 2 * time.Hour
 }
 
-func renderChart(w io.Writer, log *trafficLog, stack *specs.Stack, title string) {
+// chartBucket is the width of one point of the chart: five seconds of requests.
+const chartBucket = 5 * time.Second
+
+// chartPoint is what clients of one listener saw in one bucket.
+type chartPoint struct {
+	from, to time.Time
+	stats    clientStats
+}
+
+// points groups the listener's per-second counts into chartBucket buckets from t0.
+func (tl *timeline) points(key string, t0 time.Time) []chartPoint {
+	var out []chartPoint
+	var cur simulator.Counts
+	var from, to time.Time
+	flush := func() {
+		if cur.Requests > 0 {
+			out = append(out, chartPoint{from: from, to: to, stats: fromCounts(cur)})
+		}
+		cur = simulator.Counts{}
+	}
+	for _, iv := range tl.intervals[key] {
+		b := t0.Add(iv.Start.Sub(t0) / chartBucket * chartBucket)
+		if cur.Requests > 0 && !b.Equal(from) {
+			flush()
+		}
+		if cur.Requests == 0 {
+			from = b
+		}
+		to = minTime(b.Add(chartBucket), maxTime(iv.End, iv.Start.Add(clientOptions.Every)))
+		sum(&cur, iv.Counts)
+	}
+	flush()
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// chartSeries are the lines drawn for a listener: served, each 5xx, the app's errors when
+// there are any, and lost sessions.
+func chartSeries(pts []chartPoint) []string {
+	names := []string{"served", "502", "503", "504"}
+	for _, p := range pts {
+		if p.stats.Codes["app errors"] > 0 {
+			names = append(names, "app errors")
+			break
+		}
+	}
+	return append(names, "sessions lost")
+}
+
+func (c clientStats) value(series string) float64 {
+	switch series {
+	case "served":
+		return c.Served
+	case "sessions lost":
+		return c.SessionsLost
+	}
+	return c.Codes[series]
+}
+
+func renderChart(w io.Writer, log *trafficLog, title string) {
 	tl := &log.timeline
 	listeners := tl.listeners()
-	codes := tl.codes()
 	steps := tl.steps
 	keyHeight := 30 + keyLineEvery*len(steps)
 	height := 40 + len(listeners)*(panelHeight+keyHeight)
@@ -85,22 +159,22 @@ func renderChart(w io.Writer, log *trafficLog, stack *specs.Stack, title string)
 	fmt.Fprintf(w, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"13\">\n", chartWidth, height, chartWidth, height)
 	fmt.Fprintf(w, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", chartWidth, height)
 	fmt.Fprintf(w, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">%s</text>\n", chartLeft, esc("What clients see: "+title))
-	if len(tl.samples) == 0 {
+	if len(listeners) == 0 {
 		fmt.Fprintf(w, "<text x=\"%d\" y=\"56\">no load balancer with a listener: no traffic to show</text>\n</svg>\n", chartLeft)
 		return
 	}
-	t0, t1 := tl.samples[0].at, tl.samples[len(tl.samples)-1].at
+	phases := tl.phases()
+	t0, t1 := phases[0].from, phases[len(phases)-1].to
 	span := max(t1.Sub(t0), time.Second)
 	plotW := float64(chartWidth - chartLeft - chartRight)
 	plotH := float64(panelHeight - chartTop - chartBottom)
-	for li, l := range listeners {
-		key := listenerKey(l)
+	for li, key := range listeners {
 		top := 40 + li*(panelHeight+keyHeight)
 		x := func(t time.Time) float64 { return float64(chartLeft) + plotW*float64(t.Sub(t0))/float64(span) }
 		y := func(v float64) float64 { return float64(top+chartTop) + plotH*(1-v) }
-		local := localSessions(stack, l.TargetGroup)
 		fmt.Fprintf(w, "<g class=\"panel\" data-listener=\"%s\">\n", esc(key))
-		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", chartLeft, top+chartTop-52, esc(key))
+		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", chartLeft, top+chartTop-52,
+			esc(fmt.Sprintf("%s: %d simulated clients, sessions %s", key, clientCount(), tl.sessions[key])))
 		// Axes, grid and ticks.
 		for _, v := range []float64{0, 0.25, 0.5, 0.75, 1} {
 			fmt.Fprintf(w, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d7de\" stroke-width=\"1\"/>\n", chartLeft, y(v), float64(chartLeft)+plotW, y(v))
@@ -126,42 +200,29 @@ func renderChart(w io.Writer, log *trafficLog, stack *specs.Stack, title string)
 			fmt.Fprintf(w, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#57606a\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>\n", x0, y(1)-4-float64(i%3)*13, x0, y(0))
 			fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%d</text>\n</g>\n", x0, y(1)-7-float64(i%3)*13, i+1)
 		}
-		// Series.
-		names := append(append([]string{"served"}, codes...), "sessions lost")
-		ser := tl.series(key, -1)
-		// Drawn from the last name to the first, so served lies on top.
+		// Series, drawn from the last to the first so that served lies on top.
+		pts := tl.points(key, t0)
+		names := chartSeries(pts)
 		for j := len(names) - 1; j >= 0; j-- {
 			name := names[j]
 			colour, dash := seriesColour(name)
-			var pts []string
+			var coords []string
 			add := func(px, py float64) {
-				p := fmt.Sprintf("%.1f,%.1f", px, py)
-				if n := len(pts); n == 0 || pts[n-1] != p {
-					pts = append(pts, p)
+				c := fmt.Sprintf("%.1f,%.1f", px, py)
+				if n := len(coords); n == 0 || coords[n-1] != c {
+					coords = append(coords, c)
 				}
 			}
-			for i, e := range ser {
-				c := seen(e.t, local)
-				v := c.Served
-				switch name {
-				case "served":
-				case "sessions lost":
-					v = c.SessionsLost
-				default:
-					v = c.Codes[name]
-				}
-				add(x(e.at), y(v))
-				next := t1
-				if i+1 < len(ser) {
-					next = ser[i+1].at
-				}
-				add(x(next), y(v))
+			for _, p := range pts {
+				v := p.stats.value(name)
+				add(x(p.from), y(v))
+				add(x(p.to), y(v))
 			}
 			attrs := ""
 			if dash != "" {
 				attrs = fmt.Sprintf(" stroke-dasharray=\"%s\"", dash)
 			}
-			fmt.Fprintf(w, "<polyline class=\"series\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"%s\"/>\n", esc(name), colour, attrs, strings.Join(pts, " "))
+			fmt.Fprintf(w, "<polyline class=\"series\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"%s\"/>\n", esc(name), colour, attrs, strings.Join(coords, " "))
 		}
 		// Legend.
 		lx := float64(chartLeft) + plotW + 20
@@ -173,8 +234,8 @@ func renderChart(w io.Writer, log *trafficLog, stack *specs.Stack, title string)
 				attrs = fmt.Sprintf(" stroke-dasharray=\"%s\"", dash)
 			}
 			label := name
-			if name != "served" && name != "sessions lost" {
-				label = name + " (failed)"
+			if _, err := strconv.Atoi(name); err == nil {
+				label = "HTTP " + name
 			}
 			fmt.Fprintf(w, "<g class=\"legend\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"%s/><text x=\"%.1f\" y=\"%.1f\">%s</text></g>\n", lx, ly, lx+24, ly, colour, attrs, lx+30, ly+4, esc(label))
 		}

@@ -62,7 +62,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		if reh, err = m.rehearse(ctx, be, p, f.target); err != nil {
 			return err
 		}
-		if err := m.writeChart(f.chart, reh.log, pl.spec.stack, reh.world); err != nil {
+		if err := m.writeChart(f.chart, reh.log, reh.world); err != nil {
 			return err
 		}
 	}
@@ -79,7 +79,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	case f.json:
 		doc := newPlanJSON(be.header, p)
 		if reh != nil {
-			doc.Rehearsal = reh.json(pl.spec.stack)
+			doc.Rehearsal = reh.json()
 		}
 		if err := writeJSON(m.Stdout, doc); err != nil {
 			return err

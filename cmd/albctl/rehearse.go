@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -41,7 +39,14 @@ const (
 	afterWindow = 5 * time.Minute
 )
 
-// timeline is every traffic sample of a run, and when each step ran.
+// clientOptions size the client model of a run: requests every second, so that a phase's
+// window is exact to the second, counted per second.
+var clientOptions = simulator.ClientOptions{Every: time.Second, Bucket: time.Second}
+
+// timeline is what clients saw during a run, and when each step ran. Phases are counted
+// from the simulator's request-level client model (DNS caching, stickiness cookies,
+// sessions); an instant step, in which no request falls, reports the routing model's
+// shares right after it (samples).
 type timeline struct {
 	origin  time.Time // the apply's start: offsets count from here
 	samples []timelineSample
@@ -49,6 +54,11 @@ type timeline struct {
 	// finished is set once the apply is over: later samples are the after window.
 	finished bool
 	end      time.Time
+	clients  *simulator.Clients
+	// intervals are the client model's counts per second by listener, in time order: the
+	// before window (from a copy, shifted to end at origin), then the run.
+	intervals map[string][]simulator.Interval
+	sessions  map[string]string // by listener: local or shared
 }
 
 type timelineSample struct {
@@ -95,20 +105,47 @@ func (tl *timeline) finish(at time.Time) {
 	}
 }
 
-// steadyBefore records what clients see for beforeWindow up to the start, on a copy of the
-// world: nothing changes a world at rest but time, so the minute ahead of a copy is the
-// minute before, and the world itself is not moved.
-func (tl *timeline) steadyBefore(sim *simulator.Sim) {
+// start records what clients see for beforeWindow up to now on a copy of the world —
+// nothing changes a world at rest but time, so the minute ahead of a copy is the minute
+// before, and the world itself is not moved — then starts the clients of sim.
+func (tl *timeline) start(sim *simulator.Sim) {
+	tl.intervals, tl.sessions = map[string][]simulator.Interval{}, map[string]string{}
 	cp := simulator.New(sim.World())
-	start := cp.Clock().Now()
-	for d := time.Duration(0); d < beforeWindow; d += sampleEvery {
-		tl.add(start.Add(d-beforeWindow), cp.Traffic())
-		cp.Clock().Advance(sampleEvery)
+	c := cp.StartClients(clientOptions)
+	cp.Clock().Advance(beforeWindow)
+	tl.collect(c.Report(), -beforeWindow)
+	tl.clients = sim.StartClients(clientOptions)
+}
+
+// collect adds the intervals of a client report, shifted by shift, that end by the
+// report's end (the tick at the very end belongs to what comes next).
+func (tl *timeline) collect(r simulator.Report, shift time.Duration) {
+	for _, l := range r.Listeners {
+		key := l.LoadBalancer + " -> " + l.TargetGroup
+		tl.sessions[key] = l.Sessions
+		for _, iv := range l.Intervals {
+			if shift != 0 && !iv.Start.Before(r.End) {
+				continue
+			}
+			iv.Start, iv.End = iv.Start.Add(shift), iv.End.Add(shift)
+			tl.intervals[key] = append(tl.intervals[key], iv)
+		}
 	}
 }
 
+// stop stops the clients and keeps what they saw.
+func (tl *timeline) stop(sim *simulator.Sim) {
+	if tl.clients == nil {
+		return
+	}
+	tl.collect(tl.clients.Report(), 0)
+	sim.StopClients()
+	tl.clients = nil
+}
+
 // samplingClock is the simulator's clock, advanced in steps of sampleEvery (counted from
-// origin) with a traffic sample at each, so the timeline has no gaps however long a wait.
+// origin) with a sample of the routing model at each, so the report of changes has no gaps
+// however long a wait.
 type samplingClock struct {
 	clock  *simulator.Clock
 	origin time.Time
@@ -138,135 +175,109 @@ func (c samplingClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+// failureCodes are the columns of failed requests: the load balancer's 5xx, then the app's
+// own errors.
+var failureCodes = []string{"502", "503", "504", "app errors"}
+
 // clientStats is what clients of one listener saw over a window, as shares of requests.
 type clientStats struct {
-	Served float64
-	// Codes are the shares of failed requests by what the client got. The traffic model
-	// reports one failed share today, under "5xx".
-	Codes        map[string]float64
+	Requests int // 0 for an instant, which reports the routing model's shares
+	Served   float64
+	// Codes are the shares of failed requests by failureCodes.
+	Codes map[string]float64
+	// SessionsLost is the share of served requests that reached a server without the
+	// client's session, when sessions are local.
 	SessionsLost float64
-	Why          string
+	Why          []string
 }
 
-// seen turns one sample of the model into what clients see. A request that reaches another
-// server than the client's last one loses the session when sessions live on local disk.
-func seen(t simulator.Traffic, local bool) clientStats {
-	c := clientStats{Served: t.Served, Codes: map[string]float64{}}
-	if t.Failed > 0 {
-		c.Codes["5xx"] = t.Failed
-		c.Why = t.Why
+// fromCounts turns the client model's counts into shares.
+func fromCounts(c simulator.Counts) clientStats {
+	return clientStats{
+		Requests: c.Requests,
+		Served:   c.Share(c.Served),
+		Codes: map[string]float64{
+			"502": c.Share(c.Status502), "503": c.Share(c.Status503), "504": c.Share(c.Status504), "app errors": c.Share(c.TargetErrors),
+		},
+		SessionsLost: c.LostShare(),
+		Why:          c.Why,
 	}
-	if local {
-		c.SessionsLost = t.SwitchServer * t.Served
+}
+
+// fromTraffic turns one sample of the routing model into the same shares: a request that
+// reaches another server than the client's last loses a session kept on local disk.
+func fromTraffic(t simulator.Traffic) clientStats {
+	c := clientStats{Served: t.Served, Codes: map[string]float64{
+		"502": t.Status502, "503": t.Status503, "504": t.Status504, "app errors": t.TargetErrors,
+	}}
+	if t.Why != "" {
+		c.Why = []string{t.Why}
+	}
+	if t.Sessions == "local" {
+		c.SessionsLost = t.SwitchServer
 	}
 	return c
 }
 
+func sum(a *simulator.Counts, b simulator.Counts) {
+	a.Requests += b.Requests
+	a.Served += b.Served
+	a.Status502 += b.Status502
+	a.Status503 += b.Status503
+	a.Status504 += b.Status504
+	a.TargetErrors += b.TargetErrors
+	a.SessionsLost += b.SessionsLost
+	a.SessionsStarted += b.SessionsStarted
+	for _, w := range b.Why {
+		if !slices.Contains(a.Why, w) {
+			a.Why = append(a.Why, w)
+		}
+	}
+}
+
 func listenerKey(t simulator.Traffic) string { return t.LoadBalancer + " -> " + t.TargetGroup }
 
-// listeners returns the listeners seen in the timeline, sorted.
-func (tl *timeline) listeners() []simulator.Traffic {
-	seenKeys := map[string]bool{}
-	var out []simulator.Traffic
-	for _, s := range tl.samples {
-		for _, t := range s.traffic {
-			if k := listenerKey(t); !seenKeys[k] {
-				seenKeys[k] = true
-				out = append(out, simulator.Traffic{LoadBalancer: t.LoadBalancer, TargetGroup: t.TargetGroup})
+// listeners returns the listeners clients used, sorted.
+func (tl *timeline) listeners() []string {
+	return slices.Sorted(func(yield func(string) bool) {
+		for k := range tl.intervals {
+			if !yield(k) {
+				return
 			}
 		}
-	}
-	slices.SortFunc(out, func(a, b simulator.Traffic) int { return strings.Compare(listenerKey(a), listenerKey(b)) })
-	return out
+	})
 }
 
-// series returns the first n samples of one listener (all for n < 0): each holds from its
-// time to the next one's.
-func (tl *timeline) series(key string, n int) []trafficEntry {
-	var out []trafficEntry
-	samples := tl.samples
-	if n >= 0 && n < len(samples) {
-		samples = samples[:n]
-	}
-	for _, s := range samples {
-		for _, t := range s.traffic {
-			if listenerKey(t) == key {
-				out = append(out, trafficEntry{at: s.at, t: t})
+// stats is what clients of key saw in phase p: the requests whose tick falls in it, or,
+// for an instant step, the routing model's shares right after it.
+func (tl *timeline) stats(key string, p phase) clientStats {
+	if p.name == "step" && !p.to.After(p.from) {
+		samples := tl.samples[:min(p.endSample, len(tl.samples))]
+		for i := len(samples) - 1; i >= 0; i-- {
+			for _, t := range samples[i].traffic {
+				if listenerKey(t) == key {
+					return fromTraffic(t)
+				}
 			}
 		}
+		return clientStats{Codes: map[string]float64{}}
 	}
-	return out
-}
-
-// stats averages what clients of key saw over [from, to], weighting each sample by how long
-// it held. An empty window (an instant step) reports the state right after it.
-func (tl *timeline) stats(key string, p phase, local bool) clientStats {
-	from, to := p.from, p.to
-	out := clientStats{Codes: map[string]float64{}}
-	if !to.After(from) {
-		ser := tl.series(key, p.endSample)
-		for i := len(ser) - 1; i >= 0; i-- {
-			if !ser[i].at.After(from) {
-				return seen(ser[i].t, local)
-			}
-		}
-		return out
-	}
-	ser := tl.series(key, -1)
-	var total time.Duration
-	for i, e := range ser {
-		until := to
-		if i+1 < len(ser) {
-			until = ser[i+1].at
-		}
-		a, b := maxTime(e.at, from), minTime(until, to)
-		if !b.After(a) {
-			continue
-		}
-		w := b.Sub(a)
-		total += w
-		c := seen(e.t, local)
-		out.Served += c.Served * float64(w)
-		out.SessionsLost += c.SessionsLost * float64(w)
-		for code, v := range c.Codes {
-			out.Codes[code] += v * float64(w)
-		}
-		if out.Why == "" {
-			out.Why = c.Why
+	var c simulator.Counts
+	for _, iv := range tl.intervals[key] {
+		if !iv.Start.Before(p.from) && (iv.Start.Before(p.to) || p.name == "after") {
+			sum(&c, iv.Counts)
 		}
 	}
-	if total == 0 {
-		return out
-	}
-	out.Served /= float64(total)
-	out.SessionsLost /= float64(total)
-	for code := range out.Codes {
-		out.Codes[code] /= float64(total)
-	}
-	return out
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+	slices.Sort(c.Why)
+	return fromCounts(c)
 }
 
 // phase is a window of the timeline: before the first step, one step, after the last.
 type phase struct {
-	name     string // "before", "step", "after"
-	step     string
-	failed   bool
-	from, to time.Time
-	// endSample bounds the samples an instant phase may read (-1: all).
+	name      string // "before", "step", "after"
+	step      string
+	failed    bool
+	from, to  time.Time
 	endSample int
 }
 
@@ -284,34 +295,17 @@ func (p phase) label() string {
 }
 
 func (tl *timeline) phases() []phase {
-	if len(tl.samples) == 0 {
-		return nil
-	}
-	out := []phase{{name: "before", from: tl.samples[0].at, to: tl.origin, endSample: -1}}
+	out := []phase{{name: "before", from: tl.origin.Add(-beforeWindow), to: tl.origin}}
 	for _, s := range tl.steps {
 		out = append(out, phase{name: "step", step: s.id, failed: s.failed, from: s.start, to: s.end, endSample: s.endSample})
 	}
-	last := tl.samples[len(tl.samples)-1].at
-	return append(out, phase{name: "after", from: tl.end, to: last, endSample: -1})
-}
-
-// codes returns the failure codes that occur in any phase of any listener, sorted.
-func (tl *timeline) codes() []string {
-	set := map[string]bool{}
-	for _, s := range tl.samples {
-		for _, t := range s.traffic {
-			for c := range seen(t, false).Codes {
-				set[c] = true
-			}
+	last := tl.end
+	for _, ivs := range tl.intervals {
+		if n := len(ivs); n > 0 && ivs[n-1].End.After(last) {
+			last = ivs[n-1].End
 		}
 	}
-	return slices.Sorted(func(yield func(string) bool) {
-		for c := range set {
-			if !yield(c) {
-				return
-			}
-		}
-	})
+	return append(out, phase{name: "after", from: tl.end, to: last})
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
@@ -324,31 +318,44 @@ func offset(d time.Duration) string {
 	return d.String()
 }
 
+func (p phase) window(origin time.Time) string {
+	if p.name == "step" && !p.to.After(p.from) {
+		return "at " + offset(p.from.Sub(origin))
+	}
+	return offset(p.from.Sub(origin)) + " .. " + offset(p.to.Sub(origin))
+}
+
 // writePhases prints, per listener, what clients saw in each phase.
-func (tl *timeline) writePhases(w io.Writer, stack *specs.Stack) {
-	if len(tl.samples) == 0 || !tl.finished {
+func (tl *timeline) writePhases(w io.Writer) {
+	if !tl.finished {
 		return
 	}
-	codes := tl.codes()
-	for _, l := range tl.listeners() {
-		key := listenerKey(l)
-		local := localSessions(stack, l.TargetGroup)
-		note := "sessions are shared, so none are lost"
-		if local {
-			note = "a session is lost when a request reaches a server without it: sessions are local"
+	for _, key := range tl.listeners() {
+		note := "sessions are shared, so none is lost"
+		if tl.sessions[key] == "local" {
+			note = "sessions lost: served requests that reached a server without the client's session"
 		}
-		fmt.Fprintf(w, "\nWhat clients see, by phase: %s (time-weighted shares of requests, sampled every %s; %s):\n", key, sampleEvery, note)
-		rows := [][]string{append(append([]string{"phase", "window", "served"}, codes...), "sessions lost")}
+		fmt.Fprintf(w, "\nWhat clients see, by phase: %s (%d simulated clients, a request each per %s; %s; an instant step shows the shares right after it):\n",
+			key, clientCount(), clientOptions.Every, note)
+		rows := [][]string{append(append([]string{"phase", "window", "served"}, failureCodes...), "sessions lost")}
 		for _, p := range tl.phases() {
-			st := tl.stats(key, p, local)
-			row := []string{p.label(), offset(p.from.Sub(tl.origin)) + " .. " + offset(p.to.Sub(tl.origin)), pct(st.Served)}
-			for _, c := range codes {
+			st := tl.stats(key, p)
+			row := []string{p.label(), p.window(tl.origin), pct(st.Served)}
+			for _, c := range failureCodes {
 				row = append(row, pct(st.Codes[c]))
 			}
 			rows = append(rows, append(row, pct(st.SessionsLost)))
 		}
 		writeTable(w, rows, 2)
 	}
+}
+
+// clientCount is the number of clients per listener the model runs (its default).
+func clientCount() int {
+	if clientOptions.Clients > 0 {
+		return clientOptions.Clients
+	}
+	return 200
 }
 
 // writeTable prints rows in columns, indented by two spaces: the first left columns
@@ -383,7 +390,8 @@ type trafficReportJSON struct {
 	World       string                `json:"world"`
 	Seed        uint64                `json:"seed"`
 	Faults      string                `json:"faults,omitempty"`
-	SampleEvery time.Duration         `json:"sample_every_ns"`
+	Clients     int                   `json:"clients"`
+	RequestEach time.Duration         `json:"request_every_ns"`
 	Outcome     string                `json:"outcome"`
 	Error       string                `json:"error,omitempty"`
 	Elapsed     time.Duration         `json:"elapsed_ns"`
@@ -391,40 +399,44 @@ type trafficReportJSON struct {
 }
 
 type trafficListenerJSON struct {
-	LoadBalancer  string             `json:"load_balancer"`
-	TargetGroup   string             `json:"target_group"`
-	LocalSessions bool               `json:"local_sessions"`
-	Phases        []trafficPhaseJSON `json:"phases"`
+	LoadBalancer string             `json:"load_balancer"`
+	TargetGroup  string             `json:"target_group"`
+	Sessions     string             `json:"sessions"`
+	Phases       []trafficPhaseJSON `json:"phases"`
 }
 
 type trafficPhaseJSON struct {
-	Phase        string             `json:"phase"`
-	Step         string             `json:"step,omitempty"`
-	Failed       bool               `json:"failed,omitempty"`
-	From         time.Duration      `json:"from_ns"`
-	To           time.Duration      `json:"to_ns"`
-	Served       float64            `json:"served"`
-	Codes        map[string]float64 `json:"codes"`
-	SessionsLost float64            `json:"sessions_lost"`
-	Why          string             `json:"why,omitempty"`
+	Phase        string        `json:"phase"`
+	Step         string        `json:"step,omitempty"`
+	Failed       bool          `json:"failed,omitempty"`
+	From         time.Duration `json:"from_ns"`
+	To           time.Duration `json:"to_ns"`
+	Requests     int           `json:"requests"`
+	Served       float64       `json:"served"`
+	Status502    float64       `json:"status_502"`
+	Status503    float64       `json:"status_503"`
+	Status504    float64       `json:"status_504"`
+	AppErrors    float64       `json:"target_errors"`
+	SessionsLost float64       `json:"sessions_lost"`
+	Why          []string      `json:"why,omitempty"`
 }
 
 // share rounds a share to four decimals, so that JSON does not print float noise.
 func share(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 
-func (tl *timeline) listenersJSON(stack *specs.Stack) []trafficListenerJSON {
+func (tl *timeline) listenersJSON() []trafficListenerJSON {
 	out := []trafficListenerJSON{}
-	for _, l := range tl.listeners() {
-		key := listenerKey(l)
-		lj := trafficListenerJSON{LoadBalancer: l.LoadBalancer, TargetGroup: l.TargetGroup, LocalSessions: localSessions(stack, l.TargetGroup)}
+	for _, key := range tl.listeners() {
+		lb, tg, _ := strings.Cut(key, " -> ")
+		lj := trafficListenerJSON{LoadBalancer: lb, TargetGroup: tg, Sessions: tl.sessions[key], Phases: []trafficPhaseJSON{}}
 		for _, p := range tl.phases() {
-			st := tl.stats(key, p, lj.LocalSessions)
-			pj := trafficPhaseJSON{Phase: p.name, Step: p.step, Failed: p.failed, From: p.from.Sub(tl.origin), To: p.to.Sub(tl.origin),
-				Served: share(st.Served), Codes: map[string]float64{}, SessionsLost: share(st.SessionsLost), Why: st.Why}
-			for c, v := range st.Codes {
-				pj.Codes[c] = share(v)
-			}
-			lj.Phases = append(lj.Phases, pj)
+			st := tl.stats(key, p)
+			lj.Phases = append(lj.Phases, trafficPhaseJSON{
+				Phase: p.name, Step: p.step, Failed: p.failed, From: p.from.Sub(tl.origin), To: p.to.Sub(tl.origin),
+				Requests: st.Requests, Served: share(st.Served),
+				Status502: share(st.Codes["502"]), Status503: share(st.Codes["503"]), Status504: share(st.Codes["504"]), AppErrors: share(st.Codes["app errors"]),
+				SessionsLost: share(st.SessionsLost), Why: st.Why,
+			})
 		}
 		out = append(out, lj)
 	}
@@ -441,9 +453,9 @@ type rehearsal struct {
 	err    error
 }
 
-func (r *rehearsal) json(stack *specs.Stack) *trafficReportJSON {
-	out := &trafficReportJSON{World: r.world, Seed: r.seed, Faults: r.faults, SampleEvery: sampleEvery, Outcome: "complete",
-		Elapsed: r.res.Elapsed(), Listeners: r.log.timeline.listenersJSON(stack)}
+func (r *rehearsal) json() *trafficReportJSON {
+	out := &trafficReportJSON{World: r.world, Seed: r.seed, Faults: r.faults, Clients: clientCount(), RequestEach: clientOptions.Every,
+		Outcome: "complete", Elapsed: r.res.Elapsed(), Listeners: r.log.timeline.listenersJSON()}
 	if r.err != nil {
 		out.Outcome, out.Error = "stopped", r.err.Error()
 	}
@@ -513,10 +525,12 @@ func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t target
 // after ends the apply's part of the log and watches clients for afterWindow more.
 func (l *trafficLog) after(ctx context.Context, clock samplingClock) error {
 	l.timeline.finish(clock.Now())
-	if err := clock.Sleep(ctx, afterWindow); err != nil {
+	err := clock.Sleep(ctx, afterWindow)
+	l.sample()
+	l.timeline.stop(l.sim)
+	if err != nil {
 		return fmt.Errorf("traffic after the apply: %w", err)
 	}
-	l.sample()
 	return nil
 }
 
@@ -527,22 +541,11 @@ func retrying(sim *simulator.Sim, seed uint64, maxAttempts int) cloud.API {
 	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()})
 }
 
-// loadFaults reads a faults file: the JSON of a world file's "faults" object.
+// loadFaults reads a faults file (docs/simulator.md, "Faults").
 func loadFaults(path string) (simulator.Faults, error) {
-	var f simulator.Faults
-	data, err := os.ReadFile(path)
+	f, err := simulator.LoadFaults(path)
 	if err != nil {
 		return f, fmt.Errorf("--faults: %w", err)
-	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return f, fmt.Errorf("--faults %s: %w", path, err)
-	}
-	for op, n := range f.Throttle {
-		if n < 0 {
-			return f, fmt.Errorf("--faults %s: throttle.%s is %d; a count cannot be negative", path, op, n)
-		}
 	}
 	return f, nil
 }

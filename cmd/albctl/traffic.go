@@ -31,7 +31,7 @@ type trafficEntry struct {
 func newTrafficLog(sim *simulator.Sim) *trafficLog {
 	l := &trafficLog{sim: sim, start: sim.Clock().Now(), last: map[string]simulator.Traffic{}}
 	l.timeline.origin = l.start
-	l.timeline.steadyBefore(sim)
+	l.timeline.start(sim)
 	l.sample()
 	return l
 }
@@ -110,7 +110,7 @@ func (l *trafficLog) write(w io.Writer, stack *specs.Stack) {
 		}
 		fmt.Fprintf(w, "  %s: %s.\n", key, verdict)
 	}
-	l.timeline.writePhases(w, stack)
+	l.timeline.writePhases(w)
 }
 
 func localSessions(stack *specs.Stack, tgName string) bool {
