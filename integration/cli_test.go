@@ -99,6 +99,12 @@ func TestCLIAgainstMoto(t *testing.T) {
 	runCLI(t, bin, noCreds, "sim", "seed", "--endpoint", ep, world).must(t, 0, ": 0 resources created")
 
 	aws := []string{"--cloud", "aws", "--endpoint", ep}
+	// A rehearsal against the account runs on a read-only snapshot: it prints what clients
+	// would see, and the account is left as it was (the plan below still has every step).
+	reh := runCLI(t, bin, creds, append([]string{"plan", "-rehearse"}, append(aws, blog)...)...)
+	reh.must(t, 0, "Rehearsal on a copy of a snapshot of AWS account 123456789012, region ap-northeast-1, endpoint "+ep)
+	reh.must(t, 0, "What clients see, by phase: web-alb -> web-tg")
+	reh.must(t, 0, "The plan ran to the end in ")
 	plan := runCLI(t, bin, creds, append([]string{"plan", "-detailed-exitcode"}, append(aws, blog)...)...)
 	plan.must(t, 2, "AWS account 123456789012, region ap-northeast-1, endpoint "+ep)
 	for _, step := range []string{"create_image", "launch_instance", "enable_stickiness", "register_target", "trim_zones"} {

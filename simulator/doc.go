@@ -8,8 +8,17 @@
 // ELBV2 satisfy cloud.EC2 and cloud.ELBV2, whose IAM serves GetInstanceProfile, and whose
 // Clock satisfies engine.Clock. What the simulator models and where each behaviour comes
 // from is in docs/simulator.md. Every call
-// is counted (Calls) and may be made to fail by Faults: throttling, a new instance that
-// calls cannot see yet, an IAM instance profile that EC2 does not know yet.
+// is counted (Calls) and may be made to fail by Faults (the world's, or a faults file read by
+// LoadFaults): throttling by count or by rate in a window, a new instance that calls cannot
+// see yet, an IAM instance profile that EC2 does not know yet, capacity shortages in a zone,
+// images that fail, apps slow to boot.
+//
+// Traffic reports what clients would see at the clock's time, and StartClients runs a
+// request-level client model (DNS with its TTL, stickiness cookies, sessions kept on one
+// server) as the clock moves; its Report counts served requests, 502/503/504 and lost
+// sessions per listener and interval. Both route as AWS does: a load balancer node reaches a
+// target only if the target's security groups and both subnets' network ACLs allow it
+// (reach.go), and fails open, answers 503 or leaves DNS as routing.go describes.
 //
 // What it must not do: read the wall clock, start goroutines, touch the network, or let map
 // order reach any output. Time moves only through Clock.Sleep and Clock.Advance; every

@@ -2,6 +2,9 @@ package simulator
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +147,135 @@ func TestCallsCounted(t *testing.T) {
 	got := s.Calls()
 	if len(got) != 3 || got["DescribeInstances"] != 1 || got["DescribeSubnets"] != 1 || got["SetSubnets"] != 1 {
 		t.Fatalf("calls %v", got)
+	}
+}
+
+func TestThrottleRate(t *testing.T) {
+	run := func() (throttled []int) {
+		s := seedSim(t, WithFaults(Faults{ThrottleRates: []ThrottleRate{{Operation: "*", Rate: 0.3, Window: Window{Until: Duration(2 * time.Minute)}}}}))
+		for i := range 200 {
+			if _, err := s.EC2().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
+				wantCode(t, err, "RequestLimitExceeded")
+				throttled = append(throttled, i)
+			}
+		}
+		_, err := s.ELBV2().DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+		for err != nil {
+			wantCode(t, err, "Throttling")
+			_, err = s.ELBV2().DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+		}
+		advance(s, 2*time.Minute) // the window closes
+		for range 50 {
+			if _, err := s.EC2().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
+				t.Fatalf("throttled after the window: %v", err)
+			}
+		}
+		return throttled
+	}
+	a := run()
+	if len(a) < 40 || len(a) > 80 {
+		t.Fatalf("%d of 200 throttled, want about 60", len(a))
+	}
+	if b := run(); !slices.Equal(a, b) {
+		t.Fatal("the same calls are throttled differently")
+	}
+	// A rate for one operation leaves the others alone; from delays the start.
+	s := seedSim(t, WithFaults(Faults{ThrottleRates: []ThrottleRate{{Operation: "RunInstances", Rate: 1, Window: Window{From: Duration(time.Minute)}}}}))
+	launch(t, s, SeedSubnet1a)
+	advance(s, time.Minute)
+	_, err := s.EC2().RunInstances(ctx, runInput(SeedSubnet1a))
+	wantCode(t, err, "RequestLimitExceeded")
+	if _, err := s.EC2().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCapacityFaultWindow(t *testing.T) {
+	s := seedSim(t, WithFaults(Faults{Capacity: []CapacityFault{{AZ: "ap-northeast-1d", InstanceTypes: []string{"t3.small"}, Window: Window{Until: Duration(10 * time.Minute)}}}}))
+	_, err := s.EC2().RunInstances(ctx, runInput(SeedSubnet1d))
+	wantCode(t, err, "InsufficientInstanceCapacity")
+	launch(t, s, SeedSubnet1a) // another zone has capacity
+	advance(s, 10*time.Minute)
+	launch(t, s, SeedSubnet1d)
+}
+
+func TestImageFailureFault(t *testing.T) {
+	s := seedSim(t, WithFaults(Faults{ImageFailures: []ImageFault{{NameGlob: "web-*", Window: Window{Until: Duration(time.Hour)}}}}))
+	out, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("web-2"), NoReboot: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("api-2"), NoReboot: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance(s, 10*time.Minute)
+	im, _ := s.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{aws.ToString(out.ImageId)}})
+	if got := im.Images[0]; got.State != "failed" || aws.ToString(got.StateReason.Code) != "Server.InternalError" {
+		t.Fatalf("%s %+v", got.State, got.StateReason)
+	}
+	if got := imageState(t, s, aws.ToString(other.ImageId)); got != "available" {
+		t.Fatalf("an image the glob does not match: %s", got)
+	}
+}
+
+func TestSlowHealthFault(t *testing.T) {
+	s := seedSim(t, WithFaults(Faults{SlowHealth: []SlowHealth{{BootTime: Duration(3 * time.Minute), Window: Window{Until: Duration(time.Minute)}}}}))
+	slow := launch(t, s, SeedSubnet1a)
+	advance(s, time.Minute)
+	fast := launch(t, s, SeedSubnet1a) // after the window
+	advance(s, time.Minute)
+	register(t, s, slow)
+	register(t, s, fast)
+	advance(s, 50*time.Second)
+	if got := healthOf(t, s, fast); got != "healthy" {
+		t.Fatalf("fast: %s", got)
+	}
+	if got := healthOf(t, s, slow); got != "initial/Elb.InitialHealthChecking" {
+		t.Fatalf("slow: %s", got)
+	}
+	advance(s, 30*time.Second)
+	if got := healthOf(t, s, slow); got != "unhealthy/Target.Timeout" {
+		t.Fatalf("slow after two checks: %s", got)
+	}
+}
+
+func TestLoadFaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "faults.json")
+	os.WriteFile(path, []byte(`{
+  "throttle": {"DescribeSubnets": 1},
+  "throttle_rates": [{"operation": "DescribeVpcs", "rate": 1, "until": "1m"}],
+  "capacity": [{"az": "ap-northeast-1d", "from": "0s", "until": "5m"}],
+  "instance_visibility_delay": "5s"
+}`), 0o644)
+	f, err := LoadFaults(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := seedSim(t, WithFaults(f))
+	_, err = s.EC2().DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
+	wantCode(t, err, "RequestLimitExceeded")
+	_, err = s.EC2().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	wantCode(t, err, "RequestLimitExceeded")
+	_, err = s.EC2().RunInstances(ctx, runInput(SeedSubnet1d))
+	wantCode(t, err, "InsufficientInstanceCapacity")
+	if since := s.World().Faults.Since; !since.Equal(SeedWorld().Now) {
+		t.Fatalf("windows anchored at %v, want the world's clock", since)
+	}
+	advance(s, 5*time.Minute)
+	launch(t, s, SeedSubnet1d)
+
+	for _, bad := range []struct{ data, want string }{
+		{`{"throttle_rates": [{"operation": "Nope", "rate": 0.5}]}`, `unknown operation "Nope"`},
+		{`{"throttle_rates": [{"rate": 1.5}]}`, "rate 1.5 is not between 0 and 1"},
+		{`{"capacity": [{"az": "x", "from": "5m", "until": "1m"}]}`, "until 1m0s is not after from 5m0s"},
+		{`{"slow_health": [{"boot_time": "0s"}]}`, "boot_time must be positive"},
+		{"{\n  \"throttel\": {}\n}", "unknown field"},
+		{"{\n  \"capacity\": 3\n}", "line 2, column"},
+	} {
+		os.WriteFile(path, []byte(bad.data), 0o644)
+		if _, err := LoadFaults(path); err == nil || !strings.Contains(err.Error(), bad.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v, want %q and the path", bad.data, err, bad.want)
+		}
 	}
 }

@@ -111,10 +111,11 @@ type check struct {
 	reason, desc string
 }
 
-// checkAt is the result of a health check of the instance at time c.
-func checkAt(hc HealthCheck, in *Instance, c time.Time) check {
+// checkAt is the result of a health check of the instance at time c; reached says whether
+// some load balancer node can reach it at all (security groups, network ACLs).
+func checkAt(hc HealthCheck, in *Instance, c time.Time, reached bool) check {
 	timeout := check{reason: "Target.Timeout", desc: "Request timed out"}
-	if !in.answers(c) {
+	if !reached || !in.answers(c) {
 		return timeout
 	}
 	code := in.App.statusCode(hc.Path)
@@ -212,13 +213,14 @@ func (s *Sim) checks(tg *TargetGroup, t *Target, in *Instance, joined time.Time)
 	}
 	slices.SortFunc(cuts, func(a, b time.Time) int { return a.Compare(b) })
 	cuts = append(cuts, end)
+	reached := s.reachedByAnyNode(tg, t, in)
 	for i := 0; i+1 < len(cuts); i++ {
 		first, next := index(cuts[i]), index(cuts[i+1])
 		if next <= first {
 			continue
 		}
 		at := origin.Add(time.Duration(first) * iv)
-		m.apply(checkAt(hc, in, at), next-first, hc)
+		m.apply(checkAt(hc, in, at, reached), next-first, hc)
 	}
 	last := origin
 	if n := index(end) - 1; n >= 1 {

@@ -214,6 +214,9 @@ func (c *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 		App:            inst.App.clone(),
 	}
 	s.applyBehaviour(&im)
+	if r := s.imageFault(name); r != nil {
+		im.Fail = r
+	}
 	// The snapshot's ID is derived from the image's, so that it takes no number from the
 	// counter: IDs handed out after it stay what they were before snapshots were modelled.
 	snap := Snapshot{

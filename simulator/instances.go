@@ -552,7 +552,7 @@ func (s *Sim) place(l *launchReq, dryRun bool) (int32, error) {
 func (s *Sim) short(typ, az string) bool {
 	return slices.ContainsFunc(s.w.InsufficientCapacity, func(c CapacityShortage) bool {
 		return c.AZ == az && (len(c.InstanceTypes) == 0 || slices.Contains(c.InstanceTypes, typ))
-	})
+	}) || s.shortByFault(typ, az)
 }
 
 func (s *Sim) zonesWhere(ok func(az string) bool) []string {
@@ -587,6 +587,14 @@ func (s *Sim) createInstances(l *launchReq, n int32) *ec2.RunInstancesOutput {
 		}
 		if d := s.w.Faults.InstanceVisibilityDelay.D(); d > 0 {
 			inst.VisibleAt = now.Add(d)
+		}
+		if d := s.slowBoot(); d > 0 {
+			app := inst.App.clone()
+			if app == nil {
+				app = &App{}
+			}
+			app.BootTime += Duration(d)
+			inst.App = app
 		}
 		s.w.Instances = append(s.w.Instances, inst)
 		ids = append(ids, id)

@@ -235,6 +235,7 @@ func (c *EC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecuri
 		if g.Description != "" {
 			sg.Description = aws.String(g.Description)
 		}
+		sg.IpPermissions, sg.IpPermissionsEgress = s.permissions(g)
 		out.SecurityGroups = append(out.SecurityGroups, sg)
 	}
 	return out, nil
@@ -387,4 +388,35 @@ func (c *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.Describ
 		return nil, err
 	}
 	return &ec2.DescribeInstanceTypeOfferingsOutput{InstanceTypeOfferings: offers[start:end], NextToken: next}, nil
+}
+
+// permissions are a group's rules in the SDK's shape: its inbound rules (none listed when
+// the world does not record them), and AWS's default outbound rule, which the simulator
+// assumes for every group.
+func (s *Sim) permissions(g *SecurityGroup) (in, out []ec2types.IpPermission) {
+	if g.Ingress != nil {
+		for _, r := range *g.Ingress {
+			p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol)}
+			if r.Protocol != "-1" {
+				p.FromPort, p.ToPort = aws.Int32(r.FromPort), aws.Int32(r.ToPort)
+			}
+			for _, c := range r.CIDRs {
+				rg := ec2types.IpRange{CidrIp: aws.String(c)}
+				if r.Description != "" {
+					rg.Description = aws.String(r.Description)
+				}
+				p.IpRanges = append(p.IpRanges, rg)
+			}
+			for _, id := range r.SourceGroups {
+				pair := ec2types.UserIdGroupPair{GroupId: aws.String(id), UserId: aws.String(s.w.AccountID)}
+				if r.Description != "" {
+					pair.Description = aws.String(r.Description)
+				}
+				p.UserIdGroupPairs = append(p.UserIdGroupPairs, pair)
+			}
+			in = append(in, p)
+		}
+	}
+	out = []ec2types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}
+	return in, out
 }

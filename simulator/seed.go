@@ -10,6 +10,7 @@ const (
 	SeedSubnet1d    = "subnet-0a1b2c3d4e5f61d01"
 	SeedWebSG       = "sg-0a1b2c3d4e5f60010"
 	SeedALBSG       = "sg-0a1b2c3d4e5f60011"
+	SeedNetworkACL  = "acl-0a1b2c3d4e5f60020"
 	SeedProfileARN  = "arn:aws:iam::123456789012:instance-profile/web-app"
 	SeedImage       = "ami-0a1b2c3d4e5f60100"
 	SeedInstance    = "i-0a1b2c3d4e5f60001"
@@ -28,7 +29,8 @@ func at(s string) time.Time {
 
 // SeedWorld returns the seed scenario (examples/blog/world.json): one web instance in
 // ap-northeast-1a, registered and healthy in target group web-tg behind the ALB web-alb,
-// which is enabled in 1a, 1c and 1d.
+// which is enabled in 1a, 1c and 1d. The instance's security group admits HTTP from the
+// 1a and 1d subnets only, so the 1c node answers 504 for its third of the requests.
 func SeedWorld() *World {
 	const account, region = "123456789012", "ap-northeast-1"
 	albEnabled := at("2023-04-30T12:00:00Z")
@@ -46,9 +48,23 @@ func SeedWorld() *World {
 			{ID: SeedSubnet1d, VPC: SeedVPC, AZ: "ap-northeast-1d", CIDR: "10.0.3.0/24", Tags: map[string]string{"Name": "web-public-1d"}},
 		},
 		SecurityGroups: []SecurityGroup{
-			{ID: SeedWebSG, Name: "web-sg", VPC: SeedVPC, Description: "web servers: HTTP from the load balancer"},
-			{ID: SeedALBSG, Name: "web-alb-sg", VPC: SeedVPC, Description: "load balancer: HTTP from anywhere"},
+			// The web servers admit HTTP from the load balancer subnets of 1a and 1d only —
+			// written when the ALB had those two zones; 1c was added later. The 1c node cannot
+			// reach any target: its third of the traffic gets 504 until the trim removes it.
+			{ID: SeedWebSG, Name: "web-sg", VPC: SeedVPC, Description: "web servers: HTTP from the load balancer", Ingress: &[]IngressRule{
+				{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.1.0/24", "10.0.3.0/24"}, Description: "HTTP from the ALB in 1a and 1d"},
+			}},
+			{ID: SeedALBSG, Name: "web-alb-sg", VPC: SeedVPC, Description: "load balancer: HTTP from anywhere", Ingress: &[]IngressRule{
+				{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"0.0.0.0/0"}, Description: "HTTP from anywhere"},
+			}},
 		},
+		NetworkACLs: []NetworkACL{{
+			// The VPC's default network ACL, as AWS creates it: everything in and out.
+			ID: SeedNetworkACL, VPC: SeedVPC, IsDefault: true,
+			Subnets:  []string{SeedSubnet1a, SeedSubnet1c, SeedSubnet1d},
+			Inbound:  []ACLRule{{Number: 100, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "allow"}},
+			Outbound: []ACLRule{{Number: 100, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "allow"}},
+		}},
 		InstanceProfiles: []InstanceProfile{
 			{Name: "web-app", ARN: SeedProfileARN, ID: "AIPA4WEBAPPEXAMPLE01", CreatedAt: at("2022-06-01T00:00:00Z")},
 		},
@@ -111,7 +127,8 @@ func SeedWorld() *World {
 				UnhealthyThreshold: 2,
 				Matcher:            "200",
 			},
-			Targets: []Target{{ID: SeedInstance, Port: 80, RegisteredAt: at("2023-05-01T00:05:00Z")}},
+			Targets:  []Target{{ID: SeedInstance, Port: 80, RegisteredAt: at("2023-05-01T00:05:00Z")}},
+			Sessions: "local",
 		}},
 	}
 	w.normalize()

@@ -67,6 +67,8 @@ type Sim struct {
 	// changed.
 	gen   uint64
 	pages map[string]pagedList
+	// clients is the client model, when StartClients started it: it runs as the clock moves.
+	clients *Clients
 }
 
 type pagedList struct {
@@ -76,14 +78,6 @@ type pagedList struct {
 
 // Option configures a Sim.
 type Option func(*Sim)
-
-// WithFaults replaces the world's faults with f.
-func WithFaults(f Faults) Option {
-	return func(s *Sim) {
-		f.Throttle = maps.Clone(f.Throttle)
-		s.w.Faults = f
-	}
-}
 
 // New returns a simulator of w. The simulator owns w from now on: use World for a copy.
 func New(w *World, opts ...Option) *Sim {
@@ -182,8 +176,9 @@ func (c *Clock) Advance(d time.Duration) {
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	c.s.w.Now = c.s.w.Now.Add(d)
 	c.s.gen++
+	c.s.runClients(c.s.w.Now.Add(d))
+	c.s.w.Now = c.s.w.Now.Add(d)
 	c.s.settle()
 }
 
@@ -236,6 +231,10 @@ func (s *Sim) begin(ctx context.Context, op string, throttle *smithy.GenericAPIE
 		} else {
 			s.w.Faults.Throttle[op] = n - 1
 		}
+		s.mu.Unlock()
+		return nil, throttle
+	}
+	if s.throttled(op) {
 		s.mu.Unlock()
 		return nil, throttle
 	}

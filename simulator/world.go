@@ -24,9 +24,12 @@ type World struct {
 	Seed    uint64 `json:"seed"`
 	Counter uint64 `json:"counter"`
 
-	VPCs             []VPC             `json:"vpcs,omitempty"`
-	Subnets          []Subnet          `json:"subnets,omitempty"`
-	SecurityGroups   []SecurityGroup   `json:"security_groups,omitempty"`
+	VPCs           []VPC           `json:"vpcs,omitempty"`
+	Subnets        []Subnet        `json:"subnets,omitempty"`
+	SecurityGroups []SecurityGroup `json:"security_groups,omitempty"`
+	// NetworkACLs are the subnets' network ACLs. A subnet no ACL lists has its VPC's default
+	// ACL (IsDefault); with none, nothing is filtered (the world does not record ACLs).
+	NetworkACLs      []NetworkACL      `json:"network_acls,omitempty"`
 	InstanceProfiles []InstanceProfile `json:"iam_instance_profiles,omitempty"`
 	Images           []Image           `json:"images,omitempty"`
 	Instances        []Instance        `json:"instances,omitempty"`
@@ -121,13 +124,19 @@ type Subnet struct {
 	AvailableIPs *int32 `json:"available_ip_address_count,omitempty"`
 }
 
-// SecurityGroup is a security group of a VPC (rules are not modelled).
+// SecurityGroup is a security group of a VPC. Its inbound rules decide which load balancer
+// nodes reach an instance (see docs/simulator.md, "Reachability"); outbound, every group
+// allows everything (AWS's default egress rule).
 type SecurityGroup struct {
 	ID          string            `json:"id"`
 	Name        string            `json:"name"`
 	VPC         string            `json:"vpc"`
 	Description string            `json:"description,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	// Ingress are the inbound rules. Absent (nil): the world does not record them and the
+	// group admits everything, as worlds from before rules were modelled expect; an empty
+	// list admits nothing, as AWS's new groups do.
+	Ingress *[]IngressRule `json:"ingress,omitempty"`
 }
 
 // InstanceProfile is an IAM instance profile. It becomes usable by EC2 at CreatedAt plus
@@ -234,6 +243,11 @@ type TargetGroup struct {
 	HealthCheck HealthCheck       `json:"health_check"`
 	Attributes  map[string]string `json:"attributes"`
 	Targets     []Target          `json:"targets,omitempty"`
+	// Sessions says where the app behind the group keeps its sessions: "local" (on the
+	// server's disk or memory, the default: a client sent to another server loses it) or
+	// "shared" (a database or cache every server reads). AWS cannot know it; the client
+	// model needs it.
+	Sessions string `json:"sessions,omitempty"`
 }
 
 // HealthCheck holds a target group's health check settings.
@@ -269,20 +283,6 @@ type HealthMark struct {
 	Streak      int32     `json:"streak,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
 	Description string    `json:"description,omitempty"`
-}
-
-// Faults are failures to inject, for testing how callers cope with throttling and eventual
-// consistency.
-type Faults struct {
-	// Throttle makes the next N calls of an operation (by name, e.g. "RunInstances") fail with
-	// RequestLimitExceeded (EC2) or Throttling (ELBv2). Consumed counts are taken off.
-	Throttle map[string]int `json:"throttle,omitempty"`
-	// InstanceVisibilityDelay hides a new instance from calls that name it for this long
-	// after RunInstances.
-	InstanceVisibilityDelay Duration `json:"instance_visibility_delay,omitzero"`
-	// ProfilePropagationDelay keeps an IAM instance profile unknown to EC2 for this long
-	// after its creation.
-	ProfilePropagationDelay Duration `json:"profile_propagation_delay,omitzero"`
 }
 
 // Duration is a time.Duration written in JSON as a Go duration string ("5m0s").
@@ -487,14 +487,8 @@ func (w *World) normalize() {
 			}
 		}
 	}
-	for op, n := range w.Faults.Throttle {
-		if n <= 0 {
-			delete(w.Faults.Throttle, op)
-		}
-	}
-	if len(w.Faults.Throttle) == 0 {
-		w.Faults.Throttle = nil
-	}
+	w.Faults.normalize(w.Now)
+	w.normalizeNetwork()
 }
 
 // normal returns nil for an app that behaves as the default one.
@@ -807,16 +801,16 @@ func (w *World) validate() error {
 		}
 		names["tg/"+tg.Name] = true
 	}
-	for op, n := range w.Faults.Throttle {
-		if !knownOps[op] {
-			bad("faults.throttle: unknown operation %q", op)
-		}
-		if n < 0 {
-			bad("faults.throttle: %s: negative count", op)
-		}
+	if err := w.Faults.validate(); err != nil {
+		errs = append(errs, err)
 	}
-	if w.Faults.InstanceVisibilityDelay < 0 || w.Faults.ProfilePropagationDelay < 0 {
-		bad("faults: negative delay")
+	errs = append(errs, w.validateNetwork(vpcs, subnets, sgs)...)
+	for _, tg := range w.TargetGroups {
+		switch tg.Sessions {
+		case "", "local", "shared":
+		default:
+			bad("target group %s: sessions %q is not local or shared", tg.Name, tg.Sessions)
+		}
 	}
 	return errors.Join(errs...)
 }

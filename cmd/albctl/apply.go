@@ -18,6 +18,7 @@ type applyFlags struct {
 	common
 	autoApprove bool
 	json        bool
+	chart       string
 }
 
 // progressEvery is how often a waiting step says it is still waiting: Terraform's cadence.
@@ -31,6 +32,8 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 	f.target.lockFlags.register(fs)
 	fs.BoolVar(&f.autoApprove, "auto-approve", false, "skip the interactive 'yes' (a saved plan file is already approved)")
 	fs.BoolVar(&f.json, "json", false, "stream one JSON event per line (implies no prompt: needs -auto-approve or a saved plan)")
+	fs.StringVar(&f.chart, "traffic-chart", "", "simulator: write what clients saw over time, with the steps marked, to FILE.svg")
+	fs.StringVar(&f.target.faults, "faults", "", "simulator: inject the faults of FILE (JSON, as a world file's \"faults\") into this apply; not saved")
 	pos, err := m.parse(fs, args)
 	if err != nil {
 		return err
@@ -61,7 +64,7 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return m.execute(ctx, be, l, p, out)
+	return m.execute(ctx, be, l, p, out, f.chart)
 }
 
 // maxAnswer bounds what the prompt reads: an answer is a word, and stdin may be endless
@@ -134,7 +137,10 @@ func readLine(r io.Reader, limit int) (string, error) {
 
 // execute runs the plan, saves the simulator's world whatever happens, and checks that the
 // world now matches the spec.
-func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, out applyView) error {
+func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, out applyView, chart string) error {
+	if chart != "" && be.sim == nil {
+		return errChartNeedsSim
+	}
 	track := newTracker(p)
 	opts := engine.Options{
 		Clock:         be.clock,
@@ -145,18 +151,33 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 		},
 	}
 	var traffic *trafficLog
+	var clock samplingClock
 	if be.sim != nil {
 		traffic = newTrafficLog(be.sim)
-		opts.AfterPoll = traffic.sample
+		clock = samplingClock{clock: be.sim.Clock(), origin: traffic.start, sample: traffic.sample}
+		opts.AfterPoll, opts.Clock = traffic.sample, clock
+		opts.Events = func(e engine.Event) {
+			track.event(e)
+			out.event(e)
+			traffic.timeline.event(e)
+		}
 	}
 	m.setOnForce(func() { m.forceStop(be, track) })
 	defer m.setOnForce(nil)
 	res, applyErr := engine.Apply(ctx, p, be.api, opts)
-	if traffic != nil {
-		out.traffic(traffic, l.stack)
-	}
 	if err := be.save(); err != nil {
 		return errors.Join(applyErr, err)
+	}
+	if traffic != nil {
+		// Clients are watched after the world is saved: the window after the last step
+		// is not part of the apply.
+		if err := traffic.after(context.WithoutCancel(ctx), clock); err != nil {
+			return errors.Join(applyErr, err)
+		}
+		out.traffic(traffic, l.stack)
+		if err := m.writeChart(chart, traffic, be.header); err != nil {
+			return errors.Join(applyErr, err)
+		}
 	}
 	simulated := ""
 	if be.kind == "sim" {

@@ -47,6 +47,12 @@ type backend struct {
 
 	// lockStore is where apply's lock lives (nil: none configured).
 	lockStore lock.Store
+
+	// faults, set by --faults, are in the simulator's world while it runs; save writes the
+	// world file's own faults (worldFaults) back instead.
+	faults      string
+	worldFaults simulator.Faults
+	awsConfig   aws.Config // for a rehearsal's snapshot
 }
 
 // observe reads what exists for stack, in the backend's region.
@@ -64,7 +70,11 @@ func (b *backend) save() error {
 	if b.sim == nil || b.worldPath == "" {
 		return nil
 	}
-	if err := b.sim.World().Save(b.worldPath); err != nil {
+	w := b.sim.World()
+	if b.faults != "" {
+		w.Faults = b.worldFaults
+	}
+	if err := w.Save(b.worldPath); err != nil {
 		return fmt.Errorf("save world: %w", err)
 	}
 	return nil
@@ -173,6 +183,13 @@ func (m *Main) openBackend(ctx context.Context, t targetFlags, stack *specs.Stac
 	var be *backend
 	if kind == "sim" {
 		be, err = openSim(t.world)
+		if err == nil {
+			err = be.withFaults(t.faults)
+		}
+		if err == nil {
+			// The SDK's retryer is not in the simulator's path: put its policy in front.
+			be.api = retrying(be.sim, be.sim.World().Seed, t.maxAttempts)
+		}
 	} else if t.world != "" {
 		return nil, errors.New("--world is for the simulator; it cannot be used with --cloud aws")
 	} else {
@@ -354,12 +371,13 @@ func (m *Main) openAWS(ctx context.Context, t targetFlags, stack *specs.Stack, f
 		header += ", endpoint " + redactURL(endpoint)
 	}
 	be := &backend{
-		kind:     "aws",
-		region:   cfg.Region,
-		api:      cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)},
-		clock:    engine.WallClock{},
-		header:   header,
-		identity: fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, redactURL(endpoint)),
+		kind:      "aws",
+		region:    cfg.Region,
+		api:       cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)},
+		clock:     engine.WallClock{},
+		header:    header,
+		identity:  fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, redactURL(endpoint)),
+		awsConfig: cfg,
 	}
 	if stack != nil && stack.Cloud.Lock != "" {
 		bucket, key, err := lock.ParseS3URL(stack.Cloud.Lock)

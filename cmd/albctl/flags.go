@@ -32,6 +32,9 @@ type targetFlags struct {
 	maxAttempts int
 	realAWS     bool
 	lockFlags   // apply only: -lock, -lock-timeout (backend.go)
+	// faults is --faults FILE, registered by plan and apply only: faults for the
+	// simulator's apply and for rehearsals.
+	faults string
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/albctl/albctl/cloud"
@@ -15,6 +16,8 @@ type planFlags struct {
 	detailedExitcode bool
 	out              string
 	graph            string
+	rehearse         bool
+	chart            string
 }
 
 func (m *Main) plan(ctx context.Context, args []string) error {
@@ -26,6 +29,9 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fs.StringVar(&f.out, "out", "", "save the plan to FILE for a later 'albctl apply FILE'")
 	fs.StringVar(&f.graph, "graph", "", "print the step graph instead: dot or mermaid")
+	fs.BoolVar(&f.rehearse, "rehearse", false, "run the plan on a copy of the world (simulator, or a read-only snapshot of AWS) and print what clients would see")
+	fs.StringVar(&f.chart, "traffic-chart", "", "with -rehearse: write what clients would see over time, with the steps marked, to FILE.svg")
+	fs.StringVar(&f.target.faults, "faults", "", "inject the faults of FILE (JSON, as a world file's \"faults\") into the rehearsal and the simulator")
 	pos, err := m.parse(fs, args)
 	if err != nil {
 		return err
@@ -36,6 +42,12 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	if f.graph != "" && f.graph != "dot" && f.graph != "mermaid" {
 		return &exitError{code: 1, err: fmt.Errorf("-graph must be dot or mermaid, not %q", f.graph)}
 	}
+	if f.rehearse && (f.graph != "" || f.markdown) {
+		return &exitError{code: 1, err: errors.New("-rehearse prints next to the plan in the human or -json output, not with -graph or -markdown")}
+	}
+	if f.chart != "" && !f.rehearse {
+		return &exitError{code: 1, err: errors.New("-traffic-chart draws a rehearsal: add -rehearse")}
+	}
 	dir, err := oneDir("plan", pos)
 	if err != nil {
 		return err
@@ -45,6 +57,15 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		return err
 	}
 	be, p := pl.backend, pl.plan
+	var reh *rehearsal
+	if f.rehearse {
+		if reh, err = m.rehearse(ctx, be, p, f.target); err != nil {
+			return err
+		}
+		if err := m.writeChart(f.chart, reh.log, reh.world); err != nil {
+			return err
+		}
+	}
 	if f.out != "" {
 		if err := writeSavedPlan(f.out, be, &f.common, dir, pl.spec.stack, pl.world, p); err != nil {
 			return err
@@ -56,13 +77,20 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			return err
 		}
 	case f.json:
-		if err := renderPlanJSON(m.Stdout, be.header, p); err != nil {
+		doc := newPlanJSON(be.header, p)
+		if reh != nil {
+			doc.Rehearsal = reh.json()
+		}
+		if err := writeJSON(m.Stdout, doc); err != nil {
 			return err
 		}
 	case f.markdown:
 		renderPlanMarkdown(m.Stdout, be.header, p)
 	default:
 		renderPlanHuman(m.Stdout, be.header, p, m.colour())
+		if reh != nil {
+			reh.write(m.Stdout, pl.spec.stack)
+		}
 		if f.out != "" {
 			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, f.out)
 		}

@@ -161,6 +161,34 @@ func TestPlanAndShowJSONMatchTheDocumentedSchema(t *testing.T) {
 	}
 }
 
+// plan -rehearse -json adds the rehearsal object; every field of it must be documented, and
+// every required one printed, for a step that fails on the copy too.
+func TestPlanRehearseJSONMatchesTheDocumentedSchema(t *testing.T) {
+	planDoc, _ := readSchema(t)
+	dir := t.TempDir()
+	world := filepath.Join(dir, "world.json")
+	copyFile(t, filepath.Join("..", "..", "examples", "blog", "world.json"), world)
+	faults := filepath.Join(dir, "faults.json")
+	if err := os.WriteFile(faults, []byte(`{"image_failures": [{"name_glob": "web-*"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{nil, {"--faults", faults}} {
+		args := append([]string{"plan", "-json", "-rehearse", "--world", world}, extra...)
+		out, code := runCLI(t, append(args, filepath.Join("..", "..", "examples", "blog"))...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("plan -json -rehearse is not JSON: %v", err)
+		}
+		if _, ok := v["rehearsal"]; !ok {
+			t.Fatalf("%v printed no rehearsal object", args)
+		}
+		validate(t, fmt.Sprint(args), v, planDoc)
+	}
+}
+
 func TestApplyJSONEventsMatchTheDocumentedSchema(t *testing.T) {
 	planDoc, events := readSchema(t)
 	dir := t.TempDir()

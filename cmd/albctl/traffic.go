@@ -18,6 +18,9 @@ type trafficLog struct {
 	last    map[string]simulator.Traffic
 	entries []trafficEntry
 	end     time.Time
+	// timeline is every sample, before, during and after the apply, for the phases and
+	// the chart (rehearse.go); entries holds only the changes during the apply.
+	timeline timeline
 }
 
 type trafficEntry struct {
@@ -27,14 +30,21 @@ type trafficEntry struct {
 
 func newTrafficLog(sim *simulator.Sim) *trafficLog {
 	l := &trafficLog{sim: sim, start: sim.Clock().Now(), last: map[string]simulator.Traffic{}}
+	l.timeline.origin = l.start
+	l.timeline.start(sim)
 	l.sample()
 	return l
 }
 
 func (l *trafficLog) sample() {
 	now := l.sim.Clock().Now()
+	traffic := l.sim.Traffic()
+	l.timeline.add(now, traffic)
+	if l.timeline.finished {
+		return
+	}
 	l.end = now
-	for _, t := range l.sim.Traffic() {
+	for _, t := range traffic {
 		key := t.LoadBalancer + " -> " + t.TargetGroup
 		if prev, ok := l.last[key]; ok && prev == t {
 			continue
@@ -100,6 +110,7 @@ func (l *trafficLog) write(w io.Writer, stack *specs.Stack) {
 		}
 		fmt.Fprintf(w, "  %s: %s.\n", key, verdict)
 	}
+	l.timeline.writePhases(w)
 }
 
 func localSessions(stack *specs.Stack, tgName string) bool {

@@ -24,6 +24,8 @@ type planJSON struct {
 	Summary       map[string]int `json:"summary"`
 	Steps         []plan.Step    `json:"steps"`
 	Warnings      []string       `json:"warnings"`
+	// Rehearsal is set by plan -rehearse: what clients would see (rehearse.go).
+	Rehearsal *trafficReportJSON `json:"rehearsal,omitempty"`
 }
 
 func newPlanJSON(header string, p *plan.Plan) planJSON {
@@ -48,9 +50,13 @@ func newPlanJSON(header string, p *plan.Plan) planJSON {
 }
 
 func renderPlanJSON(w io.Writer, header string, p *plan.Plan) error {
+	return writeJSON(w, newPlanJSON(header, p))
+}
+
+func writeJSON(w io.Writer, doc planJSON) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(newPlanJSON(header, p))
+	return enc.Encode(doc)
 }
 
 // symbol is the Terraform-like mark of a step: + adds capacity or config, ~ changes something

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/albctl/albctl/simulator"
+)
+
+// The traffic chart: one panel per listener, simulated time across, share of requests up;
+// a line per series (served, each failure code, sessions lost) and the plan's steps as
+// numbered bands, keyed below. Hand-written SVG so that the same run gives the same bytes.
+
+const (
+	chartWidth   = 1000
+	panelHeight  = 320
+	chartLeft    = 80
+	chartRight   = 190 // room for the legend
+	chartTop     = 80
+	chartBottom  = 50
+	keyLineEvery = 18
+)
+
+// seriesColour gives each series a colour that reads on white and apart from the others.
+func seriesColour(name string) (colour, dash string) {
+	switch name {
+	case "served":
+		return "#1a7f37", ""
+	case "sessions lost":
+		return "#0969da", "6 4"
+	case "502":
+		return "#bc4c00", ""
+	case "app errors":
+		return "#6e7781", "2 3"
+	case "503":
+		return "#8250df", ""
+	case "504":
+		return "#cf222e", ""
+	}
+	return "#cf222e", ""
+}
+
+func esc(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// writeChart writes the chart of log to path; nothing when path is "".
+func (m *Main) writeChart(path string, log *trafficLog, title string) error {
+	if path == "" {
+		return nil
+	}
+	var b bytes.Buffer
+	renderChart(&b, log, title)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("-traffic-chart: %w", err)
+	}
+	return nil
+}
+
+// niceStep returns a tick spacing that gives at most about ten ticks over span.
+func niceStep(span time.Duration) time.Duration {
+	for _, s := range []time.Duration{15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour} {
+		if span/s <= 10 {
+			return s
+		}
+	}
+	return 2 * time.Hour
+}
+
+// chartBucket is the width of one point of the chart: five seconds of requests.
+const chartBucket = 5 * time.Second
+
+// chartPoint is what clients of one listener saw in one bucket.
+type chartPoint struct {
+	from, to time.Time
+	stats    clientStats
+}
+
+// points groups the listener's per-second counts into chartBucket buckets from t0.
+func (tl *timeline) points(key string, t0 time.Time) []chartPoint {
+	var out []chartPoint
+	var cur simulator.Counts
+	var from, to time.Time
+	flush := func() {
+		if cur.Requests > 0 {
+			out = append(out, chartPoint{from: from, to: to, stats: fromCounts(cur)})
+		}
+		cur = simulator.Counts{}
+	}
+	for _, iv := range tl.intervals[key] {
+		b := t0.Add(iv.Start.Sub(t0) / chartBucket * chartBucket)
+		if cur.Requests > 0 && !b.Equal(from) {
+			flush()
+		}
+		if cur.Requests == 0 {
+			from = b
+		}
+		to = minTime(b.Add(chartBucket), maxTime(iv.End, iv.Start.Add(clientOptions.Every)))
+		sum(&cur, iv.Counts)
+	}
+	flush()
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// chartSeries are the lines drawn for a listener: served, each 5xx, the app's errors when
+// there are any, and lost sessions.
+func chartSeries(pts []chartPoint) []string {
+	names := []string{"served", "502", "503", "504"}
+	for _, p := range pts {
+		if p.stats.Codes["app errors"] > 0 {
+			names = append(names, "app errors")
+			break
+		}
+	}
+	return append(names, "sessions lost")
+}
+
+func (c clientStats) value(series string) float64 {
+	switch series {
+	case "served":
+		return c.Served
+	case "sessions lost":
+		return c.SessionsLost
+	}
+	return c.Codes[series]
+}
+
+func renderChart(w io.Writer, log *trafficLog, title string) {
+	tl := &log.timeline
+	listeners := tl.listeners()
+	steps := tl.steps
+	keyHeight := 30 + keyLineEvery*len(steps)
+	height := 40 + len(listeners)*(panelHeight+keyHeight)
+	if len(listeners) == 0 {
+		height = 80
+	}
+	fmt.Fprintf(w, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"13\">\n", chartWidth, height, chartWidth, height)
+	fmt.Fprintf(w, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", chartWidth, height)
+	fmt.Fprintf(w, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">%s</text>\n", chartLeft, esc("What clients see: "+title))
+	if len(listeners) == 0 {
+		fmt.Fprintf(w, "<text x=\"%d\" y=\"56\">no load balancer with a listener: no traffic to show</text>\n</svg>\n", chartLeft)
+		return
+	}
+	phases := tl.phases()
+	t0, t1 := phases[0].from, phases[len(phases)-1].to
+	span := max(t1.Sub(t0), time.Second)
+	plotW := float64(chartWidth - chartLeft - chartRight)
+	plotH := float64(panelHeight - chartTop - chartBottom)
+	for li, key := range listeners {
+		top := 40 + li*(panelHeight+keyHeight)
+		x := func(t time.Time) float64 { return float64(chartLeft) + plotW*float64(t.Sub(t0))/float64(span) }
+		y := func(v float64) float64 { return float64(top+chartTop) + plotH*(1-v) }
+		fmt.Fprintf(w, "<g class=\"panel\" data-listener=\"%s\">\n", esc(key))
+		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", chartLeft, top+chartTop-52,
+			esc(fmt.Sprintf("%s: %d simulated clients, sessions %s", key, clientCount(), tl.sessions[key])))
+		// Axes, grid and ticks.
+		for _, v := range []float64{0, 0.25, 0.5, 0.75, 1} {
+			fmt.Fprintf(w, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d7de\" stroke-width=\"1\"/>\n", chartLeft, y(v), float64(chartLeft)+plotW, y(v))
+			fmt.Fprintf(w, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n", chartLeft-8, y(v)+4, 100*v)
+		}
+		tick := niceStep(span)
+		first := tl.origin.Add(-(tl.origin.Sub(t0) / tick * tick))
+		for t := first; !t.After(t1); t = t.Add(tick) {
+			fmt.Fprintf(w, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#57606a\" stroke-width=\"1\"/>\n", x(t), y(0), x(t), y(0)+5)
+			fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x(t), y(0)+20, tickLabel(t.Sub(tl.origin)))
+		}
+		fmt.Fprintf(w, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#24292f\" stroke-width=\"1.5\"/>\n", chartLeft, y(0), float64(chartLeft)+plotW, y(0))
+		fmt.Fprintf(w, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#24292f\" stroke-width=\"1.5\"/>\n", chartLeft, y(0), chartLeft, y(1))
+		fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">simulated time from the first step</text>\n", float64(chartLeft)+plotW/2, y(0)+40)
+		fmt.Fprintf(w, "<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\">share of requests</text>\n", chartLeft-52, y(0.5))
+		// Steps: a band over each step's run, numbered at the top.
+		for i, s := range steps {
+			x0, x1 := x(s.start), x(s.end)
+			fmt.Fprintf(w, "<g class=\"step\" data-step=\"%s\">\n", esc(s.id))
+			if x1-x0 >= 1 {
+				fmt.Fprintf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#8c959f\" fill-opacity=\"0.12\"/>\n", x0, y(1), x1-x0, plotH)
+			}
+			fmt.Fprintf(w, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#57606a\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>\n", x0, y(1)-4-float64(i%3)*13, x0, y(0))
+			fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%d</text>\n</g>\n", x0, y(1)-7-float64(i%3)*13, i+1)
+		}
+		// Series, drawn from the last to the first so that served lies on top.
+		pts := tl.points(key, t0)
+		names := chartSeries(pts)
+		for j := len(names) - 1; j >= 0; j-- {
+			name := names[j]
+			colour, dash := seriesColour(name)
+			var coords []string
+			add := func(px, py float64) {
+				c := fmt.Sprintf("%.1f,%.1f", px, py)
+				if n := len(coords); n == 0 || coords[n-1] != c {
+					coords = append(coords, c)
+				}
+			}
+			for _, p := range pts {
+				v := p.stats.value(name)
+				add(x(p.from), y(v))
+				add(x(p.to), y(v))
+			}
+			attrs := ""
+			if dash != "" {
+				attrs = fmt.Sprintf(" stroke-dasharray=\"%s\"", dash)
+			}
+			fmt.Fprintf(w, "<polyline class=\"series\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"%s\"/>\n", esc(name), colour, attrs, strings.Join(coords, " "))
+		}
+		// Legend.
+		lx := float64(chartLeft) + plotW + 20
+		for i, name := range names {
+			colour, dash := seriesColour(name)
+			ly := float64(top+chartTop) + 10 + float64(i)*20
+			attrs := ""
+			if dash != "" {
+				attrs = fmt.Sprintf(" stroke-dasharray=\"%s\"", dash)
+			}
+			label := name
+			if _, err := strconv.Atoi(name); err == nil {
+				label = "HTTP " + name
+			}
+			fmt.Fprintf(w, "<g class=\"legend\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"%s/><text x=\"%.1f\" y=\"%.1f\">%s</text></g>\n", lx, ly, lx+24, ly, colour, attrs, lx+30, ly+4, esc(label))
+		}
+		// Step key.
+		ky := float64(top + panelHeight)
+		fmt.Fprintf(w, "<text x=\"%d\" y=\"%.1f\" font-weight=\"bold\">Steps</text>\n", chartLeft, ky)
+		for i, s := range steps {
+			txt := fmt.Sprintf("%d  %s  (%s .. %s)", i+1, s.id, offset(s.start.Sub(tl.origin)), offset(s.end.Sub(tl.origin)))
+			if s.failed {
+				txt += "  failed"
+			}
+			fmt.Fprintf(w, "<text x=\"%d\" y=\"%.1f\">%s</text>\n", chartLeft, ky+float64(i+1)*keyLineEvery, esc(txt))
+		}
+		fmt.Fprintln(w, "</g>")
+	}
+	fmt.Fprintln(w, "</svg>")
+}
+
+// tickLabel writes an axis offset briefly: "-1m", "0s", "2m30s".
+func tickLabel(d time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	switch {
+	case d == 0:
+		return "0s"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%s%dh", sign, d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%s%dm", sign, d/time.Minute)
+	}
+	return sign + d.String()
+}

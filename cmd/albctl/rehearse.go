@@ -1,0 +1,571 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/engine"
+	"github.com/albctl/albctl/mirror"
+	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/specs"
+)
+
+// A rehearsal runs a plan on a copy of the observed world (the simulator's world, or a
+// read-only snapshot of the AWS account) and reports what clients would see before, during
+// and after each step (docs/simulator.md, "Rehearsal"). apply on the simulator records the
+// same timeline while it runs.
+
+const (
+	// sampleEvery is the spacing of traffic samples while the clock runs; the engine's
+	// API calls add samples in between, so a change made by a call shows at once.
+	sampleEvery = 5 * time.Second
+	// beforeWindow is how long clients are watched before the first step: a DNS TTL.
+	beforeWindow = time.Minute
+	// afterWindow is how long they are watched after the last step: long enough for a
+	// DNS TTL and several health-check intervals to pass.
+	afterWindow = 5 * time.Minute
+)
+
+// clientOptions size the client model of a run: requests every second, so that a phase's
+// window is exact to the second, counted per second.
+var clientOptions = simulator.ClientOptions{Every: time.Second, Bucket: time.Second}
+
+// timeline is what clients saw during a run, and when each step ran. Phases are counted
+// from the simulator's request-level client model (DNS caching, stickiness cookies,
+// sessions); an instant step, in which no request falls, reports the routing model's
+// shares right after it (samples).
+type timeline struct {
+	origin  time.Time // the apply's start: offsets count from here
+	samples []timelineSample
+	steps   []stepSpan
+	// finished is set once the apply is over: later samples are the after window.
+	finished bool
+	end      time.Time
+	clients  *simulator.Clients
+	// intervals are the client model's counts per second by listener, in time order: the
+	// before window (from a copy, shifted to end at origin), then the run.
+	intervals map[string][]simulator.Interval
+	sessions  map[string]string // by listener: local or shared
+}
+
+type timelineSample struct {
+	at      time.Time
+	traffic []simulator.Traffic
+}
+
+type stepSpan struct {
+	id         string
+	start, end time.Time
+	// endSample is how many samples were taken when the step ended: the last of them is
+	// the state right after its final call, which an instant step reports.
+	endSample int
+	ended     bool
+	failed    bool
+}
+
+func (tl *timeline) add(at time.Time, traffic []simulator.Traffic) {
+	tl.samples = append(tl.samples, timelineSample{at: at, traffic: traffic})
+}
+
+// event records when steps start and end, from the engine's events.
+func (tl *timeline) event(e engine.Event) {
+	switch e.Type {
+	case engine.EventStarted:
+		tl.steps = append(tl.steps, stepSpan{id: e.Step, start: e.Time})
+	case engine.EventDone, engine.EventFailed:
+		for i := range tl.steps {
+			if s := &tl.steps[i]; s.id == e.Step && !s.ended {
+				s.end, s.ended, s.failed = e.Time, true, e.Type == engine.EventFailed
+				s.endSample = len(tl.samples)
+			}
+		}
+	}
+}
+
+// finish marks the end of the apply; steps still open (a stopped apply) end here.
+func (tl *timeline) finish(at time.Time) {
+	tl.finished, tl.end = true, at
+	for i := range tl.steps {
+		if !tl.steps[i].ended {
+			tl.steps[i].end, tl.steps[i].endSample = at, len(tl.samples)
+		}
+	}
+}
+
+// start records what clients see for beforeWindow up to now on a copy of the world —
+// nothing changes a world at rest but time, so the minute ahead of a copy is the minute
+// before, and the world itself is not moved — then starts the clients of sim.
+func (tl *timeline) start(sim *simulator.Sim) {
+	tl.intervals, tl.sessions = map[string][]simulator.Interval{}, map[string]string{}
+	cp := simulator.New(sim.World())
+	c := cp.StartClients(clientOptions)
+	cp.Clock().Advance(beforeWindow)
+	tl.collect(c.Report(), -beforeWindow)
+	tl.clients = sim.StartClients(clientOptions)
+}
+
+// collect adds the intervals of a client report, shifted by shift, that end by the
+// report's end (the tick at the very end belongs to what comes next).
+func (tl *timeline) collect(r simulator.Report, shift time.Duration) {
+	for _, l := range r.Listeners {
+		key := l.LoadBalancer + " -> " + l.TargetGroup
+		tl.sessions[key] = l.Sessions
+		for _, iv := range l.Intervals {
+			if shift != 0 && !iv.Start.Before(r.End) {
+				continue
+			}
+			iv.Start, iv.End = iv.Start.Add(shift), iv.End.Add(shift)
+			tl.intervals[key] = append(tl.intervals[key], iv)
+		}
+	}
+}
+
+// stop stops the clients and keeps what they saw.
+func (tl *timeline) stop(sim *simulator.Sim) {
+	if tl.clients == nil {
+		return
+	}
+	tl.collect(tl.clients.Report(), 0)
+	sim.StopClients()
+	tl.clients = nil
+}
+
+// samplingClock is the simulator's clock, advanced in steps of sampleEvery (counted from
+// origin) with a sample of the routing model at each, so the report of changes has no gaps
+// however long a wait.
+type samplingClock struct {
+	clock  *simulator.Clock
+	origin time.Time
+	sample func()
+}
+
+var _ engine.Clock = samplingClock{}
+
+func (c samplingClock) Now() time.Time { return c.clock.Now() }
+
+func (c samplingClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for d > 0 {
+		into := c.clock.Now().Sub(c.origin) % sampleEvery
+		if into < 0 {
+			into += sampleEvery
+		}
+		step := min(sampleEvery-into, d)
+		c.clock.Advance(step)
+		d -= step
+		if c.clock.Now().Sub(c.origin)%sampleEvery == 0 {
+			c.sample()
+		}
+	}
+	return nil
+}
+
+// failureCodes are the columns of failed requests: the load balancer's 5xx, then the app's
+// own errors.
+var failureCodes = []string{"502", "503", "504", "app errors"}
+
+// clientStats is what clients of one listener saw over a window, as shares of requests.
+type clientStats struct {
+	Requests int // 0 for an instant, which reports the routing model's shares
+	Served   float64
+	// Codes are the shares of failed requests by failureCodes.
+	Codes map[string]float64
+	// SessionsLost is the share of served requests that reached a server without the
+	// client's session, when sessions are local.
+	SessionsLost float64
+	Why          []string
+}
+
+// fromCounts turns the client model's counts into shares.
+func fromCounts(c simulator.Counts) clientStats {
+	return clientStats{
+		Requests: c.Requests,
+		Served:   c.Share(c.Served),
+		Codes: map[string]float64{
+			"502": c.Share(c.Status502), "503": c.Share(c.Status503), "504": c.Share(c.Status504), "app errors": c.Share(c.TargetErrors),
+		},
+		SessionsLost: c.LostShare(),
+		Why:          c.Why,
+	}
+}
+
+// fromTraffic turns one sample of the routing model into the same shares: a request that
+// reaches another server than the client's last loses a session kept on local disk.
+func fromTraffic(t simulator.Traffic) clientStats {
+	c := clientStats{Served: t.Served, Codes: map[string]float64{
+		"502": t.Status502, "503": t.Status503, "504": t.Status504, "app errors": t.TargetErrors,
+	}}
+	if t.Why != "" {
+		c.Why = []string{t.Why}
+	}
+	if t.Sessions == "local" {
+		c.SessionsLost = t.SwitchServer
+	}
+	return c
+}
+
+func sum(a *simulator.Counts, b simulator.Counts) {
+	a.Requests += b.Requests
+	a.Served += b.Served
+	a.Status502 += b.Status502
+	a.Status503 += b.Status503
+	a.Status504 += b.Status504
+	a.TargetErrors += b.TargetErrors
+	a.SessionsLost += b.SessionsLost
+	a.SessionsStarted += b.SessionsStarted
+	for _, w := range b.Why {
+		if !slices.Contains(a.Why, w) {
+			a.Why = append(a.Why, w)
+		}
+	}
+}
+
+func listenerKey(t simulator.Traffic) string { return t.LoadBalancer + " -> " + t.TargetGroup }
+
+// listeners returns the listeners clients used, sorted.
+func (tl *timeline) listeners() []string {
+	return slices.Sorted(func(yield func(string) bool) {
+		for k := range tl.intervals {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+}
+
+// stats is what clients of key saw in phase p: the requests whose tick falls in it, or,
+// for an instant step, the routing model's shares right after it.
+func (tl *timeline) stats(key string, p phase) clientStats {
+	if p.name == "step" && !p.to.After(p.from) {
+		samples := tl.samples[:min(p.endSample, len(tl.samples))]
+		for i := len(samples) - 1; i >= 0; i-- {
+			for _, t := range samples[i].traffic {
+				if listenerKey(t) == key {
+					return fromTraffic(t)
+				}
+			}
+		}
+		return clientStats{Codes: map[string]float64{}}
+	}
+	var c simulator.Counts
+	for _, iv := range tl.intervals[key] {
+		if !iv.Start.Before(p.from) && (iv.Start.Before(p.to) || p.name == "after") {
+			sum(&c, iv.Counts)
+		}
+	}
+	slices.Sort(c.Why)
+	return fromCounts(c)
+}
+
+// phase is a window of the timeline: before the first step, one step, after the last.
+type phase struct {
+	name      string // "before", "step", "after"
+	step      string
+	failed    bool
+	from, to  time.Time
+	endSample int
+}
+
+func (p phase) label() string {
+	switch p.name {
+	case "before":
+		return "before the first step"
+	case "after":
+		return "after the last step"
+	}
+	if p.failed {
+		return p.step + " (failed)"
+	}
+	return p.step
+}
+
+func (tl *timeline) phases() []phase {
+	out := []phase{{name: "before", from: tl.origin.Add(-beforeWindow), to: tl.origin}}
+	for _, s := range tl.steps {
+		out = append(out, phase{name: "step", step: s.id, failed: s.failed, from: s.start, to: s.end, endSample: s.endSample})
+	}
+	last := tl.end
+	for _, ivs := range tl.intervals {
+		if n := len(ivs); n > 0 && ivs[n-1].End.After(last) {
+			last = ivs[n-1].End
+		}
+	}
+	return append(out, phase{name: "after", from: tl.end, to: last})
+}
+
+func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
+
+func offset(d time.Duration) string {
+	d = round(d)
+	if d < 0 {
+		return "-" + (-d).String()
+	}
+	return d.String()
+}
+
+func (p phase) window(origin time.Time) string {
+	if p.name == "step" && !p.to.After(p.from) {
+		return "at " + offset(p.from.Sub(origin))
+	}
+	return offset(p.from.Sub(origin)) + " .. " + offset(p.to.Sub(origin))
+}
+
+// writePhases prints, per listener, what clients saw in each phase.
+func (tl *timeline) writePhases(w io.Writer) {
+	if !tl.finished {
+		return
+	}
+	for _, key := range tl.listeners() {
+		note := "sessions are shared, so none is lost"
+		if tl.sessions[key] == "local" {
+			note = "sessions lost: served requests that reached a server without the client's session"
+		}
+		fmt.Fprintf(w, "\nWhat clients see, by phase: %s (%d simulated clients, a request each per %s; %s; an instant step shows the shares right after it):\n",
+			key, clientCount(), clientOptions.Every, note)
+		rows := [][]string{append(append([]string{"phase", "window", "served"}, failureCodes...), "sessions lost")}
+		for _, p := range tl.phases() {
+			st := tl.stats(key, p)
+			row := []string{p.label(), p.window(tl.origin), pct(st.Served)}
+			for _, c := range failureCodes {
+				row = append(row, pct(st.Codes[c]))
+			}
+			rows = append(rows, append(row, pct(st.SessionsLost)))
+		}
+		writeTable(w, rows, 2)
+	}
+}
+
+// clientCount is the number of clients per listener the model runs (its default).
+func clientCount() int {
+	if clientOptions.Clients > 0 {
+		return clientOptions.Clients
+	}
+	return 200
+}
+
+// writeTable prints rows in columns, indented by two spaces: the first left columns
+// left-aligned, the others (numbers) right-aligned.
+func writeTable(w io.Writer, rows [][]string, left int) {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString(" ")
+		for i, c := range r {
+			b.WriteString(" ")
+			if i < left {
+				fmt.Fprintf(&b, "%-*s", widths[i], c)
+			} else {
+				fmt.Fprintf(&b, "%*s", widths[i], c)
+			}
+			if i < len(r)-1 {
+				b.WriteString(" ")
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// trafficReportJSON is the `rehearsal` object of plan -json (docs/plan-json.md).
+type trafficReportJSON struct {
+	World       string                `json:"world"`
+	Seed        uint64                `json:"seed"`
+	Faults      string                `json:"faults,omitempty"`
+	Clients     int                   `json:"clients"`
+	RequestEach time.Duration         `json:"request_every_ns"`
+	Outcome     string                `json:"outcome"`
+	Error       string                `json:"error,omitempty"`
+	Elapsed     time.Duration         `json:"elapsed_ns"`
+	Listeners   []trafficListenerJSON `json:"listeners"`
+}
+
+type trafficListenerJSON struct {
+	LoadBalancer string             `json:"load_balancer"`
+	TargetGroup  string             `json:"target_group"`
+	Sessions     string             `json:"sessions"`
+	Phases       []trafficPhaseJSON `json:"phases"`
+}
+
+type trafficPhaseJSON struct {
+	Phase        string        `json:"phase"`
+	Step         string        `json:"step,omitempty"`
+	Failed       bool          `json:"failed,omitempty"`
+	From         time.Duration `json:"from_ns"`
+	To           time.Duration `json:"to_ns"`
+	Requests     int           `json:"requests"`
+	Served       float64       `json:"served"`
+	Status502    float64       `json:"status_502"`
+	Status503    float64       `json:"status_503"`
+	Status504    float64       `json:"status_504"`
+	AppErrors    float64       `json:"target_errors"`
+	SessionsLost float64       `json:"sessions_lost"`
+	Why          []string      `json:"why,omitempty"`
+}
+
+// share rounds a share to four decimals, so that JSON does not print float noise.
+func share(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+func (tl *timeline) listenersJSON() []trafficListenerJSON {
+	out := []trafficListenerJSON{}
+	for _, key := range tl.listeners() {
+		lb, tg, _ := strings.Cut(key, " -> ")
+		lj := trafficListenerJSON{LoadBalancer: lb, TargetGroup: tg, Sessions: tl.sessions[key], Phases: []trafficPhaseJSON{}}
+		for _, p := range tl.phases() {
+			st := tl.stats(key, p)
+			lj.Phases = append(lj.Phases, trafficPhaseJSON{
+				Phase: p.name, Step: p.step, Failed: p.failed, From: p.from.Sub(tl.origin), To: p.to.Sub(tl.origin),
+				Requests: st.Requests, Served: share(st.Served),
+				Status502: share(st.Codes["502"]), Status503: share(st.Codes["503"]), Status504: share(st.Codes["504"]), AppErrors: share(st.Codes["app errors"]),
+				SessionsLost: share(st.SessionsLost), Why: st.Why,
+			})
+		}
+		out = append(out, lj)
+	}
+	return out
+}
+
+// rehearsal is a plan run on a copy of the world.
+type rehearsal struct {
+	world  string // what was copied, for people
+	seed   uint64
+	faults string
+	log    *trafficLog
+	res    *engine.Result
+	err    error
+}
+
+func (r *rehearsal) json() *trafficReportJSON {
+	out := &trafficReportJSON{World: r.world, Seed: r.seed, Faults: r.faults, Clients: clientCount(), RequestEach: clientOptions.Every,
+		Outcome: "complete", Elapsed: r.res.Elapsed(), Listeners: r.log.timeline.listenersJSON()}
+	if r.err != nil {
+		out.Outcome, out.Error = "stopped", r.err.Error()
+	}
+	return out
+}
+
+func (r *rehearsal) write(w io.Writer, stack *specs.Stack) {
+	fmt.Fprintf(w, "\nRehearsal on a copy of %s (nothing is written back; seed %d", r.world, r.seed)
+	if r.faults != "" {
+		fmt.Fprintf(w, ", faults from %s", r.faults)
+	}
+	fmt.Fprintln(w, "):")
+	if r.err != nil {
+		fmt.Fprintf(w, "The plan stopped after %s simulated: %v\n", round(r.res.Elapsed()), r.err)
+	} else {
+		fmt.Fprintf(w, "The plan ran to the end in %s simulated.\n", round(r.res.Elapsed()))
+	}
+	r.log.write(w, stack)
+}
+
+// rehearseWorld returns the world a rehearsal copies: the simulator's own, or a read-only
+// snapshot of the AWS account (Describe and List calls only).
+func (m *Main) rehearseWorld(ctx context.Context, be *backend) (*simulator.World, string, error) {
+	if be.sim != nil {
+		return be.sim.World(), be.header, nil
+	}
+	cfg := be.awsConfig
+	w, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
+		EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
+	}, cfg.Region)
+	if err != nil {
+		return nil, "", fmt.Errorf("rehearse: %w", err)
+	}
+	return w, "a snapshot of " + be.header, nil
+}
+
+// rehearse runs p on a copy of the world be observed, with faults, and records the traffic.
+func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t targetFlags) (*rehearsal, error) {
+	w, what, err := m.rehearseWorld(ctx, be)
+	if err != nil {
+		return nil, err
+	}
+	var opts []simulator.Option
+	if t.faults != "" {
+		f, err := loadFaults(t.faults)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, simulator.WithFaults(f))
+	}
+	r := &rehearsal{world: what, seed: w.Seed, faults: t.faults}
+	sim := simulator.New(w, opts...)
+	api := retrying(sim, r.seed, t.maxAttempts)
+	r.log = newTrafficLog(sim)
+	clock := samplingClock{clock: sim.Clock(), origin: r.log.start, sample: r.log.sample}
+	r.res, r.err = engine.Apply(ctx, p, api, engine.Options{
+		Clock:     clock,
+		AfterPoll: r.log.sample,
+		Events:    r.log.timeline.event,
+	})
+	if err := r.log.after(ctx, clock); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// after ends the apply's part of the log and watches clients for afterWindow more.
+func (l *trafficLog) after(ctx context.Context, clock samplingClock) error {
+	l.timeline.finish(clock.Now())
+	err := clock.Sleep(ctx, afterWindow)
+	l.sample()
+	l.timeline.stop(l.sim)
+	if err != nil {
+		return fmt.Errorf("traffic after the apply: %w", err)
+	}
+	return nil
+}
+
+// retrying puts the SDK standard retryer's policy in front of the simulator, as the SDK
+// does in front of AWS; maxAttempts is --max-attempts (0: the SDK's default).
+func retrying(sim *simulator.Sim, seed uint64, maxAttempts int) cloud.API {
+	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{MaxAttempts: maxAttempts, Seed: seed})
+	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()})
+}
+
+// loadFaults reads a faults file (docs/simulator.md, "Faults").
+func loadFaults(path string) (simulator.Faults, error) {
+	f, err := simulator.LoadFaults(path)
+	if err != nil {
+		return f, fmt.Errorf("--faults: %w", err)
+	}
+	return f, nil
+}
+
+var errChartNeedsSim = errors.New("-traffic-chart draws simulated traffic: it needs the simulator, or plan -rehearse")
+
+// withFaults puts the faults of --faults FILE into the simulator, keeping the world file's
+// own to write back: faults given on the command line are not saved into the world.
+func (b *backend) withFaults(path string) error {
+	if path == "" || b.sim == nil {
+		return nil
+	}
+	f, err := loadFaults(path)
+	if err != nil {
+		return err
+	}
+	w := b.sim.World()
+	b.faults, b.worldFaults = path, w.Faults
+	w.Faults = f
+	b.sim = simulator.New(w)
+	b.clock = b.sim.Clock()
+	return nil
+}
