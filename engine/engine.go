@@ -34,11 +34,11 @@ type Options struct {
 	StopAfter int
 	// Timeouts per kind of wait; zero values take the defaults below.
 	Timeouts Timeouts
-	// Check, when set, runs before the first API call; any error it returns refuses the
-	// plan and nothing is done. It is the hook for plan.Check(world, plan), the plan's
-	// invariants over the world it was built from, which the caller (cmd/albctl) passes in
-	// as a closure. The engine's own structural checks (checkPlan) run regardless.
-	Check func(*plan.Plan) []error
+	// World is the world the plan was built from. When set, Apply runs plan.Check(World,
+	// plan) before the first API call and refuses a plan that breaks an ordering invariant
+	// (a saved plan edited by hand, or a planner bug), so nothing is done. The engine's own
+	// structural checks (checkPlan) run regardless.
+	World *cloud.World
 }
 
 // Timeouts bound each wait. A wait that runs out fails its step with ErrTimeout.
@@ -151,7 +151,7 @@ func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Res
 		byID:   map[string]*task{},
 		result: &Result{Outputs: map[string]string{}, Started: opts.Clock.Now()},
 	}
-	if err := checkPlan(p, opts.Check); err != nil {
+	if err := checkPlan(p, opts.World); err != nil {
 		r.result.Finished = r.result.Started
 		for _, s := range p.Steps {
 			r.result.NotDone = append(r.result.NotDone, s.ID)
@@ -185,8 +185,8 @@ var ErrInvalidPlan = errors.New("invalid plan")
 
 // checkPlan refuses, before anything is done, a plan the engine could not carry out to the
 // end: duplicate step IDs, dependencies on unknown steps, cycles, a kind without its
-// parameters; then whatever check (plan.Check) finds.
-func checkPlan(p *plan.Plan, check func(*plan.Plan) []error) error {
+// parameters; then, given the world the plan was built from, whatever plan.Check finds.
+func checkPlan(p *plan.Plan, w *cloud.World) error {
 	var errs []error
 	ids := map[string]bool{}
 	for i := range p.Steps {
@@ -209,8 +209,8 @@ func checkPlan(p *plan.Plan, check func(*plan.Plan) []error) error {
 	if c := cycle(p); c != nil {
 		errs = append(errs, fmt.Errorf("steps depend on each other in a cycle: %s", strings.Join(c, " -> ")))
 	}
-	if check != nil {
-		errs = append(errs, check(p)...)
+	if len(errs) == 0 && w != nil {
+		errs = append(errs, plan.Check(w, p)...)
 	}
 	if len(errs) == 0 {
 		return nil

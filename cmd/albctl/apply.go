@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/engine"
 	"github.com/albctl/albctl/plan"
 	"github.com/albctl/albctl/simulator"
@@ -59,7 +60,7 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return m.execute(ctx, be, l, p, out)
+	return m.execute(ctx, be, l, p, pl.world, out)
 }
 
 // confirm asks for "yes" on a terminal, as terraform apply does; elsewhere it refuses.
@@ -81,8 +82,8 @@ func (m *Main) confirm() error {
 
 // execute runs the plan, saves the simulator's world whatever happens, and checks that the
 // world now matches the spec.
-func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, out applyView) error {
-	opts := engine.Options{Clock: be.clock, Events: out.event}
+func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, planned *cloud.World, out applyView) error {
+	opts := engine.Options{Clock: be.clock, Events: out.event, World: planned}
 	var traffic *trafficLog
 	if be.sim != nil {
 		traffic = newTrafficLog(be.sim)

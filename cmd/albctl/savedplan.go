@@ -213,5 +213,5 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	if sp.Plan.Empty() {
 		return nil
 	}
-	return m.execute(ctx, be, l, sp.Plan, out)
+	return m.execute(ctx, be, l, sp.Plan, world, out)
 }
