@@ -646,3 +646,55 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 		t.Fatalf("the plan as built: %v", err)
 	}
 }
+
+// TestVersionBumpResumesAfterEveryStep: a real plan (plan.Build) of a version bump on a
+// converged fleet, stopped after k steps for every k, then re-planned and re-applied until
+// converged: the fleet ends on the new image with nothing twice and the source untouched.
+func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
+	bumped := func(t *testing.T) (*simulator.Sim, *plan.Plan, func() *plan.Plan) {
+		sim := simulator.New(simulator.SeedWorld())
+		s := blogStack(t)
+		s.Fleets[0].Zones[0].Count = 2
+		converge(t, sim, s)
+		s.Fleets[0].Image.Version = "2023-06-01"
+		s.Fleets[0].Image.Name = "web-2023-06-01"
+		again := func() *plan.Plan { return planFor(t, sim, s) }
+		return sim, again(), again
+	}
+	_, p, _ := bumped(t)
+	kinds := map[plan.Kind]bool{}
+	for _, st := range p.Steps {
+		kinds[st.Kind] = true
+	}
+	for _, k := range []plan.Kind{plan.CreateImage, plan.LaunchInstance, plan.RegisterTarget, plan.DeregisterTarget, plan.TerminateInstance} {
+		if !kinds[k] {
+			t.Fatalf("the version bump plans no %s: %v", k, p.Steps)
+		}
+	}
+	for k := 1; k < len(p.Steps); k++ {
+		t.Run(fmt.Sprintf("after_%d", k), func(t *testing.T) {
+			sim, p, replan := bumped(t)
+			if _, err := apply(t, sim, p, engine.Options{StopAfter: k}); !errors.Is(err, engine.ErrStopped) {
+				t.Fatalf("apply with StopAfter %d: %v", k, err)
+			}
+			for range 4 {
+				p := replan()
+				if p.Empty() {
+					break
+				}
+				if _, err := apply(t, sim, p, engine.Options{}); err != nil {
+					t.Fatalf("resume: %v", err)
+				}
+			}
+			if p := replan(); !p.Empty() {
+				t.Fatalf("not converged: %v", p.Steps)
+			}
+			if in, im := census(t, sim); in != 3 || im != 3 {
+				t.Errorf("census: %d instances, %d images; want 3 and 3", in, im)
+			}
+			if st := instanceState(t, sim, simulator.SeedInstance); st != "running" {
+				t.Errorf("source is %s", st)
+			}
+		})
+	}
+}
