@@ -116,6 +116,10 @@ type task struct {
 	profileCreated time.Time
 	profileMissing bool
 	profileUnknown bool
+	// probe, when set by a launch, says whether EC2 refuses the request without its profile
+	// too (see withoutProfile); retry asks it once per run of InvalidParameterValue.
+	probe         func(context.Context) bool
+	othersRefused *bool
 }
 
 // action advances one step. It returns finished when the step is complete, otherwise the

@@ -235,6 +235,31 @@ func TestProfilePropagation(t *testing.T) {
 	}
 }
 
+// An InvalidParameterValue about another parameter fails at once even while the launch's
+// profile is new: a DryRun of the same launch without the profile is refused too.
+func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
+	sim := simulator.New(simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim.CreateInstanceProfile("web-app-v2")
+	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
+	for i := range p.Steps {
+		if l := p.Steps[i].Launch; l != nil {
+			l.InstanceType = "t3.huge-nope"
+		}
+	}
+	sim.ResetCalls()
+	res, err := apply(t, sim, p, engine.Options{})
+	if err == nil || cloud.ErrorCode(err) != "InvalidParameterValue" {
+		t.Fatalf("apply = %v, want InvalidParameterValue at once", err)
+	}
+	// The validation, then one DryRun without the profile that shows the type is at fault.
+	if c := sim.Calls(); c["RunInstances"] != 2 || c["CreateImage"] != 0 {
+		t.Errorf("calls = %v; want two RunInstances (validation and probe) and no CreateImage", c)
+	}
+	if res.Elapsed() != 0 {
+		t.Errorf("failed after %s; want at once", res.Elapsed())
+	}
+}
+
 // A profile IAM does not know is permanent: the first call that names it fails its step, and
 // since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {

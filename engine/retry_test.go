@@ -41,6 +41,10 @@ func TestRetryTable(t *testing.T) {
 		{"InvalidParameterValue", "RunInstances", facts{}, false, 0},
 		{"InvalidParameterValue", "ModifyTargetGroupAttributes", newProfile, false, 0},
 		{"InvalidParameterValue", "RunInstances", facts{ProfileUnknown: true}, true, shortPropagation},
+		// The same launch without the profile is refused too: the error is about another
+		// parameter, however new the profile.
+		{"InvalidParameterValue", "RunInstances", facts{ProfileKnown: true, ProfileAge: time.Minute, OthersRefused: true}, false, 0},
+		{"InvalidParameterValue", "RunInstances", facts{ProfileUnknown: true, OthersRefused: true}, false, 0},
 
 		{"InvalidAMIID.Unavailable", "RunInstances", facts{}, false, 0},
 		{"InvalidAMIID.Malformed", "RunInstances", facts{}, false, 0},
