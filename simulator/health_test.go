@@ -186,3 +186,16 @@ func TestReregisterDrainingTarget(t *testing.T) {
 	register(t, s, id)
 	expectHealth(t, s, id, []step{{0, "initial/Elb.RegistrationInProgress"}, {40 * time.Second, "healthy"}})
 }
+
+func TestSecondRebootKeepsTheFirstOnesHistory(t *testing.T) {
+	s := seedSim(t)
+	img := func(name string) {
+		if _, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img("web-a")
+	advance(s, 70*time.Second) // out of service since +40s, back up since +60s
+	img("web-b")               // the new reboot replaces the first one on the instance
+	expectHealth(t, s, SeedInstance, []step{{0, "unhealthy/Target.Timeout"}, {30 * time.Second, "unhealthy/Target.Timeout"}})
+}

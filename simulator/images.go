@@ -188,19 +188,11 @@ func (c *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 			return nil, apiErr("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, im.ID)
 		}
 	}
-	tags, err := tagsFor(in.TagSpecifications, []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot}, ec2types.ResourceTypeImage)
+	tagMap, err := imageTags(in.TagSpecifications, ec2types.ResourceTypeImage)
 	if err != nil {
 		return nil, err
 	}
-	tagMap, err := mergeTags(nil, tags)
-	if err != nil {
-		return nil, err
-	}
-	snapTags, err := tagsFor(in.TagSpecifications, []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot}, ec2types.ResourceTypeSnapshot)
-	if err != nil {
-		return nil, err
-	}
-	snapTagMap, err := mergeTags(nil, snapTags)
+	snapTagMap, err := imageTags(in.TagSpecifications, ec2types.ResourceTypeSnapshot)
 	if err != nil {
 		return nil, err
 	}
@@ -221,15 +213,7 @@ func (c *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 		Tags:           tagMap,
 		App:            inst.App.clone(),
 	}
-	if b := s.behaviourOf(name); b != nil {
-		if b.App != nil {
-			im.App = b.App.normal().clone()
-		}
-		if b.Fail != nil {
-			f := *b.Fail
-			im.Fail = &f
-		}
-	}
+	s.applyBehaviour(&im)
 	// The snapshot's ID is derived from the image's, so that it takes no number from the
 	// counter: IDs handed out after it stay what they were before snapshots were modelled.
 	snap := Snapshot{
@@ -250,8 +234,32 @@ func (c *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 	return &ec2.CreateImageOutput{ImageId: aws.String(id)}, nil
 }
 
+// imageTags are CreateImage's tags for the image or its snapshot.
+func imageTags(specs []ec2types.TagSpecification, want ec2types.ResourceType) (map[string]string, error) {
+	tags, err := tagsFor(specs, []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot}, want)
+	if err != nil {
+		return nil, err
+	}
+	return mergeTags(nil, tags)
+}
+
 // rootVolumeGiB is the size of an image's root snapshot.
 const rootVolumeGiB = 8
+
+// applyBehaviour gives a new image what the world's first rule matching its name says.
+func (s *Sim) applyBehaviour(im *Image) {
+	b := s.behaviourOf(im.Name)
+	if b == nil {
+		return
+	}
+	if b.App != nil {
+		im.App = b.App.normal().clone()
+	}
+	if b.Fail != nil {
+		f := *b.Fail
+		im.Fail = &f
+	}
+}
 
 // behaviourOf is the world's first image rule matching an image name, or nil.
 func (s *Sim) behaviourOf(name string) *ImageBehaviour {

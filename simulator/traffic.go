@@ -15,10 +15,13 @@ import (
 //   - DNS gives each enabled AZ's node an equal share of clients.
 //   - Cross-zone on (the ALB default): a node sends to the healthy targets of every zone.
 //     Cross-zone off: only to its own zone's; a zone without one answers 503 for its share.
+//   - A healthy target whose app does not serve (its instance reboots, its app boots, fails
+//     or hangs) still gets its share until it has failed UnhealthyThresholdCount checks:
+//     those requests fail.
 //   - No healthy target at all: the ALB fails open and sends to the registered targets
-//     anyway; those whose instance is up answer (a target in its first health checks, or
-//     marked unhealthy after a reboot, serves fine), a rebooting or stopped one fails the
-//     request (502/504). No registered target in use: 503.
+//     anyway; those whose app serves answer (a target in its first health checks, or
+//     unhealthy only because of a wrong health-check path, serves fine), the others fail
+//     the request (502/504). No registered target in use: 503.
 //   - Without stickiness, round robin over n healthy targets sends a client's next request to
 //     another server with probability 1 - 1/n. With stickiness the cookie keeps it.
 //
@@ -121,7 +124,7 @@ func (s *Sim) traffic(lb *LoadBalancer, tg *TargetGroup) Traffic {
 	}
 	downWhy := ""
 	if len(down) > 0 {
-		downWhy = fmt.Sprintf("%s still healthy but not answering (until it fails %d health checks)", strings.Join(down, ", "), tg.HealthCheck.UnhealthyThreshold)
+		downWhy = fmt.Sprintf("%s down but still healthy until it fails %d health checks", strings.Join(down, ", "), tg.HealthCheck.UnhealthyThreshold)
 	}
 	if tg.Attributes["load_balancing.cross_zone.enabled"] != "false" {
 		t.Served = float64(totalUp) / float64(total)
