@@ -123,6 +123,15 @@ func (c *checker) each(k Kind, fn func(*Step)) {
 }
 
 func (c *checker) rules() {
+	c.launchesAndRegistrations()
+	c.trims()
+	c.retirements()
+	c.images()
+}
+
+// launchesAndRegistrations: images before launches; stickiness, health check and zone before a
+// registration.
+func (c *checker) launchesAndRegistrations() {
 	c.each(LaunchInstance, func(s *Step) {
 		if s.Launch.ImageStep != "" {
 			c.need(s.ID, s.Launch.ImageStep, "an image is available before any launch from it")
@@ -148,6 +157,10 @@ func (c *checker) rules() {
 			}
 		})
 	})
+}
+
+// trims: at least two zones, after the kept zones serve and the trimmed ones are empty.
+func (c *checker) trims() {
 	c.each(TrimZones, func(t *Step) {
 		if len(t.Zones.AZs) < 2 {
 			c.errorf("%s trims to %v: an ALB keeps at least two zones", t.ID, t.Zones.AZs)
@@ -163,6 +176,11 @@ func (c *checker) rules() {
 			}
 		})
 	})
+}
+
+// retirements: drain before terminate, never a foreign instance, zones trimmed after their
+// leaving members are gone.
+func (c *checker) retirements() {
 	deregistered := map[string]string{}
 	c.each(DeregisterTarget, func(d *Step) { deregistered[d.Target.InstanceID] = d.ID })
 	c.each(TerminateInstance, func(t *Step) {
@@ -183,6 +201,10 @@ func (c *checker) rules() {
 			}
 		})
 	})
+}
+
+// images: launch parameters proven before a reboot; an image deregistered only once unused.
+func (c *checker) images() {
 	c.each(CreateImage, func(img *Step) {
 		src, ok := c.w.Instance(img.Image.SourceInstanceID)
 		c.each(ValidateLaunch, func(v *Step) {

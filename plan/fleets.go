@@ -168,7 +168,7 @@ func (b *builder) zone(fp *fleetPlan, az string, want int, members []*cloud.Inst
 			// An interrupted rollout: the replacement exists; the old member goes once it serves.
 			b.removals = append(b.removals, removal{fleet: f.Label, tg: fp.tg, instance: in, rollout: true,
 				after:  []string{b.registerStepOf(fp, keeper)},
-				reason: fmt.Sprintf("%s runs image version %q; %s replaces it on %q", nameOf(in), in.Tags[cloud.TagImageVersion], keeper.ID, f.Image.Version)})
+				reason: fmt.Sprintf("%s; %s replaces it", fp.staleBecause(in), keeper.ID)})
 		}
 	}
 	missing := want - min(want, len(slots))
@@ -233,12 +233,25 @@ func (fp *fleetPlan) slotsIn(az string, members []*cloud.Instance) []*slot {
 	return out
 }
 
-// current reports whether a member runs the spec's image version.
+// current reports whether a member runs the spec's image version (and instance type, when the
+// spec names one).
 func (fp *fleetPlan) current(in *cloud.Instance) bool {
 	if in == fp.src {
 		return true // the source is the image's origin; it is never replaced
 	}
-	return in.Tags[cloud.TagImageVersion] == fp.f.Image.Version
+	return fp.staleBecause(in) == ""
+}
+
+// staleBecause says why a member must be replaced, or "" when it need not be.
+func (fp *fleetPlan) staleBecause(in *cloud.Instance) string {
+	f := fp.f
+	if v := in.Tags[cloud.TagImageVersion]; v != f.Image.Version {
+		return fmt.Sprintf("%s runs image version %q; the spec wants %q", nameOf(in), v, f.Image.Version)
+	}
+	if f.InstanceType != "" && in.InstanceType != f.InstanceType {
+		return fmt.Sprintf("%s is a %s; the spec wants %s", nameOf(in), in.InstanceType, f.InstanceType)
+	}
+	return ""
 }
 
 // pickKeeper chooses which of several members on the current image keeps a slot: one that
@@ -293,7 +306,12 @@ func (b *builder) launch(fp *fleetPlan, az string, n int, reason string, replace
 	tags[cloud.TagFleet] = f.Label
 	tags[cloud.TagImageVersion] = f.Image.Version
 	tags[cloud.TagSlot] = fmt.Sprintf("%s/%d", az, n)
+	// The token covers what makes the launch different; the instance type only when the spec
+	// names one, so that tokens of plans without it stay as they were.
 	imageRef := cmp.Or(f.Image.Name, f.Image.ID)
+	if f.InstanceType != "" {
+		imageRef += "\x00" + f.InstanceType
+	}
 	id := fmt.Sprintf("launch_instance.%s.%s.%d", f.Label, az, n)
 	s := &Step{
 		ID:       id,

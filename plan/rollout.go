@@ -2,8 +2,6 @@ package plan
 
 import (
 	"fmt"
-
-	"github.com/albctl/albctl/cloud"
 )
 
 // rollout plans the replacement of members that run an older image version, surge-first and
@@ -44,7 +42,7 @@ func (b *builder) rollout(fp *fleetPlan) {
 		for k := range group {
 			rp := &group[k]
 			old := rp.stale[0]
-			reason := fmt.Sprintf("rollout batch %d: %s runs image version %q; the spec wants %q", batch, nameOf(old), old.Tags[cloud.TagImageVersion], f.Image.Version)
+			reason := fmt.Sprintf("rollout batch %d: %s", batch, fp.staleBecause(old))
 			launch := b.launch(fp, rp.az, rp.n, reason, old)
 			if launch == "" {
 				continue
@@ -56,13 +54,13 @@ func (b *builder) rollout(fp *fleetPlan) {
 			dropFirst := k < slack
 			for _, in := range rp.stale {
 				after := []string{reg}
-				why := fmt.Sprintf("replaced by %s on image version %q (rollout batch %d); deregistered once the replacement is healthy", b.steps[launch].Launch.Tags["Name"], f.Image.Version, batch)
+				why := fmt.Sprintf("%s: replaced by the new %s (rollout batch %d); deregistered once the replacement is healthy", fp.staleBecause(in), b.steps[launch].Launch.Tags["Name"], batch)
 				if dropFirst {
 					after = append([]string{}, start...)
 					if fp.imageStep != "" {
 						after = append(after, fp.imageStep)
 					}
-					why = fmt.Sprintf("replaced by %s on image version %q (rollout batch %d); min_healthy_percent = %d lets it leave service as the batch starts", b.steps[launch].Launch.Tags["Name"], f.Image.Version, batch, r.MinHealthyPercent)
+					why = fmt.Sprintf("%s: replaced by the new %s (rollout batch %d); min_healthy_percent = %d lets it leave service as the batch starts", fp.staleBecause(in), b.steps[launch].Launch.Tags["Name"], batch, r.MinHealthyPercent)
 				}
 				b.removals = append(b.removals, removal{fleet: f.Label, tg: fp.tg, instance: in, after: after, rollout: true, reason: why})
 				if _, ok := b.idx.registered(fp.tg, in.ID); ok {
@@ -85,7 +83,7 @@ func (b *builder) rollout(fp *fleetPlan) {
 		}
 	}
 	if fp.src != nil {
-		b.warnf("fleet %q: rollout to image version %q replaces %d member(s) in batches of %d; the source %s is not replaced (it is the image's origin)", f.Label, f.Image.Version, len(fp.replacements), size, fp.src.ID)
+		b.warnf("fleet %q: rollout replaces %d member(s) in batches of %d; the source %s is not replaced (it is the image's origin)", f.Label, len(fp.replacements), size, fp.src.ID)
 	}
 }
 

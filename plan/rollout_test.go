@@ -257,3 +257,21 @@ func TestStoppedSource(t *testing.T) {
 		t.Errorf("warnings %q must say what the stopped source means for its zone", p.Warnings)
 	}
 }
+
+func TestInstanceTypeChangeRollsTheFleet(t *testing.T) {
+	s, w := fleetWorld(1)
+	s.Fleets[0].InstanceType = "m7i.large"
+	p := build(t, s, w)
+	l := step(t, p, LaunchInstance)
+	if l.Launch.InstanceType != "m7i.large" || !strings.Contains(l.Reason, "is a t3.small; the spec wants m7i.large") {
+		t.Fatalf("launch %+v, reason %q", l.Launch, l.Reason)
+	}
+	old := step(t, build(t, seedStack(), seedWorld()), LaunchInstance).Launch.ClientToken
+	if l.Launch.ClientToken == old {
+		t.Errorf("a launch of another type in the same slot must not reuse the token (IdempotentParameterMismatch)")
+	}
+	w.Instances[1].InstanceType = "m7i.large"
+	if p := build(t, s, w); !p.Empty() {
+		t.Errorf("members of the spec's type: %v", kinds(p))
+	}
+}

@@ -97,30 +97,7 @@ func (b *builder) loadBalancer(l *specs.LoadBalancer) {
 	for _, z := range lb.Zones {
 		current[z.AZ] = z.SubnetID
 	}
-	for _, az := range slices.Sorted(maps.Keys(desired)) {
-		if desired[az] != "" {
-			continue
-		}
-		if s, ok := current[az]; ok {
-			desired[az] = s
-			continue
-		}
-		subnets := b.world.SubnetsIn(lb.VpcID, az)
-		switch len(subnets) {
-		case 0:
-			b.errorf(l.ZonesRange, "No subnet in zone", "load_balancer %q: VPC %s of %s has no subnet in %s", l.Label, lb.VpcID, l.Name, az)
-		case 1:
-			desired[az] = subnets[0].ID
-		default:
-			var ids []string
-			for _, s := range subnets {
-				ids = append(ids, s.ID)
-			}
-			b.errorf(l.ZonesRange, "Several subnets in zone", "load_balancer %q: VPC %s has %d subnets in %s (%s); list the one to use in zones", l.Label, lb.VpcID, len(subnets), az, strings.Join(ids, ", "))
-		}
-	}
-	if len(desired) < 2 {
-		b.errorf(l.ZonesRange, "An ALB needs two zones", "load_balancer %q: %s would span %d Availability Zone(s) %v; AWS requires at least two", l.Label, l.Name, len(desired), slices.Sorted(maps.Keys(desired)))
+	if !b.chooseSubnets(l, lb, current, desired) {
 		return
 	}
 	var tgARNs []string
@@ -208,4 +185,37 @@ func zonesParams(arn string, set map[string]string, added, removed, tgARNs []str
 	}
 	sort.Strings(p.SubnetIDs)
 	return p
+}
+
+// chooseSubnets fills in the subnet of each desired AZ that has none yet: the one the ALB uses
+// there now, else the only subnet of its VPC in that AZ. It reports false when the set cannot
+// be an ALB's (no or several subnets, fewer than two zones).
+func (b *builder) chooseSubnets(l *specs.LoadBalancer, lb *cloud.LoadBalancer, current, desired map[string]string) bool {
+	for _, az := range slices.Sorted(maps.Keys(desired)) {
+		if desired[az] != "" {
+			continue
+		}
+		if s, ok := current[az]; ok {
+			desired[az] = s
+			continue
+		}
+		subnets := b.world.SubnetsIn(lb.VpcID, az)
+		switch len(subnets) {
+		case 0:
+			b.errorf(l.ZonesRange, "No subnet in zone", "load_balancer %q: VPC %s of %s has no subnet in %s", l.Label, lb.VpcID, l.Name, az)
+		case 1:
+			desired[az] = subnets[0].ID
+		default:
+			var ids []string
+			for _, s := range subnets {
+				ids = append(ids, s.ID)
+			}
+			b.errorf(l.ZonesRange, "Several subnets in zone", "load_balancer %q: VPC %s has %d subnets in %s (%s); list the one to use in zones", l.Label, lb.VpcID, len(subnets), az, strings.Join(ids, ", "))
+		}
+	}
+	if len(desired) < 2 {
+		b.errorf(l.ZonesRange, "An ALB needs two zones", "load_balancer %q: %s would span %d Availability Zone(s) %v; AWS requires at least two", l.Label, l.Name, len(desired), slices.Sorted(maps.Keys(desired)))
+		return false
+	}
+	return true
 }
