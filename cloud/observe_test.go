@@ -2,6 +2,7 @@ package cloud_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -140,5 +141,118 @@ func TestObserveReadsTargetsRegisteredByHand(t *testing.T) {
 	in, ok := got.Instance(id)
 	if !ok || in.AZ != "ap-northeast-1a" {
 		t.Fatalf("hand-registered target %s not observed with its zone: %+v", id, in)
+	}
+}
+
+// TestObserveReadsPreflightFacts: the profiles the stack names (by ARN too), the instance
+// type offerings in its zones, the subnets' free addresses, an image named by ID, and what
+// is missing.
+func TestObserveReadsPreflightFacts(t *testing.T) {
+	load := func() *specs.Stack {
+		s, _, diags := specs.Load("../examples/blog", specs.Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		return s
+	}
+	w0 := simulator.SeedWorld()
+	w0.InstanceTypeOfferings = map[string][]string{"ap-northeast-1d": {"t3.micro"}}
+	sim := simulator.New(w0)
+	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
+
+	s := load()
+	s.Fleets[0].IAMInstanceProfile = simulator.SeedProfileARN
+	s.Fleets[0].Image = specs.Image{ID: simulator.SeedImage, Version: simulator.SeedImage, Keep: 2}
+	w, err := cloud.Observe(context.Background(), api, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Missing) != 0 {
+		t.Errorf("missing = %q", w.Missing)
+	}
+	if len(w.InstanceProfiles) != 1 || w.InstanceProfiles[0] != (cloud.InstanceProfile{Name: "web-app", ARN: simulator.SeedProfileARN}) {
+		t.Errorf("profiles = %+v", w.InstanceProfiles)
+	}
+	src, ok := w.Instance(simulator.SeedInstance)
+	if !ok {
+		t.Fatal("source not observed")
+	}
+	if !w.OfferingsRead {
+		t.Error("offerings not read")
+	}
+	offered := map[cloud.Offering]bool{}
+	for _, o := range w.Offerings {
+		offered[o] = true
+	}
+	if !offered[cloud.Offering{InstanceType: src.InstanceType, AZ: "ap-northeast-1a"}] || offered[cloud.Offering{InstanceType: src.InstanceType, AZ: "ap-northeast-1d"}] || len(w.Offerings) != 1 {
+		t.Errorf("offerings = %+v; want %s in ap-northeast-1a only", w.Offerings, src.InstanceType)
+	}
+	if im := w.Images; len(im) != 1 || im[0].ID != simulator.SeedImage || im[0].Created.IsZero() {
+		t.Errorf("images = %+v; want the image named by ID, with its creation date", im)
+	}
+	for _, sn := range w.Subnets {
+		if sn.AvailableIPs <= 0 || sn.AvailableIPs > 251 {
+			t.Errorf("subnet %s: %d free addresses in a /24", sn.ID, sn.AvailableIPs)
+		}
+	}
+
+	s = load()
+	s.Fleets[0].IAMInstanceProfile = "nope"
+	s.Fleets[0].Image = specs.Image{ID: "ami-0123456789abcdef0", Version: "x", Keep: 2}
+	w, err = cloud.Observe(context.Background(), api, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"image ami-0123456789abcdef0", "instance profile nope"}
+	if !slices.Equal(w.Missing, want) {
+		t.Errorf("missing = %q, want %q", w.Missing, want)
+	}
+}
+
+// TestObserveFindsBakedImagesAndTheirUsers: after a version bump, the image baked for the old
+// version is still observed (by its tags, with snapshots), and so is an instance launched
+// from it by hand, which nothing else would find.
+func TestObserveFindsBakedImagesAndTheirUsers(t *testing.T) {
+	sim, s := scaled(t, 1)
+	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
+	ctx := context.Background()
+	old, ok := func() (*cloud.Image, bool) {
+		w, err := cloud.Observe(ctx, api, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.ImageByName(s.Fleets[0].Image.Name)
+	}()
+	if !ok {
+		t.Fatal("baked image not observed")
+	}
+	out, err := sim.EC2().RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String(old.ID), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: aws.String(simulator.SeedSubnet1c), InstanceType: "t3.small",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byHand := aws.ToString(out.Instances[0].InstanceId)
+
+	s.Fleets[0].Image.Name, s.Fleets[0].Image.Version = "web-2099-01-01", "2099-01-01"
+	w, err := cloud.Observe(ctx, api, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *cloud.Image
+	for i := range w.Images {
+		if w.Images[i].ID == old.ID {
+			got = &w.Images[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("the image baked for the old version is not observed: %+v", w.Images)
+	}
+	if got.Created.IsZero() || len(got.SnapshotIDs) == 0 || got.Tags[cloud.TagFleet] != "web" {
+		t.Errorf("baked image = %+v; want its creation date, snapshots and tags", got)
+	}
+	if in, ok := w.Instance(byHand); !ok || in.ImageID != old.ID {
+		t.Errorf("the instance launched by hand from %s is not observed", old.ID)
 	}
 }

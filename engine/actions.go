@@ -147,9 +147,11 @@ func runInput(p *plan.LaunchParams, imageID string) *ec2.RunInstancesInput {
 		SubnetId:         aws.String(p.SubnetID),
 		InstanceType:     ec2types.InstanceType(p.InstanceType),
 		SecurityGroupIds: p.SecurityGroupIDs,
-		TagSpecifications: []ec2types.TagSpecification{
+	}
+	if len(p.Tags) > 0 { // EC2 refuses a tag specification without tags
+		in.TagSpecifications = []ec2types.TagSpecification{
 			{ResourceType: ec2types.ResourceTypeInstance, Tags: cloud.EC2Tags(p.Tags)},
-		},
+		}
 	}
 	if p.KeyName != "" {
 		in.KeyName = aws.String(p.KeyName)
@@ -185,6 +187,7 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 		in := runInput(a.p, a.imageID)
 		in.ClientToken = aws.String(a.p.ClientToken)
 		out, err := r.api.EC2.RunInstances(ctx, in)
+		t.probe = withoutProfile(r, in)
 		if err != nil {
 			return r.retry(ctx, t, "RunInstances", err)
 		}
@@ -212,6 +215,21 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 		return false, what + " (pending)", nil
 	}
 	return false, "", fmt.Errorf("instance %s is %s, not running", a.instanceID, st)
+}
+
+// withoutProfile returns a probe for retry: whether EC2 refuses the same request, without its
+// IAM instance profile, as a DryRun. When it accepts it, an InvalidParameterValue was about
+// the profile; when it refuses it too, the error is about another parameter and permanent.
+func withoutProfile(r *runner, in *ec2.RunInstancesInput) func(context.Context) bool {
+	if in.IamInstanceProfile == nil {
+		return nil
+	}
+	return func(ctx context.Context) bool {
+		dry := *in
+		dry.IamInstanceProfile, dry.ClientToken, dry.DryRun = nil, nil, aws.Bool(true)
+		_, err := r.api.EC2.RunInstances(ctx, &dry)
+		return cloud.ErrorCode(err) != "DryRunOperation"
+	}
 }
 
 func profileSpec(p string) *ec2types.IamInstanceProfileSpecification {

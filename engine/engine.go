@@ -33,11 +33,11 @@ type Options struct {
 	StopAfter int
 	// Timeouts per kind of wait; zero values take the defaults below.
 	Timeouts Timeouts
-	// Check, when set, runs before the first API call; any error it returns refuses the
-	// plan and nothing is done. It is the hook for plan.Check(world, plan), the plan's
-	// invariants over the world it was built from, which the caller (cmd/albctl) passes in
-	// as a closure. The engine's own structural checks (checkPlan) run regardless.
-	Check func(*plan.Plan) []error
+	// World is the world the plan was built from. When set, Apply runs plan.Check(World,
+	// plan) before the first API call and refuses a plan that breaks an ordering invariant
+	// (a saved plan edited by hand, or a planner bug), so nothing is done. The engine's own
+	// structural checks (checkPlan) run regardless.
+	World *cloud.World
 }
 
 // Timeouts bound each wait. A wait that runs out fails its step with ErrTimeout.
@@ -115,6 +115,10 @@ type task struct {
 	profileCreated time.Time
 	profileMissing bool
 	profileUnknown bool
+	// probe, when set by a launch, says whether EC2 refuses the request without its profile
+	// too (see withoutProfile); retry asks it once per run of InvalidParameterValue.
+	probe         func(context.Context) bool
+	othersRefused *bool
 }
 
 // action advances one step. It returns finished when the step is complete, otherwise the
@@ -150,7 +154,7 @@ func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Res
 		byID:   map[string]*task{},
 		result: &Result{Outputs: map[string]string{}, Started: opts.Clock.Now()},
 	}
-	if err := checkPlan(p, opts.Check); err != nil {
+	if err := checkPlan(p, opts.World); err != nil {
 		r.result.Finished = r.result.Started
 		for _, s := range p.Steps {
 			r.result.NotDone = append(r.result.NotDone, s.ID)
@@ -184,9 +188,9 @@ var ErrInvalidPlan = errors.New("invalid plan")
 
 // checkPlan refuses, before anything is done, a plan the engine could not carry out to the
 // end: a malformed step graph (plan.Validate: duplicate IDs, unknown dependencies, cycles, a
-// kind without its parameters), a kind the engine has no action for; then whatever check
-// (plan.Check against the world the plan was made for) finds.
-func checkPlan(p *plan.Plan, check func(*plan.Plan) []error) error {
+// kind without its parameters), a kind the engine has no action for; then, given the world
+// the plan was built from, whatever plan.Check finds.
+func checkPlan(p *plan.Plan, w *cloud.World) error {
 	var errs []error
 	if err := plan.Validate(p); err != nil {
 		errs = append(errs, err)
@@ -196,8 +200,8 @@ func checkPlan(p *plan.Plan, check func(*plan.Plan) []error) error {
 			errs = append(errs, err)
 		}
 	}
-	if len(errs) == 0 && check != nil {
-		errs = append(errs, check(p)...)
+	if len(errs) == 0 && w != nil {
+		errs = append(errs, plan.Check(w, p)...)
 	}
 	if len(errs) == 0 {
 		return nil

@@ -199,33 +199,83 @@ func TestSurvivesAWSFaults(t *testing.T) {
 	_ = res
 }
 
+// withProfile returns p with every launch (and its validation) using profile instead: the
+// planner refuses a profile that differs from the source's, but the engine acts on the typed
+// fields alone, so a hand-edited plan tests what it does with a profile EC2 does not know yet.
+func withProfile(p *plan.Plan, profile string) *plan.Plan {
+	for i := range p.Steps {
+		if l := p.Steps[i].Launch; l != nil {
+			l.IAMProfile = profile
+		}
+	}
+	return p
+}
+
+// A profile created moments ago is unknown to EC2 for a while (InvalidParameterValue): the
+// engine asks IAM when it was created and retries within the propagation bound.
 func TestProfilePropagation(t *testing.T) {
 	w := simulator.SeedWorld()
 	sim := simulator.New(w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
-	s := blogStack(t)
-	s.Fleets[0].IAMInstanceProfile = "web-app-v2"
-	p := planFor(t, sim, s)
-	// The source has web-app already; only the new instance uses web-app-v2.
-	res, err := apply(t, sim, p, engine.Options{})
+	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
+	var retries []string
+	res, err := apply(t, sim, p, engine.Options{Events: func(e engine.Event) {
+		if e.Type == engine.EventRetry {
+			retries = append(retries, e.Message)
+		}
+	}})
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 	if len(res.NotDone) != 0 {
 		t.Fatalf("not done: %v", res.NotDone)
 	}
+	if len(retries) == 0 || !strings.Contains(retries[0], "InvalidParameterValue") {
+		t.Errorf("retries = %q, want retries after InvalidParameterValue", retries)
+	}
 }
 
+// An InvalidParameterValue about another parameter fails at once even while the launch's
+// profile is new: a DryRun of the same launch without the profile is refused too.
+func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
+	sim := simulator.New(simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim.CreateInstanceProfile("web-app-v2")
+	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
+	for i := range p.Steps {
+		if l := p.Steps[i].Launch; l != nil {
+			l.InstanceType = "t3.huge-nope"
+		}
+	}
+	sim.ResetCalls()
+	res, err := apply(t, sim, p, engine.Options{})
+	if err == nil || cloud.ErrorCode(err) != "InvalidParameterValue" {
+		t.Fatalf("apply = %v, want InvalidParameterValue at once", err)
+	}
+	// The validation, then one DryRun without the profile that shows the type is at fault.
+	if c := sim.Calls(); c["RunInstances"] != 2 || c["CreateImage"] != 0 {
+		t.Errorf("calls = %v; want two RunInstances (validation and probe) and no CreateImage", c)
+	}
+	if res.Elapsed() != 0 {
+		t.Errorf("failed after %s; want at once", res.Elapsed())
+	}
+}
+
+// A profile IAM does not know is permanent: the first call that names it fails its step, and
+// since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {
 	sim := simulator.New(simulator.SeedWorld())
-	s := blogStack(t)
-	s.Fleets[0].IAMInstanceProfile = "no-such-profile"
-	res, err := apply(t, sim, planFor(t, sim, s), engine.Options{Timeouts: engine.Timeouts{Propagation: time.Minute}})
+	p := withProfile(planFor(t, sim, blogStack(t)), "no-such-profile")
+	sim.ResetCalls()
+	res, err := apply(t, sim, p, engine.Options{})
 	if err == nil || !strings.Contains(err.Error(), "InvalidParameterValue") {
-		t.Fatalf("apply = %v, want the AWS error after bounded retries", err)
+		t.Fatalf("apply = %v, want the AWS error at once", err)
 	}
-	if !strings.HasPrefix(res.Failed, "launch_instance.") {
-		t.Errorf("failed step = %q", res.Failed)
+	if !strings.HasPrefix(res.Failed, "validate_launch.") {
+		t.Errorf("failed step = %q, want the validation", res.Failed)
+	}
+	calls := sim.Calls()
+	if calls["RunInstances"] != 1 || calls["CreateImage"] != 0 || calls["GetInstanceProfile"] != 1 {
+		t.Errorf("calls = %v; want one RunInstances (DryRun), one GetInstanceProfile, no CreateImage", calls)
 	}
 }
 
@@ -285,8 +335,9 @@ func TestWideApplyBatchesCalls(t *testing.T) {
 	one, twenty := calls(1), calls(20)
 	t.Logf("k=1: %v", one)
 	t.Logf("k=20: %v", twenty)
-	if twenty["RunInstances"] != 20 {
-		t.Errorf("RunInstances = %d, want 20", twenty["RunInstances"])
+	// One more: the DryRun that validates the launch before the source reboots.
+	if twenty["RunInstances"] != 21 {
+		t.Errorf("RunInstances = %d, want 20 and one validation", twenty["RunInstances"])
 	}
 	for _, op := range []string{"RegisterTargets", "DescribeTargetHealth", "DescribeInstances"} {
 		if twenty[op] > 2*one[op]+3 {

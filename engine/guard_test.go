@@ -17,15 +17,6 @@ import (
 // sourceID is the blog seed world's source instance.
 const sourceID = "i-0a1b2c3d4e5f60001"
 
-func instanceState(t *testing.T, sim *simulator.Sim, id string) string {
-	t.Helper()
-	out, err := sim.EC2().DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out.Reservations[0].Instances[0].State.Name)
-}
-
 // A plan that says to terminate the source (an edited saved plan, or a planner bug) is
 // refused by the engine, which checks albctl's tags just before the call.
 func TestTerminateRefusesInstancesAlbctlDidNotLaunch(t *testing.T) {

@@ -63,6 +63,9 @@ type facts struct {
 	ProfileKnown   bool
 	ProfileAge     time.Duration
 	ProfileUnknown bool
+	// OthersRefused: EC2 refuses the same launch without its profile too (a DryRun), so an
+	// InvalidParameterValue is about another parameter, however new the profile.
+	OthersRefused bool
 }
 
 // shortPropagation bounds the retry of InvalidParameterValue on a launch whose profile the
@@ -85,6 +88,9 @@ func retryable(code, op string, f facts, propagation time.Duration) (bool, time.
 				return true, propagation, r.why
 			}
 		case newProfile:
+			if f.OthersRefused {
+				continue
+			}
 			if f.ProfileKnown && f.ProfileAge < propagation {
 				return true, propagation - f.ProfileAge, r.why
 			}
@@ -103,6 +109,15 @@ func (r *runner) retry(ctx context.Context, t *task, op string, err error) (bool
 	f := facts{Fresh: t.fresh}
 	if code == "InvalidParameterValue" && t.profile != "" {
 		f = r.profileFacts(ctx, t, f)
+		// Only a new (or unknowable) profile is worth a probe: with an old one the error is
+		// permanent anyway.
+		if op == "RunInstances" && t.probe != nil && ((f.ProfileKnown && f.ProfileAge < r.timeouts.Propagation) || f.ProfileUnknown) {
+			if t.othersRefused == nil {
+				refused := t.probe(ctx)
+				t.othersRefused = &refused
+			}
+			f.OthersRefused = *t.othersRefused
+		}
 	}
 	ok, bound, why := retryable(code, op, f, r.timeouts.Propagation)
 	if !ok {

@@ -40,6 +40,7 @@ func (a *validateLaunch) advance(ctx context.Context, r *runner, t *task) (bool,
 	in := runInput(a.p, imageID)
 	in.DryRun = aws.Bool(true)
 	out, err := r.api.EC2.RunInstances(ctx, in)
+	t.probe = withoutProfile(r, in)
 	if cloud.ErrorCode(err) == "DryRunOperation" {
 		return true, "", nil
 	}

@@ -204,6 +204,13 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 	for _, im := range w.Images {
 		im.ID = id(im.ID)
 		im.Tags = maps.Clone(im.Tags)
+		im.Created = time.Time{}
+		// Snapshots are named by their image and position: how many there are must agree.
+		snaps := make([]string, len(im.SnapshotIDs))
+		for i := range snaps {
+			snaps[i] = fmt.Sprintf("snap:%s/%d", im.ID, i)
+		}
+		im.SnapshotIDs = snaps
 		out.Images = append(out.Images, im)
 	}
 	for _, s := range w.Subnets {
@@ -244,6 +251,16 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 // the comparison to catch.
 func reconcile(sim, moto *cloud.World) []string {
 	var notes []string
+	// Free addresses: an ALB's node in a subnet takes an address there (AWS asks for eight
+	// free ones per subnet), which the simulator counts and moto does not.
+	for i := range sim.Subnets {
+		s := &sim.Subnets[i]
+		j := slices.IndexFunc(moto.Subnets, func(m cloud.Subnet) bool { return m.ID == s.ID })
+		if j >= 0 && moto.Subnets[j].AvailableIPs != s.AvailableIPs {
+			notes = append(notes, fmt.Sprintf("%s: %d free addresses in the simulator, %d in moto (moto does not count load balancer nodes)", s.ID, s.AvailableIPs, moto.Subnets[j].AvailableIPs))
+			s.AvailableIPs = moto.Subnets[j].AvailableIPs
+		}
+	}
 	for i := range sim.TargetGroups {
 		s := &sim.TargetGroups[i]
 		j := slices.IndexFunc(moto.TargetGroups, func(tg cloud.TargetGroup) bool { return tg.ARN == s.ARN })

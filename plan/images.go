@@ -138,7 +138,8 @@ func (b *builder) cleanImages() {
 		var baked []*cloud.Image
 		for j := range b.world.Images {
 			im := &b.world.Images[j]
-			if im.Tags[cloud.TagFleet] == f.Label && im.Tags[cloud.TagStack] == tg.Name {
+			// A deregistered image is still listed for a while; it is gone already.
+			if im.Tags[cloud.TagFleet] == f.Label && im.Tags[cloud.TagStack] == tg.Name && im.State != "deregistered" {
 				baked = append(baked, im)
 			}
 		}

@@ -275,3 +275,15 @@ func TestInstanceTypeChangeRollsTheFleet(t *testing.T) {
 		t.Errorf("members of the spec's type: %v", kinds(p))
 	}
 }
+
+func TestDeregisteredImagesAreNotCleanedAgain(t *testing.T) {
+	s, w := fleetWorld(1)
+	for i, st := range []string{"available", "deregistered", "available"} {
+		w.Images = append(w.Images, cloud.Image{ID: fmt.Sprintf("ami-0gone%d", i), Name: fmt.Sprintf("web-old-%d", i), State: st,
+			Created: time.Date(2022, 1, i+1, 0, 0, 0, 0, time.UTC), Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg"}})
+	}
+	p := build(t, s, w)
+	if got := filter(p, DeregisterImage); !slices.Equal(got, []string{"deregister_image.ami-0gone0"}) {
+		t.Errorf("deregister_image steps = %v, want only the oldest available image (a deregistered one is neither kept nor cleaned)", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/engine"
 	"github.com/albctl/albctl/plan"
 )
@@ -64,7 +65,7 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return m.execute(ctx, be, l, p, out, f.chart)
+	return m.execute(ctx, be, l, p, pl.world, out, f.chart)
 }
 
 // maxAnswer bounds what the prompt reads: an answer is a word, and stdin may be endless
@@ -137,7 +138,7 @@ func readLine(r io.Reader, limit int) (string, error) {
 
 // execute runs the plan, saves the simulator's world whatever happens, and checks that the
 // world now matches the spec.
-func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, out applyView, chart string) error {
+func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, planned *cloud.World, out applyView, chart string) error {
 	if chart != "" && be.sim == nil {
 		return errChartNeedsSim
 	}
@@ -145,6 +146,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	opts := engine.Options{
 		Clock:         be.clock,
 		ProgressEvery: progressEvery,
+		World:         planned,
 		Events: func(e engine.Event) {
 			track.event(e)
 			out.event(e)

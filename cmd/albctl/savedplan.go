@@ -372,7 +372,7 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	if sp.Plan.Empty() {
 		return nil
 	}
-	return m.execute(ctx, be, l, again, out, f.chart)
+	return m.execute(ctx, be, l, again, world, out, f.chart)
 }
 
 func sameSteps(a, b *plan.Plan) bool {
