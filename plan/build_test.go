@@ -101,7 +101,7 @@ func build(t *testing.T, s *specs.Stack, w *cloud.World) *Plan {
 	return p
 }
 
-// checkInvariants asserts DESIGN.md's ordering rules on any plan.
+// checkInvariants asserts the ordering rules of docs/design.md on any plan.
 func checkInvariants(t *testing.T, w *cloud.World, p *Plan) {
 	t.Helper()
 	pos := map[string]int{}

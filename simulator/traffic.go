@@ -12,7 +12,7 @@ import (
 // a different server than the client's previous request (which loses a session kept on the
 // server's disk).
 //
-// The model is AWS's routing as AWS-SEMANTICS.md describes it, reduced to shares:
+// The model is AWS's routing as docs/aws-semantics.md describes it, reduced to shares:
 //   - DNS gives each enabled AZ's node an equal share of clients.
 //   - Cross-zone on (the ALB default): a node sends to the healthy targets of every zone.
 //     Cross-zone off: only to its own zone's; a zone without one answers 503 for its share.
