@@ -2,7 +2,7 @@
 GO ?= go
 SHELL := /bin/bash
 
-.PHONY: demo test unit lint bench build clean e2e-docker
+.PHONY: demo test unit lint bench build clean e2e-docker mutate
 
 build:
 	$(GO) build -o bin/albctl ./cmd/albctl
@@ -35,6 +35,11 @@ lint:
 # Plan and apply cost against fleet size; rewrites docs/benchmarks.md with the figures and the machine.
 bench:
 	$(GO) run ./cmd/albctl bench -markdown docs/benchmarks.md
+
+# Mutation testing (go-gremlins) of plan, engine, cloud and simulator: efficacy per package.
+# Not part of `make test`; docs/testing.md has the scores and how to read them.
+mutate:
+	./scripts/mutate.sh
 
 clean:
 	rm -rf bin .venv
