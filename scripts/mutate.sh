@@ -78,7 +78,7 @@ for pkg in "${pkgs[@]}"; do
 	j=$out/$pkg.json
 	killed=$(field mutants_killed "$j")
 	lived=$(field mutants_lived "$j")
-	timedout=$(grep -c '"status":"TIMED OUT"' "$j" || true)
+	timedout=$(grep -o '"status":"TIMED OUT"' "$j" | wc -l | tr -d ' ')
 	notviable=$(field mutants_not_viable "$j")
 	uncovered=$(field mutants_not_covered "$j")
 	efficacy=$(awk -v k="$killed" -v l="$lived" 'BEGIN { if (k + l == 0) print "n/a"; else printf "%.2f", 100 * k / (k + l) }')
