@@ -2,7 +2,7 @@
 GO ?= go
 SHELL := /bin/bash
 
-.PHONY: demo test unit lint bench build install clean e2e-docker fuzz
+.PHONY: demo test unit lint bench build install clean e2e-docker fuzz mutate
 
 build:
 	$(GO) build -o bin/albctl ./cmd/albctl
@@ -48,6 +48,11 @@ lint:
 # Plan and apply cost against fleet size; rewrites docs/benchmarks.md with the figures and the machine.
 bench:
 	$(GO) run ./cmd/albctl bench -markdown docs/benchmarks.md
+
+# Mutation testing (go-gremlins) of plan, engine, cloud and simulator: efficacy per package.
+# Not part of `make test`; docs/testing.md has the scores and how to read them.
+mutate:
+	./scripts/mutate.sh
 
 clean:
 	rm -rf bin .venv

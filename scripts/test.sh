@@ -7,6 +7,9 @@
 # already (make e2e-docker), the moto it names is used instead. When moto cannot be installed
 # or started, the script fails under CI=true (CI must run the tests against moto); elsewhere
 # it goes on, and those tests skip saying why.
+#
+# With arguments, it runs them as the command instead of `go test ./...`, with moto serving
+# (scripts/break-rules.sh uses that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,4 +92,8 @@ elif ! start_moto; then
 	no_moto "cannot start moto"
 fi
 
-go test -count=1 ./...
+if [ $# -gt 0 ]; then
+	"$@"
+else
+	go test -count=1 ./...
+fi

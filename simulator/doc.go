@@ -2,7 +2,7 @@
 // like AWS: a drop-in for the aws-sdk-go-v2 clients, for rehearsing a change offline and for
 // deterministic tests. It fails where AWS fails, with AWS's error codes as
 // smithy.GenericAPIError values, and it waits where AWS waits, on a virtual clock. The
-// contract is the project's AWS-SEMANTICS.md: the simulator copies AWS, not moto.
+// contract is docs/aws-semantics.md: the simulator copies AWS, not moto.
 //
 // A World is the whole state (a JSON world file); New wraps it in a Sim, whose EC2 and
 // ELBV2 satisfy cloud.EC2 and cloud.ELBV2, whose IAM serves GetInstanceProfile, and whose
@@ -73,7 +73,7 @@
 // A target asked for by Targets that is not registered (or has finished draining) is unused,
 // Target.NotRegistered.
 //
-// # Decisions on points AWS-SEMANTICS.md marks unverified (or does not cover)
+// # Decisions on points docs/aws-semantics.md marks unverified (or does not cover)
 //
 //   - SetSubnets with fewer than two AZs answers ValidationError "At least two subnets in two
 //     different Availability Zones must be specified", the CreateLoadBalancer wording; it is
@@ -120,7 +120,7 @@
 //     else VPCIdNotSpecified. Key pairs are not modelled: any KeyName is accepted.
 //   - An unknown profile given by Arn is InvalidParameterValue "Value (ARN) for parameter
 //     iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"; by Name, the
-//     ...name... message of AWS-SEMANTICS.md.
+//     ...name... message that docs/aws-semantics.md gives.
 //   - MaxResults ranges: DescribeInstances, DescribeSubnets, DescribeVpcs,
 //     DescribeSecurityGroups 5-1000; DescribeImages 1-1000. ELBv2 PageSize 1-400. Page
 //     tokens are opaque; a bad one is InvalidPaginationToken (EC2) or ValidationError (ELBv2).
