@@ -95,5 +95,6 @@ fi
 if [ $# -gt 0 ]; then
 	"$@"
 else
-	go test -count=1 ./...
+	# -race: the engine, the observer and the lock run goroutines; a data race is a bug here.
+	go test -race -count=1 ./...
 fi
