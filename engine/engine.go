@@ -262,11 +262,14 @@ func (r *runner) run(ctx context.Context) error {
 			}
 			// Wake up for progress reports too, so people see a steady cadence whatever
 			// the poll backoff is.
-			if report := t.reported.Add(r.opts.ProgressEvery); t.waiting != "" && report.Before(next) {
+			if t.waiting != "" {
+				report := t.reported.Add(r.opts.ProgressEvery)
 				if !report.After(now) {
 					r.progress(t, now)
-				} else {
-					next = report
+					report = t.reported.Add(r.opts.ProgressEvery)
+				}
+				if report.Before(next) {
+					next = report // the next report, not only the next poll
 				}
 			}
 		}
