@@ -53,7 +53,7 @@ type tgFact struct {
 }
 
 type hcFact struct {
-	Protocol, Port, Path, Matcher        string
+	Protocol, Port, Path, Matcher         string
 	Interval, Timeout, Healthy, Unhealthy int32
 }
 
