@@ -325,3 +325,22 @@ func TestSpecLabelAndDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestInitCandidatesLeaveOutMembers: without SOURCE, the list names sources only — not the
+// instances albctl launched (tagged albctl:fleet), which are registered targets too.
+func TestInitCandidatesLeaveOutMembers(t *testing.T) {
+	w := simulator.SeedWorld()
+	member := w.Instances[0]
+	member.ID, member.Reservation, member.IAMAssociation = "i-0a1b2c3d4e5f60077", "r-0a1b2c3d4e5f60077", ""
+	member.AZ, member.Subnet = "ap-northeast-1d", simulator.SeedSubnet1d
+	member.Tags = map[string]string{"Name": "web-1d-1", "albctl:fleet": "web", "albctl:stack": "web-tg"}
+	w.Instances = append(w.Instances, member)
+	seedTG(w).Targets = append(seedTG(w).Targets, simulator.Target{ID: member.ID, Port: 80, RegisteredAt: seedTG(w).Targets[0].RegisteredAt})
+	r := runInit(t, w)
+	if r.code != 1 || !strings.Contains(r.stderr, "  1.  i-0a1b2c3d4e5f60001  \"web\"") {
+		t.Fatalf("exit %d, want 1 listing the source\nstderr:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, member.ID) {
+		t.Errorf("the candidates include %s, a member albctl launched:\n%s", member.ID, r.stderr)
+	}
+}
