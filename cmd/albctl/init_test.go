@@ -344,3 +344,26 @@ func TestInitCandidatesLeaveOutMembers(t *testing.T) {
 		t.Errorf("the candidates include %s, a member albctl launched:\n%s", member.ID, r.stderr)
 	}
 }
+
+// TestWriteNewRefusesExisting: the write itself refuses a file that appeared after init's
+// first check (O_EXCL), and leaves it as it was.
+func TestWriteNewRefusesExisting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alb.hcl")
+	if err := os.WriteFile(path, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := writeNew(path, []byte("init's\n"))
+	if err == nil || !strings.Contains(err.Error(), path+" already exists: init never overwrites a file") {
+		t.Errorf("writeNew over an existing file: %v", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "mine\n" {
+		t.Errorf("the file was changed to %q", data)
+	}
+	fresh := filepath.Join(filepath.Dir(path), "new.hcl")
+	if err := writeNew(fresh, []byte("init's\n")); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(fresh); string(data) != "init's\n" {
+		t.Errorf("a new file holds %q", data)
+	}
+}
