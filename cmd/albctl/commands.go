@@ -28,6 +28,22 @@ type command struct {
 func commands() []command {
 	return []command{
 		{
+			name: "init", summary: "write a starting spec from an existing instance, target group and ALB",
+			usage: "albctl init [-cloud aws|sim] [-o FILE] [-target-group NAME] [flags] [SOURCE]",
+			about: "Observe the account (or a simulator world: --world FILE, default the built-in seed world)\n" +
+				"and write a starting spec for SOURCE, an instance ID or Name tag: its target group, that\n" +
+				"group's load balancer, and a fleet over the source's zone and a second one, with comments\n" +
+				"naming what was found. Without SOURCE, list the instances that are registered targets of a\n" +
+				"target group behind an ALB and ask (on a terminal). Read-only calls only; never overwrites\n" +
+				"a file. See docs/init.md.",
+			examples: []string{
+				"albctl init web                                  # the built-in seed world -> alb.hcl",
+				"albctl init --cloud aws --region eu-west-1 -o spec/alb.hcl i-0123456789abcdef0",
+				"albctl init --cloud aws                          # list the candidates and ask",
+			},
+			run: (*Main).initCmd,
+		},
+		{
 			name: "validate", summary: "check the spec files in DIR (default \".\")",
 			usage: "albctl validate [-var NAME=VALUE] [-var-file FILE.albvars] [DIR | FILE]",
 			about: "Load and check the spec: syntax, references, types and AWS's limits. Reads no cloud.",
