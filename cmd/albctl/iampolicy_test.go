@@ -54,6 +54,23 @@ func apiOperations(t *testing.T, readOnly bool) []string {
 	return ops
 }
 
+// initOperations are the calls of albctl init's read-only clients (init.go), as IAM actions.
+func initOperations() []string {
+	var ops []string
+	for _, c := range []struct {
+		prefix string
+		iface  reflect.Type
+	}{
+		{"ec2", reflect.TypeOf((*initEC2)(nil)).Elem()},
+		{"elasticloadbalancing", reflect.TypeOf((*initELBV2)(nil)).Elem()},
+	} {
+		for j := range c.iface.NumMethod() {
+			ops = append(ops, c.prefix+":"+c.iface.Method(j).Name)
+		}
+	}
+	return ops
+}
+
 type policyDoc struct {
 	Version   string
 	Statement []struct {
@@ -105,6 +122,8 @@ func TestIAMPoliciesCoverEveryOperation(t *testing.T) {
 		{"apply", false},
 	} {
 		want := append(apiOperations(t, c.readOnly), policyExtras[c.policy]...)
+		want = append(want, initOperations()...) // init is read-only: in both policies
+		want = slices.Compact(slices.Sorted(slices.Values(want)))
 		slices.Sort(want)
 		got := policyActions(t, c.policy)
 		for _, op := range want {
