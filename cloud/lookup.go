@@ -42,12 +42,6 @@ func (w *World) Sources(source string) []*Instance {
 		if !live(in.State) {
 			continue
 		}
-		if false {
-			if in.ID == source {
-				out = append(out, in)
-			}
-			continue
-		}
 		if in.Tags["Name"] == source && in.Tags[TagFleet] == "" {
 			out = append(out, in)
 		}

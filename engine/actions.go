@@ -397,56 +397,74 @@ func (a *registerTarget) advance(ctx context.Context, r *runner, t *task) (bool,
 	// An instance launched in this apply may be unknown to ELB for a moment.
 	t.fresh = a.p.InstanceStep != ""
 	who := named(a.instanceID, a.p.Name)
-	if !a.running && !a.registered {
-		// ELB refuses an instance that is not running (InvalidTarget). One launched by this
-		// apply is running already; one known at plan time may still be pending (launched
-		// by an interrupted run) or may have stopped since.
-		if !a.launchedHere() {
-			st, err := r.instanceState(ctx, a.instanceID)
-			if err != nil {
-				return r.retry(ctx, t, "DescribeInstances", err)
-			}
-			switch st {
-			case "running":
-				a.running = true
-			case "pending":
-				what := who + " to be running before it is registered"
-				if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
-					return false, "", err
-				}
-				return false, what, nil
-			default:
-				return false, "", fmt.Errorf("instance %s is %s: ELB registers only running instances", who, st)
-			}
+	if !a.running && !a.registered && !a.launchedHere() {
+		// Until the instance is seen running, waiting for it is the step's answer.
+		done, wait, err := a.awaitRunning(ctx, r, t, who)
+		if !a.running {
+			return done, wait, err
 		}
 	}
 	if !a.registered {
-		// One RegisterTargets for every registration into this group that is due now. When
-		// the batch is refused, this target goes alone, so the error is judged for it.
-		batch := []*registerTarget{a}
-		if !t.retried && t.retrySince.IsZero() {
-			for _, o := range r.due() {
-				if b, ok := o.action.(*registerTarget); ok && b != a && !b.registered && b.p.TargetGroupARN == a.p.TargetGroupARN && b.resolve(r) == nil && (b.launchedHere() || b.running) {
-					batch = append(batch, b)
-				}
+		return a.registerBatch(ctx, r, t, who)
+	}
+	return a.awaitHealthy(ctx, r, t, who)
+}
+
+// awaitRunning asks for the state of an instance known at plan time. ELB refuses an
+// instance that is not running (InvalidTarget). One launched by this apply is running
+// already; one known at plan time may still be pending (launched by an interrupted run) or
+// may have stopped since. It sets a.running once the instance runs.
+func (a *registerTarget) awaitRunning(ctx context.Context, r *runner, t *task, who string) (bool, string, error) {
+	st, err := r.instanceState(ctx, a.instanceID)
+	if err != nil {
+		return r.retry(ctx, t, "DescribeInstances", err)
+	}
+	switch st {
+	case "running":
+		a.running = true
+		return false, "", nil
+	case "pending":
+		what := who + " to be running before it is registered"
+		if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
+			return false, "", err
+		}
+		return false, what, nil
+	default:
+		return false, "", fmt.Errorf("instance %s is %s: ELB registers only running instances", who, st)
+	}
+}
+
+// registerBatch sends one RegisterTargets for every registration into this group that is
+// due now. When the batch is refused, this target goes alone, so the error is judged for it.
+func (a *registerTarget) registerBatch(ctx context.Context, r *runner, t *task, who string) (bool, string, error) {
+	batch := []*registerTarget{a}
+	if !t.retried && t.retrySince.IsZero() {
+		for _, o := range r.due() {
+			if b, ok := o.action.(*registerTarget); ok && b != a && !b.registered && b.p.TargetGroupARN == a.p.TargetGroupARN && b.resolve(r) == nil && (b.launchedHere() || b.running) {
+				batch = append(batch, b)
 			}
 		}
-		err := r.register(ctx, a.p.TargetGroupARN, batch)
-		if err != nil && len(batch) > 1 {
-			batch = batch[:1]
-			err = r.register(ctx, a.p.TargetGroupARN, batch)
-		}
-		if err != nil {
-			return r.retry(ctx, t, "RegisterTargets", err)
-		}
-		now := r.clock.Now()
-		for _, b := range batch {
-			b.registered, b.since = true, now
-		}
-		r.changed(a.p.TargetGroupARN)
-		// Health checks take at least a few intervals; no point asking at once.
-		return false, who + " to pass health checks", nil
 	}
+	err := r.register(ctx, a.p.TargetGroupARN, batch)
+	if err != nil && len(batch) > 1 {
+		batch = batch[:1]
+		err = r.register(ctx, a.p.TargetGroupARN, batch)
+	}
+	if err != nil {
+		return r.retry(ctx, t, "RegisterTargets", err)
+	}
+	now := r.clock.Now()
+	for _, b := range batch {
+		b.registered, b.since = true, now
+	}
+	r.changed(a.p.TargetGroupARN)
+	// Health checks take at least a few intervals; no point asking at once.
+	return false, who + " to pass health checks", nil
+}
+
+// awaitHealthy waits for the registered target to pass its health checks, within the
+// rollback's health timeout if the step has one, else within the apply's.
+func (a *registerTarget) awaitHealthy(ctx context.Context, r *runner, t *task, who string) (bool, string, error) {
 	what := who + " to pass health checks"
 	if rb := a.p.Rollback; rb != nil {
 		if r.clock.Now().Sub(a.since) > rb.HealthTimeout.D() {

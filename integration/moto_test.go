@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/engine"
@@ -39,7 +38,6 @@ type moto struct {
 	ec2      *ec2.Client
 	elb      *elbv2.Client
 	iam      *iam.Client
-	sts      *sts.Client
 }
 
 // motoEndpoint returns the endpoint from the environment. Without one the test skips, or
@@ -74,7 +72,6 @@ func newMoto(t *testing.T) *moto {
 		ec2:      ec2.NewFromConfig(cfg),
 		elb:      elbv2.NewFromConfig(cfg),
 		iam:      iam.NewFromConfig(cfg),
-		sts:      sts.NewFromConfig(cfg),
 	}
 }
 
@@ -102,10 +99,6 @@ func (m *moto) api() cloud.API { return cloud.API{EC2: m.ec2, ELBV2: m.elb, IAM:
 
 func (m *moto) seedAPI() mirror.SeedAPI {
 	return mirror.SeedAPI{EC2: m.ec2, ELBV2: m.elb, IAM: m.iam}
-}
-
-func (m *moto) snapshotAPI() mirror.SnapshotAPI {
-	return mirror.SnapshotAPI{EC2: m.ec2, ELBV2: m.elb, IAM: m.iam, STS: m.sts}
 }
 
 // seed creates w in moto.

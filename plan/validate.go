@@ -99,127 +99,179 @@ func instanceStep(s *Step) string {
 	return ""
 }
 
-// paramProblems lists what is wrong with s's parameters for its kind.
+// paramProblems lists what is wrong with s's parameters for its kind: the kind's parameter
+// block missing, another kind's block present, or required fields of the block empty.
 func paramProblems(s *Step) []string {
-	set := map[string]bool{
+	kp, ok := kindParams[s.Kind]
+	if !ok {
+		return []string{fmt.Sprintf("unknown kind %q", s.Kind)}
+	}
+	set := carriedBlocks(s)
+	var out []string
+	if !set[kp.block] {
+		out = append(out, fmt.Sprintf("a %s step needs its %q parameters", s.Kind, kp.block))
+	}
+	for _, k := range paramBlocks {
+		if set[k] && k != kp.block {
+			out = append(out, fmt.Sprintf("a %s step must not carry %q parameters", s.Kind, k))
+		}
+	}
+	if missing := kp.missing(s); len(missing) > 0 {
+		out = append(out, "missing "+strings.Join(missing, ", "))
+	}
+	return out
+}
+
+// paramBlocks are the names of a step's parameter blocks, in the order problems are listed.
+var paramBlocks = []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate", "health_check", "wait", "cleanup"}
+
+// carriedBlocks reports which parameter blocks s carries.
+func carriedBlocks(s *Step) map[string]bool {
+	return map[string]bool{
 		"image": s.Image != nil, "launch": s.Launch != nil, "associate": s.Associate != nil,
 		"stickiness": s.Stickiness != nil, "zones": s.Zones != nil, "target": s.Target != nil,
 		"terminate": s.Terminate != nil, "health_check": s.HealthCheck != nil, "wait": s.Wait != nil,
 		"cleanup": s.Cleanup != nil,
 	}
-	var want string
-	var missing []string
-	need := func(field, v string) {
-		if v == "" {
-			missing = append(missing, field)
-		}
+}
+
+// kindParams is, for every kind, the parameter block its steps carry and what is missing
+// from that block (nothing when the block is absent: that is reported on its own).
+var kindParams = map[Kind]struct {
+	block   string
+	missing func(*Step) missingFields
+}{
+	CreateImage:              {"image", createImageMissing},
+	DeregisterImage:          {"cleanup", deregisterImageMissing},
+	ValidateLaunch:           {"launch", validateLaunchMissing},
+	LaunchInstance:           {"launch", launchInstanceMissing},
+	AssociateInstanceProfile: {"associate", associateMissing},
+	TerminateInstance:        {"terminate", terminateMissing},
+	ModifyHealthCheck:        {"health_check", healthCheckMissing},
+	EnableStickiness:         {"stickiness", stickinessMissing},
+	AddZones:                 {"zones", zonesMissing},
+	TrimZones:                {"zones", zonesMissing},
+	RegisterTarget:           {"target", registerTargetMissing},
+	DeregisterTarget:         {"target", deregisterTargetMissing},
+	Wait:                     {"wait", waitMissing},
+}
+
+// missingFields lists the required fields a parameter block lacks, in the order checked.
+type missingFields []string
+
+// need records field as missing when its value v is empty.
+func (m *missingFields) need(field, v string) {
+	if v == "" {
+		*m = append(*m, field)
 	}
-	switch s.Kind {
-	case CreateImage:
-		want = "image"
-		if p := s.Image; p != nil {
-			need("image.source_instance_id", p.SourceInstanceID)
-			need("image.name", p.Name)
-		}
-	case ValidateLaunch:
-		want = "launch"
-		if p := s.Launch; p != nil {
-			need("launch.image_id", p.ImageID)
-			if p.ImageStep != "" {
-				missing = append(missing, "no launch.image_step (a dry run launches from an existing image)")
-			}
-			need("launch.subnet_id", p.SubnetID)
-			need("launch.instance_type", p.InstanceType)
-		}
-	case ModifyHealthCheck:
-		want = "health_check"
-		if p := s.HealthCheck; p != nil {
-			need("health_check.target_group_arn", p.TargetGroupARN)
-		}
-	case Wait:
-		want = "wait"
-		if p := s.Wait; p != nil && (p.Duration <= 0 || p.Duration.D() > 24*time.Hour) {
-			missing = append(missing, "wait.duration between 0 and 24h")
-		}
-	case DeregisterImage:
-		want = "cleanup"
-		if p := s.Cleanup; p != nil {
-			need("cleanup.image_id", p.ImageID)
-		}
-	case LaunchInstance:
-		want = "launch"
-		if p := s.Launch; p != nil {
-			if (p.ImageID == "") == (p.ImageStep == "") {
-				missing = append(missing, "exactly one of launch.image_id and launch.image_step")
-			}
-			if p.ImageStep != "" {
-				need("launch.image_name", p.ImageName) // the engine finds a pending bake by name
-			}
-			need("launch.az", p.AZ)
-			need("launch.subnet_id", p.SubnetID)
-			need("launch.instance_type", p.InstanceType)
-			need("launch.client_token", p.ClientToken)
-		}
-	case AssociateInstanceProfile:
-		want = "associate"
-		if p := s.Associate; p != nil {
-			need("associate.instance_id", p.InstanceID)
-			need("associate.iam_instance_profile", p.IAMProfile)
-		}
-	case EnableStickiness:
-		want = "stickiness"
-		if p := s.Stickiness; p != nil {
-			need("stickiness.target_group_arn", p.TargetGroupARN)
-			if len(p.Attributes) == 0 {
-				missing = append(missing, "stickiness.attributes")
-			}
-		}
-	case AddZones, TrimZones:
-		want = "zones"
-		if p := s.Zones; p != nil {
-			need("zones.load_balancer_arn", p.LoadBalancerARN)
-			if len(p.SubnetIDs) == 0 {
-				missing = append(missing, "zones.subnet_ids")
-			}
-		}
-	case RegisterTarget:
-		want = "target"
-		if p := s.Target; p != nil {
-			need("target.target_group_arn", p.TargetGroupARN)
-			if (p.InstanceID == "") == (p.InstanceStep == "") {
-				missing = append(missing, "exactly one of target.instance_id and target.instance_step")
-			}
-		}
-	case DeregisterTarget:
-		want = "target"
-		if p := s.Target; p != nil {
-			need("target.target_group_arn", p.TargetGroupARN)
-			need("target.instance_id", p.InstanceID)
-			if p.InstanceStep != "" {
-				missing = append(missing, "no target.instance_step (a deregistration acts on an existing instance)")
-			}
-		}
-	case TerminateInstance:
-		want = "terminate"
-		if p := s.Terminate; p != nil {
-			need("terminate.instance_id", p.InstanceID)
-		}
-	default:
-		return []string{fmt.Sprintf("unknown kind %q", s.Kind)}
+}
+
+// needIf records what (a requirement in words) when lacking.
+func (m *missingFields) needIf(lacking bool, what string) {
+	if lacking {
+		*m = append(*m, what)
 	}
-	var out []string
-	if !set[want] {
-		out = append(out, fmt.Sprintf("a %s step needs its %q parameters", s.Kind, want))
+}
+
+func createImageMissing(s *Step) (m missingFields) {
+	if p := s.Image; p != nil {
+		m.need("image.source_instance_id", p.SourceInstanceID)
+		m.need("image.name", p.Name)
 	}
-	for _, k := range []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate", "health_check", "wait", "cleanup"} {
-		if set[k] && k != want {
-			out = append(out, fmt.Sprintf("a %s step must not carry %q parameters", s.Kind, k))
+	return m
+}
+
+func deregisterImageMissing(s *Step) (m missingFields) {
+	if p := s.Cleanup; p != nil {
+		m.need("cleanup.image_id", p.ImageID)
+	}
+	return m
+}
+
+func validateLaunchMissing(s *Step) (m missingFields) {
+	if p := s.Launch; p != nil {
+		m.need("launch.image_id", p.ImageID)
+		m.needIf(p.ImageStep != "", "no launch.image_step (a dry run launches from an existing image)")
+		m.need("launch.subnet_id", p.SubnetID)
+		m.need("launch.instance_type", p.InstanceType)
+	}
+	return m
+}
+
+func launchInstanceMissing(s *Step) (m missingFields) {
+	if p := s.Launch; p != nil {
+		m.needIf((p.ImageID == "") == (p.ImageStep == ""), "exactly one of launch.image_id and launch.image_step")
+		if p.ImageStep != "" {
+			m.need("launch.image_name", p.ImageName) // the engine finds a pending bake by name
 		}
+		m.need("launch.az", p.AZ)
+		m.need("launch.subnet_id", p.SubnetID)
+		m.need("launch.instance_type", p.InstanceType)
+		m.need("launch.client_token", p.ClientToken)
 	}
-	if len(missing) > 0 {
-		out = append(out, "missing "+strings.Join(missing, ", "))
+	return m
+}
+
+func associateMissing(s *Step) (m missingFields) {
+	if p := s.Associate; p != nil {
+		m.need("associate.instance_id", p.InstanceID)
+		m.need("associate.iam_instance_profile", p.IAMProfile)
 	}
-	return out
+	return m
+}
+
+func terminateMissing(s *Step) (m missingFields) {
+	if p := s.Terminate; p != nil {
+		m.need("terminate.instance_id", p.InstanceID)
+	}
+	return m
+}
+
+func healthCheckMissing(s *Step) (m missingFields) {
+	if p := s.HealthCheck; p != nil {
+		m.need("health_check.target_group_arn", p.TargetGroupARN)
+	}
+	return m
+}
+
+func stickinessMissing(s *Step) (m missingFields) {
+	if p := s.Stickiness; p != nil {
+		m.need("stickiness.target_group_arn", p.TargetGroupARN)
+		m.needIf(len(p.Attributes) == 0, "stickiness.attributes")
+	}
+	return m
+}
+
+func zonesMissing(s *Step) (m missingFields) {
+	if p := s.Zones; p != nil {
+		m.need("zones.load_balancer_arn", p.LoadBalancerARN)
+		m.needIf(len(p.SubnetIDs) == 0, "zones.subnet_ids")
+	}
+	return m
+}
+
+func registerTargetMissing(s *Step) (m missingFields) {
+	if p := s.Target; p != nil {
+		m.need("target.target_group_arn", p.TargetGroupARN)
+		m.needIf((p.InstanceID == "") == (p.InstanceStep == ""), "exactly one of target.instance_id and target.instance_step")
+	}
+	return m
+}
+
+func deregisterTargetMissing(s *Step) (m missingFields) {
+	if p := s.Target; p != nil {
+		m.need("target.target_group_arn", p.TargetGroupARN)
+		m.need("target.instance_id", p.InstanceID)
+		m.needIf(p.InstanceStep != "", "no target.instance_step (a deregistration acts on an existing instance)")
+	}
+	return m
+}
+
+func waitMissing(s *Step) (m missingFields) {
+	if p := s.Wait; p != nil {
+		m.needIf(p.Duration <= 0 || p.Duration.D() > 24*time.Hour, "wait.duration between 0 and 24h")
+	}
+	return m
 }
 
 // findCycle returns the IDs along a dependency cycle, first ID repeated at the end, or nil.

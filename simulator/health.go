@@ -146,9 +146,6 @@ func (a *App) statusCode(path string) int32 {
 	return 200
 }
 
-// serves reports whether the app answers clients' requests with success.
-func (a *App) serves() bool { return a == nil || a.Health == "" || a.Health == "serves" }
-
 func (a *App) boot() time.Duration {
 	if a == nil {
 		return 0

@@ -219,24 +219,6 @@ func instanceField(in *Instance) func(string) ([]string, bool) {
 	}
 }
 
-func instanceFields(in *Instance) fields {
-	return fields{
-		"instance-id":              one(in.ID),
-		"instance-state-name":      one(in.State),
-		"instance-state-code":      one(strconv.Itoa(int(instanceStates[in.State]))),
-		"subnet-id":                one(in.Subnet),
-		"vpc-id":                   one(in.VPC),
-		"availability-zone":        one(in.AZ),
-		"image-id":                 one(in.Image),
-		"instance-type":            one(in.Type),
-		"key-name":                 one(in.Key),
-		"reservation-id":           one(in.Reservation),
-		"client-token":             one(in.ClientToken),
-		"iam-instance-profile.arn": one(in.IAMProfileARN),
-		"instance.group-id":        func() []string { return in.SecurityGroups },
-	}
-}
-
 // DescribeInstances lists instances by ID or by filter, grouped in reservations.
 func (c *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	s := c.s

@@ -69,93 +69,103 @@ func (w *World) normalizeNetwork() {
 	}
 }
 
-// validateNetwork checks security group rules and network ACLs.
-func (w *World) validateNetwork(vpcs map[string]bool, subnets map[string]Subnet, sgs map[string]SecurityGroup) []error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	ports := func(what, proto string, from, to int32) {
-		switch proto {
-		case "-1":
-		case "tcp":
-			if from < 0 || to > 65535 || from > to {
-				bad("%s: ports %d-%d are not a range within 0-65535", what, from, to)
-			}
-		default:
-			bad("%s: protocol %q is not tcp or -1 (the simulator models TCP only)", what, proto)
-		}
-	}
-	for _, g := range w.SecurityGroups {
+// securityGroupRules checks each security group's ingress rules: a TCP port range, and
+// sources that are CIDR blocks or security groups of the world.
+func (c *worldCheck) securityGroupRules(groups []SecurityGroup) {
+	for _, g := range groups {
 		if g.Ingress == nil {
 			continue
 		}
 		for i, r := range *g.Ingress {
 			what := fmt.Sprintf("security group %s: ingress[%d]", g.ID, i)
-			ports(what, r.Protocol, r.FromPort, r.ToPort)
+			c.ports(what, r.Protocol, r.FromPort, r.ToPort)
 			if len(r.CIDRs) == 0 && len(r.SourceGroups) == 0 {
-				bad("%s: neither cidrs nor source_groups", what)
+				c.bad("%s: neither cidrs nor source_groups", what)
 			}
-			for _, c := range r.CIDRs {
-				if _, err := netip.ParsePrefix(c); err != nil {
-					bad("%s: cidr %q is not a CIDR block", what, c)
+			for _, cidr := range r.CIDRs {
+				if _, err := netip.ParsePrefix(cidr); err != nil {
+					c.bad("%s: cidr %q is not a CIDR block", what, cidr)
 				}
 			}
 			for _, sg := range r.SourceGroups {
-				if _, ok := sgs[sg]; !ok {
-					bad("%s: source group %q does not exist", what, sg)
+				if _, ok := c.sgByID[sg]; !ok {
+					c.bad("%s: source group %q does not exist", what, sg)
 				}
 			}
 		}
 	}
+}
+
+// ports checks a rule's protocol and port range: the simulator models TCP only.
+func (c *worldCheck) ports(what, proto string, from, to int32) {
+	switch proto {
+	case "-1":
+	case "tcp":
+		if from < 0 || to > 65535 || from > to {
+			c.bad("%s: ports %d-%d are not a range within 0-65535", what, from, to)
+		}
+	default:
+		c.bad("%s: protocol %q is not tcp or -1 (the simulator models TCP only)", what, proto)
+	}
+}
+
+// networkACLs checks that each network ACL lies in a VPC of the world, that a VPC has at
+// most one default ACL and a subnet at most one ACL, and each ACL's rules.
+func (c *worldCheck) networkACLs(acls []NetworkACL) {
 	associated := map[string]string{}
 	defaults := map[string]string{}
-	for _, a := range w.NetworkACLs {
+	for _, a := range acls {
 		if a.ID == "" {
-			bad("network acl without an id")
+			c.bad("network acl without an id")
 		}
-		if !vpcs[a.VPC] {
-			bad("network acl %s: vpc %q does not exist", a.ID, a.VPC)
+		if !c.vpcByID[a.VPC] {
+			c.bad("network acl %s: vpc %q does not exist", a.ID, a.VPC)
 		}
 		if a.IsDefault {
 			if d, ok := defaults[a.VPC]; ok {
-				bad("network acls %s and %s are both the default of %s", d, a.ID, a.VPC)
+				c.bad("network acls %s and %s are both the default of %s", d, a.ID, a.VPC)
 			}
 			defaults[a.VPC] = a.ID
 		}
 		for _, sn := range a.Subnets {
-			s, ok := subnets[sn]
+			s, ok := c.subnetByID[sn]
 			switch {
 			case !ok:
-				bad("network acl %s: subnet %q does not exist", a.ID, sn)
+				c.bad("network acl %s: subnet %q does not exist", a.ID, sn)
 			case s.VPC != a.VPC:
-				bad("network acl %s: subnet %s is in %s, not %s", a.ID, sn, s.VPC, a.VPC)
+				c.bad("network acl %s: subnet %s is in %s, not %s", a.ID, sn, s.VPC, a.VPC)
 			}
 			if other, ok := associated[sn]; ok {
-				bad("subnet %s is associated with two network acls (%s, %s)", sn, other, a.ID)
+				c.bad("subnet %s is associated with two network acls (%s, %s)", sn, other, a.ID)
 			}
 			associated[sn] = a.ID
 		}
-		for dir, rs := range map[string][]ACLRule{"inbound": a.Inbound, "outbound": a.Outbound} {
-			seen := map[int32]bool{}
-			for _, r := range rs {
-				what := fmt.Sprintf("network acl %s: %s rule %d", a.ID, dir, r.Number)
-				if r.Number < 1 || r.Number > 32766 {
-					bad("%s: rule_number is not between 1 and 32766", what)
-				}
-				if seen[r.Number] {
-					bad("%s: the number appears twice", what)
-				}
-				seen[r.Number] = true
-				ports(what, r.Protocol, r.FromPort, r.ToPort)
-				if _, err := netip.ParsePrefix(r.CIDR); err != nil {
-					bad("%s: cidr %q is not a CIDR block", what, r.CIDR)
-				}
-				if r.Action != "allow" && r.Action != "deny" {
-					bad("%s: action %q is not allow or deny", what, r.Action)
-				}
-			}
+		c.aclRules(a.ID, "inbound", a.Inbound)
+		c.aclRules(a.ID, "outbound", a.Outbound)
+	}
+}
+
+// aclRules checks one direction of a network ACL: rule numbers in AWS's range and unique,
+// and each rule's ports, CIDR block and action.
+func (c *worldCheck) aclRules(acl, dir string, rules []ACLRule) {
+	seen := map[int32]bool{}
+	for _, r := range rules {
+		what := fmt.Sprintf("network acl %s: %s rule %d", acl, dir, r.Number)
+		if r.Number < 1 || r.Number > 32766 {
+			c.bad("%s: rule_number is not between 1 and 32766", what)
+		}
+		if seen[r.Number] {
+			c.bad("%s: the number appears twice", what)
+		}
+		seen[r.Number] = true
+		c.ports(what, r.Protocol, r.FromPort, r.ToPort)
+		if _, err := netip.ParsePrefix(r.CIDR); err != nil {
+			c.bad("%s: cidr %q is not a CIDR block", what, r.CIDR)
+		}
+		if r.Action != "allow" && r.Action != "deny" {
+			c.bad("%s: action %q is not allow or deny", what, r.Action)
 		}
 	}
-	return errs
 }
 
 // covers reports whether cidr holds every address of the subnet block. Addresses are not

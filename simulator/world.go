@@ -405,9 +405,32 @@ func (w *World) clone() *World {
 // normalize puts w in canonical order and fills defaults. It changes no meaning.
 func (w *World) normalize() {
 	w.Now = w.Now.UTC()
+	w.normalizeVPCs()
+	w.normalizeImages()
+	w.normalizeInstances()
+	w.normalizeLoadBalancing()
+	w.Faults.normalize(w.Now)
+	w.normalizeNetwork()
+}
+
+// normalizeVPCs sorts the VPCs, subnets and security groups by ID.
+func (w *World) normalizeVPCs() {
 	slices.SortFunc(w.VPCs, func(a, b VPC) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(w.Subnets, func(a, b Subnet) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(w.SecurityGroups, func(a, b SecurityGroup) int { return strings.Compare(a.ID, b.ID) })
+	for i := range w.VPCs {
+		w.VPCs[i].Tags = nilIfEmpty(w.VPCs[i].Tags)
+	}
+	for i := range w.Subnets {
+		w.Subnets[i].Tags = nilIfEmpty(w.Subnets[i].Tags)
+	}
+	for i := range w.SecurityGroups {
+		w.SecurityGroups[i].Tags = nilIfEmpty(w.SecurityGroups[i].Tags)
+	}
+}
+
+// normalizeImages sorts instance profiles, images and snapshots, with their times in UTC.
+func (w *World) normalizeImages() {
 	slices.SortFunc(w.InstanceProfiles, func(a, b InstanceProfile) int { return strings.Compare(a.Name, b.Name) })
 	for i := range w.InstanceProfiles {
 		p := &w.InstanceProfiles[i]
@@ -416,8 +439,9 @@ func (w *World) normalize() {
 	slices.SortFunc(w.Images, func(a, b Image) int { return strings.Compare(a.ID, b.ID) })
 	for i := range w.Images {
 		im := &w.Images[i]
-		im.CreatedAt, im.AvailableAt = im.CreatedAt.UTC(), im.AvailableAt.UTC()
+		im.CreatedAt, im.AvailableAt, im.DeregisteredAt = im.CreatedAt.UTC(), im.AvailableAt.UTC(), im.DeregisteredAt.UTC()
 		im.Tags = nilIfEmpty(im.Tags)
+		im.App = im.App.normal()
 	}
 	slices.SortFunc(w.Snapshots, func(a, b Snapshot) int { return strings.Compare(a.ID, b.ID) })
 	for i := range w.Snapshots {
@@ -425,10 +449,11 @@ func (w *World) normalize() {
 		sn.CreatedAt, sn.CompletedAt = sn.CreatedAt.UTC(), sn.CompletedAt.UTC()
 		sn.Tags = nilIfEmpty(sn.Tags)
 	}
-	for i := range w.Images {
-		w.Images[i].DeregisteredAt = w.Images[i].DeregisteredAt.UTC()
-		w.Images[i].App = w.Images[i].App.normal()
-	}
+}
+
+// normalizeInstances sorts the instance type offerings and the instances, with each
+// instance's security groups sorted and its times in UTC.
+func (w *World) normalizeInstances() {
 	for k, ts := range w.InstanceTypeOfferings {
 		slices.Sort(ts)
 		w.InstanceTypeOfferings[k] = slices.Compact(ts)
@@ -447,15 +472,11 @@ func (w *World) normalize() {
 			*t = t.UTC()
 		}
 	}
-	for i := range w.VPCs {
-		w.VPCs[i].Tags = nilIfEmpty(w.VPCs[i].Tags)
-	}
-	for i := range w.Subnets {
-		w.Subnets[i].Tags = nilIfEmpty(w.Subnets[i].Tags)
-	}
-	for i := range w.SecurityGroups {
-		w.SecurityGroups[i].Tags = nilIfEmpty(w.SecurityGroups[i].Tags)
-	}
+}
+
+// normalizeLoadBalancing sorts load balancers, listeners and target groups, fills the target
+// group attributes AWS defaults, and sorts each group's targets.
+func (w *World) normalizeLoadBalancing() {
 	slices.SortFunc(w.LoadBalancers, func(a, b LoadBalancer) int { return strings.Compare(a.ARN, b.ARN) })
 	for i := range w.LoadBalancers {
 		lb := &w.LoadBalancers[i]
@@ -487,8 +508,6 @@ func (w *World) normalize() {
 			}
 		}
 	}
-	w.Faults.normalize(w.Now)
-	w.normalizeNetwork()
 }
 
 // normal returns nil for an app that behaves as the default one.
@@ -556,263 +575,371 @@ func (a *App) check() error {
 var imageStates = []string{"pending", "available", "invalid", "deregistered", "transient", "failed", "error", "disabled"}
 
 // validate checks that w is complete and that every reference names something that exists.
+// It walks the world in the order of its references (a subnet names a VPC, an instance a
+// subnet, a target group its targets), so each section finds what it names already indexed.
 func (w *World) validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	c := newWorldCheck()
+	c.header(w)
+	c.vpcsAndSubnets(w.VPCs, w.Subnets)
+	c.securityGroups(w.SecurityGroups)
+	c.instanceProfiles(w.InstanceProfiles)
+	c.snapshotList(w.Snapshots)
+	c.imageBehaviours(w.ImageBehaviours)
+	c.instanceTypes(w.InsufficientCapacity, w.InstanceTypeOfferings)
+	c.images(w.Images)
+	c.instances(w.Instances)
+	c.loadBalancers(w.LoadBalancers)
+	c.targetGroups(w.TargetGroups)
+	c.listeners(w.Listeners)
+	c.uniqueNames(w.LoadBalancers, w.TargetGroups)
+	if err := w.Faults.validate(); err != nil {
+		c.errs = append(c.errs, err)
+	}
+	c.securityGroupRules(w.SecurityGroups)
+	c.networkACLs(w.NetworkACLs)
+	c.sessions(w.TargetGroups)
+	return errors.Join(c.errs...)
+}
+
+// worldCheck collects the problems of one world as validate walks it, with the resources
+// seen so far indexed by ID for the references of later sections.
+type worldCheck struct {
+	errs []error
+	// seen holds every ID so far, of any kind: a world file must not reuse one.
+	seen         map[string]bool
+	vpcByID      map[string]bool
+	subnetByID   map[string]Subnet
+	sgByID       map[string]SecurityGroup
+	snapshotByID map[string]bool
+	instanceByID map[string]Instance
+	lbByARN      map[string]LoadBalancer
+	tgByARN      map[string]TargetGroup
+}
+
+func newWorldCheck() *worldCheck {
+	return &worldCheck{
+		seen: map[string]bool{}, vpcByID: map[string]bool{}, subnetByID: map[string]Subnet{},
+		sgByID: map[string]SecurityGroup{}, snapshotByID: map[string]bool{},
+		instanceByID: map[string]Instance{}, lbByARN: map[string]LoadBalancer{}, tgByARN: map[string]TargetGroup{},
+	}
+}
+
+func (c *worldCheck) bad(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(format, args...))
+}
+
+// unique reports a missing or reused ID.
+func (c *worldCheck) unique(kind, id string) {
+	if id == "" {
+		c.bad("%s without an id", kind)
+	} else if c.seen[id] {
+		c.bad("%s %s appears twice", kind, id)
+	}
+	c.seen[id] = true
+}
+
+// header checks the account, the region and the clock.
+func (c *worldCheck) header(w *World) {
 	if !isAccountID(w.AccountID) {
-		bad("account_id %q is not a 12-digit AWS account ID", w.AccountID)
+		c.bad("account_id %q is not a 12-digit AWS account ID", w.AccountID)
 	}
 	if w.Region == "" {
-		bad("region is missing")
+		c.bad("region is missing")
 	}
 	if w.Now.IsZero() {
-		bad("now is missing")
+		c.bad("now is missing")
 	} else if w.Now.After(LatestClock) {
 		// Every later time is Now plus durations of at most a few days; a clock this late
 		// would run past year 9999, which JSON cannot write, after the apply's steps ran.
-		bad("now %s is too late: the simulator's clock must start by %s to leave room to run", w.Now.Format(time.RFC3339), LatestClock.Format(time.RFC3339))
+		c.bad("now %s is too late: the simulator's clock must start by %s to leave room to run", w.Now.Format(time.RFC3339), LatestClock.Format(time.RFC3339))
 	}
-	vpcs, subnets, sgs := map[string]bool{}, map[string]Subnet{}, map[string]SecurityGroup{}
-	seen := map[string]bool{}
-	unique := func(kind, id string) {
-		if id == "" {
-			bad("%s without an id", kind)
-		} else if seen[id] {
-			bad("%s %s appears twice", kind, id)
-		}
-		seen[id] = true
+}
+
+// vpcsAndSubnets checks that every subnet lies in a VPC of the world, in a zone, with a
+// block that has addresses.
+func (c *worldCheck) vpcsAndSubnets(vpcs []VPC, subnets []Subnet) {
+	for _, v := range vpcs {
+		c.unique("vpc", v.ID)
+		c.vpcByID[v.ID] = true
 	}
-	for _, v := range w.VPCs {
-		unique("vpc", v.ID)
-		vpcs[v.ID] = true
-	}
-	for _, s := range w.Subnets {
-		unique("subnet", s.ID)
-		subnets[s.ID] = s
-		if !vpcs[s.VPC] {
-			bad("subnet %s: vpc %q does not exist", s.ID, s.VPC)
+	for _, s := range subnets {
+		c.unique("subnet", s.ID)
+		c.subnetByID[s.ID] = s
+		if !c.vpcByID[s.VPC] {
+			c.bad("subnet %s: vpc %q does not exist", s.ID, s.VPC)
 		}
 		if s.AZ == "" {
-			bad("subnet %s: az is missing", s.ID)
+			c.bad("subnet %s: az is missing", s.ID)
 		}
 		if _, err := subnetSize(s.CIDR); err != nil {
-			bad("subnet %s: %v", s.ID, err)
+			c.bad("subnet %s: %v", s.ID, err)
 		}
 		if s.AvailableIPs != nil && *s.AvailableIPs < 0 {
-			bad("subnet %s: negative available_ip_address_count", s.ID)
+			c.bad("subnet %s: negative available_ip_address_count", s.ID)
 		}
 	}
-	for _, g := range w.SecurityGroups {
-		unique("security group", g.ID)
-		sgs[g.ID] = g
-		if !vpcs[g.VPC] {
-			bad("security group %s: vpc %q does not exist", g.ID, g.VPC)
+}
+
+// securityGroups checks that every security group lies in a VPC of the world; its rules
+// are checked by securityGroupRules, once every group is known.
+func (c *worldCheck) securityGroups(groups []SecurityGroup) {
+	for _, g := range groups {
+		c.unique("security group", g.ID)
+		c.sgByID[g.ID] = g
+		if !c.vpcByID[g.VPC] {
+			c.bad("security group %s: vpc %q does not exist", g.ID, g.VPC)
 		}
 	}
-	for _, p := range w.InstanceProfiles {
-		unique("iam instance profile", p.Name)
+}
+
+func (c *worldCheck) instanceProfiles(profiles []InstanceProfile) {
+	for _, p := range profiles {
+		c.unique("iam instance profile", p.Name)
 		if !isProfileARN(p.ARN) {
-			bad("iam instance profile %s: arn %q is not an instance profile ARN", p.Name, p.ARN)
+			c.bad("iam instance profile %s: arn %q is not an instance profile ARN", p.Name, p.ARN)
 		}
 	}
-	snapshots := map[string]bool{}
-	for _, sn := range w.Snapshots {
-		unique("snapshot", sn.ID)
-		snapshots[sn.ID] = true
+}
+
+// snapshotList checks each snapshot's state, and that a pending one says when it completes.
+func (c *worldCheck) snapshotList(snapshots []Snapshot) {
+	for _, sn := range snapshots {
+		c.unique("snapshot", sn.ID)
+		c.snapshotByID[sn.ID] = true
 		if !slices.Contains(snapshotStates, sn.State) {
-			bad("snapshot %s: unknown state %q", sn.ID, sn.State)
+			c.bad("snapshot %s: unknown state %q", sn.ID, sn.State)
 		}
 		if sn.State == "pending" && sn.CompletedAt.IsZero() {
-			bad("snapshot %s: pending without completed_at", sn.ID)
+			c.bad("snapshot %s: pending without completed_at", sn.ID)
 		}
 	}
-	for _, b := range w.ImageBehaviours {
+}
+
+// imageBehaviours checks that each rule names the images it is for and what they do.
+func (c *worldCheck) imageBehaviours(rules []ImageBehaviour) {
+	for _, b := range rules {
 		if b.NameGlob == "" {
-			bad("image_behaviours: a rule without name_glob")
+			c.bad("image_behaviours: a rule without name_glob")
 		}
 		if b.App == nil && b.Fail == nil {
-			bad("image_behaviours %q: neither app nor fail", b.NameGlob)
+			c.bad("image_behaviours %q: neither app nor fail", b.NameGlob)
 		}
 		if err := b.App.check(); err != nil {
-			bad("image_behaviours %q: %v", b.NameGlob, err)
+			c.bad("image_behaviours %q: %v", b.NameGlob, err)
 		}
 		if b.Fail != nil && b.Fail.Code == "" {
-			bad("image_behaviours %q: fail needs a code", b.NameGlob)
+			c.bad("image_behaviours %q: fail needs a code", b.NameGlob)
 		}
 	}
-	for _, c := range w.InsufficientCapacity {
-		if c.AZ == "" {
-			bad("insufficient_capacity: an entry without az")
+}
+
+// instanceTypes checks that capacity shortages and offerings name instance types the
+// simulator knows.
+func (c *worldCheck) instanceTypes(shortages []CapacityShortage, offerings map[string][]string) {
+	for _, s := range shortages {
+		if s.AZ == "" {
+			c.bad("insufficient_capacity: an entry without az")
 		}
-		for _, t := range c.InstanceTypes {
+		for _, t := range s.InstanceTypes {
 			if !instanceTypes[t] {
-				bad("insufficient_capacity %s: unknown instance type %q", c.AZ, t)
+				c.bad("insufficient_capacity %s: unknown instance type %q", s.AZ, t)
 			}
 		}
 	}
-	for az, ts := range w.InstanceTypeOfferings {
+	for az, ts := range offerings {
 		for _, t := range ts {
 			if !instanceTypes[t] {
-				bad("instance_type_offerings %s: unknown instance type %q", az, t)
+				c.bad("instance_type_offerings %s: unknown instance type %q", az, t)
 			}
 		}
 	}
-	images := map[string]bool{}
-	for _, im := range w.Images {
-		unique("image", im.ID)
-		images[im.ID] = true
+}
+
+// images checks each image's state, its snapshots and its app.
+func (c *worldCheck) images(images []Image) {
+	for _, im := range images {
+		c.unique("image", im.ID)
 		if !slices.Contains(imageStates, im.State) {
-			bad("image %s: unknown state %q", im.ID, im.State)
+			c.bad("image %s: unknown state %q", im.ID, im.State)
 		}
 		if im.State == "pending" && im.AvailableAt.IsZero() {
-			bad("image %s: pending without available_at", im.ID)
+			c.bad("image %s: pending without available_at", im.ID)
 		}
 		for _, sn := range im.Snapshots {
-			if !snapshots[sn] {
-				bad("image %s: snapshot %q does not exist", im.ID, sn)
+			if !c.snapshotByID[sn] {
+				c.bad("image %s: snapshot %q does not exist", im.ID, sn)
 			}
 		}
 		if err := im.App.check(); err != nil {
-			bad("image %s: %v", im.ID, err)
+			c.bad("image %s: %v", im.ID, err)
 		}
 	}
-	instances := map[string]Instance{}
-	for _, in := range w.Instances {
-		unique("instance", in.ID)
-		instances[in.ID] = in
+}
+
+// instances checks each instance's state and placement, and that a state in transition
+// says when it ends.
+func (c *worldCheck) instances(instances []Instance) {
+	for _, in := range instances {
+		c.unique("instance", in.ID)
+		c.instanceByID[in.ID] = in
 		if _, ok := instanceStates[in.State]; !ok {
-			bad("instance %s: unknown state %q", in.ID, in.State)
+			c.bad("instance %s: unknown state %q", in.ID, in.State)
 		}
-		s, ok := subnets[in.Subnet]
-		switch {
-		case !ok:
-			bad("instance %s: subnet %q does not exist", in.ID, in.Subnet)
-		case s.VPC != in.VPC:
-			bad("instance %s: vpc %q is not the vpc of subnet %s (%s)", in.ID, in.VPC, s.ID, s.VPC)
-		case s.AZ != in.AZ:
-			bad("instance %s: az %q is not the az of subnet %s (%s)", in.ID, in.AZ, s.ID, s.AZ)
-		}
-		for _, g := range in.SecurityGroups {
-			if sg, ok := sgs[g]; !ok || sg.VPC != in.VPC {
-				bad("instance %s: security group %q does not exist in %s", in.ID, g, in.VPC)
-			}
-		}
+		c.instancePlacement(in)
 		if in.Type == "" {
-			bad("instance %s: type is missing", in.ID)
+			c.bad("instance %s: type is missing", in.ID)
 		}
 		if in.Reservation == "" {
-			bad("instance %s: reservation_id is missing", in.ID)
+			c.bad("instance %s: reservation_id is missing", in.ID)
 		}
 		if in.State == "pending" && in.RunningAt.IsZero() {
-			bad("instance %s: pending without running_at", in.ID)
+			c.bad("instance %s: pending without running_at", in.ID)
 		}
 		if in.State == "shutting-down" && in.TerminatedAt.IsZero() {
-			bad("instance %s: shutting-down without terminated_at", in.ID)
+			c.bad("instance %s: shutting-down without terminated_at", in.ID)
 		}
 		if err := in.App.check(); err != nil {
-			bad("instance %s: %v", in.ID, err)
+			c.bad("instance %s: %v", in.ID, err)
 		}
 	}
-	lbs := map[string]LoadBalancer{}
-	for _, lb := range w.LoadBalancers {
-		unique("load balancer", lb.ARN)
-		lbs[lb.ARN] = lb
-		if lb.Name == "" {
-			bad("load balancer %s: name is missing", lb.ARN)
+}
+
+// instancePlacement checks that an instance's subnet, VPC, zone and security groups agree.
+func (c *worldCheck) instancePlacement(in Instance) {
+	s, ok := c.subnetByID[in.Subnet]
+	switch {
+	case !ok:
+		c.bad("instance %s: subnet %q does not exist", in.ID, in.Subnet)
+	case s.VPC != in.VPC:
+		c.bad("instance %s: vpc %q is not the vpc of subnet %s (%s)", in.ID, in.VPC, s.ID, s.VPC)
+	case s.AZ != in.AZ:
+		c.bad("instance %s: az %q is not the az of subnet %s (%s)", in.ID, in.AZ, s.ID, s.AZ)
+	}
+	for _, g := range in.SecurityGroups {
+		if sg, ok := c.sgByID[g]; !ok || sg.VPC != in.VPC {
+			c.bad("instance %s: security group %q does not exist in %s", in.ID, g, in.VPC)
 		}
-		if !vpcs[lb.VPC] {
-			bad("load balancer %s: vpc %q does not exist", lb.Name, lb.VPC)
+	}
+}
+
+// loadBalancers checks each load balancer's VPC, its subnets (one per zone, in its VPC) and
+// its security groups.
+func (c *worldCheck) loadBalancers(lbs []LoadBalancer) {
+	for _, lb := range lbs {
+		c.unique("load balancer", lb.ARN)
+		c.lbByARN[lb.ARN] = lb
+		if lb.Name == "" {
+			c.bad("load balancer %s: name is missing", lb.ARN)
+		}
+		if !c.vpcByID[lb.VPC] {
+			c.bad("load balancer %s: vpc %q does not exist", lb.Name, lb.VPC)
 		}
 		azs := map[string]bool{}
 		for _, z := range lb.Subnets {
-			s, ok := subnets[z.Subnet]
+			s, ok := c.subnetByID[z.Subnet]
 			switch {
 			case !ok:
-				bad("load balancer %s: subnet %q does not exist", lb.Name, z.Subnet)
+				c.bad("load balancer %s: subnet %q does not exist", lb.Name, z.Subnet)
 			case s.VPC != lb.VPC || s.AZ != z.AZ:
-				bad("load balancer %s: subnet %s is in %s/%s, not %s/%s", lb.Name, s.ID, s.VPC, s.AZ, lb.VPC, z.AZ)
+				c.bad("load balancer %s: subnet %s is in %s/%s, not %s/%s", lb.Name, s.ID, s.VPC, s.AZ, lb.VPC, z.AZ)
 			}
 			if azs[z.AZ] {
-				bad("load balancer %s: two subnets in %s", lb.Name, z.AZ)
+				c.bad("load balancer %s: two subnets in %s", lb.Name, z.AZ)
 			}
 			azs[z.AZ] = true
 		}
 		for _, g := range lb.SecurityGroups {
-			if sg, ok := sgs[g]; !ok || sg.VPC != lb.VPC {
-				bad("load balancer %s: security group %q does not exist in %s", lb.Name, g, lb.VPC)
+			if sg, ok := c.sgByID[g]; !ok || sg.VPC != lb.VPC {
+				c.bad("load balancer %s: security group %q does not exist in %s", lb.Name, g, lb.VPC)
 			}
 		}
 	}
-	tgs := map[string]TargetGroup{}
-	for _, tg := range w.TargetGroups {
-		unique("target group", tg.ARN)
-		tgs[tg.ARN] = tg
+}
+
+// targetGroups checks each target group's VPC, health check, attributes and targets.
+func (c *worldCheck) targetGroups(tgs []TargetGroup) {
+	for _, tg := range tgs {
+		c.unique("target group", tg.ARN)
+		c.tgByARN[tg.ARN] = tg
 		if tg.Name == "" {
-			bad("target group %s: name is missing", tg.ARN)
+			c.bad("target group %s: name is missing", tg.ARN)
 		}
-		if !vpcs[tg.VPC] {
-			bad("target group %s: vpc %q does not exist", tg.Name, tg.VPC)
+		if !c.vpcByID[tg.VPC] {
+			c.bad("target group %s: vpc %q does not exist", tg.Name, tg.VPC)
 		}
 		hc := tg.HealthCheck
 		if hc.Interval <= 0 || hc.HealthyThreshold <= 0 {
-			bad("target group %s: health_check needs a positive interval and healthy_threshold", tg.Name)
+			c.bad("target group %s: health_check needs a positive interval and healthy_threshold", tg.Name)
 		}
 		if err := checkAttributes(tg.Attributes); err != nil {
-			bad("target group %s: %v", tg.Name, err)
+			c.bad("target group %s: %v", tg.Name, err)
 		}
-		for _, t := range tg.Targets {
-			in, ok := instances[t.ID]
-			if !ok {
-				bad("target group %s: target %s is not an instance of the world", tg.Name, t.ID)
-			} else if in.VPC != tg.VPC {
-				bad("target group %s: target %s is in %s, not %s", tg.Name, t.ID, in.VPC, tg.VPC)
-			}
-			if !t.DeregisteredAt.IsZero() && t.DrainUntil.IsZero() {
-				bad("target group %s: target %s deregistered without drain_until", tg.Name, t.ID)
-			}
+		c.targets(tg)
+	}
+}
+
+// targets checks that a target group's targets are instances of its VPC, each once (the
+// list is sorted by normalize), and that a deregistered one says when draining ends.
+func (c *worldCheck) targets(tg TargetGroup) {
+	for _, t := range tg.Targets {
+		in, ok := c.instanceByID[t.ID]
+		if !ok {
+			c.bad("target group %s: target %s is not an instance of the world", tg.Name, t.ID)
+		} else if in.VPC != tg.VPC {
+			c.bad("target group %s: target %s is in %s, not %s", tg.Name, t.ID, in.VPC, tg.VPC)
 		}
-		for i := 1; i < len(tg.Targets); i++ {
-			if tg.Targets[i].ID == tg.Targets[i-1].ID && tg.Targets[i].Port == tg.Targets[i-1].Port {
-				bad("target group %s: target %s:%d appears twice", tg.Name, tg.Targets[i].ID, tg.Targets[i].Port)
-			}
+		if !t.DeregisteredAt.IsZero() && t.DrainUntil.IsZero() {
+			c.bad("target group %s: target %s deregistered without drain_until", tg.Name, t.ID)
 		}
 	}
-	for _, l := range w.Listeners {
-		unique("listener", l.ARN)
-		if _, ok := lbs[l.LoadBalancer]; !ok {
-			bad("listener %s: load balancer %q does not exist", l.ARN, l.LoadBalancer)
-		}
-		if tg, ok := tgs[l.TargetGroup]; !ok {
-			bad("listener %s: target group %q does not exist", l.ARN, l.TargetGroup)
-		} else if lb, ok := lbs[l.LoadBalancer]; ok && lb.VPC != tg.VPC {
-			bad("listener %s: target group %s is in another vpc than the load balancer", l.ARN, tg.Name)
+	for i := 1; i < len(tg.Targets); i++ {
+		if tg.Targets[i].ID == tg.Targets[i-1].ID && tg.Targets[i].Port == tg.Targets[i-1].Port {
+			c.bad("target group %s: target %s:%d appears twice", tg.Name, tg.Targets[i].ID, tg.Targets[i].Port)
 		}
 	}
+}
+
+// listeners checks that each listener joins a load balancer and a target group of one VPC.
+func (c *worldCheck) listeners(listeners []Listener) {
+	for _, l := range listeners {
+		c.unique("listener", l.ARN)
+		if _, ok := c.lbByARN[l.LoadBalancer]; !ok {
+			c.bad("listener %s: load balancer %q does not exist", l.ARN, l.LoadBalancer)
+		}
+		if tg, ok := c.tgByARN[l.TargetGroup]; !ok {
+			c.bad("listener %s: target group %q does not exist", l.ARN, l.TargetGroup)
+		} else if lb, ok := c.lbByARN[l.LoadBalancer]; ok && lb.VPC != tg.VPC {
+			c.bad("listener %s: target group %s is in another vpc than the load balancer", l.ARN, tg.Name)
+		}
+	}
+}
+
+// uniqueNames checks that load balancer names, and target group names, are unique in the
+// account, as ELB requires.
+func (c *worldCheck) uniqueNames(lbs []LoadBalancer, tgs []TargetGroup) {
 	names := map[string]bool{}
-	for _, lb := range w.LoadBalancers {
+	for _, lb := range lbs {
 		if names["lb/"+lb.Name] {
-			bad("two load balancers named %s", lb.Name)
+			c.bad("two load balancers named %s", lb.Name)
 		}
 		names["lb/"+lb.Name] = true
 	}
-	for _, tg := range w.TargetGroups {
+	for _, tg := range tgs {
 		if names["tg/"+tg.Name] {
-			bad("two target groups named %s", tg.Name)
+			c.bad("two target groups named %s", tg.Name)
 		}
 		names["tg/"+tg.Name] = true
 	}
-	if err := w.Faults.validate(); err != nil {
-		errs = append(errs, err)
-	}
-	errs = append(errs, w.validateNetwork(vpcs, subnets, sgs)...)
-	for _, tg := range w.TargetGroups {
+}
+
+func (c *worldCheck) sessions(tgs []TargetGroup) {
+	for _, tg := range tgs {
 		switch tg.Sessions {
 		case "", "local", "shared":
 		default:
-			bad("target group %s: sessions %q is not local or shared", tg.Name, tg.Sessions)
+			c.bad("target group %s: sessions %q is not local or shared", tg.Name, tg.Sessions)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 func isAccountID(s string) bool {

@@ -1,0 +1,13 @@
+// Package housetest holds no code, only tests of the repository's shape: the rules that keep
+// the house easy to change (docs/design.md) and that no compiler checks. They parse the
+// source of other packages with go/parser and fail naming each file and function that
+// breaks a rule:
+//
+//   - no function in plan/, engine/ or simulator/ runs over 80 lines, unless its body is a
+//     single table literal (funclen_test.go);
+//   - every simulator operation starts with `unlock, err := s.begin(ctx, "Op", …)` and
+//     never takes the lock, counts calls or settles time itself (operations_test.go).
+//
+// The rules live here, beside each other, rather than in the packages they check, so that
+// one place lists them and a package moving (say under internal/) is one line to change.
+package housetest
