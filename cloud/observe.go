@@ -749,7 +749,7 @@ func (o *observer) readOfferings() {
 		typ := f.InstanceType
 		if typ == "" {
 			if found == nil {
-				found = &World{Instances: o.sortedInstances()}
+				found = &World{Instances: o.sortedInstances(rankSource)}
 			}
 			if src, ok := found.sourceFound(f.Source); ok {
 				typ = src.InstanceType
@@ -837,18 +837,23 @@ func (o *observer) readSubnets() {
 	}
 }
 
-func (o *observer) sortedInstances() []Instance {
+// sortedInstances returns the instances read by queries of rank at most maxRank, by ID.
+func (o *observer) sortedInstances(maxRank int) []Instance {
 	out := make([]Instance, 0, len(o.instances))
 	for _, in := range o.instances {
-		out = append(out, in.v)
+		if in.rank <= maxRank {
+			out = append(out, in.v)
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	// slices.SortFunc, not sort.Slice: no reflection per swap, and World.sort then finds
+	// the slice sorted in one linear pass.
+	slices.SortFunc(out, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
 // world assembles what was read, sorted, with what the stack names and was not found.
 func (o *observer) world() *World {
-	w := &World{Instances: o.sortedInstances(), InstanceProfiles: o.profiles, Offerings: o.offerings, OfferingsRead: o.offeringsRead, Missing: o.missing}
+	w := &World{Instances: o.sortedInstances(rankUser), InstanceProfiles: o.profiles, Offerings: o.offerings, OfferingsRead: o.offeringsRead, Missing: o.missing}
 	for _, im := range o.images {
 		w.Images = append(w.Images, im.v)
 	}
@@ -935,7 +940,7 @@ func chunks(values []string) [][]string {
 }
 
 func (w *World) sort() {
-	sort.Slice(w.Instances, func(i, j int) bool { return w.Instances[i].ID < w.Instances[j].ID })
+	slices.SortFunc(w.Instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
 	sort.Slice(w.Images, func(i, j int) bool { return w.Images[i].ID < w.Images[j].ID })
 	sort.Slice(w.Subnets, func(i, j int) bool { return w.Subnets[i].ID < w.Subnets[j].ID })
 	sort.Slice(w.TargetGroups, func(i, j int) bool { return w.TargetGroups[i].Name < w.TargetGroups[j].Name })
