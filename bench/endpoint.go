@@ -10,10 +10,6 @@ import (
 	"github.com/albctl/albctl/specs"
 )
 
-// DefaultEndpointNs are the sizes measured against an AWS-API endpoint (moto): seeding is
-// one RunInstances per instance there, so 10,000 would take most of an hour.
-var DefaultEndpointNs = []int{10, 100, 1000}
-
 // EndpointRow is a plan made through the real SDK clients against an endpoint (moto): the
 // SDK's serialization, HTTP and pagination are in the figures.
 type EndpointRow struct {
