@@ -45,9 +45,10 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Plan and apply cost against fleet size; rewrites docs/benchmarks.md with the figures and the machine.
+# Plan and apply cost against fleet size; rewrites docs/benchmarks.md with the figures and the machine
+# (and, where moto can be installed, plans through the SDK against it).
 bench:
-	$(GO) run ./cmd/albctl bench -markdown docs/benchmarks.md
+	./scripts/bench.sh
 
 # Mutation testing (go-gremlins) of plan, engine, cloud and simulator: efficacy per package.
 # Not part of `make test`; docs/testing.md has the scores and how to read them.

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -11,12 +13,16 @@ import (
 	"github.com/albctl/albctl/cloud"
 )
 
-// A tape holds the answers the simulator gave to one Observe, in order, so that Observe can be
-// timed again against the answers alone: the time albctl itself spends, without the
-// simulator's. Observe makes its calls in a fixed order, which replay checks by type.
+// A tape holds the answers the simulator gave to one Observe, by request, so that Observe can
+// be timed again against the answers alone: the time albctl itself spends, without the
+// simulator's. Observe makes its calls concurrently, in no fixed order, so an answer is found
+// by its operation and request (as JSON), not by its place; the same request asked twice is
+// answered in the order it was recorded.
 type tape struct {
-	answers []answer
-	next    int
+	mu      sync.Mutex
+	answers map[string][]answer
+	next    map[string]int
+	n, used int
 }
 
 type answer struct {
@@ -24,23 +30,52 @@ type answer struct {
 	err error
 }
 
-func record[O any](t *tape, out O, err error) (O, error) {
-	t.answers = append(t.answers, answer{out, err})
+func key(op string, in any) string {
+	b, err := json.Marshal(in)
+	if err != nil {
+		panic(fmt.Sprintf("bench: request of %s is not JSON: %v", op, err)) // SDK inputs always are
+	}
+	return op + " " + string(b)
+}
+
+func record[O any](t *tape, op string, in any, out O, err error) (O, error) {
+	k := key(op, in)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.answers == nil {
+		t.answers = map[string][]answer{}
+	}
+	t.answers[k] = append(t.answers[k], answer{out, err})
+	t.n++
 	return out, err
 }
 
-func play[O any](t *tape, op string) (O, error) {
+func play[O any](t *tape, op string, in any) (O, error) {
 	var zero O
-	if t.next >= len(t.answers) {
-		return zero, fmt.Errorf("replay: %s after the end of the tape", op)
+	k := key(op, in)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := t.next[k]
+	if i >= len(t.answers[k]) {
+		return zero, fmt.Errorf("replay: %s not on the tape", k)
 	}
-	a := t.answers[t.next]
-	t.next++
-	out, ok := a.out.(O)
+	t.next[k] = i + 1
+	t.used++
+	out, ok := t.answers[k][i].out.(O)
 	if !ok {
-		return zero, fmt.Errorf("replay: %s where the tape has %T", op, a.out)
+		return zero, fmt.Errorf("replay: %s where the tape has %T", op, t.answers[k][i].out)
 	}
-	return out, a.err
+	return out, t.answers[k][i].err
+}
+
+// rewind makes every answer available again and reports whether the last replay used them
+// all.
+func (t *tape) rewind() (allUsed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	allUsed = t.used == t.n
+	t.next, t.used = map[string]int{}, 0
+	return allUsed
 }
 
 // recorder returns clients that pass calls to api and record the answers on t.
@@ -50,7 +85,7 @@ func recorder(api cloud.API, t *tape) cloud.API {
 
 // player returns clients that answer from t, rewound.
 func player(t *tape) cloud.API {
-	t.next = 0
+	t.rewind()
 	return cloud.API{EC2: &playEC2{t: t}, ELBV2: &playELB{t: t}, IAM: &playIAM{t: t}}
 }
 
@@ -61,22 +96,22 @@ type recEC2 struct {
 
 func (r *recEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, f ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	out, err := r.EC2.DescribeInstances(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeInstances", in, out, err)
 }
 
 func (r *recEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, f ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	out, err := r.EC2.DescribeImages(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeImages", in, out, err)
 }
 
 func (r *recEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, f ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
 	out, err := r.EC2.DescribeSubnets(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeSubnets", in, out, err)
 }
 
 func (r *recEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, f ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
 	out, err := r.EC2.DescribeInstanceTypeOfferings(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeInstanceTypeOfferings", in, out, err)
 }
 
 type recIAM struct {
@@ -86,7 +121,7 @@ type recIAM struct {
 
 func (r *recIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, f ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
 	out, err := r.IAM.GetInstanceProfile(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "GetInstanceProfile", in, out, err)
 }
 
 type recELB struct {
@@ -96,22 +131,22 @@ type recELB struct {
 
 func (r *recELB) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, f ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
 	out, err := r.ELBV2.DescribeLoadBalancers(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeLoadBalancers", in, out, err)
 }
 
 func (r *recELB) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, f ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
 	out, err := r.ELBV2.DescribeTargetGroups(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeTargetGroups", in, out, err)
 }
 
 func (r *recELB) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, f ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
 	out, err := r.ELBV2.DescribeTargetGroupAttributes(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeTargetGroupAttributes", in, out, err)
 }
 
 func (r *recELB) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, f ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
 	out, err := r.ELBV2.DescribeTargetHealth(ctx, in, f...)
-	return record(r.t, out, err)
+	return record(r.t, "DescribeTargetHealth", in, out, err)
 }
 
 // playEC2 and playELB answer Observe's calls from a tape; Observe makes no other calls, so
@@ -121,20 +156,20 @@ type playEC2 struct {
 	t *tape
 }
 
-func (p *playEC2) DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	return play[*ec2.DescribeInstancesOutput](p.t, "DescribeInstances")
+func (p *playEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	return play[*ec2.DescribeInstancesOutput](p.t, "DescribeInstances", in)
 }
 
-func (p *playEC2) DescribeImages(context.Context, *ec2.DescribeImagesInput, ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	return play[*ec2.DescribeImagesOutput](p.t, "DescribeImages")
+func (p *playEC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	return play[*ec2.DescribeImagesOutput](p.t, "DescribeImages", in)
 }
 
-func (p *playEC2) DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
-	return play[*ec2.DescribeSubnetsOutput](p.t, "DescribeSubnets")
+func (p *playEC2) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
+	return play[*ec2.DescribeSubnetsOutput](p.t, "DescribeSubnets", in)
 }
 
-func (p *playEC2) DescribeInstanceTypeOfferings(context.Context, *ec2.DescribeInstanceTypeOfferingsInput, ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
-	return play[*ec2.DescribeInstanceTypeOfferingsOutput](p.t, "DescribeInstanceTypeOfferings")
+func (p *playEC2) DescribeInstanceTypeOfferings(_ context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
+	return play[*ec2.DescribeInstanceTypeOfferingsOutput](p.t, "DescribeInstanceTypeOfferings", in)
 }
 
 type playIAM struct {
@@ -142,8 +177,8 @@ type playIAM struct {
 	t *tape
 }
 
-func (p *playIAM) GetInstanceProfile(context.Context, *iam.GetInstanceProfileInput, ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
-	return play[*iam.GetInstanceProfileOutput](p.t, "GetInstanceProfile")
+func (p *playIAM) GetInstanceProfile(_ context.Context, in *iam.GetInstanceProfileInput, _ ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
+	return play[*iam.GetInstanceProfileOutput](p.t, "GetInstanceProfile", in)
 }
 
 type playELB struct {
@@ -151,18 +186,18 @@ type playELB struct {
 	t *tape
 }
 
-func (p *playELB) DescribeLoadBalancers(context.Context, *elbv2.DescribeLoadBalancersInput, ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
-	return play[*elbv2.DescribeLoadBalancersOutput](p.t, "DescribeLoadBalancers")
+func (p *playELB) DescribeLoadBalancers(_ context.Context, in *elbv2.DescribeLoadBalancersInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
+	return play[*elbv2.DescribeLoadBalancersOutput](p.t, "DescribeLoadBalancers", in)
 }
 
-func (p *playELB) DescribeTargetGroups(context.Context, *elbv2.DescribeTargetGroupsInput, ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
-	return play[*elbv2.DescribeTargetGroupsOutput](p.t, "DescribeTargetGroups")
+func (p *playELB) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTargetGroupsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
+	return play[*elbv2.DescribeTargetGroupsOutput](p.t, "DescribeTargetGroups", in)
 }
 
-func (p *playELB) DescribeTargetGroupAttributes(context.Context, *elbv2.DescribeTargetGroupAttributesInput, ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
-	return play[*elbv2.DescribeTargetGroupAttributesOutput](p.t, "DescribeTargetGroupAttributes")
+func (p *playELB) DescribeTargetGroupAttributes(_ context.Context, in *elbv2.DescribeTargetGroupAttributesInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
+	return play[*elbv2.DescribeTargetGroupAttributesOutput](p.t, "DescribeTargetGroupAttributes", in)
 }
 
-func (p *playELB) DescribeTargetHealth(context.Context, *elbv2.DescribeTargetHealthInput, ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
-	return play[*elbv2.DescribeTargetHealthOutput](p.t, "DescribeTargetHealth")
+func (p *playELB) DescribeTargetHealth(_ context.Context, in *elbv2.DescribeTargetHealthInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
+	return play[*elbv2.DescribeTargetHealthOutput](p.t, "DescribeTargetHealth", in)
 }

@@ -67,6 +67,40 @@ type Row struct {
 	// SimOpsPerSec is the simulator's throughput on the Describe calls the engine polls with
 	// (one instance by ID, one target's health, one image by ID), in turn.
 	SimOpsPerSec float64 `json:"sim_ops_per_sec"`
+	// ObserveDepth is the dependency depth of one Observe in round trips
+	// (cloud.ObserveStats.Depth): the least it can take, however many calls are in flight.
+	ObserveDepth int `json:"observe_depth"`
+	// SimNs is the simulator's own share of ObserveNs (ObserveNs - ObserveClientNs).
+	SimNs int64 `json:"sim_ns"`
+	// Latency are plans made with a round trip injected in front of every call.
+	Latency []LatencyRun `json:"latency"`
+}
+
+// LatencyRun is a plan (Observe + Build) made with RTTMs of latency in front of every call
+// (Latency, on the real clock), with at most MaxInFlight calls in flight.
+type LatencyRun struct {
+	RTTMs       int   `json:"rtt_ms"`
+	MaxInFlight int   `json:"max_in_flight"`
+	PlanNs      int64 `json:"plan_ns"` // median wall time
+	Calls       int   `json:"calls"`
+	// Depth is the round trips on the critical path as the calls were made (Latency.Depth),
+	// waits for a free slot included.
+	Depth int `json:"depth"`
+	// RoundTrips is (PlanNs - SimNs) / RTT: the plan's wall time in round trips once the
+	// simulator's own time is taken off. The target is at most 4.
+	RoundTrips float64 `json:"round_trips"`
+}
+
+// LatencyConfig is one latency measurement: a round trip and a bound on calls in flight.
+type LatencyConfig struct {
+	RTT         time.Duration
+	MaxInFlight int // 0: cloud.DefaultMaxInFlight
+}
+
+// DefaultLatencies are 50 ms and 150 ms (a laptop or CI runner far from the region) with
+// Observe's default bound, and 150 ms with half of it.
+var DefaultLatencies = []LatencyConfig{
+	{RTT: 50 * time.Millisecond}, {RTT: 150 * time.Millisecond}, {RTT: 150 * time.Millisecond, MaxInFlight: cloud.DefaultMaxInFlight / 2},
 }
 
 // Apply is the apply of one plan that launches K new instances into a fleet of the world.
@@ -87,6 +121,10 @@ type Options struct {
 	MinTime time.Duration
 	// Progress, if set, receives each row as soon as it is measured.
 	Progress func(Row)
+	// Latencies are the latency measurements of each N (default DefaultLatencies; NoLatency
+	// for none).
+	Latencies []LatencyConfig
+	NoLatency bool
 }
 
 // Run measures every N in ns with launches of every K in ks (defaults: DefaultNs, DefaultKs).
@@ -104,6 +142,9 @@ func RunOptions(ctx context.Context, ns []int, ks []int, opts Options) ([]Row, e
 	}
 	if opts.MinTime <= 0 {
 		opts.MinTime = 300 * time.Millisecond
+	}
+	if len(opts.Latencies) == 0 && !opts.NoLatency {
+		opts.Latencies = DefaultLatencies
 	}
 	for _, n := range ns {
 		if n < 1 {
@@ -167,6 +208,11 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	for _, c := range r.PlanAPICallsByOp {
 		r.PlanAPICalls += c
 	}
+	var st cloud.ObserveStats
+	if _, err := cloud.ObserveWith(ctx, fx.api, fx.stack, cloud.ObserveOptions{Stats: &st}); err != nil {
+		return r, err
+	}
+	r.ObserveDepth = st.Depth
 	p, err := plan.Build(fx.stack, world)
 	if err != nil {
 		return r, fmt.Errorf("build: %w", err)
@@ -229,7 +275,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	if err != nil {
 		return r, err
 	}
-	if tp.next != len(tp.answers) || !reflect.DeepEqual(replayed, world) {
+	if !tp.rewind() || !reflect.DeepEqual(replayed, world) {
 		return r, errors.New("observe against recorded answers does not see the recorded world")
 	}
 	replayed = nil
@@ -251,6 +297,16 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	runtime.ReadMemStats(&ms1)
 	r.ObserveClientNs = int64(median(client))
 	r.ObserveClientAllocs = int64(ms1.Mallocs-ms0.Mallocs) / int64(len(client))
+	r.SimNs = max(0, r.ObserveNs-r.ObserveClientNs)
+
+	// Plans with a round trip in front of every call.
+	for _, lc := range opts.Latencies {
+		lr, err := withLatency(ctx, fx, lc, r.SimNs)
+		if err != nil {
+			return r, fmt.Errorf("latency %s: %w", lc.RTT, err)
+		}
+		r.Latency = append(r.Latency, lr)
+	}
 
 	// Build alone.
 	var builds []time.Duration
@@ -299,6 +355,35 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 		}
 	}
 	return r, nil
+}
+
+// withLatency makes three plans with lc's round trip in front of every call and returns the
+// median.
+func withLatency(ctx context.Context, fx fixture, lc LatencyConfig, simNs int64) (LatencyRun, error) {
+	bound := lc.MaxInFlight
+	if bound <= 0 {
+		bound = cloud.DefaultMaxInFlight
+	}
+	lr := LatencyRun{RTTMs: int(lc.RTT / time.Millisecond), MaxInFlight: bound}
+	lat := NewLatency(lc.RTT)
+	api := lat.Wrap(fx.api)
+	var walls []time.Duration
+	for range 3 {
+		lat.Reset()
+		t0 := time.Now()
+		w, err := cloud.ObserveWith(ctx, api, fx.stack, cloud.ObserveOptions{MaxInFlight: bound})
+		if err != nil {
+			return lr, err
+		}
+		if _, err := plan.Build(fx.stack, w); err != nil {
+			return lr, err
+		}
+		walls = append(walls, time.Since(t0))
+		lr.Calls, lr.Depth = lat.Calls(), max(lr.Depth, lat.Depth())
+	}
+	lr.PlanNs = int64(median(walls))
+	lr.RoundTrips = float64(lr.PlanNs-simNs) / float64(lc.RTT)
+	return lr, nil
 }
 
 // applyMore plans K more instances in the first fleet of a fresh world of n, applies the plan

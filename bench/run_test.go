@@ -10,7 +10,7 @@ import (
 // TestRun runs the whole measurement on a small world, quickly: the figures are not checked,
 // only that every one is filled in and the applies converge.
 func TestRun(t *testing.T) {
-	rows, err := RunOptions(context.Background(), []int{10}, []int{1, 20}, Options{MinTime: time.Millisecond})
+	rows, err := RunOptions(context.Background(), []int{10}, []int{1, 20}, Options{MinTime: time.Millisecond, Latencies: []LatencyConfig{{RTT: time.Millisecond}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,6 +20,9 @@ func TestRun(t *testing.T) {
 	r := rows[0]
 	if r.N != 10 || r.PlanAPICalls == 0 || r.PlanNs <= 0 || r.BuildNs <= 0 || r.PlanAllocs <= 0 || r.SimOpsPerSec <= 0 {
 		t.Errorf("missing figures: %+v", r)
+	}
+	if r.ObserveDepth != 2 || len(r.Latency) != 1 || r.Latency[0].Calls != r.PlanAPICalls || r.Latency[0].Depth < r.ObserveDepth || r.Latency[0].MaxInFlight != 16 {
+		t.Errorf("depth %d, latency runs %+v", r.ObserveDepth, r.Latency)
 	}
 	if r.ApplySimSecondsK1 == nil || r.ApplySimSecondsK20 == nil || r.ApplySimSecondsK5 != nil {
 		t.Errorf("apply figures: k1 %v k5 %v k20 %v", r.ApplySimSecondsK1, r.ApplySimSecondsK5, r.ApplySimSecondsK20)
@@ -59,7 +62,7 @@ func TestScalingsFlagQuadratic(t *testing.T) {
 	for _, c := range Checks(rows) {
 		status = append(status, c.Status)
 	}
-	want := []string{"MISSED", "ok", "ok", "not measured", "MISSED"}
+	want := []string{"MISSED", "ok", "ok", "not measured", "not measured", "MISSED"}
 	if !slices.Equal(status, want) {
 		t.Errorf("check statuses %q, want %q", status, want)
 	}

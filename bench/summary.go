@@ -3,7 +3,10 @@ package bench
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
+
+	"github.com/albctl/albctl/cloud"
 )
 
 // Scaling compares one figure at two sizes: Ratio = To/From, against Linear = ToN/FromN.
@@ -154,6 +157,26 @@ func Checks(rows []Row) []Check {
 	}
 	out = append(out, c)
 
+	c = Check{Target: "plan with 150 ms per call at N = 1,000 and 10,000: within 4 round trips plus the simulator's own time", Status: "not measured"}
+	var parts []string
+	good := true
+	for _, n := range []int{1000, 10000} {
+		r := find(n)
+		if r == nil {
+			continue
+		}
+		for _, l := range r.Latency {
+			if l.RTTMs == 150 && l.MaxInFlight == cloud.DefaultMaxInFlight {
+				parts = append(parts, fmt.Sprintf("N = %d: %s = %.2f round trips + simulator %s", n, dur(l.PlanNs), l.RoundTrips, dur(r.SimNs)))
+				good = good && l.RoundTrips <= 4
+			}
+		}
+	}
+	if len(parts) > 0 {
+		c.Got, c.Status = strings.Join(parts, "; "), status(good)
+	}
+	out = append(out, c)
+
 	c = Check{Target: "no quadratic step in Observe or Build (time ratio against size ratio)", Status: "not measured"}
 	var got string
 	bad := false
@@ -174,6 +197,18 @@ func Checks(rows []Row) []Check {
 	}
 	out = append(out, c)
 	return out
+}
+
+// RolloutChecks compares rollout timings with issue 12's target.
+func RolloutChecks(rs []Rollout) []Check {
+	c := Check{Target: "rolling 10 members one at a time: at most the inherent chain plus one deregistration delay (simulated)", Status: "not measured"}
+	for _, r := range rs {
+		if r.Members == 10 {
+			c.Got = fmt.Sprintf("%s against %s + %s", simDur(r.SimSeconds), simDur(r.InherentSeconds), simDur(r.DrainSeconds))
+			c.Status = status(r.WithinTarget)
+		}
+	}
+	return []Check{c}
 }
 
 func dur(ns int64) string {

@@ -53,7 +53,7 @@ var wantObserveCalls = map[string]int{
 	"DescribeTargetGroupAttributes": 1,
 	"DescribeTargetHealth":          1,
 	"DescribeLoadBalancers":         1,
-	"DescribeInstances":             3, // sources by Name tag, members by fleet tag, users of the fleet's images
+	"DescribeInstances":             2, // sources by Name tag, members by fleet tag (no image is old: no users asked for)
 	"DescribeImages":                2, // by name, baked for the fleet
 	"DescribeSubnets":               1,
 	"DescribeInstanceTypeOfferings": 1,

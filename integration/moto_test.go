@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,9 +214,17 @@ func stepList(p *plan.Plan) string {
 	return b.String()
 }
 
-// counting wraps the cloud clients and counts calls by operation.
+// counting wraps the cloud clients and counts calls by operation. Observe calls side by
+// side, so counts are taken under a lock.
 type counting struct {
+	mu    sync.Mutex
 	calls map[string]int
+}
+
+func (c *counting) add(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[op]++
 }
 
 func (c *counting) wrap(api cloud.API) cloud.API {
@@ -241,52 +250,52 @@ type countingEC2 struct {
 var _ cloud.EC2 = (*countingEC2)(nil)
 
 func (e *countingEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, o ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	e.c.calls["DescribeInstances"]++
+	e.c.add("DescribeInstances")
 	return e.next.DescribeInstances(ctx, in, o...)
 }
 
 func (e *countingEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, o ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	e.c.calls["DescribeImages"]++
+	e.c.add("DescribeImages")
 	return e.next.DescribeImages(ctx, in, o...)
 }
 
 func (e *countingEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, o ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
-	e.c.calls["DescribeSubnets"]++
+	e.c.add("DescribeSubnets")
 	return e.next.DescribeSubnets(ctx, in, o...)
 }
 
 func (e *countingEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, o ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
-	e.c.calls["CreateImage"]++
+	e.c.add("CreateImage")
 	return e.next.CreateImage(ctx, in, o...)
 }
 
 func (e *countingEC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
-	e.c.calls["RunInstances"]++
+	e.c.add("RunInstances")
 	return e.next.RunInstances(ctx, in, o...)
 }
 
 func (e *countingEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	e.c.calls["TerminateInstances"]++
+	e.c.add("TerminateInstances")
 	return e.next.TerminateInstances(ctx, in, o...)
 }
 
 func (e *countingEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, o ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
-	e.c.calls["AssociateIamInstanceProfile"]++
+	e.c.add("AssociateIamInstanceProfile")
 	return e.next.AssociateIamInstanceProfile(ctx, in, o...)
 }
 
 func (e *countingEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, o ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
-	e.c.calls["DescribeInstanceTypeOfferings"]++
+	e.c.add("DescribeInstanceTypeOfferings")
 	return e.next.DescribeInstanceTypeOfferings(ctx, in, o...)
 }
 
 func (e *countingEC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, o ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
-	e.c.calls["DeregisterImage"]++
+	e.c.add("DeregisterImage")
 	return e.next.DeregisterImage(ctx, in, o...)
 }
 
 func (e *countingEC2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, o ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
-	e.c.calls["DeleteSnapshot"]++
+	e.c.add("DeleteSnapshot")
 	return e.next.DeleteSnapshot(ctx, in, o...)
 }
 
@@ -298,7 +307,7 @@ type countingIAM struct {
 var _ cloud.IAM = (*countingIAM)(nil)
 
 func (e *countingIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, o ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
-	e.c.calls["GetInstanceProfile"]++
+	e.c.add("GetInstanceProfile")
 	return e.next.GetInstanceProfile(ctx, in, o...)
 }
 
@@ -310,46 +319,46 @@ type countingELBV2 struct {
 var _ cloud.ELBV2 = (*countingELBV2)(nil)
 
 func (e *countingELBV2) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, o ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
-	e.c.calls["DescribeLoadBalancers"]++
+	e.c.add("DescribeLoadBalancers")
 	return e.next.DescribeLoadBalancers(ctx, in, o...)
 }
 
 func (e *countingELBV2) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
-	e.c.calls["DescribeTargetGroups"]++
+	e.c.add("DescribeTargetGroups")
 	return e.next.DescribeTargetGroups(ctx, in, o...)
 }
 
 func (e *countingELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
-	e.c.calls["DescribeTargetGroupAttributes"]++
+	e.c.add("DescribeTargetGroupAttributes")
 	return e.next.DescribeTargetGroupAttributes(ctx, in, o...)
 }
 
 func (e *countingELBV2) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
-	e.c.calls["DescribeTargetHealth"]++
+	e.c.add("DescribeTargetHealth")
 	return e.next.DescribeTargetHealth(ctx, in, o...)
 }
 
 func (e *countingELBV2) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
-	e.c.calls["ModifyTargetGroupAttributes"]++
+	e.c.add("ModifyTargetGroupAttributes")
 	return e.next.ModifyTargetGroupAttributes(ctx, in, o...)
 }
 
 func (e *countingELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
-	e.c.calls["RegisterTargets"]++
+	e.c.add("RegisterTargets")
 	return e.next.RegisterTargets(ctx, in, o...)
 }
 
 func (e *countingELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
-	e.c.calls["DeregisterTargets"]++
+	e.c.add("DeregisterTargets")
 	return e.next.DeregisterTargets(ctx, in, o...)
 }
 
 func (e *countingELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, o ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
-	e.c.calls["SetSubnets"]++
+	e.c.add("SetSubnets")
 	return e.next.SetSubnets(ctx, in, o...)
 }
 
 func (e *countingELBV2) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
-	e.c.calls["ModifyTargetGroup"]++
+	e.c.add("ModifyTargetGroup")
 	return e.next.ModifyTargetGroup(ctx, in, o...)
 }

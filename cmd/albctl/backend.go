@@ -53,11 +53,18 @@ type backend struct {
 	faults      string
 	worldFaults simulator.Faults
 	awsConfig   aws.Config // for a rehearsal's snapshot
+	// observeOneAtATime makes Observe's calls one at a time, in a fixed order, where the
+	// answers depend on that order (see openBackend).
+	observeOneAtATime bool
 }
 
 // observe reads what exists for stack, in the backend's region.
 func (b *backend) observe(ctx context.Context, stack *specs.Stack) (*cloud.World, error) {
-	w, err := cloud.Observe(ctx, b.api, stack)
+	var opts cloud.ObserveOptions
+	if b.observeOneAtATime {
+		opts.MaxInFlight = 1
+	}
+	w, err := cloud.ObserveWith(ctx, b.api, stack, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +194,12 @@ func (m *Main) openBackend(ctx context.Context, t targetFlags, stack *specs.Stac
 			err = be.withFaults(t.faults)
 		}
 		if err == nil {
+			w := be.sim.World()
 			// The SDK's retryer is not in the simulator's path: put its policy in front.
-			be.api = retrying(be.sim, be.sim.World().Seed, t.maxAttempts)
+			be.api = retrying(be.sim, w.Seed, t.maxAttempts)
+			// A throttling fault fails the n-th call of an operation: with reads in flight
+			// side by side, which request is the n-th would change from run to run.
+			be.observeOneAtATime = len(w.Faults.Throttle)+len(w.Faults.ThrottleRates) > 0
 		}
 	} else if t.world != "" {
 		return nil, errors.New("--world is for the simulator; it cannot be used with --cloud aws")

@@ -1,0 +1,68 @@
+# Sourced by scripts/test.sh and scripts/bench.sh: installs moto[server] (the version pinned
+# below) into .venv and runs it on a free loopback port. After start_moto, ALBCTL_MOTO_ENDPOINT
+# names it; the EXIT trap set here stops it. The caller decides what a missing moto means.
+# shellcheck shell=bash
+
+MOTO_VERSION=5.2.5
+VENV=.venv
+PY=$VENV/bin/python
+
+moto_pid=""
+moto_log=""
+
+stop_moto() {
+	if [ -n "$moto_pid" ]; then
+		kill "$moto_pid" 2>/dev/null || true
+		wait "$moto_pid" 2>/dev/null || true
+		moto_pid=""
+	fi
+}
+cleanup() {
+	stop_moto
+	if [ -n "$moto_log" ]; then rm -f "$moto_log"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+
+# moto_installed: .venv has the pinned moto with its server extra.
+moto_installed() {
+	[ -x "$PY" ] && "$PY" - "$MOTO_VERSION" 2>/dev/null <<'EOF'
+import importlib.metadata, sys
+import moto.server  # needs the [server] extra (flask)
+sys.exit(0 if importlib.metadata.version("moto") == sys.argv[1] else 1)
+EOF
+}
+
+install_moto() {
+	echo "moto.sh: installing moto[server]==$MOTO_VERSION into $VENV" >&2
+	{ [ -x "$PY" ] || python3 -m venv "$VENV"; } &&
+		"$PY" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" &&
+		moto_installed
+}
+
+# start_moto runs moto on a free loopback port and waits (at most 20 s a try, three tries)
+# until it answers; it exports ALBCTL_MOTO_ENDPOINT.
+start_moto() {
+	local port url
+	moto_log=$(mktemp "${TMPDIR:-/tmp}/albctl-moto.XXXXXX")
+	for _ in 1 2 3; do
+		port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+		url="http://127.0.0.1:$port"
+		"$PY" -m moto.server -H 127.0.0.1 -p "$port" >"$moto_log" 2>&1 &
+		moto_pid=$!
+		for _ in $(seq 100); do
+			kill -0 "$moto_pid" 2>/dev/null || break # exited, e.g. the port was taken meanwhile
+			if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$url/moto-api/data.json" 2>/dev/null; then
+				export ALBCTL_MOTO_ENDPOINT="$url"
+				echo "moto.sh: moto $MOTO_VERSION is serving on $url" >&2
+				return 0
+			fi
+			sleep 0.2
+		done
+		stop_moto
+	done
+	echo "moto.sh: moto did not answer; the end of its log:" >&2
+	tail -n 20 "$moto_log" >&2
+	return 1
+}
