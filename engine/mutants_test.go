@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/albctl/albctl/cloud"
 	"github.com/albctl/albctl/engine"
@@ -722,5 +724,185 @@ func TestFailedImageHoldsItsName(t *testing.T) {
 	}
 	if e := res.Elapsed(); e > 10*time.Minute {
 		t.Errorf("gave up after %s; the propagation bound is 5m", e)
+	}
+}
+
+// TestNewMembersGetTheSourcesKeyPair: a new member is launched with the source's key pair,
+// so whoever could log in to the source can log in to it.
+func TestNewMembersGetTheSourcesKeyPair(t *testing.T) {
+	sim := simulator.New(simulator.SeedWorld())
+	converge(t, sim, blogStack(t))
+	var source, member string
+	for _, in := range sim.World().Instances {
+		if in.ID == simulator.SeedInstance {
+			source = in.Key
+		} else {
+			member = in.Key
+		}
+	}
+	if source == "" || member != source {
+		t.Errorf("member's key pair %q, want the source's %q", member, source)
+	}
+}
+
+// pendingInstance launches an instance of the seed world by hand (as an interrupted run
+// would have) and returns it while it is still pending.
+func pendingInstance(t *testing.T, sim *simulator.Sim) string {
+	t.Helper()
+	out, err := sim.EC2().RunInstances(context.Background(), &ec2.RunInstancesInput{
+		ImageId: aws.String(simulator.SeedImage), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: aws.String(simulator.SeedSubnet1d), InstanceType: ec2types.InstanceTypeT3Small,
+		SecurityGroupIds: []string{simulator.SeedWebSG},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.Instances[0].InstanceId)
+	if st := instanceState(t, sim, id); st != "pending" {
+		t.Fatalf("new instance is %s", st)
+	}
+	return id
+}
+
+// TestRegisterWaitsForAPendingInstance: registering an instance known at plan time that is
+// still pending waits until it runs (ELB refuses a pending one), within the running bound.
+func TestRegisterWaitsForAPendingInstance(t *testing.T) {
+	step := func(id string) *plan.Plan {
+		return &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
+			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: id, Port: 80, AZ: "ap-northeast-1d"}}}}
+	}
+	t.Run("runs in time", func(t *testing.T) {
+		sim := simulator.New(simulator.SeedWorld())
+		id := pendingInstance(t, sim)
+		if _, err := apply(t, sim, step(id), engine.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if st := targetState(t, sim, id); st != "healthy" {
+			t.Errorf("target %q", st)
+		}
+	})
+	t.Run("bound", func(t *testing.T) {
+		sim := simulator.New(simulator.SeedWorld())
+		id := pendingInstance(t, sim)
+		_, err := apply(t, sim, step(id), engine.Options{Timeouts: engine.Timeouts{InstanceRunning: 5 * time.Second}})
+		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "running before it is registered") {
+			t.Fatalf("apply = %v, want a timeout while the instance is pending", err)
+		}
+		if c := sim.Calls()["RegisterTargets"]; c != 0 {
+			t.Errorf("RegisterTargets called %d times for a pending instance", c)
+		}
+	})
+}
+
+// unknownToELB answers InvalidTarget to the first n RegisterTargets calls, as ELB does for an
+// instance EC2 launched moments ago and ELB does not know yet.
+type unknownToELB struct {
+	cloud.ELBV2
+	n int
+}
+
+func (e *unknownToELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
+	if e.n > 0 {
+		e.n--
+		return nil, &smithy.GenericAPIError{Code: "InvalidTarget", Message: "The following targets are not valid instances: " + aws.ToString(in.Targets[0].Id)}
+	}
+	return e.ELBV2.RegisterTargets(ctx, in, o...)
+}
+
+// TestInvalidTargetRetriedOnlyForNewInstances: InvalidTarget from RegisterTargets is eventual
+// consistency for an instance this apply launched, and retried; for one that existed at plan
+// time it is a fact (stopped, another VPC) and fails the step at once.
+func TestInvalidTargetRetriedOnlyForNewInstances(t *testing.T) {
+	t.Run("launched here", func(t *testing.T) {
+		sim := simulator.New(simulator.SeedWorld())
+		p := planFor(t, sim, blogStack(t))
+		api := apiOf(sim)
+		api.ELBV2 = &unknownToELB{ELBV2: api.ELBV2, n: 2}
+		res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
+		if err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+		if len(res.NotDone) != 0 {
+			t.Errorf("not done %v", res.NotDone)
+		}
+	})
+	t.Run("known at plan time", func(t *testing.T) {
+		fw := newFleetWorld(t)
+		m := fw.members[0]
+		if _, err := fw.sim.ELBV2().DeregisterTargets(context.Background(), &elbv2.DeregisterTargetsInput{
+			TargetGroupArn: aws.String(simulator.SeedTargetGroup), Targets: []elbtypes.TargetDescription{{Id: aws.String(m.ID), Port: aws.Int32(80)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		api := apiOf(fw.sim)
+		api.ELBV2 = &unknownToELB{ELBV2: api.ELBV2, n: 1}
+		p := &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
+			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: m.ID, Port: 80}}}}
+		_, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})
+		if cloud.ErrorCode(err) != "InvalidTarget" {
+			t.Fatalf("apply = %v, want InvalidTarget at once", err)
+		}
+	})
+}
+
+// alreadyGone answers as moto does when a rollback repeats what was done: InvalidTarget for a
+// target that is not registered, InvalidInstanceID.NotFound for an instance that is gone.
+type alreadyGone struct {
+	cloud.ELBV2
+	ec2 cloud.EC2
+}
+
+func (e alreadyGone) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
+	if _, err := e.ELBV2.DeregisterTargets(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return nil, &smithy.GenericAPIError{Code: "InvalidTarget", Message: "not registered"}
+}
+
+type goneEC2 struct{ cloud.EC2 }
+
+func (e goneEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	if _, err := e.EC2.TerminateInstances(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "gone"}
+}
+
+// TestRollbackToleratesWhatIsAlreadyGone: the rollback's deregistration and termination are
+// idempotent, so answers that say "already done" still end in a rollback.
+func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
+	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
+	fw := newFleetWorld(t, broken)
+	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: plan.Duration(5 * time.Minute), Auto: true})[:2]...)}
+	api := apiOf(fw.sim)
+	api.ELBV2, api.EC2 = alreadyGone{ELBV2: api.ELBV2}, goneEC2{api.EC2}
+	res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})
+	if !errors.Is(err, engine.ErrRolledBack) {
+		t.Fatalf("apply = %v, want a rollback", err)
+	}
+	fw.sim.Clock().Advance(time.Minute)
+	if st := instanceState(t, fw.sim, res.Outputs["launch_instance.new1"]); st != "terminated" {
+		t.Errorf("new member is %s", st)
+	}
+}
+
+// TestPollCadence: a waiting step is polled after 5s, then with the delay growing by half up
+// to 30s (docs/design.md, "The engine"): quick enough to notice a change, few enough calls to
+// stay clear of throttling over an hour-long bake.
+func TestPollCadence(t *testing.T) {
+	sim := simulator.New(simulator.SeedWorld())
+	p := &plan.Plan{Steps: []plan.Step{imageStep("web-v2")}}
+	var times []time.Time
+	if _, err := apply(t, sim, p, engine.Options{AfterPoll: func() { times = append(times, sim.Clock().Now()) }}); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{5 * time.Second, 7500 * time.Millisecond, 11250 * time.Millisecond, 16875 * time.Millisecond, 25312500 * time.Microsecond, 30 * time.Second, 30 * time.Second}
+	if len(times) < len(want)+1 {
+		t.Fatalf("only %d polls", len(times))
+	}
+	for i, w := range want {
+		if d := times[i+1].Sub(times[i]); d != w {
+			t.Errorf("poll %d came %s after the one before, want %s", i+1, d, w)
+		}
 	}
 }

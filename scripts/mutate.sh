@@ -8,6 +8,9 @@
 #   scripts/mutate.sh --ci [PKG...]   the same for plan and engine by default, and exit 1 when a
 #                                     package's efficacy is under ALBCTL_MUTATE_THRESHOLD (85)
 #
+# ALBCTL_MUTATE_WORKERS (default: one per CPU) and ALBCTL_MUTATE_TIMEOUT_COEFFICIENT (default 5)
+# bound the work; see below.
+#
 # Efficacy is killed / (killed + lived): mutants no test executes ("not covered"), mutants that
 # do not compile and mutants whose tests time out do not count. A mutant is tried only against
 # the tests of its own package, as gremlins does.
@@ -24,6 +27,11 @@ TOOLS=$PWD/bin/tools
 GREMLINS=$TOOLS/gremlins
 THRESHOLD=${ALBCTL_MUTATE_THRESHOLD:-85}
 WORKERS=${ALBCTL_MUTATE_WORKERS:-0} # 0: gremlins' default, one per CPU
+# A mutant's test run is cut off after this many times the unmutated run (compile included),
+# and counts as "timed out", neither killed nor lived. gremlins' default is 3, which on a busy
+# machine cut off mutants that would have lived or been killed, so the score moved between
+# runs; 5 keeps them apart while a mutant that never ends still costs a bounded time.
+TIMEOUT_COEFFICIENT=${ALBCTL_MUTATE_TIMEOUT_COEFFICIENT:-5}
 
 ci=false
 if [ "${1:-}" = "--ci" ]; then
@@ -64,7 +72,7 @@ for pkg in "${pkgs[@]}"; do
 	echo "mutate.sh: $pkg (load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'))" >&2
 	start=$SECONDS
 	status=0
-	(cd "$work/src" && "$GREMLINS" unleash --workers "$WORKERS" --output "$out/$pkg.json" "./$pkg") \
+	(cd "$work/src" && "$GREMLINS" unleash --workers "$WORKERS" --timeout-coefficient "$TIMEOUT_COEFFICIENT" --output "$out/$pkg.json" "./$pkg") \
 		>"$out/$pkg.log" 2>&1 || status=$?
 	elapsed=$((SECONDS - start))
 	# The mutants that lived are the ones to read: each is a change no test noticed.
