@@ -20,6 +20,9 @@
 # edits made while it runs stay out of it. Per-package JSON reports and logs go to
 # $ALBCTL_MUTATE_OUT (default: a temporary directory, removed afterwards).
 set -euo pipefail
+# The body is one compound command, read whole before it runs: bash reads a script as it goes,
+# so editing this file during a run (which takes minutes) would otherwise break that run.
+{
 cd "$(dirname "$0")/.."
 
 GREMLINS_VERSION=v0.6.0
@@ -101,3 +104,5 @@ if [ ${#failed[@]} -gt 0 ]; then
 	printf 'mutate.sh: FAIL %s\n' "${failed[@]}" >&2
 	exit 1
 fi
+exit
+}
