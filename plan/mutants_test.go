@@ -425,3 +425,92 @@ func TestValidateMessages(t *testing.T) {
 		t.Errorf("eleven problems: %v", err)
 	}
 }
+
+// Every field of a health_check block is compared: equal values are no drift, different ones
+// are set by the step and named in its reason.
+func TestHealthCheckEveryField(t *testing.T) {
+	world := cloud.HealthCheck{Path: "/health", IntervalSeconds: 30, TimeoutSeconds: 6, HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200"}
+	same := &specs.HealthCheck{Path: "/health", Interval: 30 * time.Second, Timeout: 6 * time.Second, HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200"}
+	s := seedStack()
+	s.TargetGroups[0].HealthCheck = same
+	w := converged()
+	w.TargetGroups[0].HealthCheck = world
+	if p := build(t, s, w); !p.Empty() {
+		t.Fatalf("steps %v for a health check equal in every field", kinds(p))
+	}
+	s.TargetGroups[0].HealthCheck = &specs.HealthCheck{Path: "/up", Interval: 10 * time.Second, Timeout: 5 * time.Second, HealthyThreshold: 3, UnhealthyThreshold: 4, Matcher: "200-299"}
+	hc := step(t, build(t, s, w), ModifyHealthCheck)
+	p := hc.HealthCheck
+	got := fmt.Sprintf("%s %d %d %d %d %s", *p.Path, *p.IntervalSeconds, *p.TimeoutSeconds, *p.HealthyThreshold, *p.UnhealthyThreshold, *p.Matcher)
+	if want := "/up 10 5 3 4 200-299"; got != want {
+		t.Errorf("step sets %q, want %q", got, want)
+	}
+	for _, want := range []string{"interval is 30s, the spec wants 10s", "timeout is 6s, the spec wants 5s", "healthy threshold is 5, the spec wants 3", "unhealthy threshold is 2, the spec wants 4"} {
+		if !strings.Contains(hc.Reason, want) {
+			t.Errorf("reason %q does not say %q", hc.Reason, want)
+		}
+	}
+}
+
+// Several untagged members in one zone take consecutive slots after the tagged ones.
+func TestUntaggedMembersTakeConsecutiveSlots(t *testing.T) {
+	w := converged()
+	for _, id := range []string{"i-0000000000000000e", "i-0000000000000000f"} {
+		in := member(id, "ap-northeast-1d", "subnet-0d", 9)
+		delete(in.Tags, cloud.TagSlot)
+		withMember(w, in)
+	}
+	s := seedStack()
+	s.Fleets[0].Zones[1].Count = 4
+	if got := step(t, build(t, s, w), LaunchInstance).Launch.Tags[cloud.TagSlot]; got != "ap-northeast-1d/4" {
+		t.Errorf("new member's slot %q, want ap-northeast-1d/4 (slots 1 to 3 are taken)", got)
+	}
+	s.Fleets[0].Zones[1].Count = 2
+	if got := step(t, build(t, s, w), TerminateInstance).Terminate.InstanceID; got != "i-0000000000000000f" {
+		t.Errorf("scale-in to 2 terminates %s, want the untagged member in slot 3", got)
+	}
+}
+
+// A member that is not a target (never registered) is terminated without a draining wait,
+// and its reason does not claim one.
+func TestUnregisteredMemberIsNotDrained(t *testing.T) {
+	w := converged()
+	w.Instances = append(w.Instances, member("i-0ccccccccccccccc1", "ap-northeast-1d", "subnet-0d", 2))
+	p := build(t, seedStack(), w)
+	term := step(t, p, TerminateInstance)
+	if len(term.Terminate.DrainFrom) != 0 || strings.Contains(term.Reason, "draining") {
+		t.Errorf("terminate of an unregistered member: drain %v, reason %q", term.Terminate.DrainFrom, term.Reason)
+	}
+}
+
+// A rollout warns that the source is not replaced.
+func TestRolloutWarnsTheSourceStays(t *testing.T) {
+	s, w := fleetWorld(1)
+	bump(s)
+	p := build(t, s, w)
+	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "the source "+srcID+" is not replaced") }) {
+		t.Errorf("warnings %q do not say the source stays", p.Warnings)
+	}
+}
+
+// Check: a zone losing a registered member is trimmed only after that member is terminated.
+func TestCheckTrimAfterTermination(t *testing.T) {
+	s, w := fleetWorld(1)
+	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1c", Count: 1})
+	withMember(w, member("i-0ccccccccccccccc1", "ap-northeast-1c", "subnet-0c", 1))
+	w.LoadBalancers[0].Zones = seedWorld().LoadBalancers[0].Zones
+	s.Fleets[0].Zones = s.Fleets[0].Zones[:2]
+	p := build(t, s, w)
+	for i := range p.Steps {
+		if p.Steps[i].Kind == TrimZones {
+			p.Steps[i].DependsOn = slices.DeleteFunc(p.Steps[i].DependsOn, func(d string) bool { return strings.HasPrefix(d, "terminate_instance.") })
+		}
+	}
+	var msgs []string
+	for _, err := range Check(w, p) {
+		msgs = append(msgs, err.Error())
+	}
+	if !strings.Contains(strings.Join(msgs, "\n"), "a zone is trimmed only once its leaving targets are terminated") {
+		t.Errorf("Check = %q", msgs)
+	}
+}
