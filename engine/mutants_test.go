@@ -923,3 +923,18 @@ func TestDrainingWaitSurvivesThrottling(t *testing.T) {
 		t.Errorf("%s is %s", old.ID, st)
 	}
 }
+
+// TestDeregisterImageNamesTheImage: refusing to deregister an image something still runs names
+// the image by ID and name, and the instance that runs it.
+func TestDeregisterImageNamesTheImage(t *testing.T) {
+	fw := newFleetWorld(t)
+	used := fw.members[0].ImageID
+	_, err := apply(t, fw.sim, cleanupPlan(used, "web-2023-05-14", nil), engine.Options{})
+	if err == nil || !strings.Contains(err.Error(), used+" (web-2023-05-14) is still used by") {
+		t.Fatalf("apply = %v, want a refusal naming %s (web-2023-05-14)", err, used)
+	}
+	_, err = apply(t, fw.sim, cleanupPlan(used, "", nil), engine.Options{})
+	if err == nil || strings.Contains(err.Error(), "()") {
+		t.Fatalf("apply = %v, want no empty name", err)
+	}
+}
