@@ -71,9 +71,15 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 				},
 			})
 			if cloud.ErrorCode(err) == "InvalidAMIName.Duplicate" {
-				// Made by an interrupted run, and not listed yet: find it by name.
+				// Made by an interrupted run, and not listed yet: find it by name. A name held
+				// by an image that never shows as pending or available (a failed one keeps its
+				// name until it is deregistered) is not waited for beyond the propagation bound.
+				what := "image " + a.p.Name + " to appear"
+				if terr := r.timedOut(t, r.timeouts.Propagation, what); terr != nil {
+					return false, "", fmt.Errorf("%w: CreateImage answers %w, and no pending or available image has that name; deregister the image that holds it", terr, err)
+				}
 				t.fresh = true
-				return false, "image " + a.p.Name + " to appear", nil
+				return false, what, nil
 			}
 			if err != nil {
 				return r.retry(ctx, t, "CreateImage", err)

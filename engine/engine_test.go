@@ -51,7 +51,24 @@ func planFor(t *testing.T, sim *simulator.Sim, s *specs.Stack) *plan.Plan {
 func apply(t *testing.T, sim *simulator.Sim, p *plan.Plan, opts engine.Options) (*engine.Result, error) {
 	t.Helper()
 	opts.Clock = sim.Clock()
-	return engine.Apply(context.Background(), p, apiOf(sim), opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// No apply here needs a simulated day (the longest bounds are an hour or so): one that
+	// runs past it never ends, and fails the test at once instead of hanging it.
+	start, afterPoll := sim.Clock().Now(), opts.AfterPoll
+	opts.AfterPoll = func() {
+		if afterPoll != nil {
+			afterPoll()
+		}
+		if sim.Clock().Now().Sub(start) > 24*time.Hour {
+			cancel()
+		}
+	}
+	res, err := engine.Apply(ctx, p, apiOf(sim), opts)
+	if errors.Is(err, context.Canceled) && sim.Clock().Now().Sub(start) > 24*time.Hour {
+		t.Fatalf("apply still running after a simulated day: %v", err)
+	}
+	return res, err
 }
 
 // converge applies until the plan is empty (at most three rounds) and fails otherwise.

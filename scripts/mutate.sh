@@ -8,6 +8,9 @@
 #   scripts/mutate.sh --ci [PKG...]   the same for plan and engine by default, and exit 1 when a
 #                                     package's efficacy is under ALBCTL_MUTATE_THRESHOLD (85)
 #
+# ALBCTL_MUTATE_WORKERS (default: one per CPU) and ALBCTL_MUTATE_TIMEOUT_COEFFICIENT (default 5)
+# bound the work; see below.
+#
 # Efficacy is killed / (killed + lived): mutants no test executes ("not covered"), mutants that
 # do not compile and mutants whose tests time out do not count. A mutant is tried only against
 # the tests of its own package, as gremlins does.
@@ -17,6 +20,9 @@
 # edits made while it runs stay out of it. Per-package JSON reports and logs go to
 # $ALBCTL_MUTATE_OUT (default: a temporary directory, removed afterwards).
 set -euo pipefail
+# The body is one compound command, read whole before it runs: bash reads a script as it goes,
+# so editing this file during a run (which takes minutes) would otherwise break that run.
+{
 cd "$(dirname "$0")/.."
 
 GREMLINS_VERSION=v0.6.0
@@ -24,6 +30,11 @@ TOOLS=$PWD/bin/tools
 GREMLINS=$TOOLS/gremlins
 THRESHOLD=${ALBCTL_MUTATE_THRESHOLD:-85}
 WORKERS=${ALBCTL_MUTATE_WORKERS:-0} # 0: gremlins' default, one per CPU
+# A mutant's test run is cut off after this many times the unmutated run (compile included),
+# and counts as "timed out", neither killed nor lived. gremlins' default is 3, which on a busy
+# machine cut off mutants that would have lived or been killed, so the score moved between
+# runs; 5 keeps them apart while a mutant that never ends still costs a bounded time.
+TIMEOUT_COEFFICIENT=${ALBCTL_MUTATE_TIMEOUT_COEFFICIENT:-5}
 
 ci=false
 if [ "${1:-}" = "--ci" ]; then
@@ -64,7 +75,7 @@ for pkg in "${pkgs[@]}"; do
 	echo "mutate.sh: $pkg (load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'))" >&2
 	start=$SECONDS
 	status=0
-	(cd "$work/src" && "$GREMLINS" unleash --workers "$WORKERS" --output "$out/$pkg.json" "./$pkg") \
+	(cd "$work/src" && "$GREMLINS" unleash --workers "$WORKERS" --timeout-coefficient "$TIMEOUT_COEFFICIENT" --output "$out/$pkg.json" "./$pkg") \
 		>"$out/$pkg.log" 2>&1 || status=$?
 	elapsed=$((SECONDS - start))
 	# The mutants that lived are the ones to read: each is a change no test noticed.
@@ -93,3 +104,5 @@ if [ ${#failed[@]} -gt 0 ]; then
 	printf 'mutate.sh: FAIL %s\n' "${failed[@]}" >&2
 	exit 1
 fi
+exit
+}
