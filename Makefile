@@ -25,8 +25,8 @@ test: lint
 # fixed budget (corpora in testdata/fuzz); FUZZTIME=5m for a longer hunt.
 FUZZTIME ?= 8s
 fuzz:
-	$(GO) test ./specs -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./simulator -run '^$$' -fuzz '^FuzzParseWorld$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./internal/specs -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./internal/simulator -run '^$$' -fuzz '^FuzzParseWorld$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./cmd/albctl -run '^$$' -fuzz '^FuzzParseSavedPlan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 # Only the Go tests that need nothing outside Go.

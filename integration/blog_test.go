@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/engine"
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // TestMotoBlog is the seed scenario through the real SDK clients: seeded into moto, the blog

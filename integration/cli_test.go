@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // albctl builds the CLI once per test into a temporary directory.

@@ -11,9 +11,9 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/engine"
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // scenario is a world and a spec to apply to both the simulator and moto.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // TestCLIInitAgainstMoto: on a moto account seeded with the blog world, albctl init (through

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // TestConcurrentAppliesAgainstMoto runs two applies of one stack at once against moto, with

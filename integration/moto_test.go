@@ -18,12 +18,12 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/engine"
-	"github.com/albctl/albctl/mirror"
-	"github.com/albctl/albctl/plan"
-	"github.com/albctl/albctl/simulator"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/mirror"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // motoEnv is the variable that names the moto endpoint.

@@ -10,11 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/engine"
-	"github.com/albctl/albctl/plan"
-	"github.com/albctl/albctl/simulator"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // TestMotoRolloutScaleInAndCleanup runs the issue-8 journeys through the real SDK clients:

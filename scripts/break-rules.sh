@@ -55,11 +55,11 @@ for rule in "${rules[@]}"; do
 	dir=$work/$name
 	cp -a "$work/base" "$dir"
 	files=()
-	for f in "$dir"/simulator/*.go; do
+	for f in "$dir"/internal/simulator/*.go; do
 		case $f in *_test.go) ;; *) files+=("$f") ;; esac
 	done
 	if ! perl -0 -i -pe "\$n += $subst; END { exit(\$n == 1 ? 0 : 3) }" "${files[@]}"; then
-		echo "break-rules.sh: $name: the pattern no longer matches exactly once in simulator/; update it" >&2
+		echo "break-rules.sh: $name: the pattern no longer matches exactly once in internal/simulator/; update it" >&2
 		bad=1
 		continue
 	fi

@@ -75,7 +75,7 @@ for pkg in "${pkgs[@]}"; do
 	echo "mutate.sh: $pkg (load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'))" >&2
 	start=$SECONDS
 	status=0
-	(cd "$work/src" && "$GREMLINS" unleash --workers "$WORKERS" --timeout-coefficient "$TIMEOUT_COEFFICIENT" --output "$out/$pkg.json" "./$pkg") \
+	(cd "$work/src" && "$GREMLINS" unleash --workers "$WORKERS" --timeout-coefficient "$TIMEOUT_COEFFICIENT" --output "$out/$pkg.json" "./internal/$pkg") \
 		>"$out/$pkg.log" 2>&1 || status=$?
 	elapsed=$((SECONDS - start))
 	# The mutants that lived are the ones to read: each is a change no test noticed.

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/engine"
-	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
 )
 
 type applyFlags struct {

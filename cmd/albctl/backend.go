@@ -21,11 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/engine"
-	"github.com/albctl/albctl/lock"
-	"github.com/albctl/albctl/simulator"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/lock"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // backend is what a command talks to: AWS (or an AWS-API endpoint such as moto), or the

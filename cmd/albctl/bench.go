@@ -19,9 +19,9 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/albctl/albctl/bench"
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/mirror"
+	"github.com/albctl/albctl/internal/bench"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/mirror"
 )
 
 // bench measures plan and apply cost against fleet size on generated simulator worlds: a table
@@ -430,7 +430,7 @@ so a plan is empty.
 	fmt.Fprint(w, "\n## Go benchmarks\n\n"+
 		"The same costs as Go benchmarks, for comparing commits with benchstat:\n\n"+
 		"```\n"+
-		"go test -run '^$' -bench . -count 6 ./bench/ > new.txt\n"+
+		"go test -run '^$' -bench . -count 6 ./internal/bench/ > new.txt\n"+
 		"benchstat old.txt new.txt\n"+
 		"```\n\n"+
 		"`BenchmarkBuild/n=N`, `BenchmarkObserve/n=N`, `BenchmarkSimDescribeInstances/n=N` (a page of\n"+
@@ -657,7 +657,7 @@ user guide's description of the deregistration delay. Assumptions:
 const scalingProfile = `
 How to read: a ratio above 15x at 10x the instances is a cost that grows faster than the fleet.
 An earlier run flagged "observe time, albctl only" (16.1x). Profiled with
-` + "`go test -run '^$' -bench 'BenchmarkObserveClient/n=10000' -cpuprofile cpu.out ./bench/`" + ` and
+` + "`go test -run '^$' -bench 'BenchmarkObserveClient/n=10000' -cpuprofile cpu.out ./internal/bench/`" + ` and
 ` + "`go tool pprof -top -cum`" + `: the instances were sorted twice with ` + "`sort.Slice`" + ` (reflection per swap,
 29% of the samples; sorting is n log n, 13.3x at 10x the instances), and the garbage collector's
 marking of a ten times larger heap came next. Observe now sorts them once with ` + "`slices.SortFunc`" + `

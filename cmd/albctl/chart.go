@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // The traffic chart: one panel per listener, simulated time across, share of requests up;

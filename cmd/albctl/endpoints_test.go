@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // awsEnv empties the AWS settings of the environment for one test: no shared config, no

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/albctl/albctl/lock"
+	"github.com/albctl/albctl/internal/lock"
 )
 
 // forceUnlock removes a stale apply lock by its ID, as terraform force-unlock does: the lock

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/internal/plan"
 )
 
 // kindColor gives each step kind a fill in the graph, so a reviewer sees the phases at once:

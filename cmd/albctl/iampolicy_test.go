@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 // iamPrefix maps each field of cloud.API — one SDK-shaped interface per AWS service — to the

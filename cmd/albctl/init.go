@@ -19,8 +19,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // init observes an account (or a simulator world) and writes a starting spec for an existing

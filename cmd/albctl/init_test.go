@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/albctl/albctl/plan"
-	"github.com/albctl/albctl/simulator"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // initRun is one albctl init against a world file, in-process.

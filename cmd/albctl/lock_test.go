@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // pauseAt returns a stdout that blocks the apply writing it at the first line containing

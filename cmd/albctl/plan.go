@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/albctl/albctl/cloud"
-	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/plan"
 )
 
 type planFlags struct {

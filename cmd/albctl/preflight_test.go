@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // TestPreflightFailsPlanAndApplyWithoutSideEffects: each problem knowable before the first

@@ -14,10 +14,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/safefile"
-	"github.com/albctl/albctl/plan"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // A saved plan carries what it was computed from — the spec (its files' hashes and the

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/internal/plan"
 )
 
 // schemaRow is one row of a table in docs/plan-json.md.

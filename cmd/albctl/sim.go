@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/albctl/albctl/mirror"
-	"github.com/albctl/albctl/simulator"
+	"github.com/albctl/albctl/internal/mirror"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 const simUsage = `Usage: albctl sim <subcommand> [flags]

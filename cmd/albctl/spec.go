@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // loaded is a decoded spec with the source files its diagnostics point into.

@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // docBlock is one "Block `path`" section of docs/spec.md.

@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/albctl/albctl/simulator"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // trafficLog records, on the simulator, what clients experienced during an apply: one entry

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/internal/plan"
 )
 
 // run runs albctl in-process in dir and returns its exit code, stdout and stderr.

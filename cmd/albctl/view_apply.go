@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/albctl/albctl/engine"
-	"github.com/albctl/albctl/plan"
-	"github.com/albctl/albctl/simulator"
-	"github.com/albctl/albctl/specs"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // applyView renders an apply for people or, with -json, as one JSON object per line.

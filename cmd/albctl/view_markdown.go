@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/internal/plan"
 )
 
 // renderPlanMarkdown prints a plan as a pull-request comment (GitHub-flavoured markdown):

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/albctl/albctl/plan"
+	"github.com/albctl/albctl/internal/plan"
 )
 
 // PlanFormatVersion is the version of the JSON plan schema (docs/plan-json.md). It changes

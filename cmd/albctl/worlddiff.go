@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/albctl/albctl/cloud"
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 // change is one attribute that differs between two observed worlds; Before or After is nil

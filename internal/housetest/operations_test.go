@@ -11,7 +11,7 @@ import (
 )
 
 // simServices are the simulator's clients: the type whose exported methods are operations,
-// the variable in simulator/sim.go listing them, and the throttling error of the service.
+// the variable in internal/simulator/sim.go listing them, and the throttling error of the service.
 var simServices = []struct{ recv, list, throttle string }{
 	{"*EC2", "ec2Ops", "ec2Throttle"},
 	{"*ELBV2", "elbOps", "elbThrottle"},
@@ -25,7 +25,7 @@ var beginsWork = []string{"mu", "calls", "throttled", "begin"}
 
 func TestSimulatorOperationsBegin(t *testing.T) {
 	fset := token.NewFileSet()
-	files := parsePackage(t, fset, repoRoot(t), "simulator")
+	files := parsePackage(t, fset, repoRoot(t), "internal/simulator")
 	for _, problem := range operationProblems(fset, files) {
 		t.Error(problem)
 	}

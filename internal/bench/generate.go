@@ -1,0 +1,265 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
+)
+
+// The generated account, and the zones its instances are spread over.
+const (
+	AccountID = "123456789012"
+	Region    = "ap-northeast-1"
+)
+
+// Zones are the three Availability Zones of a generated world.
+var Zones = []string{"ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"}
+
+// FleetCapacity is the most instances Generate puts in one fleet (and so in one target
+// group). It leaves MaxExtra of AWS's 1,000 targets per target group free, for More.
+const FleetCapacity = 900
+
+// MaxExtra is the most instances More may add to a fleet of a generated world.
+const MaxExtra = simulator.MaxTargetsPerGroup - FleetCapacity
+
+// ImageVersion is the image.version of every generated fleet.
+const ImageVersion = "2024-01-15"
+
+var (
+	// now is the generated world's clock; everything in it happened well before.
+	now      = time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC)
+	launched = now.Add(-72 * time.Hour)
+)
+
+// Layout says how Generate divides n instances.
+type Layout struct {
+	Fleets        int // one target group per fleet
+	LoadBalancers int // each forwards (through one listener per target group) to some fleets
+}
+
+// LayoutOf returns how Generate lays out n instances: ceil(n/FleetCapacity) fleets, at least
+// two (one for n = 1), and half as many load balancers, at least two when there are two fleets.
+func LayoutOf(n int) Layout {
+	n = max(n, 1)
+	f := min(n, max(2, (n+FleetCapacity-1)/FleetCapacity))
+	return Layout{Fleets: f, LoadBalancers: min(f, max(2, (f+1)/2))}
+}
+
+// Generate returns a simulated world of n instances (n < 1 is taken as 1) and the stack under
+// which it is converged: Build gives an empty plan. Every fleet has a source instance (named
+// by ID in the spec) and members launched from the fleet's baked image, tagged as albctl
+// tags what it launches, spread over the three zones, registered in the fleet's target group
+// and healthy; every target group has stickiness on, as the spec asks, and is forwarded to by
+// a listener of a load balancer enabled in the three zones. Same n and seed, same result.
+func Generate(n int, seed uint64) (*simulator.World, *specs.Stack) {
+	n = max(n, 1)
+	g := &gen{rng: rand.New(rand.NewPCG(seed, 0x616c6263746c)), used: map[string]bool{}}
+	lay := LayoutOf(n)
+	w := &simulator.World{AccountID: AccountID, Region: Region, Now: now, Seed: seed}
+	stack := &specs.Stack{Cloud: specs.Cloud{Target: "sim"}}
+
+	vpc := g.id("vpc")
+	w.VPCs = []simulator.VPC{{ID: vpc, CIDR: "10.0.0.0/16", Tags: map[string]string{"Name": "bench-vpc"}}}
+	subnets := map[string]string{}
+	for i, az := range Zones {
+		id := g.id("subnet")
+		subnets[az] = id
+		w.Subnets = append(w.Subnets, simulator.Subnet{
+			ID: id, VPC: vpc, AZ: az, CIDR: fmt.Sprintf("10.0.%d.0/18", 64*i),
+			Tags: map[string]string{"Name": "bench-" + zoneSuffix(az)},
+		})
+	}
+	webSG, albSG := g.id("sg"), g.id("sg")
+	w.SecurityGroups = []simulator.SecurityGroup{
+		{ID: webSG, Name: "web-sg", VPC: vpc, Description: "web servers"},
+		{ID: albSG, Name: "alb-sg", VPC: vpc, Description: "load balancers"},
+	}
+	profile := fmt.Sprintf("arn:aws:iam::%s:instance-profile/web-app", AccountID)
+	w.InstanceProfiles = []simulator.InstanceProfile{{Name: "web-app", ARN: profile, ID: "AIPA" + strings.ToUpper(g.hex(17)), CreatedAt: launched.Add(-24 * time.Hour)}}
+	base := g.id("ami")
+	w.Images = []simulator.Image{{ID: base, Name: "web-base", State: "available", Owner: AccountID, CreatedAt: launched.Add(-48 * time.Hour), Tags: map[string]string{"Name": "web-base"}}}
+
+	width := max(2, len(fmt.Sprint(lay.Fleets-1)))
+	label := func(kind string, i int) string { return fmt.Sprintf("%s-%0*d", kind, width, i) }
+	lbARNs := make([]string, lay.LoadBalancers)
+	lbSpecs := make([]specs.LoadBalancer, lay.LoadBalancers)
+	lbZones := make([]map[string]bool, lay.LoadBalancers)
+	for i := range lay.LoadBalancers {
+		name := label("alb", i)
+		hex := g.hex(16)
+		lbARNs[i] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/%s", Region, AccountID, name, hex)
+		lb := simulator.LoadBalancer{
+			ARN: lbARNs[i], Name: name, DNSName: fmt.Sprintf("%s-%d.%s.elb.amazonaws.com", name, g.rng.Uint32(), Region),
+			Scheme: "internet-facing", State: "active", VPC: vpc, CreatedAt: launched.Add(-time.Hour),
+			SecurityGroups: []string{albSG},
+		}
+		for _, az := range Zones {
+			lb.Subnets = append(lb.Subnets, simulator.LBSubnet{AZ: az, Subnet: subnets[az], EnabledAt: lb.CreatedAt})
+		}
+		w.LoadBalancers = append(w.LoadBalancers, lb)
+		lbSpecs[i] = specs.LoadBalancer{Label: name, Name: name}
+		lbZones[i] = map[string]bool{}
+	}
+	sticky := &specs.Stickiness{Type: "lb_cookie", Duration: 24 * time.Hour}
+	stickyAttrs := plan.StickinessAttributes(sticky)
+
+	for f := range lay.Fleets {
+		fleet := label("web", f)
+		tgName := fleet + "-tg"
+		tgARN := fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", Region, AccountID, tgName, g.hex(16))
+		lb := f % lay.LoadBalancers
+		w.Listeners = append(w.Listeners, simulator.Listener{
+			ARN:          fmt.Sprintf("%s/%s", strings.Replace(lbARNs[lb], ":loadbalancer/", ":listener/", 1), g.hex(16)),
+			LoadBalancer: lbARNs[lb], Port: int32(80 + f/lay.LoadBalancers), Protocol: "HTTP", TargetGroup: tgARN,
+		})
+		attrs := map[string]string{}
+		for k, v := range stickyAttrs {
+			attrs[k] = v
+		}
+		tg := simulator.TargetGroup{
+			ARN: tgARN, Name: tgName, VPC: vpc, Protocol: "HTTP", Port: 80, Attributes: attrs,
+			HealthCheck: simulator.HealthCheck{
+				Protocol: "HTTP", Path: "/health", Port: "traffic-port",
+				Interval: simulator.Duration(30 * time.Second), Timeout: simulator.Duration(6 * time.Second),
+				HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200",
+			},
+		}
+		stack.TargetGroups = append(stack.TargetGroups, specs.TargetGroup{
+			Label: fleet, Name: tgName, Port: 80, Protocol: "HTTP",
+			HealthCheck: &specs.HealthCheck{Path: "/health"}, Stickiness: sticky,
+		})
+
+		imageName := fleet + "-" + ImageVersion
+		image := g.id("ami")
+		w.Images = append(w.Images, simulator.Image{
+			ID: image, Name: imageName, State: "available", Owner: AccountID, CreatedAt: launched.Add(-time.Hour),
+			Tags: map[string]string{
+				cloud.TagStack: tgName, cloud.TagFleet: fleet, cloud.TagImageVersion: ImageVersion, "Name": imageName,
+			},
+		})
+
+		// The fleet's size, spread over the zones starting with the source's.
+		size := n / lay.Fleets
+		if f < n%lay.Fleets {
+			size++
+		}
+		srcAZ := f % len(Zones)
+		counts := map[string]int{}
+		for k := range size {
+			counts[Zones[(srcAZ+k)%len(Zones)]]++
+		}
+		inst := func(az, name string, image string, tags map[string]string, at time.Time) simulator.Instance {
+			id := g.id("i")
+			tags["Name"] = name
+			tg.Targets = append(tg.Targets, simulator.Target{ID: id, Port: 80, RegisteredAt: at.Add(2 * time.Minute)})
+			return simulator.Instance{
+				ID: id, State: "running", AZ: az, Subnet: subnets[az], VPC: vpc, Image: image, Type: "t3.small",
+				Key: "web-key", SecurityGroups: []string{webSG}, IAMProfileARN: profile, IAMAssociation: g.id("iip-assoc"),
+				Tags: tags, LaunchTime: at, Reservation: g.id("r"), RunningAt: at.Add(40 * time.Second),
+			}
+		}
+		src := inst(Zones[srcAZ], fleet, base, map[string]string{}, launched)
+		w.Instances = append(w.Instances, src)
+		fs := specs.Fleet{
+			Label: fleet, Source: src.ID, TargetGroup: fleet, Sessions: "local",
+			Image:              specs.Image{Name: imageName, Version: ImageVersion},
+			IAMInstanceProfile: "inherit",
+		}
+		for k, az := range Zones {
+			c := counts[az]
+			if c == 0 {
+				continue
+			}
+			lbZones[lb][az] = true
+			fs.Zones = append(fs.Zones, specs.FleetZone{AZ: az, Count: c})
+			members := c
+			if az == src.AZ {
+				members-- // the source counts as a member of its zone, in no slot
+			}
+			for slot := 1; slot <= members; slot++ {
+				at := launched.Add(time.Duration(k*FleetCapacity+slot) * time.Second)
+				w.Instances = append(w.Instances, inst(az, fmt.Sprintf("%s-%s-%d", fleet, zoneSuffix(az), slot), image, map[string]string{
+					cloud.TagStack: tgName, cloud.TagFleet: fleet, cloud.TagImageVersion: ImageVersion,
+					cloud.TagSlot: fmt.Sprintf("%s/%d", az, slot),
+				}, at))
+			}
+		}
+		w.TargetGroups = append(w.TargetGroups, tg)
+		stack.Fleets = append(stack.Fleets, fs)
+	}
+	// zones = "targets" where the fleets behind a load balancer fill the three zones (all but
+	// the smallest worlds); otherwise the three zones by name, so that the world stays
+	// converged.
+	for i := range lbSpecs {
+		if len(lbZones[i]) == len(Zones) {
+			lbSpecs[i].ZonesFromTargets = true
+		} else {
+			lbSpecs[i].Zones = append([]string(nil), Zones...)
+		}
+	}
+	stack.LoadBalancers = lbSpecs
+	return w, stack
+}
+
+// More returns a copy of stack whose first fleet asks for k more instances, spread over the
+// three zones (the first zones get the remainder). k must be at most MaxExtra for a
+// generated world, or the target group runs out of room.
+func More(stack *specs.Stack, k int) *specs.Stack {
+	out := *stack
+	out.Fleets = append([]specs.Fleet(nil), stack.Fleets...)
+	if len(out.Fleets) == 0 || k <= 0 {
+		return &out
+	}
+	f := &out.Fleets[0]
+	f.Zones = append([]specs.FleetZone(nil), f.Zones...)
+	for i := range k {
+		az := Zones[i%len(Zones)]
+		j := slices.IndexFunc(f.Zones, func(z specs.FleetZone) bool { return z.AZ == az })
+		if j < 0 {
+			f.Zones = append(f.Zones, specs.FleetZone{AZ: az})
+			j = len(f.Zones) - 1
+		}
+		f.Zones[j].Count++
+	}
+	slices.SortFunc(f.Zones, func(a, b specs.FleetZone) int { return strings.Compare(a.AZ, b.AZ) })
+	return &out
+}
+
+func zoneSuffix(az string) string {
+	if i := strings.LastIndex(az, "-"); i >= 0 {
+		return az[i+1:]
+	}
+	return az
+}
+
+// gen hands out IDs in order from a seeded source, never the same twice.
+type gen struct {
+	rng  *rand.Rand
+	used map[string]bool
+}
+
+func (g *gen) hex(n int) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = digits[g.rng.IntN(16)]
+	}
+	return string(b)
+}
+
+func (g *gen) id(prefix string) string {
+	for {
+		id := prefix + "-" + g.hex(17)
+		if !g.used[id] {
+			g.used[id] = true
+			return id
+		}
+	}
+}

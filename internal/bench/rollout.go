@@ -1,0 +1,171 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
+)
+
+// DefaultRolloutMembers are the fleet sizes whose rollout Rollouts times.
+var DefaultRolloutMembers = []int{2, 10, 50}
+
+// Rollout is the simulated time of rolling Members members of a fleet onto a new image
+// version with the rollout defaults (min_healthy_percent 100, max_surge 1, bake_time 0),
+// against two references computed from the same world's latencies.
+type Rollout struct {
+	Members int `json:"members"`
+	Batches int `json:"batches"`
+	Steps   int `json:"steps"`
+	// SimSeconds is the apply's simulated time (engine.Result.Elapsed).
+	SimSeconds float64 `json:"sim_seconds"`
+	// The world's latencies: the image bake, the mean pending time of a new member, one
+	// passing health check after registration (registration delay + one interval), and the
+	// deregistration delay.
+	BakeSeconds   float64 `json:"bake_seconds"`
+	LaunchSeconds float64 `json:"launch_seconds"`
+	CheckSeconds  float64 `json:"check_seconds"`
+	DrainSeconds  float64 `json:"drain_seconds"`
+	// InherentSeconds is the chain no order of steps can shorten: the bake, then per batch
+	// the slowest launch of the batch and one passing health check, then one deregistration
+	// delay (the last old member's draining).
+	InherentSeconds float64 `json:"inherent_seconds"`
+	// ASGSeconds is what EC2 Auto Scaling's instance refresh would take with the same batch
+	// settings, by its documented behaviour (docs/benchmarks.md, "Rollouts"): the same bake
+	// and batches, but every batch also waits for its old members to drain and terminate
+	// before the next batch may launch.
+	ASGSeconds float64 `json:"asg_seconds"`
+	// WithinTarget: SimSeconds is at most InherentSeconds plus one deregistration delay.
+	WithinTarget bool `json:"within_target"`
+}
+
+// Rollouts times a rollout of each fleet size in members (default DefaultRolloutMembers) on
+// the simulator.
+func Rollouts(ctx context.Context, members []int) ([]Rollout, error) {
+	if len(members) == 0 {
+		members = DefaultRolloutMembers
+	}
+	var out []Rollout
+	for _, m := range members {
+		if m < 1 || m > FleetCapacity-1 {
+			return out, fmt.Errorf("bench: a rollout of %d members: between 1 and %d", m, FleetCapacity-1)
+		}
+		r, err := rollout(ctx, m)
+		if err != nil {
+			return out, fmt.Errorf("rollout of %d members: %w", m, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// rolloutVersion is the image version the rolled fleet moves to.
+const rolloutVersion = "2024-02-01"
+
+func rollout(ctx context.Context, m int) (Rollout, error) {
+	r := Rollout{Members: m}
+	// Two fleets of m+1 (the source and m members); the first is rolled.
+	w, stack := Generate(2*(m+1), Seed)
+	for i := range stack.Fleets {
+		stack.Fleets[i].Rollout = specs.Rollout{
+			MinHealthyPercent: specs.DefaultMinHealthyPercent, MaxSurge: specs.DefaultMaxSurge,
+			HealthTimeout: specs.DefaultHealthTimeout, AutoRollback: true,
+		}
+		stack.Fleets[i].Image.Keep = specs.DefaultImageKeep
+	}
+	f := &stack.Fleets[0]
+	f.Image.Name, f.Image.Version = f.Label+"-"+rolloutVersion, rolloutVersion
+	sim := simulator.New(w)
+	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
+	world, err := cloud.Observe(ctx, api, stack)
+	if err != nil {
+		return r, err
+	}
+	p, err := plan.Build(stack, world)
+	if err != nil {
+		return r, err
+	}
+	r.Steps = len(p.Steps)
+	launches := 0
+	for _, s := range p.Steps {
+		if s.Kind == plan.LaunchInstance {
+			launches++
+		}
+	}
+	if launches != m {
+		return r, fmt.Errorf("the plan launches %d members, want %d", launches, m)
+	}
+	res, err := engine.Apply(ctx, p, api, engine.Options{Clock: sim.Clock(), World: world})
+	if err != nil {
+		return r, err
+	}
+	r.SimSeconds = res.Elapsed().Seconds()
+	after, err := cloud.Observe(ctx, api, stack)
+	if err != nil {
+		return r, err
+	}
+	if q, err := plan.Build(stack, after); err != nil || !q.Empty() {
+		return r, fmt.Errorf("not converged after the rollout (%v)", err)
+	}
+
+	// The world's own latencies, from what the apply made.
+	end := sim.World()
+	var tg *simulator.TargetGroup
+	for i := range end.TargetGroups {
+		if end.TargetGroups[i].Name == stack.TargetGroups[0].Name {
+			tg = &end.TargetGroups[i]
+		}
+	}
+	if tg == nil {
+		return r, fmt.Errorf("target group %s gone", stack.TargetGroups[0].Name)
+	}
+	r.DrainSeconds = 300 // ELBv2's default deregistration delay
+	if v, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"]); err == nil {
+		r.DrainSeconds = float64(v)
+	}
+	r.CheckSeconds = (simulator.RegistrationInProgress + tg.HealthCheck.Interval.D()).Seconds()
+	for _, im := range end.Images {
+		if im.Name == f.Image.Name {
+			r.BakeSeconds = im.AvailableAt.Sub(im.CreatedAt).Seconds()
+		}
+	}
+	var pending []time.Duration // of the new members, in launch order
+	var launched []simulator.Instance
+	for _, in := range end.Instances {
+		if in.Tags[cloud.TagFleet] == f.Label && in.Tags[cloud.TagImageVersion] == rolloutVersion {
+			launched = append(launched, in)
+		}
+	}
+	slices.SortFunc(launched, func(a, b simulator.Instance) int { return a.LaunchTime.Compare(b.LaunchTime) })
+	for _, in := range launched {
+		pending = append(pending, in.RunningAt.Sub(in.LaunchTime))
+	}
+	if len(pending) != m || r.BakeSeconds <= 0 {
+		return r, fmt.Errorf("found %d new members and a bake of %.0fs", len(pending), r.BakeSeconds)
+	}
+	size := max(1, f.Rollout.MaxSurge) // slack 0 at min_healthy_percent 100
+	var sum time.Duration
+	chain := r.BakeSeconds
+	for first := 0; first < m; first += size {
+		slowest := slices.Max(pending[first:min(first+size, m)])
+		chain += slowest.Seconds() + r.CheckSeconds
+		r.Batches++
+	}
+	for _, d := range pending {
+		sum += d
+	}
+	r.LaunchSeconds = sum.Seconds() / float64(m)
+	r.InherentSeconds = chain + r.DrainSeconds
+	// Instance refresh (no warmup beyond the health check, the most favourable case): each
+	// batch's old members drain and terminate before the next batch launches.
+	r.ASGSeconds = chain + float64(r.Batches)*(r.DrainSeconds+simulator.ShuttingDown.Seconds())
+	r.WithinTarget = r.SimSeconds <= r.InherentSeconds+r.DrainSeconds
+	return r, nil
+}
