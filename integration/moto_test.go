@@ -228,7 +228,10 @@ func (c *counting) add(op string) {
 }
 
 func (c *counting) wrap(api cloud.API) cloud.API {
-	return cloud.API{EC2: &countingEC2{api.EC2, c}, ELBV2: &countingELBV2{api.ELBV2, c}, IAM: &countingIAM{api.IAM, c}}
+	return cloud.Intercept(api, func(ctx context.Context, op string, call func(context.Context) error) error {
+		c.add(op)
+		return call(ctx)
+	})
 }
 
 func (c *counting) describes() (total int, byOp map[string]int) {
@@ -240,125 +243,4 @@ func (c *counting) describes() (total int, byOp map[string]int) {
 		}
 	}
 	return total, byOp
-}
-
-type countingEC2 struct {
-	next cloud.EC2
-	c    *counting
-}
-
-var _ cloud.EC2 = (*countingEC2)(nil)
-
-func (e *countingEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, o ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	e.c.add("DescribeInstances")
-	return e.next.DescribeInstances(ctx, in, o...)
-}
-
-func (e *countingEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, o ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	e.c.add("DescribeImages")
-	return e.next.DescribeImages(ctx, in, o...)
-}
-
-func (e *countingEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, o ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
-	e.c.add("DescribeSubnets")
-	return e.next.DescribeSubnets(ctx, in, o...)
-}
-
-func (e *countingEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, o ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
-	e.c.add("CreateImage")
-	return e.next.CreateImage(ctx, in, o...)
-}
-
-func (e *countingEC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
-	e.c.add("RunInstances")
-	return e.next.RunInstances(ctx, in, o...)
-}
-
-func (e *countingEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	e.c.add("TerminateInstances")
-	return e.next.TerminateInstances(ctx, in, o...)
-}
-
-func (e *countingEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, o ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
-	e.c.add("AssociateIamInstanceProfile")
-	return e.next.AssociateIamInstanceProfile(ctx, in, o...)
-}
-
-func (e *countingEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, o ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
-	e.c.add("DescribeInstanceTypeOfferings")
-	return e.next.DescribeInstanceTypeOfferings(ctx, in, o...)
-}
-
-func (e *countingEC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, o ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
-	e.c.add("DeregisterImage")
-	return e.next.DeregisterImage(ctx, in, o...)
-}
-
-func (e *countingEC2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, o ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
-	e.c.add("DeleteSnapshot")
-	return e.next.DeleteSnapshot(ctx, in, o...)
-}
-
-type countingIAM struct {
-	next cloud.IAM
-	c    *counting
-}
-
-var _ cloud.IAM = (*countingIAM)(nil)
-
-func (e *countingIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, o ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
-	e.c.add("GetInstanceProfile")
-	return e.next.GetInstanceProfile(ctx, in, o...)
-}
-
-type countingELBV2 struct {
-	next cloud.ELBV2
-	c    *counting
-}
-
-var _ cloud.ELBV2 = (*countingELBV2)(nil)
-
-func (e *countingELBV2) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, o ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
-	e.c.add("DescribeLoadBalancers")
-	return e.next.DescribeLoadBalancers(ctx, in, o...)
-}
-
-func (e *countingELBV2) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
-	e.c.add("DescribeTargetGroups")
-	return e.next.DescribeTargetGroups(ctx, in, o...)
-}
-
-func (e *countingELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
-	e.c.add("DescribeTargetGroupAttributes")
-	return e.next.DescribeTargetGroupAttributes(ctx, in, o...)
-}
-
-func (e *countingELBV2) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
-	e.c.add("DescribeTargetHealth")
-	return e.next.DescribeTargetHealth(ctx, in, o...)
-}
-
-func (e *countingELBV2) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
-	e.c.add("ModifyTargetGroupAttributes")
-	return e.next.ModifyTargetGroupAttributes(ctx, in, o...)
-}
-
-func (e *countingELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
-	e.c.add("RegisterTargets")
-	return e.next.RegisterTargets(ctx, in, o...)
-}
-
-func (e *countingELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
-	e.c.add("DeregisterTargets")
-	return e.next.DeregisterTargets(ctx, in, o...)
-}
-
-func (e *countingELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, o ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
-	e.c.add("SetSubnets")
-	return e.next.SetSubnets(ctx, in, o...)
-}
-
-func (e *countingELBV2) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
-	e.c.add("ModifyTargetGroup")
-	return e.next.ModifyTargetGroup(ctx, in, o...)
 }

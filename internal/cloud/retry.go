@@ -9,9 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 )
 
@@ -130,19 +127,7 @@ func (r *Retrier) Stats() RetryStats {
 }
 
 // Wrap returns api with every client behind r. A nil client stays nil.
-func (r *Retrier) Wrap(api API) API {
-	out := API{}
-	if api.EC2 != nil {
-		out.EC2 = retryEC2{r, api.EC2}
-	}
-	if api.ELBV2 != nil {
-		out.ELBV2 = retryELBV2{r, api.ELBV2}
-	}
-	if api.IAM != nil {
-		out.IAM = retryIAM{r, api.IAM}
-	}
-	return out
-}
+func (r *Retrier) Wrap(api API) API { return Intercept(api, r.around) }
 
 // backoff is the SDK's exponential backoff with full jitter: a uniform draw from
 // [0, 2^attempt s), capped at MaxBackoff; attempt counts retries from 1.
@@ -171,9 +156,9 @@ func (r *Retrier) refill(n int) {
 	r.tokens = min(r.tokens+n, r.policy.Tokens)
 }
 
-// do runs call until it succeeds, fails with an error that is not retried, runs out of
-// attempts, or the bucket refuses a retry.
-func do[T any](r *Retrier, ctx context.Context, call func() (T, error)) (T, error) {
+// around is r as an Interceptor: it runs call until it succeeds, fails with an error that is
+// not retried, runs out of attempts, or the bucket refuses a retry.
+func (r *Retrier) around(ctx context.Context, _ string, call func(context.Context) error) error {
 	r.mu.Lock()
 	r.stats.Calls++
 	r.mu.Unlock()
@@ -182,7 +167,7 @@ func do[T any](r *Retrier, ctx context.Context, call func() (T, error)) (T, erro
 		r.mu.Lock()
 		r.stats.Attempts++
 		r.mu.Unlock()
-		out, err := call()
+		err := call(ctx)
 		if err == nil {
 			r.mu.Lock()
 			if retried {
@@ -192,137 +177,22 @@ func do[T any](r *Retrier, ctx context.Context, call func() (T, error)) (T, erro
 				r.refill(r.policy.NoRetryIncrement)
 			}
 			r.mu.Unlock()
-			return out, nil
+			return nil
 		}
 		if attempt >= r.policy.MaxAttempts || !RetryableError(err) {
-			return out, err
+			return err
 		}
 		r.mu.Lock()
 		if !r.takeToken() {
 			r.mu.Unlock()
-			return out, fmt.Errorf("%w: %w", ErrRetryQuota, err)
+			return fmt.Errorf("%w: %w", ErrRetryQuota, err)
 		}
 		d := r.backoff(attempt)
 		r.stats.Slept += d
 		r.mu.Unlock()
 		retried = true
 		if serr := r.clock.Sleep(ctx, d); serr != nil {
-			return out, errors.Join(err, serr)
+			return errors.Join(err, serr)
 		}
 	}
-}
-
-type retryEC2 struct {
-	r   *Retrier
-	api EC2
-}
-
-type retryELBV2 struct {
-	r   *Retrier
-	api ELBV2
-}
-
-type retryIAM struct {
-	r   *Retrier
-	api IAM
-}
-
-var (
-	_ EC2   = retryEC2{}
-	_ ELBV2 = retryELBV2{}
-	_ IAM   = retryIAM{}
-)
-
-func (c retryEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	return do(c.r, ctx, func() (*ec2.DescribeInstancesOutput, error) { return c.api.DescribeInstances(ctx, in, optFns...) })
-}
-
-func (c retryEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	return do(c.r, ctx, func() (*ec2.DescribeImagesOutput, error) { return c.api.DescribeImages(ctx, in, optFns...) })
-}
-
-func (c retryEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
-	return do(c.r, ctx, func() (*ec2.DescribeSubnetsOutput, error) { return c.api.DescribeSubnets(ctx, in, optFns...) })
-}
-
-func (c retryEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, optFns ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
-	return do(c.r, ctx, func() (*ec2.CreateImageOutput, error) { return c.api.CreateImage(ctx, in, optFns...) })
-}
-
-func (c retryEC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, optFns ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
-	return do(c.r, ctx, func() (*ec2.RunInstancesOutput, error) { return c.api.RunInstances(ctx, in, optFns...) })
-}
-
-func (c retryEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, optFns ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	return do(c.r, ctx, func() (*ec2.TerminateInstancesOutput, error) { return c.api.TerminateInstances(ctx, in, optFns...) })
-}
-
-func (c retryEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, optFns ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
-	return do(c.r, ctx, func() (*ec2.AssociateIamInstanceProfileOutput, error) {
-		return c.api.AssociateIamInstanceProfile(ctx, in, optFns...)
-	})
-}
-
-func (c retryEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
-	return do(c.r, ctx, func() (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
-		return c.api.DescribeInstanceTypeOfferings(ctx, in, optFns...)
-	})
-}
-
-func (c retryEC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, optFns ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
-	return do(c.r, ctx, func() (*ec2.DeregisterImageOutput, error) { return c.api.DeregisterImage(ctx, in, optFns...) })
-}
-
-func (c retryEC2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
-	return do(c.r, ctx, func() (*ec2.DeleteSnapshotOutput, error) { return c.api.DeleteSnapshot(ctx, in, optFns...) })
-}
-
-func (c retryELBV2) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.DescribeLoadBalancersOutput, error) {
-		return c.api.DescribeLoadBalancers(ctx, in, optFns...)
-	})
-}
-
-func (c retryELBV2) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.DescribeTargetGroupsOutput, error) {
-		return c.api.DescribeTargetGroups(ctx, in, optFns...)
-	})
-}
-
-func (c retryELBV2) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.DescribeTargetGroupAttributesOutput, error) {
-		return c.api.DescribeTargetGroupAttributes(ctx, in, optFns...)
-	})
-}
-
-func (c retryELBV2) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.DescribeTargetHealthOutput, error) {
-		return c.api.DescribeTargetHealth(ctx, in, optFns...)
-	})
-}
-
-func (c retryELBV2) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.ModifyTargetGroupAttributesOutput, error) {
-		return c.api.ModifyTargetGroupAttributes(ctx, in, optFns...)
-	})
-}
-
-func (c retryELBV2) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.RegisterTargetsOutput, error) { return c.api.RegisterTargets(ctx, in, optFns...) })
-}
-
-func (c retryELBV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.DeregisterTargetsOutput, error) { return c.api.DeregisterTargets(ctx, in, optFns...) })
-}
-
-func (c retryELBV2) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, optFns ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.SetSubnetsOutput, error) { return c.api.SetSubnets(ctx, in, optFns...) })
-}
-
-func (c retryELBV2) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
-	return do(c.r, ctx, func() (*elbv2.ModifyTargetGroupOutput, error) { return c.api.ModifyTargetGroup(ctx, in, optFns...) })
-}
-
-func (c retryIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, optFns ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
-	return do(c.r, ctx, func() (*iam.GetInstanceProfileOutput, error) { return c.api.GetInstanceProfile(ctx, in, optFns...) })
 }
