@@ -34,6 +34,58 @@ type World struct {
 	// e.g. "instance web", "target group web-tg"). Absence is part of the world: a plan made
 	// while something was missing is stale once it exists.
 	Missing []string `json:"missing,omitempty"`
+	// SecurityGroups and NetworkACLs are the rules between the load balancers' nodes and
+	// the targets: the groups of the stack's load balancers and instances (and the groups
+	// their rules name), and the ACLs of their subnets. NetworkRead is false when they were
+	// not read, so that "no rules" is not mistaken for "admits nothing" (docs/design.md,
+	// "Reachability").
+	SecurityGroups []SecurityGroup `json:"security_groups,omitempty"`
+	NetworkACLs    []NetworkACL    `json:"network_acls,omitempty"`
+	NetworkRead    bool            `json:"network_read,omitempty"`
+}
+
+// SecurityGroup is an EC2 security group with its inbound and outbound rules.
+type SecurityGroup struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	VpcID   string   `json:"vpc_id"`
+	Ingress []SGRule `json:"ingress"`
+	Egress  []SGRule `json:"egress"`
+}
+
+// SGRule is one rule of a security group as EC2 reports it (one IpPermission): Protocol is
+// "tcp", "udp", "icmp", "icmpv6", "-1" (every protocol, every port) or a protocol number;
+// FromPort..ToPort is the port range (both -1 or 0 for "-1"). A rule admits the CIDR blocks
+// (IPv4 and IPv6), members of the referenced groups and the prefix lists it names.
+type SGRule struct {
+	Protocol    string   `json:"protocol"`
+	FromPort    int32    `json:"from_port"`
+	ToPort      int32    `json:"to_port"`
+	CIDRs       []string `json:"cidrs,omitempty"`
+	Groups      []string `json:"groups,omitempty"`
+	PrefixLists []string `json:"prefix_lists,omitempty"`
+}
+
+// NetworkACL is a VPC network ACL and the subnets associated with it.
+type NetworkACL struct {
+	ID        string     `json:"id"`
+	VpcID     string     `json:"vpc_id"`
+	IsDefault bool       `json:"is_default,omitempty"`
+	Subnets   []string   `json:"subnets,omitempty"` // sorted
+	Entries   []ACLEntry `json:"entries"`           // sorted by Egress, then Number
+}
+
+// ACLEntry is one numbered rule of a network ACL. Rules of one direction are evaluated in
+// ascending Number; the first that matches decides; what none matches is denied (rule 32767,
+// "*", which EC2 reports and albctl keeps).
+type ACLEntry struct {
+	Number   int32  `json:"number"`
+	Egress   bool   `json:"egress,omitempty"`
+	Protocol string `json:"protocol"` // "-1", "6" (tcp), "17" (udp), ...
+	FromPort int32  `json:"from_port,omitempty"`
+	ToPort   int32  `json:"to_port,omitempty"`
+	CIDR     string `json:"cidr"` // IPv4 or IPv6 block
+	Action   string `json:"action"` // allow or deny
 }
 
 // Instance is an EC2 instance that is a fleet's source, a fleet member, or a registered target.
@@ -83,6 +135,8 @@ type Subnet struct {
 	Tags  map[string]string `json:"tags,omitempty"`
 	// AvailableIPs is DescribeSubnets' AvailableIpAddressCount: launches beyond it fail.
 	AvailableIPs int32 `json:"available_ips"`
+	// CIDR is the subnet's IPv4 block: network ACL and security group rules name addresses.
+	CIDR string `json:"cidr,omitempty"`
 }
 
 // TargetGroup is an ELBv2 target group with its attributes and the health of its targets.
@@ -114,6 +168,9 @@ type Target struct {
 	Port   int32  `json:"port"`
 	State  string `json:"state"` // initial, healthy, unhealthy, unused, draining, unavailable
 	Reason string `json:"reason,omitempty"`
+	// Description is DescribeTargetHealth's text, e.g. "Health checks failed with these
+	// codes: [500]" (the copy of an account turns it into an app that answers that code).
+	Description string `json:"description,omitempty"`
 }
 
 // LoadBalancer is an ALB and the zones (one subnet each) it is enabled in.
@@ -123,6 +180,21 @@ type LoadBalancer struct {
 	VpcID string   `json:"vpc_id"`
 	State string   `json:"state"`
 	Zones []LBZone `json:"zones"` // sorted by AZ
+	// SecurityGroups are the load balancer's groups: its nodes connect to targets from them.
+	SecurityGroups []string `json:"security_groups,omitempty"`
+	// Attributes are DescribeLoadBalancerAttributes' keys and values.
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// Listeners are the load balancer's listeners, sorted by port.
+	Listeners []Listener `json:"listeners,omitempty"`
+}
+
+// Listener is a load balancer listener and the target group its default action forwards to
+// ("" when the default action is not a plain forward to one group).
+type Listener struct {
+	ARN            string `json:"arn"`
+	Port           int32  `json:"port"`
+	Protocol       string `json:"protocol"`
+	TargetGroupARN string `json:"target_group_arn,omitempty"`
 }
 
 // LBZone is one enabled Availability Zone of a load balancer.

@@ -137,6 +137,9 @@ type SecurityGroup struct {
 	// group admits everything, as worlds from before rules were modelled expect; an empty
 	// list admits nothing, as AWS's new groups do.
 	Ingress *[]IngressRule `json:"ingress,omitempty"`
+	// Egress are the outbound rules, in the same form. Absent (nil): AWS's default rule,
+	// all traffic to 0.0.0.0/0, as every new group has.
+	Egress *[]IngressRule `json:"egress,omitempty"`
 }
 
 // InstanceProfile is an IAM instance profile. It becomes usable by EC2 at CreatedAt plus
