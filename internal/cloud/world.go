@@ -84,7 +84,7 @@ type ACLEntry struct {
 	Protocol string `json:"protocol"` // "-1", "6" (tcp), "17" (udp), ...
 	FromPort int32  `json:"from_port,omitempty"`
 	ToPort   int32  `json:"to_port,omitempty"`
-	CIDR     string `json:"cidr"` // IPv4 or IPv6 block
+	CIDR     string `json:"cidr"`   // IPv4 or IPv6 block
 	Action   string `json:"action"` // allow or deny
 }
 
