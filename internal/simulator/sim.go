@@ -72,6 +72,7 @@ type Sim struct {
 	// roundTrip, when set (WithRoundTripCheck), hears of every state a world file could not
 	// hold.
 	roundTrip func(op string, err error)
+	checked   []byte // the world as last checked, without its clock (json.Marshal)
 }
 
 type pagedList struct {
