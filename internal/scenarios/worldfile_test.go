@@ -96,6 +96,9 @@ func checkImages(t *testing.T, w *simulator.World, v, keep int) {
 			continue
 		}
 		baked++
+		if len(im.Snapshots) != 1 {
+			t.Errorf("version %d: image %s (%s) names snapshots %v, want its root snapshot", v, im.ID, im.Name, im.Snapshots)
+		}
 		for _, sn := range im.Snapshots {
 			if snapshots[sn] != (im.State != "deregistered") {
 				t.Errorf("version %d: image %s (%s) is %s, and its snapshot %s exists: %v", v, im.ID, im.Name, im.State, sn, snapshots[sn])
