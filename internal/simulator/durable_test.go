@@ -40,3 +40,15 @@ func TestRoundTripCheckReports(t *testing.T) {
 	launch(t, s, SeedSubnet1d)
 	s.Clock().Advance(time.Hour)
 }
+
+func TestFirstDifference(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{"{\n  \"counter\": 1,\n}\n", "{\n  \"counter\": 2,\n}\n", `line 2 is "\"counter\": 1,", then "\"counter\": 2,"`},
+		{"{\n}\n", "{\n}\n\n", "3 lines, then 4"},
+	}
+	for _, tt := range tests {
+		if got := firstDifference([]byte(tt.a), []byte(tt.b)); got != tt.want {
+			t.Errorf("firstDifference = %s, want %s", got, tt.want)
+		}
+	}
+}
