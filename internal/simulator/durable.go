@@ -47,7 +47,7 @@ func roundTrip(raw []byte) error {
 // change the world, and even a Describe consumes a throttling fault), after every clock
 // advance, and once at the start, and report each failure with the operation that led to
 // it. Tests turn it on so that every state they drive the simulator through is one a world
-// file can hold; it costs a save and a load per call.
+// file can hold; it costs an encoding per call, and a save and a load per change.
 func WithRoundTripCheck(report func(op string, err error)) Option {
 	return func(s *Sim) { s.roundTrip = report }
 }
