@@ -30,6 +30,16 @@ func blogStack(t *testing.T) *specs.Stack {
 	return s
 }
 
+// newSim is a simulator of w that fails t at every state, reached by any call or clock
+// advance, that a world file could not hold: saved, loaded and saved again, the world must
+// load and give the same bytes (docs/simulator.md, "What a world file holds").
+func newSim(t *testing.T, w *simulator.World, opts ...simulator.Option) *simulator.Sim {
+	t.Helper()
+	return simulator.New(w, append(opts, simulator.WithRoundTripCheck(func(op string, err error) {
+		t.Errorf("world file: %v", err)
+	}))...)
+}
+
 func apiOf(sim *simulator.Sim) cloud.API {
 	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
 }
@@ -107,7 +117,7 @@ func census(t *testing.T, sim *simulator.Sim) (instances, images int) {
 }
 
 func TestApplySeedConverges(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
 	res, err := apply(t, sim, p, engine.Options{})
@@ -135,10 +145,10 @@ func TestApplySeedConverges(t *testing.T) {
 // and one new instance.
 func TestCrashAfterEveryStep(t *testing.T) {
 	s := blogStack(t)
-	n := len(planFor(t, simulator.New(simulator.SeedWorld()), s).Steps)
+	n := len(planFor(t, newSim(t, simulator.SeedWorld()), s).Steps)
 	for k := 1; k < n; k++ {
 		t.Run(fmt.Sprintf("after_%d", k), func(t *testing.T) {
-			sim := simulator.New(simulator.SeedWorld())
+			sim := newSim(t, simulator.SeedWorld())
 			_, err := apply(t, sim, planFor(t, sim, s), engine.Options{StopAfter: k})
 			if !errors.Is(err, engine.ErrStopped) {
 				t.Fatalf("apply with StopAfter %d: %v", k, err)
@@ -156,7 +166,7 @@ func TestCrashAfterEveryStep(t *testing.T) {
 func TestInterruptMidWait(t *testing.T) {
 	for _, waitingOn := range []plan.Kind{plan.CreateImage, plan.LaunchInstance, plan.RegisterTarget} {
 		t.Run(string(waitingOn), func(t *testing.T) {
-			sim := simulator.New(simulator.SeedWorld())
+			sim := newSim(t, simulator.SeedWorld())
 			s := blogStack(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -189,9 +199,9 @@ func TestSurvivesAWSFaults(t *testing.T) {
 	s := blogStack(t)
 	// Plan on a calm world; the faults hit the apply (against AWS the SDK's own retryer
 	// absorbs throttling during observation).
-	calm := simulator.New(simulator.SeedWorld())
+	calm := newSim(t, simulator.SeedWorld())
 	p := planFor(t, calm, s)
-	sim := simulator.New(calm.World(), simulator.WithFaults(simulator.Faults{
+	sim := newSim(t, calm.World(), simulator.WithFaults(simulator.Faults{
 		Throttle: map[string]int{
 			"CreateImage": 2, "RunInstances": 3, "DescribeInstances": 2, "RegisterTargets": 2,
 			"ModifyTargetGroupAttributes": 1, "SetSubnets": 2, "DescribeTargetHealth": 2,
@@ -232,7 +242,7 @@ func withProfile(p *plan.Plan, profile string) *plan.Plan {
 // engine asks IAM when it was created and retries within the propagation bound.
 func TestProfilePropagation(t *testing.T) {
 	w := simulator.SeedWorld()
-	sim := simulator.New(w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim := newSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	var retries []string
@@ -255,7 +265,7 @@ func TestProfilePropagation(t *testing.T) {
 // An InvalidParameterValue about another parameter fails at once even while the launch's
 // profile is new: a DryRun of the same launch without the profile is refused too.
 func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	for i := range p.Steps {
@@ -280,7 +290,7 @@ func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
 // A profile IAM does not know is permanent: the first call that names it fails its step, and
 // since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	p := withProfile(planFor(t, sim, blogStack(t)), "no-such-profile")
 	sim.ResetCalls()
 	res, err := apply(t, sim, p, engine.Options{})
@@ -299,7 +309,7 @@ func TestPersistentErrorFails(t *testing.T) {
 // TestWaitsOverlap: launching 20 takes about as long as launching one.
 func TestWaitsOverlap(t *testing.T) {
 	elapsed := func(k int) time.Duration {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[1].Count = k
 		res, err := apply(t, sim, planFor(t, sim, s), engine.Options{})
@@ -316,7 +326,7 @@ func TestWaitsOverlap(t *testing.T) {
 
 func TestApplyIsDeterministic(t *testing.T) {
 	run := func() string {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		var b strings.Builder
 		_, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{Events: func(e engine.Event) {
 			fmt.Fprintf(&b, "%s %s %s %s %s\n", e.Time.Format(time.RFC3339), e.Type, e.Step, e.Message, e.Output)
@@ -339,7 +349,7 @@ func TestApplyIsDeterministic(t *testing.T) {
 // each target group per pass, not one call per instance per poll.
 func TestWideApplyBatchesCalls(t *testing.T) {
 	calls := func(k int) map[string]int {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[1].Count = k
 		p := planFor(t, sim, s)

@@ -78,7 +78,7 @@ func memberIn(t *testing.T, sim *simulator.Sim, az string) string {
 // zone trimmed from the ALB. Sampled after every poll, the member never shuts down while it
 // is still in service or draining, and the zone never goes while the member is registered.
 func TestScaleInEndToEnd(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	s := threeZones(t)
 	converge(t, sim, s)
 	if got := lbZones(t, sim); len(got) != 3 {
@@ -206,7 +206,7 @@ func TestTerminateDrainBound(t *testing.T) {
 // without error, since EC2 then shows the same profile.
 func TestProfileRepairEndToEnd(t *testing.T) {
 	setup := func(t *testing.T) (*simulator.Sim, *specs.Stack, string) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		converge(t, sim, s)
 		w := sim.World()
@@ -217,7 +217,7 @@ func TestProfileRepairEndToEnd(t *testing.T) {
 				member = w.Instances[i].ID
 			}
 		}
-		return simulator.New(w), s, member
+		return newSim(t, w), s, member
 	}
 	profileOf := func(t *testing.T, sim *simulator.Sim, id string) string {
 		for _, in := range sim.World().Instances {
@@ -281,7 +281,7 @@ func TestProfileRepairEndToEnd(t *testing.T) {
 // TestRegisterWaitsUntilHealthy: a register_target step is done only once ELB reports the
 // target healthy, which the steps after it (trim, deregister of a replaced member) rely on.
 func TestRegisterWaitsUntilHealthy(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	targets := map[string]*plan.TargetParams{}
 	for _, st := range p.Steps {
@@ -349,7 +349,7 @@ func trimOnly() *plan.Plan {
 // bug) waits for that, and fails at the healthy bound without trimming.
 func TestTrimWaitsForKeptZones(t *testing.T) {
 	t.Run("no target in a kept zone", func(t *testing.T) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		res, err := apply(t, sim, trimOnly(), engine.Options{Timeouts: engine.Timeouts{TargetHealthy: 3 * time.Minute}})
 		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "ap-northeast-1d") {
 			t.Fatalf("apply = %v, want a timeout naming ap-northeast-1d", err)
@@ -367,7 +367,7 @@ func TestTrimWaitsForKeptZones(t *testing.T) {
 	t.Run("target becoming healthy", func(t *testing.T) {
 		// The seed plan with its trim's dependencies removed: the trim starts with the image
 		// bake and may only go once 1d's new target is healthy.
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		p := planFor(t, sim, blogStack(t))
 		var launch string
 		for i := range p.Steps {
@@ -539,7 +539,7 @@ func TestCrashAfterEveryCall(t *testing.T) {
 	faults := simulator.Faults{InstanceVisibilityDelay: simulator.Duration(2 * time.Minute)}
 	for _, op := range mutatingOps {
 		t.Run(op, func(t *testing.T) {
-			sim := simulator.New(simulator.SeedWorld(), simulator.WithFaults(faults))
+			sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(faults))
 			s := blogStack(t)
 			if !crashAfter(t, sim, planFor(t, sim, s), op, 1) {
 				t.Skipf("the seed apply makes no %s call", op)
@@ -563,7 +563,7 @@ func TestCrashAfterEveryCall(t *testing.T) {
 // (made before the crash, as a re-plan is while a new image is not yet listed) bakes the
 // image again. The engine finds the pending image by its name instead of baking twice.
 func TestCrashAfterCreateImage(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
 	if !crashAfter(t, sim, p, "CreateImage", 1) {
@@ -593,7 +593,7 @@ func TestCrashAfterCreateImage(t *testing.T) {
 // this apply started (the response to the first attempt was lost and the SDK sent it again,
 // or another run made it): the engine waits for that image by name and uses it.
 func TestCreateImageAnsweredDuplicate(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	api := apiOf(sim)
 	api.EC2 = &resentCreateImage{EC2: api.EC2}
@@ -642,9 +642,9 @@ func (e *resentCreateImage) CreateImage(ctx context.Context, in *ec2.CreateImage
 // crash tests assume.
 func TestStopAfterStopsAtK(t *testing.T) {
 	s := blogStack(t)
-	n := len(planFor(t, simulator.New(simulator.SeedWorld()), s).Steps)
+	n := len(planFor(t, newSim(t, simulator.SeedWorld()), s).Steps)
 	for k := 1; k < n; k++ {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		res, err := apply(t, sim, planFor(t, sim, s), engine.Options{StopAfter: k})
 		if !errors.Is(err, engine.ErrStopped) {
 			t.Fatalf("k=%d: %v", k, err)
@@ -658,7 +658,7 @@ func TestStopAfterStopsAtK(t *testing.T) {
 // TestEventTimes: each event after a step's start carries how long the step has run on the
 // apply's clock, and a waiting step reports "still waiting" on the ProgressEvery grid.
 func TestEventTimes(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	started := map[string]time.Time{}
 	lastWaiting := map[string]time.Time{}
 	var problems []string
@@ -702,7 +702,7 @@ func TestEventTimes(t *testing.T) {
 // image has that name. The step fails at the propagation bound saying so, instead of waiting
 // for ever.
 func TestFailedImageHoldsItsName(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
+	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
 		ImageFailures: []simulator.ImageFault{{NameGlob: "web-*", Window: simulator.Window{Until: simulator.Duration(time.Minute)}}},
 	}))
 	s := blogStack(t)
@@ -731,7 +731,7 @@ func TestFailedImageHoldsItsName(t *testing.T) {
 // TestNewMembersGetTheSourcesKeyPair: a new member is launched with the source's key pair,
 // so whoever could log in to the source can log in to it.
 func TestNewMembersGetTheSourcesKeyPair(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	converge(t, sim, blogStack(t))
 	var source, member string
 	for _, in := range sim.World().Instances {
@@ -773,7 +773,7 @@ func TestRegisterWaitsForAPendingInstance(t *testing.T) {
 			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: id, Port: 80, AZ: "ap-northeast-1d"}}}}
 	}
 	t.Run("runs in time", func(t *testing.T) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		id := pendingInstance(t, sim)
 		if _, err := apply(t, sim, step(id), engine.Options{}); err != nil {
 			t.Fatal(err)
@@ -783,7 +783,7 @@ func TestRegisterWaitsForAPendingInstance(t *testing.T) {
 		}
 	})
 	t.Run("bound", func(t *testing.T) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		id := pendingInstance(t, sim)
 		_, err := apply(t, sim, step(id), engine.Options{Timeouts: engine.Timeouts{InstanceRunning: 5 * time.Second}})
 		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "running before it is registered") {
@@ -815,7 +815,7 @@ func (e *unknownToELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTa
 // time it is a fact (stopped, another VPC) and fails the step at once.
 func TestInvalidTargetRetriedOnlyForNewInstances(t *testing.T) {
 	t.Run("launched here", func(t *testing.T) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		p := planFor(t, sim, blogStack(t))
 		api := apiOf(sim)
 		api.ELBV2 = &unknownToELB{ELBV2: api.ELBV2, n: 2}
@@ -891,7 +891,7 @@ func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
 // to 30s (docs/design.md, "The engine"): quick enough to notice a change, few enough calls to
 // stay clear of throttling over an hour-long bake.
 func TestPollCadence(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	p := &plan.Plan{Steps: []plan.Step{imageStep("web-v2")}}
 	var times []time.Time
 	if _, err := apply(t, sim, p, engine.Options{AfterPoll: func() { times = append(times, sim.Clock().Now()) }}); err != nil {
@@ -912,7 +912,7 @@ func TestPollCadence(t *testing.T) {
 // for draining is retried like any other call, not fatal.
 func TestDrainingWaitSurvivesThrottling(t *testing.T) {
 	fw := newFleetWorld(t)
-	sim := simulator.New(fw.sim.World(), simulator.WithFaults(simulator.Faults{Throttle: map[string]int{"DescribeTargetHealth": 3}}))
+	sim := newSim(t, fw.sim.World(), simulator.WithFaults(simulator.Faults{Throttle: map[string]int{"DescribeTargetHealth": 3}}))
 	old := fw.members[0]
 	steps := replace(old, 1, nil)[2:]
 	steps[0].DependsOn = nil

@@ -11,7 +11,7 @@ import (
 // TestProgressOnASteadyCadence: a waiting step reports "still waiting" exactly every
 // ProgressEvery, however its polls back off (they reach 30 s apart while an image bakes).
 func TestProgressOnASteadyCadence(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	var times []time.Duration
 	if _, err := apply(t, sim, p, engine.Options{ProgressEvery: 10 * time.Second, Events: func(e engine.Event) {

@@ -34,14 +34,14 @@ type fleetWorld struct {
 
 func newFleetWorld(t *testing.T, behaviours ...simulator.ImageBehaviour) *fleetWorld {
 	t.Helper()
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	s.Fleets[0].Zones[0].Count = 2
 	converge(t, sim, s)
 	if len(behaviours) > 0 {
 		w := sim.World()
 		w.ImageBehaviours = append(w.ImageBehaviours, behaviours...)
-		sim = simulator.New(w)
+		sim = newSim(t, w)
 	}
 	w, err := cloud.Observe(context.Background(), apiOf(sim), s)
 	if err != nil {
@@ -381,7 +381,7 @@ func TestNewKinds(t *testing.T) {
 		}
 	})
 	t.Run("wait", func(t *testing.T) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		p := &plan.Plan{Steps: []plan.Step{{ID: "wait.web.batch-1", Kind: plan.Wait, Wait: &plan.WaitParams{Duration: plan.Duration(2*time.Minute + 7*time.Second)}}}}
 		var waiting []string
 		res, err := apply(t, sim, p, engine.Options{Events: func(e engine.Event) {
@@ -448,7 +448,7 @@ func snapshotsLeft(sim *simulator.Sim, snaps []string) (left []string) {
 func TestDeregisterImage(t *testing.T) {
 	ctx := context.Background()
 	t.Run("removes image and snapshots, idempotently", func(t *testing.T) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		id, snaps := bakeUnused(t, sim, "web-old")
 		for run := range 2 {
 			if _, err := apply(t, sim, cleanupPlan(id, "web-old", snaps), engine.Options{}); err != nil {
@@ -470,7 +470,7 @@ func TestDeregisterImage(t *testing.T) {
 		}
 	})
 	t.Run("crash after deregistering", func(t *testing.T) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		id, snaps := bakeUnused(t, sim, "web-old")
 		if _, err := sim.EC2().DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil {
 			t.Fatal(err)
@@ -576,7 +576,7 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 			w.Instances[i].State = "stopped"
 		}
 	}
-	sim := simulator.New(w)
+	sim := newSim(t, w)
 	p := &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
 		Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: old.ID, Port: 80, Name: "web-1a-1"}}}}
 	res, err := apply(t, sim, p, engine.Options{})
@@ -591,7 +591,7 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 // TestPlanRefusedBeforeAnyCall: a plan with a broken shape, or one that breaks an invariant
 // over the world it was made for (plan.Check), is refused before the first API call.
 func TestPlanRefusedBeforeAnyCall(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	w, err := cloud.Observe(context.Background(), apiOf(sim), s)
 	if err != nil {
@@ -652,7 +652,7 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 // converged: the fleet ends on the new image with nothing twice and the source untouched.
 func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
 	bumped := func(t *testing.T) (*simulator.Sim, *plan.Plan, func() *plan.Plan) {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[0].Count = 2
 		converge(t, sim, s)

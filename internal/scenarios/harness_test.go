@@ -24,6 +24,12 @@ import (
 // 1d, on image version `version`, with extra lines in the fleet block.
 func spec(t *testing.T, version string, a, d int, extra string) *specs.Stack {
 	t.Helper()
+	return specWith(t, version, a, d, extra, "")
+}
+
+// specWith is spec with extra lines in the image block too.
+func specWith(t *testing.T, version string, a, d int, extra, imageExtra string) *specs.Stack {
+	t.Helper()
 	src := fmt.Sprintf(`cloud { region = "ap-northeast-1" }
 target_group "web" {
   name = "web-tg"
@@ -42,12 +48,13 @@ fleet "web" {
     name      = "web-%[1]s"
     version   = "%[1]s"
     no_reboot = true
+%[5]s
   }
   zone "ap-northeast-1a" { count = %[2]d }
   zone "ap-northeast-1d" { count = %[3]d }
 %[4]s
 }
-`, version, a, d, extra)
+`, version, a, d, extra, imageExtra)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "alb.hcl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -57,6 +64,16 @@ fleet "web" {
 		t.Fatalf("spec: %v", diags)
 	}
 	return s
+}
+
+// newSim is a simulator of w that fails t at every state, reached by any call or clock
+// advance, that a world file could not hold: saved, loaded and saved again, the world must
+// load and give the same bytes (docs/simulator.md, "What a world file holds").
+func newSim(t *testing.T, w *simulator.World, opts ...simulator.Option) *simulator.Sim {
+	t.Helper()
+	return simulator.New(w, append(opts, simulator.WithRoundTripCheck(func(op string, err error) {
+		t.Errorf("world file: %v", err)
+	}))...)
 }
 
 func apiOf(sim *simulator.Sim) cloud.API {

@@ -18,7 +18,7 @@ import (
 func TestRolloutKeepsCapacity(t *testing.T) {
 	for _, size := range []struct{ a, d int }{{1, 1}, {2, 2}} {
 		t.Run(fmt.Sprintf("%d members", size.a+size.d), func(t *testing.T) {
-			sim := simulator.New(simulator.SeedWorld())
+			sim := newSim(t, simulator.SeedWorld())
 			converge(t, sim, spec(t, "1", size.a, size.d, ""))
 			src := sourceID(t, sim)
 			before, _ := census(t, sim)
@@ -70,7 +70,7 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 // converges with the same number of instances and images as an uninterrupted run.
 func TestInterruptedRolloutResumes(t *testing.T) {
 	setup := func() *simulator.Sim {
-		sim := simulator.New(simulator.SeedWorld())
+		sim := newSim(t, simulator.SeedWorld())
 		converge(t, sim, spec(t, "1", 2, 2, ""))
 		return sim
 	}
@@ -101,12 +101,12 @@ func TestInterruptedRolloutResumes(t *testing.T) {
 // the new member is deregistered and terminated, the old members keep serving, and apply
 // fails saying so.
 func TestBrokenImageRollsBack(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	converge(t, sim, spec(t, "1", 1, 2, ""))
 	before, _ := census(t, sim)
 	w := sim.World()
 	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{Health: "fails", StatusCode: 500}})
-	sim = simulator.New(w)
+	sim = newSim(t, w)
 
 	v2 := spec(t, "2", 1, 2, "  rollout { health_timeout = \"5m\" }")
 	res, err := apply(sim, planFor(t, sim, v2), engine.Options{})

@@ -13,7 +13,7 @@ import (
 // waits out its draining (the deregistration delay, 300 s), terminates it, and trims the zone
 // from the ALB only then. Every step names the member by its readable name.
 func TestScaleInDrainsThenTerminatesThenTrims(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	converge(t, sim, spec(t, "1", 1, 1, `  zone "ap-northeast-1c" { count = 1 }`))
 	if n := healthyTargets(t, sim); n != 3 {
 		t.Fatalf("%d healthy targets before the scale-in, want 3", n)

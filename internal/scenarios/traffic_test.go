@@ -13,7 +13,7 @@ import (
 // 1c node's third of the requests gets 504 until the plan's trim_zones removes 1c, and none
 // after. What the clients saw is read from the simulator's client model.
 func TestSeedFails504UntilTheTrim(t *testing.T) {
-	sim := simulator.New(simulator.SeedWorld())
+	sim := newSim(t, simulator.SeedWorld())
 	s := spec(t, "2023-05-14", 1, 1, "")
 	p := planFor(t, sim, s)
 	if count(p, plan.TrimZones) != 1 {

@@ -40,7 +40,7 @@ func launchFrom(t *testing.T, s *Sim, image string) string {
 func TestBrokenImageNeverTurnsHealthy(t *testing.T) {
 	w := SeedWorld()
 	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "web-2023-06-*", App: &App{Health: "fails"}}}
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	bad := launchFrom(t, s, bake(t, s, "web-2023-06-01"))
 	// Two failed checks (+40s, +70s) make a new target unhealthy, with AWS's reason.
 	expectHealth(t, s, bad, []step{
@@ -65,7 +65,7 @@ func TestImageInheritsTheSourceInstancesApp(t *testing.T) {
 	w := SeedWorld()
 	w.Instances[0].App = &App{Health: "timeout"}
 	w.TargetGroups[0].Targets = nil
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	id := launchFrom(t, s, bake(t, s, "web-copy"))
 	expectHealth(t, s, id, []step{{69 * time.Second, "initial/Elb.InitialHealthChecking"}, {time.Second, "unhealthy/Target.Timeout"}})
 }
@@ -73,7 +73,7 @@ func TestImageInheritsTheSourceInstancesApp(t *testing.T) {
 func TestAppBootTime(t *testing.T) {
 	w := SeedWorld()
 	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "slow-*", App: &App{BootTime: Duration(90 * time.Second)}}}
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	id := launchFrom(t, s, bake(t, s, "slow-boot"))
 	// Checks at +40s and +70s find the app still booting; from +100s they pass, and five
 	// passes (+220s) bring the target back from unhealthy.
@@ -87,7 +87,7 @@ func TestAppBootTime(t *testing.T) {
 func TestWrongHealthCheckPath(t *testing.T) {
 	w := SeedWorld()
 	w.Instances[0].App = &App{HealthPath: "/health"}
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	if got := healthOf(t, s, SeedInstance); got != "healthy" {
 		t.Fatalf("on its own path: %s", got)
 	}
@@ -130,7 +130,7 @@ func TestRebootOfOneOfTwoTargetsFailsItsShare(t *testing.T) {
 func TestFailedImage(t *testing.T) {
 	w := SeedWorld()
 	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "doomed-*", Fail: &StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error"}}}
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	id := bake(t, s, "doomed-1")
 	out, err := s.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	if err != nil {

@@ -93,7 +93,7 @@ func TestDeterminism(t *testing.T) {
 	// Another seed gives other IDs.
 	w := SeedWorld()
 	w.Seed = 2
-	if ids := scenario(t, New(w), 0, scenarioSteps); ids[0] == idsA[0] {
+	if ids := scenario(t, New(w, checkRoundTrips(t)), 0, scenarioSteps); ids[0] == idsA[0] {
 		t.Fatal("the seed does not change IDs")
 	}
 }
@@ -117,7 +117,7 @@ func TestDeterminismAcrossSaveAndLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			reloaded := New(w)
+			reloaded := New(w, checkRoundTrips(t))
 			got = append(got, scenario(t, reloaded, cut, scenarioSteps)...)
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("IDs after reload %v, want %v", got, want)

@@ -98,7 +98,9 @@
 //     InvalidParameterValue. A zone is one of the world's subnets' zones.
 //   - An image's root snapshot ID is derived from the image ID (it takes no number from the
 //     counter). DeregisterImage of a deregistered image is InvalidAMIID.Unavailable; of an
-//     image of another owner, AuthFailure (wording ours).
+//     image of another owner, AuthFailure (wording ours). A deregistered image stays in the
+//     world for good, naming the snapshots it had even once they are deleted; the loader
+//     accepts a missing snapshot for it alone (docs/simulator.md, "What a world file holds").
 //   - ModifyTargetGroup: range errors are ValidationError in the API model's words; a timeout
 //     not below the interval is ValidationError "Health check timeout 'T' must be smaller
 //     than the interval 'I'" (as reported from AWS by users of terraform-provider-aws); a

@@ -215,7 +215,7 @@ func TestRunInstancesSecurityGroupOfAnotherVPC(t *testing.T) {
 	w := SeedWorld()
 	w.VPCs = append(w.VPCs, VPC{ID: "vpc-0000000000000beef", CIDR: "10.1.0.0/16"})
 	w.SecurityGroups = append(w.SecurityGroups, SecurityGroup{ID: "sg-0000000000000beef", Name: "elsewhere", VPC: "vpc-0000000000000beef"})
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	in := runInput(SeedSubnet1a)
 	in.SecurityGroupIds = []string{"sg-0000000000000beef"}
 	_, err := s.EC2().RunInstances(ctx, in)
@@ -225,7 +225,7 @@ func TestRunInstancesSecurityGroupOfAnotherVPC(t *testing.T) {
 func TestRunInstancesDefaultVPC(t *testing.T) {
 	w := SeedWorld()
 	w.VPCs[0].IsDefault = true
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	in := runInput("")
 	in.SubnetId = nil
 	in.Placement = &ec2types.Placement{AvailabilityZone: aws.String("ap-northeast-1d")}
@@ -385,7 +385,7 @@ func TestCreateImage(t *testing.T) {
 func TestCreateImageRules(t *testing.T) {
 	w := SeedWorld()
 	w.Images = append(w.Images, Image{ID: "ami-0000000000000dead", Name: "gone", State: "deregistered", Owner: w.AccountID, CreatedAt: w.Now})
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	pendingID := launch(t, s, SeedSubnet1c)
 	tests := []struct {
 		name string

@@ -33,7 +33,7 @@ func worldWithMore(n int) *World {
 }
 
 func TestDescribeLoadBalancers(t *testing.T) {
-	s := New(worldWithMore(4))
+	s := New(worldWithMore(4), checkRoundTrips(t))
 	e := s.ELBV2()
 	out, err := e.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"web-alb"}})
 	if err != nil {
@@ -74,7 +74,7 @@ func TestDescribeLoadBalancers(t *testing.T) {
 }
 
 func TestDescribeTargetGroups(t *testing.T) {
-	s := New(worldWithMore(3))
+	s := New(worldWithMore(3), checkRoundTrips(t))
 	e := s.ELBV2()
 	out, err := e.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{"web-tg"}})
 	if err != nil {
@@ -219,7 +219,7 @@ func TestRegisterTargetsRules(t *testing.T) {
 	w := SeedWorld()
 	w.VPCs = append(w.VPCs, VPC{ID: "vpc-0000000000000beef", CIDR: "10.1.0.0/16"})
 	w.Subnets = append(w.Subnets, Subnet{ID: "subnet-0000000000000beef", VPC: "vpc-0000000000000beef", AZ: "ap-northeast-1a", CIDR: "10.1.1.0/24"})
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	elsewhere, err := s.EC2().RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(SeedImage), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: aws.String("subnet-0000000000000beef")})
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func TestRegisterTargetsRules(t *testing.T) {
 func TestTooManyTargets(t *testing.T) {
 	w := SeedWorld()
 	w.Subnets[0].CIDR = "10.0.0.0/20" // room for 1000 instances
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	in := runInput(SeedSubnet1a)
 	in.MinCount, in.MaxCount = aws.Int32(1000), aws.Int32(1000)
 	out, err := s.EC2().RunInstances(ctx, in)
@@ -371,7 +371,7 @@ func TestSetSubnets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := New(w.clone())
+			s := New(w.clone(), checkRoundTrips(t))
 			out, err := s.ELBV2().SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: aws.String(tt.lb), Subnets: tt.subnets})
 			wantCode(t, err, tt.want)
 			if tt.msg != "" {

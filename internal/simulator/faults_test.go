@@ -55,7 +55,7 @@ func TestThrottleFromWorldFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	_, err = s.EC2().RunInstances(ctx, runInput(SeedSubnet1a))
 	wantCode(t, err, "RequestLimitExceeded")
 	if _, err := s.EC2().RunInstances(ctx, runInput(SeedSubnet1a)); err != nil {

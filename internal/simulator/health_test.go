@@ -55,7 +55,7 @@ func TestHealthFollowsHealthCheckSettings(t *testing.T) {
 	w := SeedWorld()
 	w.TargetGroups[0].HealthCheck.Interval = Duration(10 * time.Second)
 	w.TargetGroups[0].HealthCheck.HealthyThreshold = 3
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	id := running(t, s, SeedSubnet1d)
 	register(t, s, id)
 	expectHealth(t, s, id, []step{{19 * time.Second, "initial/Elb.InitialHealthChecking"}, {time.Second, "healthy"}})
@@ -95,7 +95,7 @@ func TestTargetInDisabledZone(t *testing.T) {
 func TestTargetGroupWithoutListener(t *testing.T) {
 	w := SeedWorld()
 	w.Listeners = nil
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	if got := healthOf(t, s, SeedInstance); got != "unused/Target.NotInUse" {
 		t.Fatalf("%s", got)
 	}
@@ -104,7 +104,7 @@ func TestTargetGroupWithoutListener(t *testing.T) {
 func TestTargetOfStoppedOrTerminatedInstance(t *testing.T) {
 	w := SeedWorld()
 	w.Instances[0].State = "stopped"
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	if got := healthOf(t, s, SeedInstance); got != "unused/Target.InvalidState" {
 		t.Fatalf("stopped: %s", got)
 	}

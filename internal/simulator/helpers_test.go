@@ -16,9 +16,16 @@ import (
 
 var ctx = context.Background()
 
+// seedSim is a simulator of the seed world that checks, after every call, that its world
+// would load back from a world file.
 func seedSim(t *testing.T, opts ...Option) *Sim {
 	t.Helper()
-	return New(SeedWorld(), opts...)
+	return New(SeedWorld(), append(opts, checkRoundTrips(t))...)
+}
+
+// checkRoundTrips fails t at every state of the simulator a world file could not hold.
+func checkRoundTrips(t *testing.T) Option {
+	return WithRoundTripCheck(func(op string, err error) { t.Errorf("%v", err) })
 }
 
 // code returns the AWS error code of err, "" for nil; it fails the test for a non-API error.

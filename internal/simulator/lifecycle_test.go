@@ -17,7 +17,7 @@ import (
 func TestDescribeInstanceTypeOfferings(t *testing.T) {
 	w := SeedWorld()
 	w.InstanceTypeOfferings = map[string][]string{"ap-northeast-1c": {"t3.micro"}}
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	list := func(in *ec2.DescribeInstanceTypeOfferingsInput) []string {
 		t.Helper()
 		var out []string
@@ -62,7 +62,7 @@ func TestDescribeInstanceTypeOfferings(t *testing.T) {
 func TestInsufficientInstanceCapacity(t *testing.T) {
 	w := SeedWorld()
 	w.InsufficientCapacity = []CapacityShortage{{AZ: "ap-northeast-1d", InstanceTypes: []string{"t3.small"}}}
-	s := New(w)
+	s := New(w, checkRoundTrips(t))
 	_, err := s.EC2().RunInstances(ctx, runInput(SeedSubnet1d))
 	wantCode(t, err, "InsufficientInstanceCapacity")
 	wantMessage(t, err, "We currently do not have sufficient t3.small capacity in the Availability Zone you requested (ap-northeast-1d). Our system will be working on provisioning additional capacity. You can currently get t3.small capacity by not specifying an Availability Zone in your request or choosing ap-northeast-1a, ap-northeast-1c.")
@@ -108,7 +108,7 @@ func TestSubnetAddresses(t *testing.T) {
 	// A world may say how many are free; launches and terminations keep the figure.
 	w := SeedWorld()
 	w.Subnets[2].AvailableIPs = aws.Int32(1) // 1d
-	s = New(w)
+	s = New(w, checkRoundTrips(t))
 	in := runInput(SeedSubnet1d)
 	in.MinCount, in.MaxCount = aws.Int32(2), aws.Int32(2)
 	_, err := s.EC2().RunInstances(ctx, in)
@@ -149,7 +149,7 @@ func TestRunInstancesDryRun(t *testing.T) {
 	// ... but not a capacity shortage, which AWS finds only when it launches.
 	w := SeedWorld()
 	w.InsufficientCapacity = []CapacityShortage{{AZ: "ap-northeast-1d"}}
-	_, err = New(w).EC2().RunInstances(ctx, in)
+	_, err = New(w, checkRoundTrips(t)).EC2().RunInstances(ctx, in)
 	wantCode(t, err, "DryRunOperation")
 	// The same IDs come after a dry run as without one.
 	a, b := seedSim(t), seedSim(t)

@@ -69,6 +69,10 @@ type Sim struct {
 	pages map[string]pagedList
 	// clients is the client model, when StartClients started it: it runs as the clock moves.
 	clients *Clients
+	// roundTrip, when set (WithRoundTripCheck), hears of every state a world file could not
+	// hold.
+	roundTrip func(op string, err error)
+	checked   []byte // the world as last checked, without its clock (json.Marshal)
 }
 
 type pagedList struct {
@@ -91,6 +95,7 @@ func New(w *World, opts ...Option) *Sim {
 	}
 	w.normalize()
 	s.settle()
+	s.checkRoundTrip("New")
 	return s
 }
 
@@ -146,6 +151,7 @@ func (s *Sim) CreateInstanceProfile(name string) (arn string) {
 	}
 	s.w.InstanceProfiles = append(s.w.InstanceProfiles, p)
 	s.w.normalize()
+	s.checkRoundTrip("CreateInstanceProfile")
 	return p.ARN
 }
 
@@ -180,6 +186,7 @@ func (c *Clock) Advance(d time.Duration) {
 	c.s.runClients(c.s.w.Now.Add(d))
 	c.s.w.Now = c.s.w.Now.Add(d)
 	c.s.settle()
+	c.s.checkRoundTrip("Advance")
 }
 
 // knownOps are the operations the simulator serves, by service.
@@ -216,12 +223,16 @@ func init() {
 // error the lock is already released.
 func (s *Sim) begin(ctx context.Context, op string, throttle *smithy.GenericAPIError) (unlock func(), err error) {
 	s.mu.Lock()
+	unlock = s.mu.Unlock
+	if s.roundTrip != nil {
+		unlock = func() { s.checkRoundTrip(op); s.mu.Unlock() }
+	}
 	s.calls[op]++
 	if !strings.HasPrefix(op, "Describe") && !strings.HasPrefix(op, "Get") {
 		s.gen++
 	}
 	if err := ctx.Err(); err != nil {
-		s.mu.Unlock()
+		unlock()
 		return nil, err
 	}
 	s.settle()
@@ -231,14 +242,14 @@ func (s *Sim) begin(ctx context.Context, op string, throttle *smithy.GenericAPIE
 		} else {
 			s.w.Faults.Throttle[op] = n - 1
 		}
-		s.mu.Unlock()
+		unlock()
 		return nil, throttle
 	}
 	if s.throttled(op) {
-		s.mu.Unlock()
+		unlock()
 		return nil, throttle
 	}
-	return s.mu.Unlock, nil
+	return unlock, nil
 }
 
 // apiErr is an AWS error answered to the caller.

@@ -54,7 +54,7 @@ func runTranscript(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &transcript{t: t, s: New(SeedWorld()), vars: map[string]string{
+	tr := &transcript{t: t, s: New(SeedWorld(), checkRoundTrips(t)), vars: map[string]string{
 		"src": SeedInstance, "ami": SeedImage, "s1a": SeedSubnet1a, "s1c": SeedSubnet1c, "s1d": SeedSubnet1d,
 	}}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
 var update = flag.Bool("update", false, "rewrite examples/blog/world.json from SeedWorld")
@@ -158,4 +161,122 @@ func TestClockSleep(t *testing.T) {
 	if got := s.Clock().Now().Sub(start); got != 90*time.Second {
 		t.Fatalf("a cancelled Sleep advanced the clock to %v", got)
 	}
+}
+
+// TestWorldsTheSimulatorWritesLoadBack drives the simulator into the states that outlive
+// the call that made them — a deregistered image whose snapshot was deleted with it or
+// after it, a failed image, instances shutting down, terminated and gone, draining targets,
+// a half-consumed throttling fault — and saves the world to a file and loads it back at
+// each: it loads, and saving it again gives the same bytes (docs/simulator.md, "What a world
+// file holds").
+func TestWorldsTheSimulatorWritesLoadBack(t *testing.T) {
+	deregister := func(t *testing.T, s *Sim, id string, withSnapshots bool) {
+		t.Helper()
+		_, err := s.EC2().DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id), DeleteAssociatedSnapshots: aws.Bool(withSnapshots)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name  string
+		world func(w *World) // changes to the seed world, if any
+		run   func(t *testing.T, s *Sim)
+	}{
+		{"image deregistered with its snapshots", nil, func(t *testing.T, s *Sim) {
+			deregister(t, s, bake(t, s, "web-2"), true)
+		}},
+		{"snapshot deleted after its image", nil, func(t *testing.T, s *Sim) {
+			id := bake(t, s, "web-2")
+			deregister(t, s, id, false)
+			if _, err := s.EC2().DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(s.World().Images[imageIndex(t, s, id)].Snapshots[0])}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"deregistered image long gone, still in use", nil, func(t *testing.T, s *Sim) {
+			id := bake(t, s, "web-2")
+			launchFrom(t, s, id)
+			deregister(t, s, id, true)
+			advance(s, DeregisteredVisible+time.Hour)
+		}},
+		{"failed image", func(w *World) {
+			w.ImageBehaviours = []ImageBehaviour{{NameGlob: "web-*", Fail: &StateReason{Code: "Client.Broken", Message: "broken"}}}
+		}, func(t *testing.T, s *Sim) {
+			bake(t, s, "web-2")
+		}},
+		{"instances shutting down, terminated, gone, their targets draining", nil, func(t *testing.T, s *Sim) {
+			a, b := launch(t, s, SeedSubnet1d), launch(t, s, SeedSubnet1d)
+			advance(s, time.Minute)
+			register(t, s, a)
+			register(t, s, b)
+			if _, err := s.EC2().TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{a, b}}); err != nil {
+				t.Fatal(err)
+			}
+			advance(s, 10*time.Second)    // shutting-down, draining
+			advance(s, time.Minute)       // terminated
+			advance(s, TerminatedVisible) // gone
+		}},
+		{"throttling fault half consumed", func(w *World) {
+			w.Faults.Throttle = map[string]int{"DescribeImages": 3}
+		}, func(t *testing.T, s *Sim) {
+			s.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := SeedWorld()
+			if tt.world != nil {
+				tt.world(w)
+			}
+			s := New(w, checkRoundTrips(t))
+			path := filepath.Join(t.TempDir(), "world.json")
+			tt.run(t, s)
+			if err := s.World().Save(path); err != nil {
+				t.Fatal(err)
+			}
+			w, err := LoadWorld(path)
+			if err != nil {
+				t.Fatalf("the world the simulator wrote does not load: %v", err)
+			}
+			saved, _ := os.ReadFile(path)
+			again, _ := w.Marshal()
+			if !bytes.Equal(saved, again) {
+				t.Fatalf("load and save changes the world: %s", firstDifference(saved, again))
+			}
+		})
+	}
+}
+
+// TestLoadRefusesMissingSnapshots: only a deregistered image may name a snapshot that is
+// gone; an image that can still be launched, or is still being made, may not.
+func TestLoadRefusesMissingSnapshots(t *testing.T) {
+	for _, state := range []string{"available", "pending", "failed", "deregistered"} {
+		t.Run(state, func(t *testing.T) {
+			w := SeedWorld()
+			w.Images = append(w.Images, Image{ID: "ami-0000000000000beef", Name: "hand-made", State: state, Owner: w.AccountID,
+				CreatedAt: w.Now, AvailableAt: w.Now.Add(time.Minute), DeregisteredAt: w.Now, Snapshots: []string{"snap-0000000000000dead"}})
+			b, err := w.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ParseWorld(b)
+			want := `image ami-0000000000000beef: snapshot "snap-0000000000000dead" does not exist`
+			switch {
+			case state == "deregistered" && err != nil:
+				t.Fatalf("a deregistered image naming its deleted snapshot is refused: %v", err)
+			case state != "deregistered" && (err == nil || !strings.Contains(err.Error(), want)):
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+func imageIndex(t *testing.T, s *Sim, id string) int {
+	t.Helper()
+	for i, im := range s.World().Images {
+		if im.ID == id {
+			return i
+		}
+	}
+	t.Fatalf("no image %s", id)
+	return -1
 }
