@@ -44,6 +44,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@# go.mod says exactly what the code imports (a direct import is not marked indirect).
+	$(GO) mod tidy -diff
 
 # Plan and apply cost against fleet size; rewrites docs/benchmarks.md with the figures and the machine
 # (and, where moto can be installed, plans through the SDK against it).
