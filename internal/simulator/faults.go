@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 // Faults are failures to inject, as a user sets them in a world file's "faults" block or in
@@ -243,7 +245,7 @@ func (s *Sim) shortByFault(typ, az string) bool {
 func (s *Sim) imageFault(name string) *StateReason {
 	f := &s.w.Faults
 	for _, im := range f.ImageFailures {
-		if !f.open(im.Window, s.w.Now) || (im.NameGlob != "" && !glob(im.NameGlob, name)) {
+		if !f.open(im.Window, s.w.Now) || (im.NameGlob != "" && !cloud.MatchWildcard(im.NameGlob, name)) {
 			continue
 		}
 		r := StateReason{Code: im.Code, Message: im.Message}
