@@ -33,7 +33,7 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is larger than %s, the limit for this kind of file", e.Path, size(e.Limit))
+	return fmt.Sprintf("%s is larger than %s, the most albctl reads of such a file (docs/security.md)", e.Path, size(e.Limit))
 }
 
 // Unwrap lets errors.Is(err, ErrTooLarge) hold.
@@ -64,44 +64,57 @@ func ReadFileLimited(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf []byte
 	switch mode := fi.Mode(); {
 	case mode.IsDir():
 		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
-	case mode.IsRegular():
-		if fi.Size() > limit {
-			return nil, &TooLargeError{Path: path, Limit: limit}
-		}
-		// The size is a hint (the file may grow meanwhile): the window below still holds.
-		buf = make([]byte, 0, fi.Size()+1)
-	default:
-		buf = make([]byte, 0, min(limit+1, 64<<10))
+	case mode.IsRegular() && fi.Size() > limit:
+		return nil, &TooLargeError{Path: path, Limit: limit}
 	}
-	data, err := readAllInto(buf, io.LimitReader(f, limit+1))
+	// Even a regular file may grow after Stat: every file goes through the window.
+	data, err := readWindow(io.LimitReader(f, limit+1), fi.Size(), limit)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, &TooLargeError{Path: path, Limit: limit}
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
-	}
-	if int64(len(data)) > limit {
-		return nil, &TooLargeError{Path: path, Limit: limit}
 	}
 	return data, nil
 }
 
-// readAllInto is io.ReadAll appending to buf.
-func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+// chunkSize is how much readWindow reads at a time when it does not know the size.
+const chunkSize = 256 << 10
+
+// readWindow reads r to its end in chunks and joins them once: unlike a doubling buffer, it
+// allocates about twice what it reads at most, never a spare half of the limit, and only
+// what it reads when that passes limit (ErrTooLarge). hint is the expected size (a regular
+// file's; 0 for a pipe or a device).
+func readWindow(r io.Reader, hint, limit int64) ([]byte, error) {
+	var chunks [][]byte
+	total := 0
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		c := make([]byte, max(hint+1, chunkSize))
+		hint = 0
+		n, err := io.ReadFull(r, c)
+		chunks = append(chunks, c[:n])
+		total += n
+		if int64(total) > limit {
+			return nil, ErrTooLarge
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
 		}
 		if err != nil {
-			return buf, err
+			return nil, err
 		}
 	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
 }
 
 // ExcerptLength is how many bytes of a refused value an error message quotes.

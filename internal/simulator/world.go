@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -315,7 +314,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // LoadWorld reads and validates a world file.
 func LoadWorld(path string) (*World, error) {
-	data, err := os.ReadFile(path)
+	// Bounded: a wrong path (/dev/zero) fails at the limit instead of exhausting memory
+	// (docs/security.md).
+	data, err := safefile.ReadFileLimited(path, safefile.MaxWorldSize)
 	if err != nil {
 		return nil, fmt.Errorf("load world: %w", err)
 	}
