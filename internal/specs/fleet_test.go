@@ -91,6 +91,11 @@ func TestFleetSourcePattern(t *testing.T) {
 	if f.Source != "web-*-1?" || !f.SourceIsPattern || f.SourceRange.Start.Line != 6 {
 		t.Errorf("source_pattern: Source %q, SourceIsPattern %v, range %v", f.Source, f.SourceIsPattern, f.SourceRange)
 	}
+	// A backslash in HCL is written twice: the pattern is web-\*, the literal "web-*".
+	f = mustLoad(t, fleet(strings.Replace(okBody, `source       = "web"`, `source_pattern = "web-\\*"`, 1)), Options{}).Fleets[0]
+	if f.Source != `web-\*` || !f.SourceIsPattern {
+		t.Errorf("escaped source_pattern: Source %q", f.Source)
+	}
 	f = mustLoad(t, fleet(strings.Replace(okBody, `"web"`, `"web-*"`, 1)), Options{}).Fleets[0]
 	if f.Source != "web-*" || f.SourceIsPattern {
 		t.Errorf("source: Source %q, SourceIsPattern %v", f.Source, f.SourceIsPattern)
