@@ -120,6 +120,18 @@ func readWindow(r io.Reader, hint, limit int64) ([]byte, error) {
 // ExcerptLength is how many bytes of a refused value an error message quotes.
 const ExcerptLength = 80
 
+// Shorten returns s, or its first ExcerptLength bytes (cut at a character boundary) and "…".
+func Shorten(s string) string {
+	if len(s) <= ExcerptLength {
+		return s
+	}
+	cut := ExcerptLength
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // Quote returns s quoted as Go (and HCL) quote strings, or, for a longer one, its first
 // ExcerptLength bytes (cut at a character boundary) quoted and how long it is: an error about
 // a 4 MiB string quotes its start, not all of it.
