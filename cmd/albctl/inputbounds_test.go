@@ -51,6 +51,7 @@ func TestInputsAreBounded(t *testing.T) {
 		{"var file /dev/zero", []string{"plan", "-var-file", "/dev/zero", blog}, "/dev/zero is larger than 4 MiB", 16 << 20},
 		{"var file, sparse 1 GB", []string{"plan", "-var-file", huge("big.albvars"), blog}, "big.albvars is larger than 4 MiB", 8 << 20},
 		{"spec file, sparse 1 GB", []string{"plan", bigSpecDir}, "alb.hcl:1:1: File too large", 8 << 20},
+		{"fmt of a spec file, sparse 1 GB", []string{"fmt", "-check", bigSpecDir}, "alb.hcl is larger than 4 MiB", 8 << 20},
 		{"init --world /dev/zero", []string{"init", "--world", "/dev/zero", "-o", filepath.Join(tmp, "out.hcl"), "web"}, "/dev/zero is larger than 64 MiB", 100 << 20},
 		{"a directory as the world", []string{"plan", "--world", tmp, blog}, "is a directory", 8 << 20},
 	}
