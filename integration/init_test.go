@@ -94,3 +94,36 @@ func TestCLIInitAgainstMoto(t *testing.T) {
 		t.Error("a refused init changed the file")
 	}
 }
+
+// TestMotoSourceNamesAreExact: a Name tag with EC2's wildcard characters is looked up
+// exactly on the AWS path (escaped filter value, exact comparison): init takes the instance
+// with that very name and not a decoy the pattern reading would match too, writes it as
+// source, and plan on moto finds the same one instance (docs/spec.md, docs/init.md).
+func TestMotoSourceNamesAreExact(t *testing.T) {
+	m := newMoto(t)
+	w := simulator.SeedWorld()
+	name := `web*?`
+	w.Instances[0].Tags["Name"] = name
+	decoy := w.Instances[0]
+	decoy.ID, decoy.Reservation, decoy.IAMAssociation, decoy.IAMProfileARN = "i-0a1b2c3d4e5f60098", "r-0a1b2c3d4e5f60098", "", ""
+	decoy.Tags = map[string]string{"Name": name + "zz"}
+	w.Instances = append(w.Instances, decoy)
+	seeded := m.seed(t, w)
+	bin := albctl(t)
+	dir := t.TempDir()
+	creds := cliEnv(dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION="+motoRegion)
+	aws := []string{"--cloud", "aws", "--endpoint", m.endpoint}
+	specDir := filepath.Join(dir, "spec")
+	if err := os.Mkdir(specDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(specDir, "alb.hcl")
+	run := runCLI(t, bin, creds, append([]string{"init", "-o", out}, append(aws, name)...)...)
+	run.must(t, 0, "Wrote "+out)
+	stack := loadStack(t, specDir)
+	if got := stack.Fleets[0].Source; got != name {
+		t.Fatalf("source = %q, want the Name tag %q itself (the only live instance with it)", got, name)
+	}
+	plan := runCLI(t, bin, creds, append([]string{"plan"}, append(aws, specDir)...)...)
+	plan.must(t, 0, seeded.IDs[simulator.SeedInstance])
+}

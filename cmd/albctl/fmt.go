@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/albctl/albctl/internal/safefile"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // fmtCmd rewrites spec files canonically, as terraform fmt does: -check exits 3 when a file
@@ -34,7 +37,7 @@ func (m *Main) fmtCmd(_ context.Context, args []string) error {
 	}
 	var unformatted []string
 	for _, path := range files {
-		src, err := os.ReadFile(path)
+		src, err := safefile.ReadFileLimited(path, specs.MaxFileSize)
 		if err != nil {
 			return err
 		}

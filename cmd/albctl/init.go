@@ -20,6 +20,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/safefile"
 	"github.com/albctl/albctl/internal/specs"
 )
 
@@ -485,17 +486,26 @@ func tag(tags []ec2types.Tag, key string) string {
 	return ""
 }
 
-// namedLive returns the live instances not launched by albctl whose Name tag is name: the
-// instances plan would take a fleet's source = name for.
+// namedLive returns the live instances not launched by albctl whose Name tag is exactly name:
+// the instances plan would take a fleet's source = name for. EC2 reads * and ? in a filter
+// value as wildcards, so the value is escaped, and the answer compared exactly again
+// (docs/init.md).
 func (r *initReader) namedLive(ctx context.Context, name string) ([]ec2types.Instance, error) {
 	insts, err := r.describeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:Name"), Values: []string{name}},
+		{Name: aws.String("tag:Name"), Values: []string{cloud.EscapeWildcard(name)}},
 		{Name: aws.String("instance-state-name"), Values: initLiveStates},
 	}})
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(insts, func(in ec2types.Instance) bool { return tag(in.Tags, cloud.TagFleet) != "" }), nil
+	return slices.DeleteFunc(insts, func(in ec2types.Instance) bool {
+		return tag(in.Tags, cloud.TagFleet) != "" || !hasTag(in.Tags, "Name", name)
+	}), nil
+}
+
+// hasTag reports whether tags has key with exactly value.
+func hasTag(tags []ec2types.Tag, key, value string) bool {
+	return slices.ContainsFunc(tags, func(t ec2types.Tag) bool { return aws.ToString(t.Key) == key && aws.ToString(t.Value) == value })
 }
 
 // unknownSource is the error for a source that names nothing usable, with the candidates.
@@ -537,7 +547,7 @@ func (r *initReader) resolveSource(ctx context.Context, source string) (ec2types
 	}
 	switch len(insts) {
 	case 0:
-		return ec2types.Instance{}, r.unknownSource(ctx, fmt.Sprintf("no live instance has the ID or Name tag %q", source))
+		return ec2types.Instance{}, r.unknownSource(ctx, fmt.Sprintf("no live instance has the ID or exact Name tag %s", safefile.Quote(source)))
 	case 1:
 		return insts[0], nil
 	}
@@ -545,7 +555,7 @@ func (r *initReader) resolveSource(ctx context.Context, source string) (ec2types
 	for _, in := range insts {
 		list = append(list, fmt.Sprintf("%s (%s)", aws.ToString(in.InstanceId), aws.ToString(in.Placement.AvailabilityZone)))
 	}
-	return ec2types.Instance{}, fmt.Errorf("%d live instances have the Name tag %q: %s. Give the source's instance ID instead", len(insts), source, strings.Join(list, ", "))
+	return ec2types.Instance{}, fmt.Errorf("%d live instances have the Name tag %s: %s. Give the source's instance ID instead", len(insts), safefile.Quote(source), strings.Join(list, ", "))
 }
 
 // read gathers everything the spec is written from.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -257,7 +258,7 @@ func TestInitRefuses(t *testing.T) {
 			w.Instances[0].Tags["albctl:fleet"], w.Instances[0].Tags["albctl:stack"] = "web", "web-tg"
 		}, []string{"i-0a1b2c3d4e5f60001"}, `i-0a1b2c3d4e5f60001 was launched by albctl (fleet "web" of target group web-tg): it is a member, not a source`},
 		{"a terminated source", func(w *simulator.World) { w.Instances[0].State = "terminated"; seedTG(w).Targets = nil }, []string{"i-0a1b2c3d4e5f60001"},
-			`no live instance has the ID or Name tag "i-0a1b2c3d4e5f60001"`},
+			`no live instance has the ID or exact Name tag "i-0a1b2c3d4e5f60001"`},
 		{"-target-group that does not hold the source", nil, []string{"-target-group", "api-tg", "web"},
 			"-target-group api-tg: i-0a1b2c3d4e5f60001 is not registered in it; it is in web-tg"},
 		{"the load balancer has no other zone", func(w *simulator.World) {
@@ -316,6 +317,10 @@ func TestSpecLabelAndDuration(t *testing.T) {
 			t.Errorf("specLabel(%q) = %q, want %q", in, got, want)
 		}
 	}
+	long := strings.Repeat("a", 200)
+	if got, other := specLabel(long), specLabel(long+"b"); len(got) != maxLabel || got == other || !strings.HasPrefix(got, strings.Repeat("a", maxLabel-9)+"-") || got != specLabel(long) {
+		t.Errorf("specLabel of 200 characters = %q (%d), of 201 = %q: want %d characters, the start and a hash, deterministic", got, len(got), other, maxLabel)
+	}
 	if got := specLabel("", "web-tg"); got != "web-tg" {
 		t.Errorf("specLabel falls back to the next name: got %q", got)
 	}
@@ -365,5 +370,53 @@ func TestWriteNewRefusesExisting(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(fresh); string(data) != "init's\n" {
 		t.Errorf("a new file holds %q", data)
+	}
+}
+
+// TestInitAnyNameTag: init takes SOURCE as an exact Name tag — a decoy whose name a wildcard
+// reading would also match is never taken — and writes a spec that loads, validates and plans
+// whatever the tag holds: 200 or 256 characters, quotes, HCL template sequences, wildcards.
+// The image name it derives stays within AWS's 3-128 characters (issue 17).
+func TestInitAnyNameTag(t *testing.T) {
+	amiName := regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`)
+	for _, name := range []string{
+		strings.Repeat("a", 200),
+		strings.Repeat("é", 128), // 256 bytes, AWS's longest tag value
+		`we"b ${var.x} %{ if true }x%{ endif } \n`,
+		`"`,
+		`web*?`,
+		`\*`,
+		"127 characters " + strings.Repeat("x", 112),
+	} {
+		t.Run(fmt.Sprintf("%.20q", name), func(t *testing.T) {
+			w := simulator.SeedWorld()
+			w.Instances[0].Tags["Name"] = name
+			decoy := w.Instances[0]
+			decoy.ID, decoy.Reservation, decoy.IAMAssociation, decoy.IAMProfileARN = "i-0a1b2c3d4e5f60098", "r-0a1b2c3d4e5f60098", "", ""
+			decoy.Tags = map[string]string{"Name": name + "zz"}
+			w.Instances = append(w.Instances, decoy)
+			r := runInit(t, w, name)
+			if r.code != 0 {
+				t.Fatalf("init exit %d\nstderr:\n%s", r.code, r.stderr)
+			}
+			stack, _, diags := specs.Load(r.dir, specs.Options{})
+			if diags.HasErrors() {
+				t.Fatalf("the spec does not load: %v\n%s", diags, r.spec)
+			}
+			f := stack.Fleets[0]
+			if f.Source != name || f.SourceIsPattern {
+				t.Errorf("source = %q (pattern %v), want exactly %q:\n%s", f.Source, f.SourceIsPattern, name, r.spec)
+			}
+			if !amiName.MatchString(f.Image.Name) || len(f.Label) > maxLabel {
+				t.Errorf("image name %q (label %q) is not a valid AMI name within limits", f.Image.Name, f.Label)
+			}
+			var out, errb bytes.Buffer
+			if code := (&Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}).Run(context.Background(), []string{"validate", r.dir}); code != 0 {
+				t.Errorf("validate: exit %d\n%s", code, errb.String())
+			}
+			if ids := stepIDs(r.planOf(t)); !slices.Contains(ids, "create_image."+f.Label) {
+				t.Errorf("the plan does not image the source: %v", ids)
+			}
+		})
 	}
 }

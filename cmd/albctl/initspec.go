@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -309,7 +311,15 @@ func specDuration(sec int) string {
 	return strconv.Itoa(sec) + "s"
 }
 
-// specLabel turns a name into a block label (a letter, then letters, digits, _ and -).
+// maxLabel bounds the labels init derives. The fleet's label starts its image name,
+// "LABEL-${var.app_version}", and an AMI name has at most 128 characters: 64 leave room for a
+// version of 63 (docs/init.md).
+const maxLabel = 64
+
+// specLabel turns a name into a block label (a letter, then letters, digits, _ and -): every
+// such character is one an AMI name allows too. A name longer than maxLabel is cut, and a
+// short hash of the whole name ends the label, so that two long names that share a start
+// still give two labels.
 func specLabel(names ...string) string {
 	for _, n := range names {
 		l := strings.Map(func(r rune) rune {
@@ -320,6 +330,10 @@ func specLabel(names ...string) string {
 			return '_'
 		}, n)
 		l = strings.TrimLeft(l, "0123456789_-")
+		if len(l) > maxLabel {
+			sum := sha256.Sum256([]byte(n))
+			l = l[:maxLabel-9] + "-" + hex.EncodeToString(sum[:4])
+		}
 		if l != "" && hclsyntax.ValidIdentifier(l) {
 			return l
 		}

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/albctl/albctl/internal/safefile"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // varFileExt is the extension of variable files (name = value lines in HCL syntax). It is not
@@ -35,7 +38,8 @@ func checkVarFiles(specPath string, varFiles []string) (hcl.Diagnostics, map[str
 		if err != nil || filepath.Dir(abs) != dir {
 			continue
 		}
-		src, _ := os.ReadFile(vf)
+		// Only to show the file in the diagnostic: bounded like every read of a spec file.
+		src, _ := safefile.ReadFileLimited(vf, specs.MaxFileSize)
 		files[vf] = &hcl.File{Bytes: src}
 		base := strings.TrimSuffix(filepath.Base(vf), ".hcl")
 		diags = append(diags, &hcl.Diagnostic{

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/albctl/albctl/internal/specs"
 )
 
 var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -26,31 +28,36 @@ func (w *World) Instance(id string) (*Instance, bool) {
 	return nil, false
 }
 
-// Sources returns the live instances a fleet's source names: the instance with that ID, or the
-// instances whose Name tag is that value and that albctl did not launch. More than one is an
-// ambiguity the planner reports.
-func (w *World) Sources(source string) []*Instance {
-	if IsInstanceID(source) { // once, not once per instance
-		if in, ok := w.Instance(source); ok && live(in.State) {
+// Sources returns the live instances a fleet's source names: the instance with that ID, or
+// the instances that albctl did not launch whose Name tag is that value exactly — or, with
+// source_pattern, matches that pattern by EC2's wildcard rules (docs/spec.md). More than one
+// is an ambiguity the planner reports.
+func (w *World) Sources(f *specs.Fleet) []*Instance {
+	if !f.SourceIsPattern && IsInstanceID(f.Source) { // once, not once per instance
+		if in, ok := w.Instance(f.Source); ok && live(in.State) {
 			return []*Instance{in}
 		}
 		return nil
 	}
+	match := func(name string) bool { return name == f.Source }
+	if f.SourceIsPattern {
+		match = CompileWildcard(f.Source).Match
+	}
 	var out []*Instance
 	for i := range w.Instances {
 		in := &w.Instances[i]
-		if !live(in.State) {
+		if !live(in.State) || in.Tags[TagFleet] != "" {
 			continue
 		}
-		if in.Tags["Name"] == source && in.Tags[TagFleet] == "" {
+		if name, ok := in.Tags["Name"]; ok && match(name) {
 			out = append(out, in)
 		}
 	}
 	return out
 }
 
-func (w *World) sourceFound(source string) (*Instance, bool) {
-	s := w.Sources(source)
+func (w *World) sourceFound(f *specs.Fleet) (*Instance, bool) {
+	s := w.Sources(f)
 	if len(s) == 0 {
 		return nil, false
 	}

@@ -516,10 +516,15 @@ func (o *observer) loadBalancers() {
 func (o *observer) sourcesAndMembers() {
 	var ids, names, fleets []string
 	for _, f := range o.stack.Fleets {
-		if IsInstanceID(f.Source) {
-			ids = appendNew(ids, f.Source)
-		} else {
+		switch {
+		case f.SourceIsPattern:
 			names = appendNew(names, f.Source)
+		case IsInstanceID(f.Source):
+			ids = appendNew(ids, f.Source)
+		default:
+			// EC2 reads * and ? in a filter value as wildcards: escaped, a Name tag is exact.
+			// World.Sources compares exactly again, whatever an endpoint makes of escapes.
+			names = appendNew(names, EscapeWildcard(f.Source))
 		}
 		fleets = appendNew(fleets, f.Label)
 	}
@@ -751,7 +756,7 @@ func (o *observer) readOfferings() {
 			if found == nil {
 				found = &World{Instances: o.sortedInstances(rankSource)}
 			}
-			if src, ok := found.sourceFound(f.Source); ok {
+			if src, ok := found.sourceFound(&f); ok {
 				typ = src.InstanceType
 			}
 		}
@@ -872,7 +877,7 @@ func (o *observer) world() *World {
 		}
 	}
 	for _, f := range o.stack.Fleets {
-		if _, ok := w.sourceFound(f.Source); !ok {
+		if _, ok := w.sourceFound(&f); !ok {
 			w.Missing = append(w.Missing, fmt.Sprintf("instance %s (source of fleet %q)", f.Source, f.Label))
 		}
 	}

@@ -253,3 +253,54 @@ func TestObserveFindsBakedImagesAndTheirUsers(t *testing.T) {
 		t.Errorf("the instance launched by hand from %s is not observed", old.ID)
 	}
 }
+
+// tagNameFilters records the tag:Name filter values of every DescribeInstances call.
+type tagNameFilters struct {
+	cloud.EC2
+	values []string
+}
+
+func (r *tagNameFilters) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	for _, f := range in.Filters {
+		if aws.ToString(f.Name) == "tag:Name" {
+			r.values = append(r.values, f.Values...)
+		}
+	}
+	return r.EC2.DescribeInstances(ctx, in, opts...)
+}
+
+// Observe asks EC2 for a source's exact Name tag — * and ? escaped, as EC2 reads them as
+// wildcards — and for source_pattern's pattern as it is; the seed instance "web" is the
+// source only for the pattern.
+func TestObserveLooksUpSourceNamesExactly(t *testing.T) {
+	for _, tc := range []struct {
+		source  string
+		pattern bool
+		sent    string
+		found   bool
+	}{
+		{"w*", false, `w\*`, false},
+		{`w?b\`, false, `w\?b\\`, false},
+		{"web", false, "web", true},
+		{"w*", true, "w*", true},
+		{"w?b", true, "w?b", true},
+	} {
+		s, _, diags := specs.Load("../../examples/blog", specs.Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		s.Fleets[0].Source, s.Fleets[0].SourceIsPattern = tc.source, tc.pattern
+		sim := simulator.New(simulator.SeedWorld())
+		rec := &tagNameFilters{EC2: sim.EC2()}
+		w, err := cloud.Observe(context.Background(), cloud.API{EC2: rec, ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rec.values, []string{tc.sent}) {
+			t.Errorf("source %q (pattern %v): tag:Name values sent %q, want [%q]", tc.source, tc.pattern, rec.values, tc.sent)
+		}
+		if found := len(w.Sources(&s.Fleets[0])) == 1; found != tc.found {
+			t.Errorf("source %q (pattern %v): found %v, want %v", tc.source, tc.pattern, found, tc.found)
+		}
+	}
+}

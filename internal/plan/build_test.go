@@ -327,6 +327,15 @@ func TestBuildErrors(t *testing.T) {
 			dup.ID = "i-0aaaaaaaaaaaaaaa2"
 			w.Instances = append(w.Instances, dup)
 		}, "Ambiguous source instance"},
+		{"exact source is not a pattern", func(s *specs.Stack) { s.Fleets[0].Source = s.Fleets[0].Source[:1] + "*" }, nil,
+			"Source instance not found"},
+		{"pattern matches nothing", func(s *specs.Stack) { s.Fleets[0].Source, s.Fleets[0].SourceIsPattern = "nope-*", true }, nil,
+			`the Name tag of no live instance albctl did not launch matches the pattern "nope-*"`},
+		{"pattern matches two", func(s *specs.Stack) { s.Fleets[0].Source, s.Fleets[0].SourceIsPattern = "*e*", true }, func(w *cloud.World) {
+			dup := w.Instances[0]
+			dup.ID, dup.Tags = "i-0aaaaaaaaaaaaaaa2", map[string]string{"Name": "other"}
+			w.Instances = append(w.Instances, dup)
+		}, `2 live instances have a Name tag matching "*e*"`},
 		{"source zone dropped", func(s *specs.Stack) {
 			s.Fleets[0].Zones = []specs.FleetZone{{AZ: "ap-northeast-1c", Count: 1}, {AZ: "ap-northeast-1d", Count: 1}}
 		}, nil, "Source zone must keep the source"},
@@ -374,5 +383,20 @@ func TestHealthCheckDriftIsAStep(t *testing.T) {
 	w.TargetGroups[0].HealthCheck.Path = "/health"
 	if p := build(t, s, w); !p.Empty() {
 		t.Fatalf("steps %v for a matching health check", kinds(p))
+	}
+}
+
+// A source_pattern that matches one instance plans exactly as that instance's Name does.
+func TestSourcePatternPlansLikeTheName(t *testing.T) {
+	s := seedStack()
+	s.Fleets[0].Source, s.Fleets[0].SourceIsPattern = "w?b*", true
+	got, want := build(t, s, seedWorld()), build(t, seedStack(), seedWorld())
+	if len(got.Steps) == 0 || len(got.Steps) != len(want.Steps) {
+		t.Fatalf("pattern: %d steps, name: %d", len(got.Steps), len(want.Steps))
+	}
+	for i := range want.Steps {
+		if got.Steps[i].ID != want.Steps[i].ID {
+			t.Errorf("step %d: %s with the pattern, %s with the name", i, got.Steps[i].ID, want.Steps[i].ID)
+		}
 	}
 }

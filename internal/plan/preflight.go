@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/safefile"
 	"github.com/albctl/albctl/internal/specs"
 )
 
@@ -36,19 +37,31 @@ func (b *builder) preflight() {
 
 // source finds a fleet's source instance and checks that it can be imaged and served from.
 func (b *builder) source(f *specs.Fleet) (*cloud.Instance, bool) {
-	sources := b.world.Sources(f.Source)
+	sources := b.world.Sources(f)
 	switch {
+	case len(sources) == 0 && f.SourceIsPattern:
+		b.errorf(f.SourceRange, "Source instance not found",
+			"fleet %q: the Name tag of no live instance albctl did not launch matches the pattern %s", f.Label, safefile.Quote(f.Source))
+		return nil, false
 	case len(sources) == 0:
 		b.errorf(f.SourceRange, "Source instance not found",
-			"fleet %q: no live instance matches %q (an instance ID, or the Name tag of an instance albctl did not launch)", f.Label, f.Source)
+			"fleet %q: no live instance matches %s (an instance ID, or the exact Name tag of an instance albctl did not launch; source_pattern takes a pattern)", f.Label, safefile.Quote(f.Source))
 		return nil, false
 	case len(sources) > 1:
 		var ids []string
 		for _, s := range sources {
-			ids = append(ids, s.ID)
+			if f.SourceIsPattern {
+				ids = append(ids, s.ID+" "+safefile.Quote(s.Tags["Name"]))
+			} else {
+				ids = append(ids, s.ID)
+			}
+		}
+		how := "are named"
+		if f.SourceIsPattern {
+			how = "have a Name tag matching"
 		}
 		b.errorf(f.SourceRange, "Ambiguous source instance",
-			"fleet %q: %d live instances are named %q (%s); name the source by instance ID", f.Label, len(sources), f.Source, strings.Join(ids, ", "))
+			"fleet %q: %d live instances %s %s (%s); name the source by instance ID", f.Label, len(sources), how, safefile.Quote(f.Source), strings.Join(ids, ", "))
 		return nil, false
 	}
 	src := sources[0]

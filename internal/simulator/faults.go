@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"time"
+
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/safefile"
 )
 
 // Faults are failures to inject, as a user sets them in a world file's "faults" block or in
@@ -82,7 +84,7 @@ type SlowHealth struct {
 // LoadFaults reads a standalone faults file: a JSON object with the schema of a world
 // file's "faults" block. Apply it with WithFaults.
 func LoadFaults(path string) (Faults, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFileLimited(path, safefile.MaxFaultsSize)
 	if err != nil {
 		return Faults{}, fmt.Errorf("load faults: %w", err)
 	}
@@ -243,7 +245,7 @@ func (s *Sim) shortByFault(typ, az string) bool {
 func (s *Sim) imageFault(name string) *StateReason {
 	f := &s.w.Faults
 	for _, im := range f.ImageFailures {
-		if !f.open(im.Window, s.w.Now) || (im.NameGlob != "" && !glob(im.NameGlob, name)) {
+		if !f.open(im.Window, s.w.Now) || (im.NameGlob != "" && !cloud.MatchWildcard(im.NameGlob, name)) {
 			continue
 		}
 		r := StateReason{Code: im.Code, Message: im.Message}

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 func (s *Sim) image(id string) *Image {
@@ -267,7 +269,7 @@ func (s *Sim) applyBehaviour(im *Image) {
 // behaviourOf is the world's first image rule matching an image name, or nil.
 func (s *Sim) behaviourOf(name string) *ImageBehaviour {
 	for i := range s.w.ImageBehaviours {
-		if glob(s.w.ImageBehaviours[i].NameGlob, name) {
+		if cloud.MatchWildcard(s.w.ImageBehaviours[i].NameGlob, name) {
 			return &s.w.ImageBehaviours[i]
 		}
 	}

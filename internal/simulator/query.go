@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 // fields maps a filter name to the values a resource has for it.
@@ -51,47 +53,18 @@ func matchFilters(filters []ec2types.Filter, field func(string) ([]string, bool)
 	return ok, nil
 }
 
+// anyMatch reports whether a value matches a pattern, by EC2's wildcard rules: one
+// implementation for all of albctl, linear in practice (docs/security.md).
 func anyMatch(patterns, values []string) bool {
 	for _, p := range patterns {
+		w := cloud.CompileWildcard(p)
 		for _, v := range values {
-			if glob(p, v) {
+			if w.Match(v) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// glob matches s against an EC2 filter pattern: * is any run of characters, ? any one,
-// and a backslash escapes the next character.
-func glob(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for i := len(s); i >= 0; i-- {
-				if glob(p[1:], s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		case '\\':
-			if len(p) > 1 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if len(s) == 0 || s[0] != p[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		}
-	}
-	return len(s) == 0
 }
 
 // get looks up one field.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -315,7 +314,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // LoadWorld reads and validates a world file.
 func LoadWorld(path string) (*World, error) {
-	data, err := os.ReadFile(path)
+	// Bounded: a wrong path (/dev/zero) fails at the limit instead of exhausting memory
+	// (docs/security.md).
+	data, err := safefile.ReadFileLimited(path, safefile.MaxWorldSize)
 	if err != nil {
 		return nil, fmt.Errorf("load world: %w", err)
 	}
@@ -361,6 +362,10 @@ func jsonError(data []byte, err error) error {
 	}
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
+	if msg := err.Error(); len(msg) > 4*safefile.ExcerptLength {
+		// The decoder quotes a number it cannot store, however long the literal.
+		return fmt.Errorf("line %d, column %d: %s", line, col, safefile.Shorten(msg))
+	}
 	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }
 
@@ -601,8 +606,16 @@ func (w *World) validate() error {
 	c.securityGroupRules(w.SecurityGroups)
 	c.networkACLs(w.NetworkACLs)
 	c.sessions(w.TargetGroups)
+	if len(c.errs) > maxWorldErrors {
+		n := len(c.errs) - maxWorldErrors
+		c.errs = append(c.errs[:maxWorldErrors], fmt.Errorf("and %d more problems", n))
+	}
 	return errors.Join(c.errs...)
 }
+
+// maxWorldErrors bounds how many problems a world's error lists: a file of a million bad
+// entries gets a readable error, not a million lines.
+const maxWorldErrors = 20
 
 // worldCheck collects the problems of one world as validate walks it, with the resources
 // seen so far indexed by ID for the references of later sections.
@@ -627,7 +640,14 @@ func newWorldCheck() *worldCheck {
 	}
 }
 
+// bad records a problem. String arguments are values from the file: each is quoted at most
+// safefile.ExcerptLength bytes long (docs/security.md).
 func (c *worldCheck) bad(format string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = safefile.Shorten(s)
+		}
+	}
 	c.errs = append(c.errs, fmt.Errorf(format, args...))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,4 +280,34 @@ func imageIndex(t *testing.T, s *Sim, id string) int {
 	}
 	t.Fatalf("no image %s", id)
 	return -1
+}
+
+// TestWorldErrorsAreBounded: a world's error quotes at most an excerpt of each value and lists
+// at most maxWorldErrors problems, however large or broken the file (docs/security.md).
+func TestWorldErrorsAreBounded(t *testing.T) {
+	w := SeedWorld()
+	w.AccountID = strings.Repeat("9", 1<<20)
+	for i := range 100 {
+		in := w.Instances[0]
+		in.ID = fmt.Sprintf("i-%017x", 0xc0000000+i)
+		in.Subnet = "subnet-" + strings.Repeat("f", 1000)
+		w.Instances = append(w.Instances, in)
+	}
+	data, err := w.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseWorld(data)
+	if err == nil {
+		t.Fatal("the world loads")
+	}
+	msg := err.Error()
+	if len(msg) > 20*300 || !strings.Contains(msg, `account_id "`+strings.Repeat("9", 80)+`…"`) || !strings.Contains(msg, "more problems") {
+		t.Errorf("the error (%d bytes) does not quote excerpts and stop at %d problems:\n%.3000s", len(msg), maxWorldErrors, msg)
+	}
+	// A number literal too large for its field is quoted by the decoder: cut too.
+	_, err = ParseWorld([]byte(`{"seed": 1` + strings.Repeat("0", 1<<20) + `}`))
+	if err == nil || len(err.Error()) > 1000 {
+		t.Errorf("a huge number: %.300v (%d bytes)", err, len(fmt.Sprint(err)))
+	}
 }

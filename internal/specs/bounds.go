@@ -1,15 +1,16 @@
 package specs
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/albctl/albctl/internal/safefile"
 )
 
 // Bounds on what a spec may ask of the loader, so that no input — hostile or mistyped —
@@ -17,7 +18,7 @@ import (
 // expressions a handful of levels deep; these limits are far above that.
 const (
 	// MaxFileSize bounds each spec and var file.
-	MaxFileSize = 4 << 20
+	MaxFileSize = safefile.MaxSpecSize
 	// MaxNesting bounds how deeply expressions nest: brackets, parentheses, template
 	// interpolations, chains of unary operators and of conditionals. The HCL parser recurses
 	// once (or more) per level.
@@ -27,20 +28,17 @@ const (
 	MaxValueSize = 100_000
 )
 
-// readSource reads a spec or var file, refusing one larger than MaxFileSize.
+// readSource reads a spec or var file, refusing one larger than MaxFileSize without reading
+// more than that (a var file named /dev/zero fails at the limit).
 func readSource(name string) ([]byte, hcl.Diagnostics) {
-	f, err := os.Open(name)
+	src, err := safefile.ReadFileLimited(name, MaxFileSize)
 	if err == nil {
-		defer f.Close()
-		var src []byte
-		src, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-		if err == nil && len(src) > MaxFileSize {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "File too large",
-				Detail: fmt.Sprintf("%s is larger than %d MiB; a spec is a few kilobytes.", name, MaxFileSize>>20)}}
-		}
-		if err == nil {
-			return src, nil
-		}
+		return src, nil
+	}
+	start := hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos}
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "File too large", Subject: &start,
+			Detail: fmt.Sprintf("%s is larger than %d MiB, the most albctl reads of a spec or variable file; a spec is a few kilobytes.", name, MaxFileSize>>20)}}
 	}
 	return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to read file",
 		Detail: fmt.Sprintf("The file %q could not be read: %s.", name, err)}}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/albctl/albctl/internal/safefile"
 )
 
 // Session storage of a fleet.
@@ -23,7 +25,8 @@ const InheritProfile = "inherit"
 
 var fleetSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "source", Required: true},
+		{Name: "source"},
+		{Name: "source_pattern"},
 		{Name: "target_group", Required: true},
 		{Name: "sessions"},
 		{Name: "iam_instance_profile"},
@@ -126,14 +129,7 @@ func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDe
 	}
 	a, blocks := l.decodeBody(b.Body, fleetSchema, ctx)
 
-	if s, attr, ok := a.str("source"); ok {
-		f.SourceRange = attr.Expr.Range()
-		if err := checkSource(s); err != nil {
-			l.exprErrorf(attr, ctx, "Invalid fleet source", "%s", err)
-		} else {
-			f.Source = s
-		}
-	}
+	l.fleetSource(&f.Fleet, a, b)
 	if attr := a.attrs["target_group"]; attr != nil {
 		f.TargetGroupRange = attr.Expr.Range()
 		f.TargetGroup, f.tgOK = l.targetGroupRef(a, attr, f.Label, stack)
@@ -379,12 +375,62 @@ func (l *loader) zone(b *hcl.Block, ctx *hcl.EvalContext, region string) (FleetZ
 }
 
 // checkSource checks a fleet's source: an instance ID, or the value of a Name tag.
+// fleetSource decodes source (an instance ID or an exact Name tag) or source_pattern (a Name
+// tag pattern with EC2's wildcards): exactly one of them. A name is exact unless the spec says
+// source_pattern, so that "*" or "?" in a Name tag never selects another instance
+// (docs/spec.md, "Block fleet").
+func (l *loader) fleetSource(f *Fleet, a attrs, b *hcl.Block) {
+	src, pat := a.attrs["source"], a.attrs["source_pattern"]
+	switch {
+	case src != nil && pat != nil:
+		l.errorf(pat.NameRange.Ptr(), "Conflicting fleet source",
+			"source names the instance exactly (an ID or its Name tag) and source_pattern by a Name tag pattern: give one of them.")
+		return
+	case src == nil && pat == nil:
+		l.errorf(&b.DefRange, "Missing fleet source",
+			"A fleet needs source (an instance ID, or the exact value of the source instance's Name tag) or source_pattern (a Name tag pattern such as \"web-*\").")
+		return
+	}
+	if s, attr, ok := a.str("source"); ok {
+		f.SourceRange = attr.Expr.Range()
+		if err := checkSource(s); err != nil {
+			l.exprErrorf(attr, a.ctx, "Invalid fleet source", "%s", err)
+		} else {
+			f.Source = s
+		}
+	}
+	if s, attr, ok := a.str("source_pattern"); ok {
+		f.SourceRange = attr.Expr.Range()
+		if err := checkSourcePattern(s); err != nil {
+			l.exprErrorf(attr, a.ctx, "Invalid fleet source_pattern", "%s", err)
+		} else {
+			f.Source, f.SourceIsPattern = s, true
+		}
+	}
+}
+
+// maxSourcePattern bounds source_pattern: an EC2 filter value is at most a tag value long
+// (256 characters), plus a backslash per escaped character.
+const maxSourcePattern = 2 * maxTagValueLength
+
+// checkSourcePattern checks a source_pattern: not empty, not only wildcards (that would be
+// "any instance"), not longer than a Name tag could need.
+func checkSourcePattern(s string) error {
+	switch {
+	case strings.Trim(s, "*?") == "":
+		return fmt.Errorf("source_pattern must say something of the Name tag besides wildcards: %s matches every named instance", safefile.Quote(s))
+	case len(s) > maxSourcePattern:
+		return fmt.Errorf("source_pattern has %d characters; a pattern for a Name tag (at most %d characters) needs at most %d", len(s), maxTagValueLength, maxSourcePattern)
+	}
+	return nil
+}
+
 func checkSource(s string) error {
 	switch {
 	case strings.TrimSpace(s) == "":
 		return fmt.Errorf("source must name the instance to copy: an instance ID (\"i-0123456789abcdef0\") or the value of its Name tag")
 	case strings.HasPrefix(s, "i-") && !instanceIDPattern.MatchString(s):
-		return fmt.Errorf("%q begins with \"i-\" but is not an instance ID (i- and 8 or 17 lowercase hexadecimal digits)", s)
+		return fmt.Errorf("%s begins with \"i-\" but is not an instance ID (i- and 8 or 17 lowercase hexadecimal digits)", safefile.Quote(s))
 	case len(s) > maxTagValueLength:
 		return fmt.Errorf("source is neither an instance ID nor a possible Name tag value (at most %d characters)", maxTagValueLength)
 	}

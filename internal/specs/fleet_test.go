@@ -84,6 +84,24 @@ func TestFleetUsesTargetGroupAttributes(t *testing.T) {
 	}
 }
 
+// TestFleetSourcePattern: source_pattern decodes to the pattern, marked as one; source is
+// never a pattern, whatever characters it holds.
+func TestFleetSourcePattern(t *testing.T) {
+	f := mustLoad(t, fleet(strings.Replace(okBody, `source       = "web"`, `source_pattern = "web-*-1?"`, 1)), Options{}).Fleets[0]
+	if f.Source != "web-*-1?" || !f.SourceIsPattern || f.SourceRange.Start.Line != 6 {
+		t.Errorf("source_pattern: Source %q, SourceIsPattern %v, range %v", f.Source, f.SourceIsPattern, f.SourceRange)
+	}
+	// A backslash in HCL is written twice: the pattern is web-\*, the literal "web-*".
+	f = mustLoad(t, fleet(strings.Replace(okBody, `source       = "web"`, `source_pattern = "web-\\*"`, 1)), Options{}).Fleets[0]
+	if f.Source != `web-\*` || !f.SourceIsPattern {
+		t.Errorf("escaped source_pattern: Source %q", f.Source)
+	}
+	f = mustLoad(t, fleet(strings.Replace(okBody, `"web"`, `"web-*"`, 1)), Options{}).Fleets[0]
+	if f.Source != "web-*" || f.SourceIsPattern {
+		t.Errorf("source: Source %q, SourceIsPattern %v", f.Source, f.SourceIsPattern)
+	}
+}
+
 func TestFleetSourceAndProfile(t *testing.T) {
 	for _, tc := range []struct {
 		source, profile string
@@ -126,7 +144,11 @@ func TestFleetErrors(t *testing.T) {
 			"load balancer as target group", "load_balancer \"web\" {\n  name  = \"a\"\n  zones = \"targets\"\n}\n" + fleet(strings.Replace(okBody, "target_group.web", "load_balancer.web", 1)), Options{},
 			[]string{"bad.hcl:11:18:", "Incorrect attribute value type"},
 		},
-		{"missing source", fleet(strings.Replace(okBody, `source       = "web"`, "", 1)), Options{}, []string{"bad.hcl:5:13:", "Missing required argument", `"source"`}},
+		{"missing source", fleet(strings.Replace(okBody, `source       = "web"`, "", 1)), Options{}, []string{"bad.hcl:5:1:", "Missing fleet source", "source_pattern"}},
+		{"source and source_pattern", fleet(okBody + "\n  source_pattern = \"web-*\""), Options{}, []string{"bad.hcl:11:3:", "Conflicting fleet source"}},
+		{"source_pattern of wildcards only", fleet(strings.Replace(okBody, `source       = "web"`, `source_pattern = "*?*"`, 1)), Options{}, []string{"bad.hcl:6:20:", "Invalid fleet source_pattern", `"*?*" matches every named instance`}},
+		{"source_pattern too long", fleet(strings.Replace(okBody, `source       = "web"`, `source_pattern = "`+strings.Repeat("w", 513)+`"`, 1)), Options{}, []string{"bad.hcl:6:20:", "Invalid fleet source_pattern", "513 characters"}},
+		{"long bad source quoted in part", fleet(strings.Replace(okBody, `"web"`, `"i-`+strings.Repeat("z", 200)+`"`, 1)), Options{}, []string{"bad.hcl:6:18:", `"i-zzzzz`, "… (202 bytes in all) begins with"}},
 		{"empty source", fleet(strings.Replace(okBody, `"web"`, `""`, 1)), Options{}, []string{"bad.hcl:6:18:", "Invalid fleet source"}},
 		{"bad instance id", fleet(strings.Replace(okBody, `"web"`, `"i-12345"`, 1)), Options{}, []string{"bad.hcl:6:18:", "Invalid fleet source", "not an instance ID"}},
 		{"sessions", fleet(okBody + "\n  sessions = \"redis\""), Options{}, []string{"bad.hcl:11:14:", "Invalid sessions value"}},

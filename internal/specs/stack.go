@@ -77,8 +77,10 @@ type LoadBalancer struct {
 // Fleet is a fleet block: copies of Source behind TargetGroup, Count per zone.
 type Fleet struct {
 	Label string `json:"label"`
-	// Source is an instance ID ("i-...") or the value of the source instance's Name tag.
-	Source string `json:"source"`
+	// Source is an instance ID ("i-...") or the value of the source instance's Name tag; with
+	// SourceIsPattern, a Name tag pattern with EC2's wildcards (spec attribute source_pattern).
+	Source          string `json:"source"`
+	SourceIsPattern bool   `json:"source_is_pattern,omitempty"`
 	// TargetGroup is the label of a target_group block in the same stack.
 	TargetGroup string `json:"target_group"`
 	// Sessions is "local" (sessions on the server's disk: stickiness required with >1 target)
