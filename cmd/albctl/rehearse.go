@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -510,9 +511,14 @@ func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t target
 		}
 		opts = append(opts, simulator.WithFaults(f))
 	}
+	// A rehearsal runs an apply: it retries as apply would.
+	mode, err := retryMode(t, true)
+	if err != nil {
+		return nil, err
+	}
 	r := &rehearsal{world: what, seed: w.Seed, faults: t.faults}
 	sim := simulator.New(w, opts...)
-	api := retrying(sim, r.seed, t.maxAttempts)
+	api := retrying(sim, r.seed, mode, t.maxAttempts)
 	r.log = newTrafficLog(sim)
 	clock := samplingClock{clock: sim.Clock(), origin: r.log.start, sample: r.log.sample}
 	r.res, r.err = engine.Apply(ctx, p, api, engine.Options{
@@ -538,10 +544,11 @@ func (l *trafficLog) after(ctx context.Context, clock samplingClock) error {
 	return nil
 }
 
-// retrying puts the SDK standard retryer's policy in front of the simulator, as the SDK
-// does in front of AWS; maxAttempts is --max-attempts (0: the SDK's default).
-func retrying(sim *simulator.Sim, seed uint64, maxAttempts int) cloud.API {
-	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{MaxAttempts: maxAttempts, Seed: seed})
+// retrying puts the SDK's retryer in mode in front of the simulator, as the SDK does in
+// front of AWS, sleeping on the simulated clock; maxAttempts is --max-attempts (0: the SDK's
+// default).
+func retrying(sim *simulator.Sim, seed uint64, mode aws.RetryMode, maxAttempts int) cloud.API {
+	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{Mode: mode, MaxAttempts: maxAttempts, Seed: seed})
 	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()})
 }
 
