@@ -29,7 +29,7 @@ func TestRetryableError(t *testing.T) {
 		{&smithy.GenericAPIError{Code: "InternalError", Fault: smithy.FaultServer}, true},
 		{&smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer}, true},
 		{&smithy.GenericAPIError{Code: "InsufficientInstanceCapacity", Fault: smithy.FaultServer}, true}, // a 500: the SDK retries it
-		{&smithy.GenericAPIError{Code: "RequestTimeout", Fault: smithy.FaultClient}, true},              // retried by its code
+		{&smithy.GenericAPIError{Code: "RequestTimeout", Fault: smithy.FaultClient}, true},               // retried by its code
 		// The pinned SDK retries an AWS-side error by its HTTP status, not by a list of codes:
 		// without a status or a fault nothing says it is AWS's.
 		{&smithy.GenericAPIError{Code: "InternalError"}, false},
