@@ -41,7 +41,7 @@ func (o ClientOptions) withDefaults() ClientOptions {
 // report of what they got. It is deterministic: the same world (seed included), options and
 // calls give the same report, byte for byte.
 //
-// Each client, at every tick (docs/simulator.md, "Traffic"):
+// Each client, at every tick (docs/simulator.md, "Clients and sessions"):
 //   - sends nothing while it still waits on a 504, which the node answers only after its
 //     TargetConnectTimeout;
 //   - resolves the load balancer's DNS name when its answer is older than DNSTTL plus the
