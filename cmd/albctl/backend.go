@@ -195,8 +195,12 @@ func (m *Main) openBackend(ctx context.Context, t targetFlags, stack *specs.Stac
 		}
 		if err == nil {
 			w := be.sim.World()
-			// The SDK's retryer is not in the simulator's path: put its policy in front.
-			be.api = retrying(be.sim, w.Seed, t.maxAttempts)
+			// The SDK's retryer is not in the simulator's path: put it in front.
+			var mode aws.RetryMode
+			if mode, err = retryMode(t, forApply); err != nil {
+				return nil, err
+			}
+			be.api = retrying(be.sim, w.Seed, mode, t.maxAttempts)
 			// A throttling fault fails the n-th call of an operation: with reads in flight
 			// side by side, which request is the n-th would change from run to run.
 			be.observeOneAtATime = len(w.Faults.Throttle)+len(w.Faults.ThrottleRates) > 0
@@ -325,14 +329,10 @@ func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forAp
 	if local || fromSpec {
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
-	mode := t.retryMode
-	if mode == "" && forApply {
-		mode = "adaptive" // apply makes bursts of calls; let the client pace itself
-	}
-	if mode != "" {
-		rm, err := aws.ParseRetryMode(mode)
+	if t.retryMode != "" || forApply {
+		rm, err := retryMode(t, forApply)
 		if err != nil {
-			return aws.Config{}, "", fmt.Errorf("--retry-mode: %w", err)
+			return aws.Config{}, "", err
 		}
 		opts = append(opts, config.WithRetryMode(rm))
 	}
@@ -402,4 +402,21 @@ func (m *Main) openAWS(ctx context.Context, t targetFlags, stack *specs.Stack, f
 		be.lockStore = &lock.S3{API: client, Bucket: bucket, Key: key}
 	}
 	return be, nil
+}
+
+// retryMode is the SDK retry mode of --retry-mode: by default adaptive for apply, which
+// makes bursts of calls and should let the client pace itself, and standard otherwise.
+func retryMode(t targetFlags, forApply bool) (aws.RetryMode, error) {
+	mode := t.retryMode
+	if mode == "" {
+		mode = string(aws.RetryModeStandard)
+		if forApply {
+			mode = string(aws.RetryModeAdaptive)
+		}
+	}
+	rm, err := aws.ParseRetryMode(mode)
+	if err != nil {
+		return "", fmt.Errorf("--retry-mode: %w", err)
+	}
+	return rm, nil
 }

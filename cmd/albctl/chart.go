@@ -42,6 +42,8 @@ func seriesColour(name string) (colour, dash string) {
 		return "#8250df", ""
 	case "504":
 		return "#cf222e", ""
+	case "conn errors":
+		return "#953800", "8 3"
 	}
 	return "#cf222e", ""
 }
@@ -124,17 +126,27 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// chartSeries are the lines drawn for a listener: served, each 5xx, the app's errors when
-// there are any, and lost sessions.
+// chartSeries are the lines drawn for a listener: served, connection errors when there are
+// any, each 5xx, the app's errors when there are any, and lost sessions.
 func chartSeries(pts []chartPoint) []string {
-	names := []string{"served", "502", "503", "504"}
-	for _, p := range pts {
-		if p.stats.Codes["app errors"] > 0 {
-			names = append(names, "app errors")
-			break
-		}
+	names := []string{"served"}
+	if anyCode(pts, "conn errors") {
+		names = append(names, "conn errors")
+	}
+	names = append(names, "502", "503", "504")
+	if anyCode(pts, "app errors") {
+		names = append(names, "app errors")
 	}
 	return append(names, "sessions lost")
+}
+
+func anyCode(pts []chartPoint, code string) bool {
+	for _, p := range pts {
+		if p.stats.Codes[code] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (c clientStats) value(series string) float64 {

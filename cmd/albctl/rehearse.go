@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -175,9 +176,10 @@ func (c samplingClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// failureCodes are the columns of failed requests: the load balancer's 5xx, then the app's
-// own errors.
-var failureCodes = []string{"502", "503", "504", "app errors"}
+// failureCodes are the columns of failed requests: connection errors (a node address that
+// no longer answers, held from DNS), which have no HTTP status, apart from the load
+// balancer's 5xx, then the app's own errors.
+var failureCodes = []string{"conn errors", "502", "503", "504", "app errors"}
 
 // clientStats is what clients of one listener saw over a window, as shares of requests.
 type clientStats struct {
@@ -197,7 +199,8 @@ func fromCounts(c simulator.Counts) clientStats {
 		Requests: c.Requests,
 		Served:   c.Share(c.Served),
 		Codes: map[string]float64{
-			"502": c.Share(c.Status502), "503": c.Share(c.Status503), "504": c.Share(c.Status504), "app errors": c.Share(c.TargetErrors),
+			"conn errors": c.Share(c.ConnectionErrors),
+			"502":         c.Share(c.Status502), "503": c.Share(c.Status503), "504": c.Share(c.Status504), "app errors": c.Share(c.TargetErrors),
 		},
 		SessionsLost: c.LostShare(),
 		Why:          c.Why,
@@ -222,6 +225,7 @@ func fromTraffic(t simulator.Traffic) clientStats {
 func sum(a *simulator.Counts, b simulator.Counts) {
 	a.Requests += b.Requests
 	a.Served += b.Served
+	a.ConnectionErrors += b.ConnectionErrors
 	a.Status502 += b.Status502
 	a.Status503 += b.Status503
 	a.Status504 += b.Status504
@@ -413,6 +417,7 @@ type trafficPhaseJSON struct {
 	To           time.Duration `json:"to_ns"`
 	Requests     int           `json:"requests"`
 	Served       float64       `json:"served"`
+	ConnErrors   float64       `json:"connection_errors"`
 	Status502    float64       `json:"status_502"`
 	Status503    float64       `json:"status_503"`
 	Status504    float64       `json:"status_504"`
@@ -433,7 +438,7 @@ func (tl *timeline) listenersJSON() []trafficListenerJSON {
 			st := tl.stats(key, p)
 			lj.Phases = append(lj.Phases, trafficPhaseJSON{
 				Phase: p.name, Step: p.step, Failed: p.failed, From: p.from.Sub(tl.origin), To: p.to.Sub(tl.origin),
-				Requests: st.Requests, Served: share(st.Served),
+				Requests: st.Requests, Served: share(st.Served), ConnErrors: share(st.Codes["conn errors"]),
 				Status502: share(st.Codes["502"]), Status503: share(st.Codes["503"]), Status504: share(st.Codes["504"]), AppErrors: share(st.Codes["app errors"]),
 				SessionsLost: share(st.SessionsLost), Why: st.Why,
 			})
@@ -506,9 +511,14 @@ func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t target
 		}
 		opts = append(opts, simulator.WithFaults(f))
 	}
+	// A rehearsal runs an apply: it retries as apply would.
+	mode, err := retryMode(t, true)
+	if err != nil {
+		return nil, err
+	}
 	r := &rehearsal{world: what, seed: w.Seed, faults: t.faults}
 	sim := simulator.New(w, opts...)
-	api := retrying(sim, r.seed, t.maxAttempts)
+	api := retrying(sim, r.seed, mode, t.maxAttempts)
 	r.log = newTrafficLog(sim)
 	clock := samplingClock{clock: sim.Clock(), origin: r.log.start, sample: r.log.sample}
 	r.res, r.err = engine.Apply(ctx, p, api, engine.Options{
@@ -534,10 +544,11 @@ func (l *trafficLog) after(ctx context.Context, clock samplingClock) error {
 	return nil
 }
 
-// retrying puts the SDK standard retryer's policy in front of the simulator, as the SDK
-// does in front of AWS; maxAttempts is --max-attempts (0: the SDK's default).
-func retrying(sim *simulator.Sim, seed uint64, maxAttempts int) cloud.API {
-	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{MaxAttempts: maxAttempts, Seed: seed})
+// retrying puts the SDK's retryer in mode in front of the simulator, as the SDK does in
+// front of AWS, sleeping on the simulated clock; maxAttempts is --max-attempts (0: the SDK's
+// default).
+func retrying(sim *simulator.Sim, seed uint64, mode aws.RetryMode, maxAttempts int) cloud.API {
+	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{Mode: mode, MaxAttempts: maxAttempts, Seed: seed})
 	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()})
 }
 

@@ -4,20 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
-	"slices"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Against AWS, every call goes through the SDK's standard retryer, which absorbs throttling
-// and AWS-side errors before albctl sees them. An implementation of the interfaces that is
-// not an SDK client (the simulator) has no such layer, so one throttled Describe would fail
-// a plan there that passes against AWS. Retrying puts the same policy in front of it
-// (docs/simulator.md, "Retries in front of the simulator"): the same codes, the same attempt
-// limit, the same backoff and the same retry-token bucket, sleeping on an injected clock.
+// Against AWS, every call goes through the SDK's retryer, which absorbs throttling and
+// AWS-side errors before albctl sees them. An implementation of the interfaces that is not
+// an SDK client (the simulator) has no such layer, so one throttled Describe would fail a
+// plan there that passes against AWS. Retrying puts the pinned SDK's own retryer in front of
+// it (docs/simulator.md, "Retries in front of the simulator"): the SDK's retry.Standard
+// decides which errors are retried, how many attempts a call gets and what each retry costs
+// from its retry quota; only the waiting is albctl's, because the SDK sleeps on the wall
+// clock and draws its jitter from crypto/rand, and a rehearsal must sleep on the simulated
+// clock and draw from the world's seed.
 
 // Clock is how the retry layer waits: the simulator's virtual clock, or the wall clock.
 // engine.Clock has the same shape.
@@ -26,69 +34,26 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// RetryPolicy is the aws-sdk-go-v2 standard retryer's policy (retry.NewStandard); the zero
-// value of each field takes the SDK's default.
+// RetryPolicy chooses the SDK retryer's settings; the zero value of each field takes the
+// SDK's default.
 type RetryPolicy struct {
-	MaxAttempts int           // per call, the first included; default 3
-	MaxBackoff  time.Duration // cap of one backoff; default 20s
-	// Tokens is the retry-token bucket's capacity (default 500); a retry costs RetryCost
-	// (default 5) and a call that succeeds at once puts NoRetryIncrement (default 1) back. An
-	// empty bucket ends retrying for everyone, so a throttled service is not hammered.
-	Tokens           int
-	RetryCost        int
-	NoRetryIncrement int
+	// Mode is aws.RetryModeStandard (the default) or aws.RetryModeAdaptive, which adds the
+	// SDK's client-side rate limiter: after a throttle, attempts wait for send tokens.
+	Mode        aws.RetryMode
+	MaxAttempts int           // per call, the first included; default retry.DefaultMaxAttempts (3)
+	MaxBackoff  time.Duration // cap of one backoff; default retry.DefaultMaxBackoff (20 s)
+	// Tokens is the retry quota's capacity (default retry.DefaultRetryRateTokens, 500). The
+	// SDK takes a retry's cost from it (5 after a throttle, 14 otherwise), refunds the cost
+	// when the retry succeeds, and adds 1 for a call that succeeds at once; an empty quota
+	// ends retrying for every call, so a throttled service is not hammered.
+	Tokens int
 	// Seed makes the jitter deterministic: the same seed and the same calls give the same
 	// sleeps.
 	Seed uint64
 }
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&p.MaxAttempts, 3)
-	def(&p.Tokens, 500)
-	def(&p.RetryCost, 5)
-	def(&p.NoRetryIncrement, 1)
-	if p.MaxBackoff <= 0 {
-		p.MaxBackoff = 20 * time.Second
-	}
-	return p
-}
-
-// throttleCodes are the error codes the SDK's standard retryer treats as throttling
-// (aws/retry: DefaultThrottleErrorCodes).
-var throttleCodes = []string{
-	"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-	"TooManyRequestsException", "ProvisionedThroughputExceededException",
-	"TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-	"LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-	"EC2ThrottledException",
-}
-
-// transientCodes are the codes it retries as transient (DefaultRetryableErrorCodes), beside
-// any answer with a 5xx status.
-var transientCodes = []string{"RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
-
-// RetryableError says whether the standard retryer retries err: a throttling or transient
-// code, or an error of the service's side (a 5xx, which smithy marks FaultServer). A
-// cancelled or expired context is never retried.
-func RetryableError(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	code := ae.ErrorCode()
-	return slices.Contains(throttleCodes, code) || slices.Contains(transientCodes, code) || ae.ErrorFault() == smithy.FaultServer
-}
-
-// ErrRetryQuota wraps the last error of a call that was not retried because the retry-token
-// bucket was empty (the SDK's QuotaExceededError).
+// ErrRetryQuota wraps the last error of a call that was not retried because the retry
+// quota was empty (the SDK's ratelimit.QuotaExceededError).
 var ErrRetryQuota = errors.New("retry quota exceeded")
 
 // RetryStats counts what the retry layer did.
@@ -96,27 +61,44 @@ type RetryStats struct {
 	Calls    int // calls made by the caller
 	Attempts int // calls made to the wrapped implementation
 	Retries  int
-	// Refused counts retries the empty token bucket refused.
+	// Refused counts retries the empty retry quota refused.
 	Refused int
-	// Slept is the total backoff.
-	Slept time.Duration
+	// Slept is the total backoff; RateWaited the time attempts waited for the adaptive
+	// mode's send tokens.
+	Slept      time.Duration
+	RateWaited time.Duration
 }
 
-// Retrier retries calls by the standard retryer's policy. It is safe for concurrent use.
+// Retrier retries calls as the SDK's retryer does. It is safe for concurrent use.
 type Retrier struct {
-	clock  Clock
-	policy RetryPolicy
+	clock    Clock
+	std      *retry.Standard
+	adaptive *adaptiveRate // nil in standard mode
 
-	mu     sync.Mutex
-	rng    *rand.Rand
-	tokens int
-	stats  RetryStats
+	mu    sync.Mutex
+	rng   *rand.Rand
+	stats RetryStats
 }
 
 // NewRetrier returns a Retrier that sleeps on clock.
 func NewRetrier(clock Clock, p RetryPolicy) *Retrier {
-	p = p.withDefaults()
-	return &Retrier{clock: clock, policy: p, tokens: p.Tokens, rng: rand.New(rand.NewPCG(p.Seed, 0x616c6263746c))}
+	r := &Retrier{clock: clock, rng: rand.New(rand.NewPCG(p.Seed, 0x616c6263746c))}
+	r.std = retry.NewStandard(func(o *retry.StandardOptions) {
+		if p.MaxAttempts > 0 {
+			o.MaxAttempts = p.MaxAttempts
+		}
+		if p.MaxBackoff > 0 {
+			o.MaxBackoff = p.MaxBackoff
+		}
+		if p.Tokens > 0 {
+			o.RateLimiter = ratelimit.NewTokenRateLimit(uint(p.Tokens))
+		}
+		o.Backoff = seededBackoff{max: o.MaxBackoff, r: r}
+	})
+	if p.Mode == aws.RetryModeAdaptive {
+		r.adaptive = newAdaptiveRate(clock.Now())
+	}
+	return r
 }
 
 // Stats returns what the Retrier did so far.
@@ -126,73 +108,139 @@ func (r *Retrier) Stats() RetryStats {
 	return r.stats
 }
 
+func (r *Retrier) count(f func(*RetryStats)) {
+	r.mu.Lock()
+	f(&r.stats)
+	r.mu.Unlock()
+}
+
 // Wrap returns api with every client behind r. A nil client stays nil.
 func (r *Retrier) Wrap(api API) API { return Intercept(api, r.around) }
 
-// backoff is the SDK's exponential backoff with full jitter: a uniform draw from
-// [0, 2^attempt s), capped at MaxBackoff; attempt counts retries from 1.
-func (r *Retrier) backoff(attempt int) time.Duration {
-	ceiling := r.policy.MaxBackoff
-	if attempt < 31 {
-		if d := time.Duration(1<<attempt) * time.Second; d < ceiling {
-			ceiling = d
-		}
-	}
-	return time.Duration(r.rng.Float64() * float64(ceiling))
+// seededBackoff is the pinned SDK's exponential backoff with jitter (aws/retry
+// jitter_backoff.go, backoffDelay2026): before retry i (from 0), a uniform draw from
+// [0, min(x·2^i, MaxBackoff)), where x is 1 s after a throttling error and the SDK's base
+// delay of 50 ms after any other — with the draw from the seeded generator.
+type seededBackoff struct {
+	max time.Duration
+	r   *Retrier
 }
 
-// takeToken takes a retry's cost from the bucket, or says it is empty.
-func (r *Retrier) takeToken() bool {
-	if r.tokens < r.policy.RetryCost {
-		r.stats.Refused++
+// sdkBaseDelay is retry.NewStandard's base delay for errors other than throttling (the
+// SDK does not export it).
+const sdkBaseDelay = 50 * time.Millisecond
+
+var sdkThrottles = retry.IsErrorThrottles(retry.DefaultThrottles)
+
+func (b seededBackoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	x := sdkBaseDelay
+	if sdkThrottles.IsErrorThrottle(err).Bool() {
+		x = time.Second
+	}
+	ceiling := min(float64(x)*math.Pow(2, float64(max(attempt-1, 0))), float64(b.max))
+	b.r.mu.Lock()
+	u := b.r.rng.Float64()
+	b.r.mu.Unlock()
+	return time.Duration(u * ceiling), nil
+}
+
+// withStatus gives an AWS error the HTTP status AWS sends with it, which is what the SDK's
+// retryer classifies transient errors by: a fault of the service's side is a 500, the
+// caller's a 400. The simulator's errors carry no HTTP response.
+func withStatus(err error) error {
+	var ae smithy.APIError
+	var hs interface{ HTTPStatusCode() int }
+	if err == nil || errors.As(err, &hs) || !errors.As(err, &ae) {
+		return err
+	}
+	status := 0
+	switch ae.ErrorFault() {
+	case smithy.FaultServer:
+		status = http.StatusInternalServerError
+	case smithy.FaultClient:
+		status = http.StatusBadRequest
+	default:
+		return err
+	}
+	return &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err}
+}
+
+// RetryableError says whether the SDK's standard retryer retries err (retry.DefaultRetryables:
+// throttling codes, RequestTimeout, a 500/502/503/504 status, connection errors). A cancelled
+// or expired context is never retried.
+func RetryableError(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	r.tokens -= r.policy.RetryCost
-	r.stats.Retries++
-	return true
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(withStatus(err)).Bool()
 }
 
-func (r *Retrier) refill(n int) {
-	r.tokens = min(r.tokens+n, r.policy.Tokens)
-}
-
-// around is r as an Interceptor: it runs call until it succeeds, fails with an error that is
-// not retried, runs out of attempts, or the bucket refuses a retry.
+// around is r as an Interceptor. It follows the SDK's retry middleware (aws/retry
+// middleware.go, handleAttempt): each attempt takes a send token in adaptive mode; the
+// first attempt's token adds to the quota when it succeeds; a failed attempt is retried when
+// the error is retryable, attempts remain and the quota pays for the retry, after a backoff;
+// a retry that succeeds refunds its cost.
 func (r *Retrier) around(ctx context.Context, _ string, call func(context.Context) error) error {
-	r.mu.Lock()
-	r.stats.Calls++
-	r.mu.Unlock()
-	retried := false
+	r.count(func(s *RetryStats) { s.Calls++ })
+	releaseRetry := func(error) error { return nil }
 	for attempt := 1; ; attempt++ {
-		r.mu.Lock()
-		r.stats.Attempts++
-		r.mu.Unlock()
-		err := call(ctx)
-		if err == nil {
-			r.mu.Lock()
-			if retried {
-				// The SDK hands the successful retry's token back.
-				r.refill(r.policy.RetryCost)
-			} else {
-				r.refill(r.policy.NoRetryIncrement)
-			}
-			r.mu.Unlock()
-			return nil
-		}
-		if attempt >= r.policy.MaxAttempts || !RetryableError(err) {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r.mu.Lock()
-		if !r.takeToken() {
-			r.mu.Unlock()
+		if err := r.waitToSend(ctx); err != nil {
+			return err
+		}
+		releaseAttempt := func(error) error { return nil }
+		if attempt == 1 {
+			// The first attempt's token; the SDK gives later attempts a no-op one.
+			release, err := r.std.GetAttemptToken(ctx)
+			if err != nil {
+				return fmt.Errorf("retry attempt token: %w", err)
+			}
+			releaseAttempt = release
+		}
+		r.count(func(s *RetryStats) { s.Attempts++ })
+		err := call(ctx)
+		_ = releaseRetry(err)
+		_ = releaseAttempt(err)
+		if r.adaptive != nil {
+			r.adaptive.update(r.clock.Now(), sdkThrottles.IsErrorThrottle(err).Bool())
+		}
+		if err == nil {
+			return nil
+		}
+		classified := withStatus(err)
+		if !r.std.IsErrorRetryable(classified) || attempt >= r.std.MaxAttempts() {
+			return err
+		}
+		release, qerr := r.std.GetRetryToken(ctx, classified)
+		if qerr != nil {
+			r.count(func(s *RetryStats) { s.Refused++ })
 			return fmt.Errorf("%w: %w", ErrRetryQuota, err)
 		}
-		d := r.backoff(attempt)
-		r.stats.Slept += d
-		r.mu.Unlock()
-		retried = true
+		releaseRetry = release
+		d, _ := r.std.RetryDelay(attempt, classified)
+		r.count(func(s *RetryStats) { s.Retries++; s.Slept += d })
 		if serr := r.clock.Sleep(ctx, d); serr != nil {
 			return errors.Join(err, serr)
+		}
+	}
+}
+
+// waitToSend takes an attempt's send token in adaptive mode, sleeping on the clock until
+// the rate limiter has one (the SDK's AdaptiveMode.GetAttemptToken).
+func (r *Retrier) waitToSend(ctx context.Context) error {
+	if r.adaptive == nil {
+		return nil
+	}
+	for {
+		wait, ok := r.adaptive.acquire(r.clock.Now())
+		if ok {
+			return nil
+		}
+		r.count(func(s *RetryStats) { s.RateWaited += wait })
+		if err := r.clock.Sleep(ctx, wait); err != nil {
+			return fmt.Errorf("wait for the adaptive retry mode's send token: %w", err)
 		}
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
@@ -25,14 +27,21 @@ func TestRetryableError(t *testing.T) {
 		{&smithy.GenericAPIError{Code: "RequestLimitExceeded", Fault: smithy.FaultClient}, true},
 		{&smithy.GenericAPIError{Code: "Throttling", Fault: smithy.FaultClient}, true},
 		{&smithy.GenericAPIError{Code: "InternalError", Fault: smithy.FaultServer}, true},
-		{&smithy.GenericAPIError{Code: "ServiceUnavailable"}, true},
+		{&smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer}, true},
 		{&smithy.GenericAPIError{Code: "InsufficientInstanceCapacity", Fault: smithy.FaultServer}, true}, // a 500: the SDK retries it
+		{&smithy.GenericAPIError{Code: "RequestTimeout", Fault: smithy.FaultClient}, true},               // retried by its code
+		// The pinned SDK retries an AWS-side error by its HTTP status, not by a list of codes:
+		// without a status or a fault nothing says it is AWS's.
+		{&smithy.GenericAPIError{Code: "InternalError"}, false},
+		{&smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: &smithy.GenericAPIError{Code: "Unavailable"}}, true},
+		{&smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 429}}, Err: errors.New("too many")}, true}, // an unmodelled 429 is a throttle
 		{&smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Fault: smithy.FaultClient}, false},
 		{&smithy.GenericAPIError{Code: "DryRunOperation", Fault: smithy.FaultClient}, false},
 		{&smithy.GenericAPIError{Code: "ValidationError", Fault: smithy.FaultClient}, false},
 		{fmt.Errorf("observe: %w", &smithy.GenericAPIError{Code: "Throttling"}), true},
 		{context.Canceled, false},
-		{errors.New("connection reset"), false},
+		{errors.New("read tcp: connection reset by peer"), true}, // the SDK retries a reset connection
+		{errors.New("no such world"), false},
 		{nil, false},
 	} {
 		if got := cloud.RetryableError(tc.err); got != tc.want {
@@ -75,6 +84,11 @@ func (f *failingIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstance
 
 func throttled() error { return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"} }
 
+// serverError is what the simulator answers for a shortage of capacity: a fault of AWS's side.
+func serverError() error {
+	return &smithy.GenericAPIError{Code: "InsufficientInstanceCapacity", Fault: smithy.FaultServer}
+}
+
 func TestRetrierPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -90,7 +104,11 @@ func TestRetrierPolicy(t *testing.T) {
 		{name: "max attempts 5", policy: cloud.RetryPolicy{MaxAttempts: 5}, errs: []error{throttled(), throttled(), throttled()}, wantCalls: 4, wantSleeps: 3},
 		{name: "max attempts 1: no retry", policy: cloud.RetryPolicy{MaxAttempts: 1}, errs: []error{throttled()}, wantCalls: 1, wantErr: true},
 		{name: "permanent error: no retry", errs: []error{&smithy.GenericAPIError{Code: "NoSuchEntity"}}, wantCalls: 1, wantErr: true},
-		{name: "empty bucket: no retry", policy: cloud.RetryPolicy{Tokens: 4}, errs: []error{throttled()}, wantCalls: 1, wantErr: true, wantRefused: 1},
+		// A retry after a throttle costs 5 of the quota, after another error 14.
+		{name: "quota below a throttle's 5: no retry", policy: cloud.RetryPolicy{Tokens: 4}, errs: []error{throttled()}, wantCalls: 1, wantErr: true, wantRefused: 1},
+		{name: "quota of 5 pays a throttle's retry", policy: cloud.RetryPolicy{Tokens: 5}, errs: []error{throttled()}, wantCalls: 2, wantSleeps: 1},
+		{name: "quota below a server error's 14: no retry", policy: cloud.RetryPolicy{Tokens: 13}, errs: []error{serverError()}, wantCalls: 1, wantErr: true, wantRefused: 1},
+		{name: "quota of 14 pays a server error's retry", policy: cloud.RetryPolicy{Tokens: 14}, errs: []error{serverError()}, wantCalls: 2, wantSleeps: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := &fakeClock{}
@@ -116,54 +134,91 @@ func TestRetrierPolicy(t *testing.T) {
 	}
 }
 
-// The backoff is full jitter under 2^attempt seconds, capped at MaxBackoff, and the same seed
-// gives the same sleeps.
+// The backoff is the pinned SDK's: retry i (from 0) sleeps a uniform draw under
+// min(x·2^i, MaxBackoff), x being 1 s after a throttle and 50 ms after another error; the same
+// seed gives the same sleeps.
 func TestRetrierBackoffIsBoundedAndSeeded(t *testing.T) {
-	run := func(seed uint64) []time.Duration {
+	run := func(seed uint64, fail func() error) []time.Duration {
 		clock := &fakeClock{}
 		r := cloud.NewRetrier(clock, cloud.RetryPolicy{MaxAttempts: 10, MaxBackoff: 5 * time.Second, Seed: seed})
 		errs := make([]error, 9)
 		for i := range errs {
-			errs[i] = throttled()
+			errs[i] = fail()
 		}
 		if _, err := r.Wrap(cloud.API{IAM: &failingIAM{errs: errs}}).IAM.GetInstanceProfile(context.Background(), &iam.GetInstanceProfileInput{}); err != nil {
 			t.Fatal(err)
 		}
 		return clock.sleeps
 	}
-	a, b, c := run(1), run(1), run(2)
-	if fmt.Sprint(a) != fmt.Sprint(b) {
-		t.Errorf("same seed, different sleeps: %v vs %v", a, b)
-	}
-	if fmt.Sprint(a) == fmt.Sprint(c) {
-		t.Errorf("seeds 1 and 2 gave the same sleeps %v", a)
-	}
-	for i, d := range a {
-		ceiling := min(time.Duration(1<<(i+1))*time.Second, 5*time.Second)
-		if d < 0 || d >= ceiling {
-			t.Errorf("retry %d slept %s, want [0, %s)", i+1, d, ceiling)
+	for _, tc := range []struct {
+		name string
+		fail func() error
+		base time.Duration
+	}{{"throttle", throttled, time.Second}, {"server error", serverError, 50 * time.Millisecond}} {
+		a, b, c := run(1, tc.fail), run(1, tc.fail), run(2, tc.fail)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s: same seed, different sleeps: %v vs %v", tc.name, a, b)
+		}
+		if fmt.Sprint(a) == fmt.Sprint(c) {
+			t.Errorf("%s: seeds 1 and 2 gave the same sleeps %v", tc.name, a)
+		}
+		var over time.Duration // the sleeps that exceed the previous retry's ceiling
+		for i, d := range a {
+			ceiling := min(tc.base<<i, 5*time.Second)
+			if d < 0 || d >= ceiling {
+				t.Errorf("%s: retry %d slept %s, want [0, %s)", tc.name, i, d, ceiling)
+			}
+			if i > 0 && d >= min(tc.base<<(i-1), 5*time.Second) {
+				over += d
+			}
+		}
+		if over == 0 {
+			t.Errorf("%s: no sleep ever passed the previous ceiling, the backoff does not grow: %v", tc.name, a)
 		}
 	}
 }
 
-// The bucket bounds retries across calls: with 500 tokens at 5 a retry, a service that
-// throttles everything gets at most 100 retries, then one attempt per call.
-func TestRetrierBucketPreventsRetryStorm(t *testing.T) {
-	r := cloud.NewRetrier(&fakeClock{}, cloud.RetryPolicy{})
-	f := &failingIAM{errs: make([]error, 10000)}
-	for i := range f.errs {
-		f.errs[i] = throttled()
-	}
+// A retry that succeeds refunds its cost: a quota of 5 pays one throttled retry per call,
+// for any number of calls, as long as each retry succeeds.
+func TestRetrierRefundsASuccessfulRetry(t *testing.T) {
+	r := cloud.NewRetrier(&fakeClock{}, cloud.RetryPolicy{Tokens: 5})
+	f := &failingIAM{}
 	api := r.Wrap(cloud.API{IAM: f})
-	for range 200 {
-		_, _ = api.IAM.GetInstanceProfile(context.Background(), &iam.GetInstanceProfileInput{})
+	for i := range 10 {
+		f.errs = []error{throttled()}
+		if _, err := api.IAM.GetInstanceProfile(context.Background(), &iam.GetInstanceProfileInput{}); err != nil {
+			t.Fatalf("call %d: %v (stats %+v)", i, err, r.Stats())
+		}
 	}
-	st := r.Stats()
-	if st.Retries != 100 {
-		t.Errorf("%d retries, want 100 (the bucket's 500 tokens at 5 each)", st.Retries)
+	if st := r.Stats(); st.Retries != 10 || st.Refused != 0 {
+		t.Fatalf("%+v, want 10 retries, none refused", st)
 	}
-	if f.calls != 300 {
-		t.Errorf("%d calls to the service for 200 calls, want 300", f.calls)
+}
+
+// The quota bounds retries across calls: with 500 tokens at 5 a throttled retry, a service
+// that throttles everything gets at most 100 retries, then one attempt per call; at 14 a
+// retry of a server error, 35.
+func TestRetrierBucketPreventsRetryStorm(t *testing.T) {
+	for _, tc := range []struct {
+		fail    func() error
+		retries int
+	}{{throttled, 100}, {serverError, 35}} {
+		r := cloud.NewRetrier(&fakeClock{}, cloud.RetryPolicy{})
+		f := &failingIAM{errs: make([]error, 10000)}
+		for i := range f.errs {
+			f.errs[i] = tc.fail()
+		}
+		api := r.Wrap(cloud.API{IAM: f})
+		for range 200 {
+			_, _ = api.IAM.GetInstanceProfile(context.Background(), &iam.GetInstanceProfileInput{})
+		}
+		st := r.Stats()
+		if st.Retries != tc.retries {
+			t.Errorf("%v: %d retries, want %d (the quota's 500 tokens)", tc.fail(), st.Retries, tc.retries)
+		}
+		if f.calls != 200+tc.retries {
+			t.Errorf("%v: %d calls to the service for 200 calls, want %d", tc.fail(), f.calls, 200+tc.retries)
+		}
 	}
 }
 

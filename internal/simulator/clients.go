@@ -41,15 +41,19 @@ func (o ClientOptions) withDefaults() ClientOptions {
 // report of what they got. It is deterministic: the same world (seed included), options and
 // calls give the same report, byte for byte.
 //
-// Each client, at every tick:
-//   - resolves the load balancer's DNS name when its answer is older than DNSTTL (the
-//     first answers expire spread over the first TTL) and uses one node of the answer, the
-//     answers rotating between clients; a node whose zone was disabled makes it resolve at
-//     once (its address is gone), a node only taken out of DNS keeps its clients until
-//     their TTL ends;
+// Each client, at every tick (docs/simulator.md, "Clients and sessions"):
+//   - sends nothing while it still waits on a 504, which the node answers only after its
+//     TargetConnectTimeout;
+//   - resolves the load balancer's DNS name when its answer is older than DNSTTL plus the
+//     world's ClientDNSCache (the first answers expire spread over that hold) and uses one
+//     node of the answer, the answers rotating between clients; until the answer expires it
+//     keeps that node's address: a node taken out of DNS still gets its requests, and a node
+//     that is gone (its zone disabled) fails them as connection errors, before any HTTP
+//     status;
 //   - sends one request to that node, which sends it to the target its stickiness cookie
-//     names when the node would still send new requests there, else to one of its targets
-//     drawn at random (and, with stickiness on, sets the cookie for the duration attribute);
+//     names when the cookie is still valid and the node would still send new requests
+//     there, else to one of its targets drawn at random; with stickiness on, every request
+//     a target gets resets the cookie's expiry to the duration attribute (it slides);
 //   - on a served request, starts a session on that server if it has none, or — when the
 //     target group's sessions are "local" and the server is not the one holding its
 //     session — loses the session and starts a new one there.
@@ -73,10 +77,12 @@ type listenerClients struct {
 type client struct {
 	az       string // the node it sends to; "" before its first answer
 	dnsUntil time.Time
-	resolves int
-	cookie   string // the target the stickiness cookie names
-	cookieTo time.Time
-	session  string // the server holding its session; "" none
+	// busyUntil is when the 504 it waits on arrives: it sends nothing before.
+	busyUntil time.Time
+	resolves  int
+	cookie    string // the target the stickiness cookie names
+	cookieTo  time.Time
+	session   string // the server holding its session; "" none
 }
 
 // Report is what the clients saw, per listener and per interval.
@@ -108,14 +114,17 @@ type Interval struct {
 	Counts
 }
 
-// Counts count requests. Requests = Served + Status502 + Status503 + Status504 +
-// TargetErrors.
+// Counts count requests. Requests = Served + ConnectionErrors + Status502 + Status503 +
+// Status504 + TargetErrors.
 type Counts struct {
-	Requests  int `json:"requests"`
-	Served    int `json:"served"`
-	Status502 int `json:"status_502"`
-	Status503 int `json:"status_503"`
-	Status504 int `json:"status_504"`
+	Requests int `json:"requests"`
+	Served   int `json:"served"`
+	// ConnectionErrors are requests to a node address that no longer answers (its zone was
+	// disabled while the client still held it from DNS): no HTTP status at all.
+	ConnectionErrors int `json:"connection_errors"`
+	Status502        int `json:"status_502"`
+	Status503        int `json:"status_503"`
+	Status504        int `json:"status_504"`
 	// TargetErrors are errors the app answered itself (a failing build's 500).
 	TargetErrors int `json:"target_errors"`
 	// SessionsLost counts served requests that reached a server without the client's
@@ -149,6 +158,7 @@ func (c Counts) LostShare() float64 {
 func (c *Counts) add(o Counts) {
 	c.Requests += o.Requests
 	c.Served += o.Served
+	c.ConnectionErrors += o.ConnectionErrors
 	c.Status502 += o.Status502
 	c.Status503 += o.Status503
 	c.Status504 += o.Status504
@@ -220,6 +230,7 @@ func (s *Sim) runClients(until time.Time) {
 
 func (c *Clients) tick(t time.Time) {
 	s := c.s
+	hold := DNSTTL + s.w.ClientDNSCache.D()
 	for _, lc := range c.listeners {
 		lb, tg := s.loadBalancerByARN(lc.l.LoadBalancer), s.targetGroupByARN(lc.l.TargetGroup)
 		if lb == nil || tg == nil {
@@ -232,35 +243,31 @@ func (c *Clients) tick(t time.Time) {
 		}
 		var n Counts
 		for i := range lc.clients {
-			lc.request(&r, i, t, &n, c.opts.Clients)
+			lc.request(&r, i, t, hold, &n)
 		}
 		lc.record(t, c.start, c.opts.Bucket, n)
 	}
 }
 
-// request sends client i's request at t.
-func (lc *listenerClients) request(r *route, i int, t time.Time, n *Counts, population int) {
+// request sends client i's request at t, unless it still waits on a 504. hold is how long a
+// DNS answer lasts on the client.
+func (lc *listenerClients) request(r *route, i int, t time.Time, hold time.Duration, n *Counts) {
 	cl := &lc.clients[i]
-	n.Requests++
-	nr := r.node(cl.az)
-	if cl.az == "" || nr == nil || !t.Before(cl.dnsUntil) {
-		answer := r.dns()
-		if len(answer) == 0 {
-			n.Status503++
-			n.note("the load balancer is enabled in no zone")
-			return
-		}
-		cl.az = answer[(i+cl.resolves)%len(answer)]
-		ttl := DNSTTL
-		if cl.resolves == 0 {
-			// The first answers expire spread over one TTL, as if clients had come and gone.
-			ttl = DNSTTL * time.Duration(i+1) / time.Duration(population)
-		}
-		cl.resolves++
-		cl.dnsUntil = t.Add(ttl)
-		nr = r.node(cl.az)
+	if t.Before(cl.busyUntil) {
+		return
 	}
-	if len(nr.cands) == 0 {
+	n.Requests++
+	nr := lc.resolve(r, i, t, hold)
+	switch {
+	case nr == nil && cl.az == "":
+		n.Status503++
+		n.note("the load balancer is enabled in no zone")
+		return
+	case nr == nil:
+		n.ConnectionErrors++
+		n.note(fmt.Sprintf("clients still hold the address of the node in %s (gone) from DNS: connection errors until their answer expires", cl.az))
+		return
+	case len(nr.cands) == 0:
 		n.Status503++
 		n.note(nr.why + ": 503")
 		return
@@ -271,9 +278,10 @@ func (lc *listenerClients) request(r *route, i int, t time.Time, n *Counts, popu
 	}
 	if to == nil {
 		to = &nr.cands[lc.draw(len(nr.cands))]
-		if r.sticky {
-			cl.cookie, cl.cookieTo = to.id, t.Add(r.stickyFor)
-		}
+	}
+	if r.sticky {
+		// The ALB resets the expiry of its stickiness cookie after every request.
+		cl.cookie, cl.cookieTo = to.id, t.Add(r.stickyFor)
 	}
 	if nr.failOpen {
 		n.note(nr.why)
@@ -284,6 +292,7 @@ func (lc *listenerClients) request(r *route, i int, t time.Time, n *Counts, popu
 		n.Status502++
 	case 504:
 		n.Status504++
+		cl.busyUntil = t.Add(TargetConnectTimeout)
 	default:
 		n.TargetErrors++
 	}
@@ -299,6 +308,30 @@ func (lc *listenerClients) request(r *route, i int, t time.Time, n *Counts, popu
 		n.SessionsLost++
 	}
 	cl.session = to.id
+}
+
+// resolve returns the node client i sends to at t: the one of its DNS answer while the
+// answer lasts — nil if that node is gone — else one of a new answer (nil, with the
+// client's node cleared, when the answer is empty).
+func (lc *listenerClients) resolve(r *route, i int, t time.Time, hold time.Duration) *nodeRoute {
+	cl := &lc.clients[i]
+	if cl.az != "" && t.Before(cl.dnsUntil) {
+		return r.node(cl.az)
+	}
+	answer := r.dns()
+	if len(answer) == 0 {
+		cl.az = ""
+		return nil
+	}
+	cl.az = answer[(i+cl.resolves)%len(answer)]
+	ttl := hold
+	if cl.resolves == 0 {
+		// The first answers expire spread over one hold, as if clients had come and gone.
+		ttl = hold * time.Duration(i+1) / time.Duration(len(lc.clients))
+	}
+	cl.resolves++
+	cl.dnsUntil = t.Add(ttl)
+	return r.node(cl.az)
 }
 
 // draw returns a number in [0, n) from the listener's generator (splitmix64).

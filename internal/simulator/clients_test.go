@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,16 +74,45 @@ func TestClientsSessions(t *testing.T) {
 			t.Fatalf("%+v", n)
 		}
 	})
-	t.Run("a cookie outlives its duration: the client may land elsewhere", func(t *testing.T) {
-		s := withSecondTarget(t)
-		setAttr(t, s, "stickiness.enabled", "true")
-		setAttr(t, s, "stickiness.lb_cookie.duration_seconds", "60")
-		c := s.StartClients(ClientOptions{})
-		advance(s, 10*time.Minute)
-		if n := total(t, c); n.SessionsLost == 0 {
-			t.Fatalf("%+v", n)
+	// The ALB resets the expiry of the cookie it generates after every request, for lb_cookie
+	// and app_cookie alike (docs/simulator.md, "Stickiness cookies"): a client that comes
+	// back within the duration keeps its target however long it stays; one that stays away
+	// longer than the duration lands anywhere.
+	for _, tc := range []struct {
+		name  string
+		attrs [][2]string
+	}{
+		{"lb_cookie", [][2]string{{"stickiness.lb_cookie.duration_seconds", "%d"}}},
+		{"app_cookie", [][2]string{{"stickiness.app_cookie.cookie_name", "SESSION"}, {"stickiness.app_cookie.duration_seconds", "%d"}, {"stickiness.type", "app_cookie"}}},
+	} {
+		sticky := func(t *testing.T, secs int) Counts {
+			s := withSecondTarget(t)
+			for _, kv := range tc.attrs {
+				v := kv[1]
+				if v == "%d" {
+					v = strconv.Itoa(secs)
+				}
+				setAttr(t, s, kv[0], v)
+			}
+			setAttr(t, s, "stickiness.enabled", "true")
+			c := s.StartClients(ClientOptions{})
+			advance(s, 10*time.Minute)
+			return total(t, c)
 		}
-	})
+		t.Run(tc.name+": the expiry slides, so a client returning within the duration keeps its target", func(t *testing.T) {
+			// A fixed expiry would end every cookie after 60 s and move about half the
+			// clients each minute.
+			if n := sticky(t, 60); n.SessionsLost != 0 || n.Served != n.Requests {
+				t.Fatalf("%+v", n)
+			}
+		})
+		t.Run(tc.name+": a client away longer than the duration may land elsewhere", func(t *testing.T) {
+			// Requests every 5 s, cookies of 3 s: every request draws anew.
+			if ls := sticky(t, 3).LostShare(); ls < 0.4 || ls > 0.6 {
+				t.Fatalf("lost share %.3f, want about 0.5", ls)
+			}
+		})
+	}
 	t.Run("deregistering a sticky target loses the sessions it held", func(t *testing.T) {
 		s := withSecondTarget(t)
 		setAttr(t, s, "stickiness.enabled", "true")
@@ -110,16 +140,60 @@ func TestClientsSessions(t *testing.T) {
 }
 
 func TestClientsRouting(t *testing.T) {
-	t.Run("the seed: the 1c node's third gets 504", func(t *testing.T) {
+	t.Run("the seed: the 1c node's third gets 504, each after the 10 s connect timeout", func(t *testing.T) {
 		s := New(SeedWorld())
 		c := s.StartClients(ClientOptions{})
 		advance(s, 5*time.Minute)
 		n := total(t, c)
-		if share := n.Share(n.Status504); share < 0.32 || share > 0.35 || n.Served+n.Status504 != n.Requests {
+		// A third of the clients wait 10 s on each 504 and so send every 10 s, not every
+		// 5 s: (1/3)/2 of the rate of the others, a 504 share of 1/5, and 61 ticks of 200
+		// clients send about 200*61*(2/3 + 1/6) requests.
+		if share := n.Share(n.Status504); share < 0.18 || share > 0.22 || n.Served+n.Status504 != n.Requests {
 			t.Fatalf("504 share %.3f: %+v", share, n)
+		}
+		if n.Requests < 9900 || n.Requests > 10400 {
+			t.Fatalf("%d requests, want about 10170: %+v", n.Requests, n)
 		}
 		if !strings.Contains(strings.Join(n.Why, "\n"), "admits no TCP 80 from 10.0.2.0/24") {
 			t.Fatalf("why: %q", n.Why)
+		}
+	})
+	t.Run("a zone disabled: its clients get connection errors until their DNS answer expires", func(t *testing.T) {
+		for _, tc := range []struct {
+			cache time.Duration
+			hold  time.Duration // the TTL plus the client's own cache
+		}{{0, DNSTTL}, {90 * time.Second, DNSTTL + 90*time.Second}} {
+			w := reachableSeed()
+			w.ClientDNSCache = Duration(tc.cache)
+			s := New(w)
+			c := s.StartClients(ClientOptions{Bucket: 5 * time.Second})
+			advance(s, 5*time.Minute)
+			if n := total(t, c); n.Served != n.Requests {
+				t.Fatalf("before: %+v", n)
+			}
+			at := s.Clock().Now()
+			if _, err := s.ELBV2().SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: aws.String(SeedALB), Subnets: []string{SeedSubnet1a, SeedSubnet1d}}); err != nil {
+				t.Fatal(err)
+			}
+			advance(s, tc.hold-time.Second)
+			during := since(c, at)
+			// A third of the clients held 1c's address, each for a uniform part of the hold:
+			// about a sixth of the requests.
+			if share := during.Share(during.ConnectionErrors); share < 0.13 || share > 0.2 || during.Served+during.ConnectionErrors != during.Requests {
+				t.Fatalf("cache %s: connection error share %.3f: %+v", tc.cache, share, during)
+			}
+			if during.Status502+during.Status503+during.Status504 != 0 || !strings.Contains(strings.Join(during.Why, " "), "node in ap-northeast-1c (gone)") {
+				t.Fatalf("cache %s: %+v", tc.cache, during)
+			}
+			last := at.Add(tc.hold - 10*time.Second)
+			if n := since(c, last); n.ConnectionErrors == 0 {
+				t.Fatalf("cache %s: no client held the address to the end of the hold: %+v", tc.cache, n)
+			}
+			after := s.Clock().Now().Add(time.Second)
+			advance(s, 2*time.Minute)
+			if n := since(c, after); n.Served != n.Requests {
+				t.Fatalf("cache %s: after the hold: %+v", tc.cache, n)
+			}
 		}
 	})
 	t.Run("a group with no registered target: 503", func(t *testing.T) {

@@ -9,8 +9,18 @@ import (
 	"time"
 )
 
-// DNSTTL is how long a client keeps the load balancer's DNS answer.
-const DNSTTL = 60 * time.Second
+const (
+	// DNSTTL is the TTL of the load balancer's DNS answer: a client keeps it that long, plus
+	// the world's ClientDNSCache (docs/simulator.md, "DNS, node addresses and connection
+	// errors").
+	DNSTTL = 60 * time.Second
+	// MaxClientDNSCache bounds a world's client_dns_cache.
+	MaxClientDNSCache = 24 * time.Hour
+	// TargetConnectTimeout is how long a load balancer node tries to connect to a target
+	// before it answers 504: a client waiting on a 504 waits this long (docs/simulator.md,
+	// "A 504 takes the connect timeout").
+	TargetConnectTimeout = 10 * time.Second
+)
 
 // outcome is what a request a node sends to a target gets: code 0 when the app serves it,
 // 502 or 504 from the load balancer, or the app's own error status (a broken build).

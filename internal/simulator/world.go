@@ -48,6 +48,11 @@ type World struct {
 	// InstanceTypeOfferings lists, by Availability Zone, the instance types offered there;
 	// a zone not listed offers every type.
 	InstanceTypeOfferings map[string][]string `json:"instance_type_offerings,omitempty"`
+	// ClientDNSCache is how long the simulated clients keep a DNS answer beyond its TTL (a
+	// JVM's or an OS resolver's own cache): 0 to MaxClientDNSCache, 0 by default. A client
+	// holding the address of a node that is gone gets connection errors until then
+	// (docs/simulator.md, "DNS, node addresses and connection errors").
+	ClientDNSCache Duration `json:"client_dns_cache,omitzero"`
 
 	Faults Faults `json:"faults,omitzero"`
 }
@@ -675,6 +680,9 @@ func (c *worldCheck) header(w *World) {
 		// Every later time is Now plus durations of at most a few days; a clock this late
 		// would run past year 9999, which JSON cannot write, after the apply's steps ran.
 		c.bad("now %s is too late: the simulator's clock must start by %s to leave room to run", w.Now.Format(time.RFC3339), LatestClock.Format(time.RFC3339))
+	}
+	if w.ClientDNSCache < 0 || w.ClientDNSCache.D() > MaxClientDNSCache {
+		c.bad("client_dns_cache %s is out of range: 0s to %s", w.ClientDNSCache, MaxClientDNSCache)
 	}
 }
 

@@ -68,7 +68,9 @@ func TestWorldRoundTripAfterChanges(t *testing.T) {
 	id := launch(t, s, SeedSubnet1d)
 	advance(s, time.Minute)
 	register(t, s, id)
-	b, err := s.World().Marshal()
+	wc := s.World()
+	wc.ClientDNSCache = Duration(30 * time.Second)
+	b, err := wc.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestWorldRoundTripAfterChanges(t *testing.T) {
 	if !bytes.Equal(b, b2) {
 		t.Fatalf("round trip differs:\n%s\n---\n%s", b, b2)
 	}
-	if !bytes.HasSuffix(b, []byte("}\n")) || !strings.Contains(string(b), `"instance_visibility_delay": "5s"`) {
+	if !bytes.HasSuffix(b, []byte("}\n")) || !strings.Contains(string(b), `"instance_visibility_delay": "5s"`) || !strings.Contains(string(b), `"client_dns_cache": "30s"`) {
 		t.Errorf("not canonical:\n%s", b)
 	}
 }
@@ -115,6 +117,8 @@ func TestLoadWorldErrors(t *testing.T) {
 		{"bad state", strings.Replace(string(good), `"state": "running"`, `"state": "runing"`, 1), `unknown state "runing"`},
 		{"bad attribute", strings.Replace(string(good), `"stickiness.type": "lb_cookie"`, `"stickiness.type": "source_ip"`, 1), "stickiness.type"},
 		{"account", strings.Replace(string(good), `"123456789012"`, `"1234"`, 1), "account_id"},
+		{"negative client DNS cache", strings.Replace(string(good), `"region"`, `"client_dns_cache": "-1s", "region"`, 1), "client_dns_cache -1s is out of range"},
+		{"client DNS cache too long", strings.Replace(string(good), `"region"`, `"client_dns_cache": "25h", "region"`, 1), "client_dns_cache 25h0m0s is out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
