@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -309,21 +310,66 @@ func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forAp
 			return aws.Config{}, "", fmt.Errorf("--endpoint %q is not a URL", redactURL(endpoint))
 		}
 	}
-	candidate := endpoint
-	if candidate == "" {
-		candidate = os.Getenv("AWS_ENDPOINT_URL")
+	opts, err := sdkOptions(t, region, profile, forApply)
+	if err != nil {
+		return aws.Config{}, "", err
 	}
-	local := candidate != "" && isLocalEndpoint(ctx, candidate)
+	// A first look at the operator's configuration (files and environment; no connection)
+	// finds every endpoint in use: the flag's or spec's, AWS_ENDPOINT_URL*, the shared
+	// config's endpoint_url and [services] sections.
+	probe, err := config.LoadDefaultConfig(ctx, append(slices.Clone(opts), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))...)
+	if err != nil {
+		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
+	}
+	named := namedEndpoints(probe)
+	if t.endpoint != "" {
+		named = append(named, t.endpoint)
+	}
+	if err := checkPlainHTTP(ctx, append(named, endpoint)); err != nil {
+		return aws.Config{}, "", err
+	}
+	local := ""
+	for _, e := range append([]string{endpoint}, named...) {
+		if e != "" && isLocalEndpoint(ctx, e) {
+			local = e
+			break
+		}
+	}
+	// With an endpoint on this machine (or a spec's) in use, the metadata service is off in
+	// the SDK and refused by the dialer: it would hand out the instance's real credentials.
+	client := newGuardedClient(newEndpointPolicy(named, local == "" && !fromSpec))
+	opts = append(opts, config.WithHTTPClient(client))
+	if local != "" || fromSpec {
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
+	}
+	cfg.HTTPClient = client
+	if endpoint != "" {
+		cfg.BaseEndpoint = aws.String(endpoint)
+	}
+	if fromSpec {
+		// The spec chose this endpoint (on this machine, checked above); the user did not.
+		cfg.Credentials = placeholderCredentials
+	} else {
+		emulatorCredentials(ctx, &cfg, local, t)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, "", errors.New("no AWS region: set cloud.region in the spec, --region, or AWS_REGION")
+	}
+	return cfg, aws.ToString(cfg.BaseEndpoint), nil
+}
 
+// sdkOptions are the SDK settings the flags and the spec choose: region, profile, retries.
+func sdkOptions(t targetFlags, region, profile string, forApply bool) ([]func(*config.LoadOptions) error, error) {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
-	}
-	if local || fromSpec {
-		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	mode := t.retryMode
 	if mode == "" && forApply {
@@ -332,38 +378,14 @@ func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forAp
 	if mode != "" {
 		rm, err := aws.ParseRetryMode(mode)
 		if err != nil {
-			return aws.Config{}, "", fmt.Errorf("--retry-mode: %w", err)
+			return nil, fmt.Errorf("--retry-mode: %w", err)
 		}
 		opts = append(opts, config.WithRetryMode(rm))
 	}
 	if t.maxAttempts > 0 {
 		opts = append(opts, config.WithRetryMaxAttempts(t.maxAttempts))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
-	}
-	named := namedEndpoints(cfg)
-	if t.endpoint != "" {
-		named = append(named, t.endpoint)
-	}
-	if err := checkPlainHTTP(ctx, append(named, endpoint)); err != nil {
-		return aws.Config{}, "", err
-	}
-	cfg.HTTPClient = newGuardedClient(newEndpointPolicy(named))
-	if endpoint != "" {
-		cfg.BaseEndpoint = aws.String(endpoint)
-	}
-	if fromSpec {
-		// The spec chose this endpoint (on this machine, checked above); the user did not.
-		cfg.Credentials = placeholderCredentials
-	} else {
-		emulatorCredentials(ctx, &cfg, aws.ToString(cfg.BaseEndpoint), t)
-	}
-	if cfg.Region == "" {
-		return aws.Config{}, "", errors.New("no AWS region: set cloud.region in the spec, --region, or AWS_REGION")
-	}
-	return cfg, aws.ToString(cfg.BaseEndpoint), nil
+	return opts, nil
 }
 
 func (m *Main) openAWS(ctx context.Context, t targetFlags, stack *specs.Stack, forApply bool) (*backend, error) {

@@ -67,7 +67,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		}
 	}
 	if f.out != "" {
-		if err := writeSavedPlan(f.out, be, &f.common, dir, pl.spec.stack, pl.world, p); err != nil {
+		if err := writeSavedPlan(ctx, f.out, be, &f.common, dir, pl.spec.stack, pl.world, p); err != nil {
 			return err
 		}
 	}

@@ -12,7 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
@@ -28,7 +33,7 @@ import (
 // unless it gets exactly the file's steps (docs/security.md).
 const (
 	savedFormat        = "albctl-plan"
-	savedFormatVersion = 2
+	savedFormatVersion = 3 // 3: the target records what flags, environment and spec resolved to
 	// maxSavedPlanSize bounds what apply reads: a plan of thousands of instances is a few MiB.
 	maxSavedPlanSize = 256 << 20
 )
@@ -130,7 +135,7 @@ func hashFiles(paths []string) ([]savedFile, error) {
 	return out, nil
 }
 
-func writeSavedPlan(path string, be *backend, c *common, dir string, stack *specs.Stack, world *cloud.World, p *plan.Plan) error {
+func writeSavedPlan(ctx context.Context, path string, be *backend, c *common, dir string, stack *specs.Stack, world *cloud.World, p *plan.Plan) error {
 	specHash, err := sha(stack)
 	if err != nil {
 		return err
@@ -151,18 +156,14 @@ func writeSavedPlan(path string, be *backend, c *common, dir string, stack *spec
 	if err != nil {
 		return fmt.Errorf("save plan: %w", err)
 	}
-	worldPath := ""
-	if be.worldPath != "" {
-		if worldPath, err = worldIdentity(be.worldPath); err != nil {
-			return fmt.Errorf("save plan: %w", err)
-		}
+	target, err := operatorTarget(ctx, c.target, stack)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
 	}
+	target.Identity, target.Header = be.identity, be.header
 	sp := savedPlan{
 		Format: savedFormat, FormatVersion: savedFormatVersion, AlbctlVersion: Version,
-		Target: savedTarget{
-			Kind: be.kind, Identity: be.identity, Header: be.header, World: worldPath,
-			Region: c.target.region, Profile: c.target.profile, Endpoint: redactURL(c.target.endpoint),
-		},
+		Target:           target,
 		Spec:             savedSpec{Dir: absDir, Files: files, Vars: c.vars, VarFiles: varFiles, Hash: specHash},
 		WorldFingerprint: fp,
 		World:            world,
@@ -275,7 +276,7 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 		return err
 	}
 	if sp.AlbctlVersion != Version {
-		return fmt.Errorf("plan %s was made by albctl %s; this is %s. Make a new plan", path, sp.AlbctlVersion, Version)
+		return fmt.Errorf("plan %s was made by albctl %s; this is %s. Make a new plan", path, strconv.Quote(excerpt(sp.AlbctlVersion)), Version)
 	}
 	if len(f.vars) > 0 || len(f.varFiles) > 0 {
 		return errors.New("a saved plan carries its variables: -var and -var-file cannot be used with it")
@@ -300,26 +301,10 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 		return err
 	}
 
+	// Where requests go is the operator's: this apply's flags, environment and shared config,
+	// and the spec the plan is bound to. The file's target is only compared with them.
 	c := common{vars: sp.Spec.Vars, varFiles: varPaths}
 	c.target = f.target
-	if c.target.cloud == "" {
-		c.target.cloud = sp.Target.Kind
-	}
-	if c.target.world == "" {
-		c.target.world = sp.Target.World
-	}
-	if c.target.region == "" {
-		c.target.region = sp.Target.Region
-	}
-	if c.target.profile == "" {
-		c.target.profile = sp.Target.Profile
-	}
-	if c.target.endpoint == "" {
-		if strings.Contains(sp.Target.Endpoint, "REDACTED") {
-			return fmt.Errorf("plan %s was made against %s, whose credentials are not saved: give the endpoint again with --endpoint", path, sp.Target.Endpoint)
-		}
-		c.target.endpoint = sp.Target.Endpoint
-	}
 	l, err := m.loadStack(sp.Spec.Dir, &c)
 	if err != nil {
 		return fmt.Errorf("plan %s: the spec in %s no longer loads: %w", path, sp.Spec.Dir, err)
@@ -329,6 +314,15 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	} else if h != sp.Spec.Hash {
 		return fmt.Errorf("stale plan %s: the spec in %s changed since the plan was made; make a new plan", path, sp.Spec.Dir)
 	}
+	// Before anything is resolved or dialled: a plan made for another target stops here.
+	here, err := operatorTarget(ctx, c.target, l.stack)
+	if err != nil {
+		return err
+	}
+	if diff := targetDiff(sp.Target, here); len(diff) > 0 {
+		return fmt.Errorf("plan %s was made for another target than this apply's flags and configuration name (%s). Nothing was resolved or contacted. A saved plan never chooses where requests go: give apply the same --cloud, --world, --region, --profile and --endpoint as the plan, or make a new plan",
+			path, strings.Join(diff, "; "))
+	}
 	abs, _ := filepath.Abs(path)
 	c.target.lockFlags.operation = "apply"
 	c.target.lockFlags.plan = "saved plan " + abs
@@ -337,7 +331,7 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 		return err
 	}
 	if be.identity != sp.Target.Identity {
-		return fmt.Errorf("plan %s was made for %q, but this apply talks to %q; make a new plan for this target", path, sp.Target.Header, be.header)
+		return fmt.Errorf("plan %s was made for %q, but this apply talks to %q; make a new plan for this target", path, excerpt(sp.Target.Header), be.header)
 	}
 	world, err := be.observe(ctx, l.stack)
 	if err != nil {
@@ -379,4 +373,91 @@ func sameSteps(a, b *plan.Plan) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// operatorTarget is where this command's requests go, as the operator's flags, environment
+// and shared config and the spec decide it, in the form a saved plan records: the cloud,
+// the world file (absolute, symlink-free), and for AWS the region, the profile and the
+// endpoint (credentials redacted). It makes no DNS query and no connection: loading the
+// SDK's configuration reads files and the environment only, with the metadata service off.
+func operatorTarget(ctx context.Context, t targetFlags, stack *specs.Stack) (savedTarget, error) {
+	kind, err := resolveCloud(t.cloud, stack)
+	if err != nil {
+		return savedTarget{}, err
+	}
+	st := savedTarget{Kind: kind}
+	if kind == "sim" {
+		if t.world != "" {
+			if st.World, err = worldIdentity(t.world); err != nil {
+				return savedTarget{}, fmt.Errorf("world %s: %w", t.world, err)
+			}
+		}
+		return st, nil
+	}
+	if t.world != "" {
+		return savedTarget{}, errors.New("--world is for the simulator; it cannot be used with --cloud aws")
+	}
+	region, profile, endpoint, _ := awsSettings(t, stack)
+	opts := []func(*config.LoadOptions) error{config.WithEC2IMDSClientEnableState(imds.ClientDisabled)}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return savedTarget{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	for _, src := range cfg.ConfigSources {
+		if ec, ok := src.(config.EnvConfig); ok && profile == "" {
+			profile = ec.SharedConfigProfile
+		}
+	}
+	if profile == "" {
+		profile = "default"
+	}
+	if endpoint == "" {
+		endpoint = aws.ToString(cfg.BaseEndpoint)
+	}
+	st.Region, st.Profile, st.Endpoint = cfg.Region, profile, redactURL(endpoint)
+	return st, nil
+}
+
+// targetDiff lists, for people, how the target a plan recorded differs from this command's;
+// the recorded values are the file's word, so they are quoted in short, printable excerpts.
+func targetDiff(recorded, here savedTarget) []string {
+	var out []string
+	for _, f := range []struct{ name, was, now string }{
+		{"cloud", recorded.Kind, here.Kind},
+		{"world", recorded.World, here.World},
+		{"region", recorded.Region, here.Region},
+		{"profile", recorded.Profile, here.Profile},
+		{"endpoint", recorded.Endpoint, here.Endpoint},
+	} {
+		if f.was != f.now {
+			out = append(out, fmt.Sprintf("%s: the plan says %s, this apply %s", f.name, describe(excerpt(f.was)), describe(f.now)))
+		}
+	}
+	return out
+}
+
+func describe(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return strconv.Quote(s)
+}
+
+// maxExcerpt bounds what an error message quotes of a value it refuses: a forged field may be
+// hundreds of megabytes long.
+const maxExcerpt = 80
+
+// excerpt is at most maxExcerpt runes of s, with the length of what was cut.
+func excerpt(s string) string {
+	r := []rune(s[:min(len(s), 4*maxExcerpt)])
+	if len(r) <= maxExcerpt && len(s) <= 4*maxExcerpt {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", string(r[:min(len(r), maxExcerpt)]), len(s))
 }

@@ -140,7 +140,7 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 			}
 			before, _ := os.ReadFile(world)
 			reseal(t, p, tc.edit)
-			code, _, stderr := run(t, ctx, dir, nil, "apply", p)
+			code, _, stderr := run(t, ctx, dir, nil, "apply", "--world", world, p)
 			if code != 1 || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant it to say %q", code, stderr, tc.want)
 			}
@@ -166,7 +166,7 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 		t.Errorf("plan file mode %v, want 0600", fi.Mode().Perm())
 	}
 	t.Chdir(t.TempDir())
-	if code, stdout, stderr := run(t, ctx, dir, nil, "apply", p); code != 0 || !strings.Contains(stdout, "The world now matches the spec.") {
+	if code, stdout, stderr := run(t, ctx, dir, nil, "apply", "--world", world, p); code != 0 || !strings.Contains(stdout, "The world now matches the spec.") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
