@@ -170,3 +170,66 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// A resealed plan cannot choose where apply sends requests: whatever endpoint, profile,
+// region, cloud or world it names, apply compares it with what the operator's flags and
+// configuration name and refuses before any DNS query or connection. The operator's real
+// credentials are in the environment, and a listener on this machine, named only by the
+// file, counts what reaches it.
+func TestResealedTargetIsRefusedBeforeAnyLookup(t *testing.T) {
+	awsEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATORKEY")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "operator-secret")
+	t.Setenv("AWS_SESSION_TOKEN", "operator-token")
+	ctx := context.Background()
+	dir, spec, world := stage(t)
+	srv, reached := listener(t)
+	elsewhere := filepath.Join(dir, "elsewhere.json")
+	copyFile(t, world, elsewhere)
+	aws := func(endpoint, region, profile string) func(*savedTarget) {
+		return func(st *savedTarget) {
+			*st = savedTarget{Kind: "aws", Identity: st.Identity, Header: st.Header, Region: region, Profile: profile, Endpoint: endpoint}
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*savedTarget)
+		flags []string
+		want  string
+	}{
+		{"loopback listener, sim flags", aws(srv.URL, "ap-northeast-1", "default"), []string{"--world", world}, `cloud: the plan says "aws", this apply "sim"`},
+		{"loopback listener, aws flags", aws(srv.URL, "ap-northeast-1", "default"), []string{"--cloud", "aws"}, `endpoint: the plan says "` + srv.URL + `", this apply none`},
+		{"remote name", aws("https://attacker.example.net", "ap-northeast-1", "default"), []string{"--cloud", "aws"}, `endpoint: the plan says "https://attacker.example.net"`},
+		{"profile", aws("", "ap-northeast-1", "attacker"), []string{"--cloud", "aws"}, `profile: the plan says "attacker", this apply "default"`},
+		{"region", aws("", "us-east-1", "default"), []string{"--cloud", "aws"}, `region: the plan says "us-east-1", this apply "ap-northeast-1"`},
+		{"world", func(st *savedTarget) { st.World = elsewhere }, []string{"--world", world}, `world: the plan says "` + elsewhere + `"`},
+		{"world, no flags", func(st *savedTarget) {}, nil, `world: the plan says "` + world + `", this apply none`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "forged.plan")
+			if code, _, stderr := run(t, ctx, dir, nil, "plan", "-out", p, "--world", world, spec); code != 0 {
+				t.Fatalf("plan: %s", stderr)
+			}
+			reseal(t, p, func(sp *savedPlan) { tc.edit(&sp.Target) })
+			before, _ := os.ReadFile(world)
+			count, was := countNet(t, nil), reached.Load()
+			code, stdout, stderr := run(t, ctx, dir, nil, append(append([]string{"apply"}, tc.flags...), p)...)
+			if code != 1 || !strings.Contains(stderr, "was made for another target") || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant it to say %q", code, stderr, tc.want)
+			}
+			if lookups, dials, _ := count.snapshot(); len(lookups)+len(dials) > 0 || reached.Load() != was {
+				t.Errorf("before refusing, apply looked up %v, dialled %v, reached the listener %d times", lookups, dials, reached.Load()-was)
+			}
+			if strings.Contains(stdout+stderr, "AKIAOPERATORKEY") {
+				t.Error("the access key ID was printed")
+			}
+			if after, _ := os.ReadFile(world); !bytes.Equal(before, after) {
+				t.Error("the world file changed")
+			}
+			if _, err := os.Stat(world + ".lock"); err == nil {
+				t.Error("a lock was taken")
+			}
+		})
+	}
+}
