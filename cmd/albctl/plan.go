@@ -92,7 +92,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			reh.write(m.Stdout, pl.spec.stack)
 		}
 		if f.out != "" {
-			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, f.out)
+			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, applyCommand(f.target, f.out))
 		}
 	}
 	if f.detailedExitcode && !p.Empty() {

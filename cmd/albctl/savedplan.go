@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -331,7 +332,7 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 		return err
 	}
 	if be.identity != sp.Target.Identity {
-		return fmt.Errorf("plan %s was made for %q, but this apply talks to %q; make a new plan for this target", path, excerpt(sp.Target.Header), be.header)
+		return fmt.Errorf("plan %s was made for %q, but this apply talks to %q; make a new plan for this target", path, clip(sp.Target.Header, maxHeader), be.header)
 	}
 	world, err := be.observe(ctx, l.stack)
 	if err != nil {
@@ -436,7 +437,7 @@ func targetDiff(recorded, here savedTarget) []string {
 		{"endpoint", recorded.Endpoint, here.Endpoint},
 	} {
 		if f.was != f.now {
-			out = append(out, fmt.Sprintf("%s: the plan says %s, this apply %s", f.name, describe(excerpt(f.was)), describe(f.now)))
+			out = append(out, fmt.Sprintf("%s: the plan says %s, this apply %s", f.name, describe(clip(f.was, maxHeader)), describe(f.now)))
 		}
 	}
 	return out
@@ -453,11 +454,51 @@ func describe(s string) string {
 // hundreds of megabytes long.
 const maxExcerpt = 80
 
+// maxHeader bounds the recorded target show prints: long enough for any real world path.
+const maxHeader = 4096
+
 // excerpt is at most maxExcerpt runes of s, with the length of what was cut.
-func excerpt(s string) string {
-	r := []rune(s[:min(len(s), 4*maxExcerpt)])
-	if len(r) <= maxExcerpt && len(s) <= 4*maxExcerpt {
+func excerpt(s string) string { return clip(s, maxExcerpt) }
+
+// clip is at most n runes of s, with the length of what was cut.
+func clip(s string, n int) string {
+	r := []rune(s[:min(len(s), 4*n)])
+	if len(r) <= n && len(s) <= 4*n {
 		return s
 	}
-	return fmt.Sprintf("%s… (%d bytes in all)", string(r[:min(len(r), maxExcerpt)]), len(s))
+	return fmt.Sprintf("%s… (%d bytes in all)", string(r[:min(len(r), n)]), len(s))
+}
+
+// printable replaces control characters (a forged header could move the cursor or clear the
+// screen) with U+FFFD.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// applyCommand is the apply of a saved plan with the target flags the plan was made with: a
+// plan never names its target to apply, the operator does (docs/security.md). An endpoint is
+// shown redacted; one with credentials in it must be typed again.
+func applyCommand(t targetFlags, path string) string {
+	var args []string
+	for _, f := range []struct{ name, value string }{
+		{"--cloud", t.cloud}, {"--world", t.world}, {"--region", t.region}, {"--profile", t.profile}, {"--endpoint", redactURL(t.endpoint)},
+	} {
+		if f.value != "" {
+			args = append(args, f.name, shellQuote(f.value))
+		}
+	}
+	return strings.Join(append(args, shellQuote(path)), " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
