@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -35,8 +36,9 @@ import (
 const (
 	savedFormat        = "albctl-plan"
 	savedFormatVersion = 3 // 3: the target records what flags, environment and spec resolved to
-	// maxSavedPlanSize bounds what apply reads: a plan of thousands of instances is a few MiB.
-	maxSavedPlanSize = 256 << 20
+	// maxSavedPlanSize bounds what apply and show read: a plan of thousands of instances,
+	// with its world, is a few MiB. Decoding costs a few times the size in memory.
+	maxSavedPlanSize = 64 << 20
 )
 
 type savedPlan struct {
@@ -191,15 +193,59 @@ func readSavedPlan(path string) (*savedPlan, error) {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSavedPlanSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
+	// A regular file says its size: one over the limit is refused before a byte is read
+	// (a sparse 1 GB file costs nothing to make and must cost nothing to refuse).
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > maxSavedPlanSize {
+		return nil, fmt.Errorf("%s: byte %d: larger than the %s a saved albctl plan may have (the file has %d bytes)", path, maxSavedPlanSize+1, sizeText(maxSavedPlanSize), fi.Size())
 	}
-	if len(data) > maxSavedPlanSize {
-		return nil, fmt.Errorf("%s is larger than %d MiB: not a saved albctl plan", path, maxSavedPlanSize>>20)
+	data, err := readBounded(path, f, maxSavedPlanSize)
+	if err != nil {
+		return nil, err
 	}
 	return parseSavedPlan(path, data)
 }
+
+// readBounded reads a saved plan from r, which may be endless (/dev/zero, a pipe): at most
+// limit bytes are kept, and input that cannot start a JSON object is refused at its first
+// byte, so neither costs more than the limit in memory.
+func readBounded(path string, r io.Reader, limit int64) ([]byte, error) {
+	br := bufio.NewReaderSize(r, 4096)
+	var offset int64 // bytes of white space before the '{'
+	for ; ; offset++ {
+		b, err := br.ReadByte()
+		if err == io.EOF {
+			return nil, fmt.Errorf("%s is empty: not a saved albctl plan", path)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read plan %s: %w", path, err)
+		}
+		if b == '{' {
+			br.UnreadByte()
+			break
+		}
+		if b != ' ' && b != '\t' && b != '\n' && b != '\r' || offset >= maxLeadingSpace {
+			return nil, fmt.Errorf("%s: byte %d: %s where a saved albctl plan starts with '{'", path, offset+1, strconv.QuoteRune(rune(b)))
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(br, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read plan %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: byte %d: larger than the %s a saved albctl plan may have", path, offset+limit+1, sizeText(limit))
+	}
+	return data, nil
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// maxLeadingSpace bounds the white space read before a plan's first '{'.
+const maxLeadingSpace = 4096
 
 // parseSavedPlan decodes a saved plan; it never panics, whatever the bytes (fuzzed).
 func parseSavedPlan(path string, data []byte) (*savedPlan, error) {
@@ -207,12 +253,12 @@ func parseSavedPlan(path string, data []byte) (*savedPlan, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&env); err != nil {
-		return nil, fmt.Errorf("%s is not a saved albctl plan, or it is truncated: %w", path, err)
+		return nil, fmt.Errorf("%s is not a saved albctl plan, or it is truncated: %w", path, clipErr(err))
 	}
 	// The checksum covers the compact payload, so re-indenting the file does not break it.
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, env.Payload); err != nil {
-		return nil, fmt.Errorf("%s is not a saved albctl plan, or it is truncated: %w", path, err)
+		return nil, fmt.Errorf("%s is not a saved albctl plan, or it is truncated: %w", path, clipErr(err))
 	}
 	if env.Checksum != shaBytes(compact.Bytes()) {
 		return nil, fmt.Errorf("%s is corrupt: its checksum does not match its content", path)
@@ -221,10 +267,10 @@ func parseSavedPlan(path string, data []byte) (*savedPlan, error) {
 	pdec := json.NewDecoder(bytes.NewReader(env.Payload))
 	pdec.DisallowUnknownFields()
 	if err := pdec.Decode(&sp); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, clipErr(err))
 	}
 	if sp.Format != savedFormat {
-		return nil, fmt.Errorf("%s is not a saved albctl plan (format %q)", path, sp.Format)
+		return nil, fmt.Errorf("%s is not a saved albctl plan (format %s)", path, strconv.Quote(excerpt(sp.Format)))
 	}
 	if sp.FormatVersion != savedFormatVersion {
 		return nil, fmt.Errorf("%s has plan format version %d; this albctl reads version %d. Make a new plan", path, sp.FormatVersion, savedFormatVersion)
@@ -240,10 +286,73 @@ func parseSavedPlan(path string, data []byte) (*savedPlan, error) {
 			return nil, fmt.Errorf("%s names a relative path; a saved plan names its files by absolute path", path)
 		}
 	}
-	if err := plan.Validate(sp.Plan); err != nil {
+	if err := checkLengths(&sp); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := plan.Validate(sp.Plan); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, clipErr(err))
+	}
 	return &sp, nil
+}
+
+// maxPath bounds every path a saved plan names (Linux's PATH_MAX): a longer one is forged,
+// and would otherwise be quoted whole by the messages that name it.
+const maxPath = 4096
+
+// checkLengths refuses the fields that later messages quote when they are longer than any
+// real value: paths, the target's fields, albctl's version.
+func checkLengths(sp *savedPlan) error {
+	fields := []struct{ name, value string }{
+		{"spec.dir", sp.Spec.Dir}, {"target.world", sp.Target.World}, {"target.header", sp.Target.Header},
+		{"target.identity", sp.Target.Identity}, {"target.endpoint", sp.Target.Endpoint},
+		{"target.region", sp.Target.Region}, {"target.profile", sp.Target.Profile}, {"albctl_version", sp.AlbctlVersion},
+	}
+	for _, f := range append(slices.Clone(sp.Spec.Files), sp.Spec.VarFiles...) {
+		fields = append(fields, struct{ name, value string }{"spec file", f.Path})
+	}
+	for _, f := range fields {
+		if len(f.value) > maxPath {
+			return fmt.Errorf("%s is %d bytes long, more than any real one (%d): %s", f.name, len(f.value), maxPath, strconv.Quote(excerpt(f.value)))
+		}
+	}
+	return nil
+}
+
+// clippedError is an error whose message quotes the input it refuses, cut to a short
+// excerpt: a decoder's "unknown field" or a step ID may be hundreds of megabytes long.
+type clippedError struct{ err error }
+
+func (e clippedError) Error() string { return clip(shortenTokens(e.err.Error()), 8*maxExcerpt) }
+
+// shortenTokens cuts every run of characters without a space or a quote that is longer than
+// maxExcerpt to an excerpt, so that a message keeps its words around a huge value.
+func shortenTokens(msg string) string {
+	var b strings.Builder
+	for len(msg) > 0 {
+		i := strings.IndexAny(msg, " \"'`\n")
+		if i < 0 {
+			i = len(msg)
+		}
+		b.WriteString(excerpt(msg[:i]))
+		if i < len(msg) {
+			b.WriteByte(msg[i])
+			i++
+		}
+		msg = msg[i:]
+	}
+	return b.String()
+}
+func (e clippedError) Unwrap() error { return e.err }
+
+func clipErr(err error) error { return clippedError{err} }
+
+// clipLines clips each line of a message to n runes.
+func clipLines(msg string, n int) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = clip(l, n)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // checkFiles refuses files whose content is not what the plan recorded, before any is read
@@ -351,7 +460,8 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 		if f.json {
 			m.staleJSON(path, changes)
 		}
-		return errors.New(staleMessage(path, changes))
+		// The recorded world is the file's word: its names and values are quoted in short.
+		return errors.New(clipLines(staleMessage(path, changes), 4*maxExcerpt))
 	}
 	// The steps must be what albctl plans for this spec and world: an edited, resealed plan
 	// is refused here, before anything is done.

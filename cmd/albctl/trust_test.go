@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -229,6 +230,127 @@ func TestResealedTargetIsRefusedBeforeAnyLookup(t *testing.T) {
 			}
 			if _, err := os.Stat(world + ".lock"); err == nil {
 				t.Error("a lock was taken")
+			}
+		})
+	}
+}
+
+// allocated is how many bytes f allocates on the heap, in all.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// endless is '{' and then white space for ever: a pipe that never ends.
+type endless struct{ started bool }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	if !e.started && len(p) > 0 {
+		p[0], e.started = '{', true
+	}
+	return len(p), nil
+}
+
+// What is not a plan is refused in bounded memory, with a positioned error naming the limit:
+// /dev/zero, a sparse 1 GB file (made with Truncate: nothing is written), an endless pipe.
+func TestSavedPlanReadIsBounded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sparse := filepath.Join(dir, "big.plan")
+	if err := os.WriteFile(sparse, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(sparse, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/dev/zero", `/dev/zero: byte 1: '\x00' where a saved albctl plan starts with '{'`},
+		{sparse, sparse + ": byte 67108865: larger than the 64 MiB a saved albctl plan may have (the file has 1073741824 bytes)"},
+	} {
+		if _, err := os.Stat(tc.path); err != nil {
+			t.Skipf("%s: %v", tc.path, err)
+		}
+		for _, cmd := range []string{"apply", "show"} {
+			var code int
+			var stderr string
+			n := allocated(func() { code, _, stderr = run(t, ctx, dir, nil, cmd, tc.path) })
+			if code != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%s %s: exit %d, stderr %q; want exit 1 and %q", cmd, tc.path, code, stderr, tc.want)
+			}
+			if n > 8<<20 {
+				t.Errorf("%s %s allocated %d bytes", cmd, tc.path, n)
+			}
+		}
+	}
+	// A pipe: no size to look at; the read stops one byte past the limit.
+	var err error
+	n := allocated(func() { _, err = readBounded("pipe", &endless{}, 1<<20) })
+	if err == nil || err.Error() != "pipe: byte 1048577: larger than the 1 MiB a saved albctl plan may have" {
+		t.Errorf("endless pipe: %v", err)
+	}
+	if n > 8<<20 {
+		t.Errorf("endless pipe: allocated %d bytes for a 1 MiB limit", n)
+	}
+}
+
+// A field hundreds of megabytes long, in a plan with a valid checksum, is quoted in a short
+// excerpt by whatever refuses it, never whole.
+func TestHugeFieldsAreQuotedInShort(t *testing.T) {
+	ctx := context.Background()
+	dir, spec, world := stage(t)
+	huge := strings.Repeat("A", 2<<20)
+	raw := func(edit func(payload map[string]json.RawMessage)) func(path string) {
+		return func(path string) {
+			sp, err := readSavedPlan(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(sp)
+			var m map[string]json.RawMessage
+			json.Unmarshal(b, &m)
+			edit(m)
+			payload, _ := json.Marshal(m)
+			data, _ := json.Marshal(envelope{Checksum: shaBytes(payload), Payload: payload})
+			os.WriteFile(path, data, 0o600)
+		}
+	}
+	edit := func(f func(sp *savedPlan)) func(path string) { return func(path string) { reseal(t, path, f) } }
+	for _, tc := range []struct {
+		name string
+		edit func(path string)
+		want string
+	}{
+		{"format", edit(func(sp *savedPlan) { sp.Format = huge }), "is not a saved albctl plan (format \"AAAA"},
+		{"unknown field", raw(func(m map[string]json.RawMessage) { m[huge] = json.RawMessage("1") }), "unknown field"},
+		{"step ID", edit(func(sp *savedPlan) { sp.Plan.Steps[0].ID, sp.Plan.Steps[1].ID = huge, huge }), "duplicate step ID"},
+		{"spec dir", edit(func(sp *savedPlan) { sp.Spec.Dir = "/" + huge }), "spec.dir is 2097153 bytes long"},
+		{"header", edit(func(sp *savedPlan) { sp.Target.Header = huge }), "target.header is 2097152 bytes long"},
+		{"version", edit(func(sp *savedPlan) { sp.AlbctlVersion = huge }), "albctl_version is 2097152 bytes long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "huge.plan")
+			if code, _, stderr := run(t, ctx, dir, nil, "plan", "-out", p, "--world", world, spec); code != 0 {
+				t.Fatalf("plan: %s", stderr)
+			}
+			tc.edit(p)
+			for _, cmd := range []string{"apply", "show"} {
+				code, stdout, stderr := run(t, ctx, dir, nil, cmd, "--world", world, p)
+				if cmd == "show" {
+					code, stdout, stderr = run(t, ctx, dir, nil, cmd, p)
+				}
+				if code != 1 || !strings.Contains(stderr, tc.want) {
+					t.Errorf("%s: exit %d, stderr %.300q; want %q", cmd, code, stderr, tc.want)
+				}
+				if len(stdout)+len(stderr) > 2000 {
+					t.Errorf("%s printed %d bytes", cmd, len(stdout)+len(stderr))
+				}
 			}
 		})
 	}
