@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -257,5 +259,52 @@ func TestHangupAndTerminateDuringApply(t *testing.T) {
 				t.Errorf("the lock is left behind (%v)", err)
 			}
 		})
+	}
+}
+
+// A plan stops at once on SIGTERM, even while a call hangs: it has nothing to save, so it does
+// not wait for the call in flight. The endpoint is a listener on this machine that never
+// answers; the process must end while its request is still held.
+func TestTerminateStopsPlanAtOnce(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to a process on Windows")
+	}
+	arrived := make(chan struct{}, 16)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfgDir := t.TempDir()
+	cmd := exec.Command("albctl", "plan", "--cloud", "aws", "--endpoint", srv.URL, "--max-attempts", "1", blogDir)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "AWS_CONFIG_FILE="+filepath.Join(cfgDir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(cfgDir, "credentials"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-arrived
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("plan exited with %v, want exit status 1\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"Interrupt received (SIGTERM)", "context canceled"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
 	}
 }
