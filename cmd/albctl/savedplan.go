@@ -129,13 +129,32 @@ func hashFiles(paths []string) ([]savedFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		b, err := os.ReadFile(abs)
+		h, err := hashFile(abs)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, savedFile{Path: abs, Hash: shaBytes(b)})
+		out = append(out, savedFile{Path: abs, Hash: h})
 	}
 	return out, nil
+}
+
+// hashFile hashes a file as it streams, and at most maxSavedPlanSize bytes of it: a plan may
+// name /dev/zero as a var file, and must not make apply read it for ever.
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, maxSavedPlanSize+1))
+	if err != nil {
+		return "", err
+	}
+	if n > maxSavedPlanSize {
+		return "", fmt.Errorf("%s: byte %d: larger than the %s albctl hashes", path, n, sizeText(maxSavedPlanSize))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func writeSavedPlan(ctx context.Context, path string, be *backend, c *common, dir string, stack *specs.Stack, world *cloud.World, p *plan.Plan) error {
@@ -378,6 +397,31 @@ func checkFiles(planPath, what string, want []savedFile, got []savedFile) error 
 	return nil
 }
 
+// checkSavedFiles checks the spec and var files a plan names against their recorded hashes,
+// before anything parses them, and returns the var files' paths.
+func checkSavedFiles(path string, sp *savedPlan) ([]string, error) {
+	// The files first, by hash, before anything parses them.
+	files, err := planSpecFiles(sp.Spec.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("stale plan %s: the spec in %s cannot be read: %w", path, sp.Spec.Dir, err)
+	}
+	if err := checkFiles(path, "spec file", sp.Spec.Files, files); err != nil {
+		return nil, err
+	}
+	varPaths := make([]string, len(sp.Spec.VarFiles))
+	for i, vf := range sp.Spec.VarFiles {
+		varPaths[i] = vf.Path
+	}
+	varFiles, err := hashFiles(varPaths)
+	if err != nil {
+		return nil, fmt.Errorf("stale plan %s: a var file cannot be read: %w", path, err)
+	}
+	if err := checkFiles(path, "var file", sp.Spec.VarFiles, varFiles); err != nil {
+		return nil, err
+	}
+	return varPaths, nil
+}
+
 // applySaved carries out exactly the saved steps, after checking that nothing they were
 // computed from has changed and that planning again gives the same steps.
 func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error {
@@ -391,26 +435,10 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	if len(f.vars) > 0 || len(f.varFiles) > 0 {
 		return errors.New("a saved plan carries its variables: -var and -var-file cannot be used with it")
 	}
-	// The files first, by hash, before anything parses them.
-	files, err := planSpecFiles(sp.Spec.Dir)
+	varPaths, err := checkSavedFiles(path, sp)
 	if err != nil {
-		return fmt.Errorf("stale plan %s: the spec in %s cannot be read: %w", path, sp.Spec.Dir, err)
-	}
-	if err := checkFiles(path, "spec file", sp.Spec.Files, files); err != nil {
 		return err
 	}
-	varPaths := make([]string, len(sp.Spec.VarFiles))
-	for i, vf := range sp.Spec.VarFiles {
-		varPaths[i] = vf.Path
-	}
-	varFiles, err := hashFiles(varPaths)
-	if err != nil {
-		return fmt.Errorf("stale plan %s: a var file cannot be read: %w", path, err)
-	}
-	if err := checkFiles(path, "var file", sp.Spec.VarFiles, varFiles); err != nil {
-		return err
-	}
-
 	// Where requests go is the operator's: this apply's flags, environment and shared config,
 	// and the spec the plan is bound to. The file's target is only compared with them.
 	c := common{vars: sp.Spec.Vars, varFiles: varPaths}
@@ -447,21 +475,8 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 	if err != nil {
 		return fmt.Errorf("observe: %w", err)
 	}
-	// Compare with the world in the file, not with its recorded fingerprint: both are the
-	// file's word, and only the world is what the steps are checked against below.
-	now, err := sha(world)
-	if err != nil {
+	if err := m.checkWorld(path, sp, world, f.json); err != nil {
 		return err
-	}
-	if was, err := sha(sp.World); err != nil {
-		return err
-	} else if now != was || now != sp.WorldFingerprint {
-		changes := worldChanges(sp.World, world)
-		if f.json {
-			m.staleJSON(path, changes)
-		}
-		// The recorded world is the file's word: its names and values are quoted in short.
-		return errors.New(clipLines(staleMessage(path, changes), 4*maxExcerpt))
 	}
 	// The steps must be what albctl plans for this spec and world: an edited, resealed plan
 	// is refused here, before anything is done.
@@ -478,6 +493,27 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 		return nil
 	}
 	return m.execute(ctx, be, l, again, world, out, f.chart)
+}
+
+// checkWorld refuses a plan whose world is not the one observed now.
+func (m *Main) checkWorld(path string, sp *savedPlan, world *cloud.World, jsonOut bool) error {
+	// Compare with the world in the file, not with its recorded fingerprint: both are the
+	// file's word, and only the world is what applySaved checks the steps against.
+	now, err := sha(world)
+	if err != nil {
+		return err
+	}
+	if was, err := sha(sp.World); err != nil {
+		return err
+	} else if now != was || now != sp.WorldFingerprint {
+		changes := worldChanges(sp.World, world)
+		if jsonOut {
+			m.staleJSON(path, changes)
+		}
+		// The recorded world is the file's word: its names and values are quoted in short.
+		return errors.New(clipLines(staleMessage(path, changes), 4*maxExcerpt))
+	}
+	return nil
 }
 
 func sameSteps(a, b *plan.Plan) bool {

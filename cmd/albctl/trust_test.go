@@ -127,6 +127,7 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 		{"duplicate IDs", func(sp *savedPlan) { sp.Plan.Steps[1].ID = sp.Plan.Steps[0].ID }, "duplicate step ID"},
 		{"missing parameters", func(sp *savedPlan) { stepOf(sp.Plan, plan.LaunchInstance).Launch = nil }, `needs its "launch" parameters`},
 		{"edited var_files", func(sp *savedPlan) { sp.Spec.VarFiles[0].Path = secret }, "var file " + secret + " changed"},
+		{"var file is /dev/zero", func(sp *savedPlan) { sp.Spec.VarFiles[0].Path = "/dev/zero" }, "/dev/zero: byte 67108865: larger than the 64 MiB albctl hashes"},
 		{"relative world path", func(sp *savedPlan) { sp.Target.World = "world.json" }, "relative path"},
 		{"edited world and fingerprint", func(sp *savedPlan) {
 			sp.World.Instances = sp.World.Instances[:0]
