@@ -261,3 +261,55 @@ func TestNoMetadataServiceWithALocalEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// What the dialer lets through, address by address: AWS's hosts, https endpoints the
+// operator named and the operator's proxies wherever they resolve; anything else only on
+// loopback; the metadata services only when they are allowed. "Let through" means the dial
+// hook saw the address (and, being a test, refused to connect).
+func TestDialPolicy(t *testing.T) {
+	t.Setenv("HTTPS_PROXY", "http://corp-proxy.example:3128")
+	names := map[string]string{
+		"ec2.us-east-1.amazonaws.com": "192.0.2.1", "proxy.example": "192.0.2.2", "corp-proxy.example": "192.0.2.3",
+		"other.example": "192.0.2.4", "moto.localhost": "127.0.0.1", "imds.example": "169.254.169.254",
+	}
+	count := countNet(t, func(host string, _ int) ([]net.IP, error) {
+		if a, ok := names[host]; ok {
+			return []net.IP{net.ParseIP(a)}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	})
+	d := &net.Dialer{}
+	for _, tc := range []struct {
+		addr     string
+		metadata bool
+		through  bool
+	}{
+		{"ec2.us-east-1.amazonaws.com:443", false, true},
+		{"proxy.example:443", false, true},
+		{"proxy.example:8443", false, false}, // named with its default port only
+		{"corp-proxy.example:3128", false, true},
+		{"other.example:443", false, false},
+		{"192.0.2.9:443", false, false},
+		{"169.254.169.254:80", false, false},
+		{"[fd00:ec2::254]:80", false, false},
+		{"169.254.170.2:80", false, false},
+		{"169.254.169.254:80", true, true},
+		{"imds.example:80", true, false}, // a name is not the metadata service
+	} {
+		p := newEndpointPolicy([]string{"https://proxy.example"}, tc.metadata)
+		_, _, before := count.snapshot()
+		_, err := p.dial(context.Background(), d, "tcp", tc.addr)
+		_, _, after := count.snapshot()
+		if through := len(after) > len(before); through != tc.through {
+			t.Errorf("%s (metadata %v): let through %v, want %v (%v)", tc.addr, tc.metadata, through, tc.through, err)
+		}
+	}
+	// A loopback name is dialled at its loopback address; the hook lets it through.
+	p := newEndpointPolicy(nil, false)
+	if _, err := p.dial(context.Background(), d, "tcp", "moto.localhost:1"); err == nil || strings.Contains(err.Error(), "refusing") {
+		t.Errorf("moto.localhost:1: %v, want a plain connection error from the closed port", err)
+	}
+	if _, dials, _ := count.snapshot(); !slices.Contains(dials, "127.0.0.1:1") {
+		t.Errorf("dials %v lack 127.0.0.1:1", dials)
+	}
+}
