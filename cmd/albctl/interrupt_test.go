@@ -236,7 +236,10 @@ func TestHangupAndTerminateDuringApply(t *testing.T) {
 			defer signal.Stop(sigs)
 			var stderr syncBuffer
 			out := &trigger{at: "launch_instance.web.ap-northeast-1d.1: Starting", signals: 1, sigs: sigs, stderr: &stderr,
-				raise: func() { syscall.Kill(os.Getpid(), sig) }}
+				raise: func() {
+					self, _ := os.FindProcess(os.Getpid())
+					self.Signal(sig)
+				}}
 			m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs}
 			code := m.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir})
 			if code != 1 {
