@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -338,7 +339,9 @@ func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forAp
 	// With an endpoint on this machine (or a spec's) in use, the metadata service is off in
 	// the SDK and refused by the dialer: it would hand out the instance's real credentials.
 	client := newGuardedClient(newEndpointPolicy(named, local == "" && !fromSpec))
-	opts = append(opts, config.WithHTTPClient(client))
+	// The credential providers connect through it too, the container credential provider
+	// included (it does not take the configuration's client by itself).
+	opts = append(opts, config.WithHTTPClient(client), config.WithEndpointCredentialOptions(func(o *endpointcreds.Options) { o.HTTPClient = client }))
 	if local != "" || fromSpec {
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}

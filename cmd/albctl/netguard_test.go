@@ -313,3 +313,25 @@ func TestDialPolicy(t *testing.T) {
 		t.Errorf("dials %v lack 127.0.0.1:1", dials)
 	}
 }
+
+// The container credential provider connects through albctl's dialer too (the SDK does not
+// give it the configuration's client by itself), so the dialer's refusal of the metadata and
+// container credential addresses holds for it: its request to a listener on this machine is
+// seen by the dial hook.
+func TestContainerCredentialsGoThroughTheDialer(t *testing.T) {
+	awsEnv(t)
+	srv, got := listener(t)
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", srv.URL+"/creds")
+	count := countNet(t, nil)
+	cfg, _, err := loadAWSConfig(context.Background(), targetFlags{cloud: "aws", maxAttempts: 1}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Credentials.Retrieve(context.Background()); err == nil {
+		t.Error("the listener's 500 gave credentials")
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if _, dials, _ := count.snapshot(); !slices.Contains(dials, host) || got.Load() == 0 {
+		t.Errorf("the container credential request did not go through the dialer: dials %v, requests %d", dials, got.Load())
+	}
+}
