@@ -292,9 +292,10 @@ func awsSettings(t targetFlags, stack *specs.Stack) (region, profile, endpoint s
 
 // loadAWSConfig builds the SDK configuration with the standard credential chain, behind the
 // endpoint rules of endpoints.go: a spec's endpoint must be on this machine unless the command
-// line names it, plain HTTP only to this machine, every request checked before it is sent.
-// Against this machine, without credentials, the SDK gets placeholders and never asks the
-// instance metadata service; an endpoint from the spec never gets the user's credentials.
+// line names it, plain HTTP only to this machine, every request checked before it is sent and
+// every connection when it is made. With an endpoint on this machine in use (however named),
+// the metadata service is off; without credentials, such an endpoint gets placeholders; an
+// endpoint from the spec never gets the user's credentials.
 func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forApply bool) (aws.Config, string, error) {
 	region, profile, endpoint, fromSpec := awsSettings(t, stack)
 	if stack != nil {
