@@ -112,7 +112,14 @@ func TestCLIAgainstMoto(t *testing.T) {
 			t.Errorf("the plan against moto lacks a %s step:\n%s", step, plan.stdout)
 		}
 	}
-	runCLI(t, bin, creds, append([]string{"apply", "-auto-approve"}, append(aws, blog)...)...).must(t, 0, "The world now matches the spec.")
+	// Saved and applied: the plan records the target, and apply resolves its own from its
+	// flags; without them it is refused before it talks to anything.
+	changePlan := filepath.Join(dir, "change.plan")
+	runCLI(t, bin, creds, append([]string{"plan", "-out", changePlan}, append(aws, blog)...)...).must(t, 0, "albctl apply --cloud aws --endpoint "+ep+" "+changePlan)
+	if r := runCLI(t, bin, creds, "apply", changePlan); r.code != 1 || !strings.Contains(r.stderr, `cloud: the plan says "aws", this apply "sim"`) {
+		t.Fatalf("apply of a plan for moto without the target flags: exit %d\n%s", r.code, r.stderr)
+	}
+	runCLI(t, bin, creds, append(append([]string{"apply"}, aws...), changePlan)...).must(t, 0, "The world now matches the spec.")
 	runCLI(t, bin, creds, append([]string{"plan", "-detailed-exitcode"}, append(aws, blog)...)...).must(t, 0, "No changes")
 
 	snap := filepath.Join(dir, "snapshot.json")

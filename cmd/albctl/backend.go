@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -294,9 +296,10 @@ func awsSettings(t targetFlags, stack *specs.Stack) (region, profile, endpoint s
 
 // loadAWSConfig builds the SDK configuration with the standard credential chain, behind the
 // endpoint rules of endpoints.go: a spec's endpoint must be on this machine unless the command
-// line names it, plain HTTP only to this machine, every request checked before it is sent.
-// Against this machine, without credentials, the SDK gets placeholders and never asks the
-// instance metadata service; an endpoint from the spec never gets the user's credentials.
+// line names it, plain HTTP only to this machine, every request checked before it is sent and
+// every connection when it is made. With an endpoint on this machine in use (however named),
+// the metadata service is off; without credentials, such an endpoint gets placeholders; an
+// endpoint from the spec never gets the user's credentials.
 func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forApply bool) (aws.Config, string, error) {
 	region, profile, endpoint, fromSpec := awsSettings(t, stack)
 	if stack != nil {
@@ -313,44 +316,45 @@ func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forAp
 			return aws.Config{}, "", fmt.Errorf("--endpoint %q is not a URL", redactURL(endpoint))
 		}
 	}
-	candidate := endpoint
-	if candidate == "" {
-		candidate = os.Getenv("AWS_ENDPOINT_URL")
+	opts, err := sdkOptions(t, region, profile, forApply)
+	if err != nil {
+		return aws.Config{}, "", err
 	}
-	local := candidate != "" && isLocalEndpoint(ctx, candidate)
-
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(profile))
-	}
-	if local || fromSpec {
-		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
-	}
-	if t.retryMode != "" || forApply {
-		rm, err := retryMode(t, forApply)
-		if err != nil {
-			return aws.Config{}, "", err
-		}
-		opts = append(opts, config.WithRetryMode(rm))
-	}
-	if t.maxAttempts > 0 {
-		opts = append(opts, config.WithRetryMaxAttempts(t.maxAttempts))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	// A first look at the operator's configuration (files and environment; no connection)
+	// finds every endpoint in use: the flag's or spec's, AWS_ENDPOINT_URL*, the shared
+	// config's endpoint_url and [services] sections.
+	probe, err := config.LoadDefaultConfig(ctx, append(slices.Clone(opts), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))...)
 	if err != nil {
 		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
 	}
-	named := namedEndpoints(cfg)
+	named := namedEndpoints(probe)
 	if t.endpoint != "" {
 		named = append(named, t.endpoint)
 	}
 	if err := checkPlainHTTP(ctx, append(named, endpoint)); err != nil {
 		return aws.Config{}, "", err
 	}
-	cfg.HTTPClient = newGuardedClient(newEndpointPolicy(named))
+	local := ""
+	for _, e := range append([]string{endpoint}, named...) {
+		if e != "" && isLocalEndpoint(ctx, e) {
+			local = e
+			break
+		}
+	}
+	// With an endpoint on this machine (or a spec's) in use, the metadata service is off in
+	// the SDK and refused by the dialer: it would hand out the instance's real credentials.
+	client := newGuardedClient(newEndpointPolicy(named, local == "" && !fromSpec))
+	// The credential providers connect through it too, the container credential provider
+	// included (it does not take the configuration's client by itself).
+	opts = append(opts, config.WithHTTPClient(client), config.WithEndpointCredentialOptions(func(o *endpointcreds.Options) { o.HTTPClient = client }))
+	if local != "" || fromSpec {
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
+	}
+	cfg.HTTPClient = client
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
 	}
@@ -358,12 +362,34 @@ func loadAWSConfig(ctx context.Context, t targetFlags, stack *specs.Stack, forAp
 		// The spec chose this endpoint (on this machine, checked above); the user did not.
 		cfg.Credentials = placeholderCredentials
 	} else {
-		emulatorCredentials(ctx, &cfg, aws.ToString(cfg.BaseEndpoint), t)
+		emulatorCredentials(ctx, &cfg, local, t)
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, "", errors.New("no AWS region: set cloud.region in the spec, --region, or AWS_REGION")
 	}
 	return cfg, aws.ToString(cfg.BaseEndpoint), nil
+}
+
+// sdkOptions are the SDK settings the flags and the spec choose: region, profile, retries.
+func sdkOptions(t targetFlags, region, profile string, forApply bool) ([]func(*config.LoadOptions) error, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	if t.retryMode != "" || forApply {
+		rm, err := retryMode(t, forApply)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, config.WithRetryMode(rm))
+	}
+	if t.maxAttempts > 0 {
+		opts = append(opts, config.WithRetryMaxAttempts(t.maxAttempts))
+	}
+	return opts, nil
 }
 
 func (m *Main) openAWS(ctx context.Context, t targetFlags, stack *specs.Stack, forApply bool) (*backend, error) {

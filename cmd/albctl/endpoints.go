@@ -28,10 +28,6 @@ var lookupIP = func(ctx context.Context, host string) ([]net.IP, error) {
 	return net.DefaultResolver.LookupIP(ctx, "ip", host)
 }
 
-// dialObserver, when set, sees every address the AWS clients dial (tests assert that none
-// leaves the loopback range).
-var dialObserver func(addr string)
-
 // loopbackHost reports whether host is a loopback address or a name that resolves only to
 // loopback addresses ("localhost", and "*.localhost" only if the resolver agrees).
 func loopbackHost(ctx context.Context, host string) bool {
@@ -119,26 +115,70 @@ func namedEndpoints(cfg aws.Config) []string {
 	return slices.Compact(out)
 }
 
-// endpointPolicy decides, request by request, whether a URL may receive albctl's requests.
+// endpointPolicy decides, request by request and connection by connection, whether a URL
+// may receive albctl's requests (docs/security.md).
 type endpointPolicy struct {
-	named map[string]bool // host:port of https endpoints the user named
+	named map[string]bool // host:port of https endpoints the user named, as in URLs
+	// dialNamed holds the same endpoints as host:port with the scheme's default port filled
+	// in, and the proxies of HTTPS_PROXY/HTTP_PROXY: what the dialer may connect to wherever
+	// they resolve.
+	dialNamed map[string]bool
+	// metadata allows the instance metadata and container credential services: off whenever
+	// an endpoint on this machine or a spec's endpoint is in use.
+	metadata bool
 }
 
-func newEndpointPolicy(named []string) *endpointPolicy {
-	p := &endpointPolicy{named: map[string]bool{}}
+func newEndpointPolicy(named []string, metadata bool) *endpointPolicy {
+	p := &endpointPolicy{named: map[string]bool{}, dialNamed: map[string]bool{}, metadata: metadata}
 	for _, e := range named {
-		if u, err := url.Parse(e); err == nil && u.Host != "" {
+		if u, err := url.Parse(e); err == nil && u.Host != "" && u.Scheme == "https" {
 			p.named[strings.ToLower(u.Host)] = true
+			p.dialNamed[dialKey(u)] = true
+		}
+	}
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		if u, err := url.Parse(os.Getenv(k)); err == nil && u.Host != "" {
+			p.dialNamed[dialKey(u)] = true
 		}
 	}
 	return p
 }
 
+// dialKey is u's host:port as a dialer sees it.
+func dialKey(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return strings.ToLower(net.JoinHostPort(u.Hostname(), port))
+}
+
+// metadataIPs are the instance metadata service (IPv4 and IPv6) and the ECS and EKS
+// container credential services: a source of real credentials, never asked on behalf of an
+// endpoint on this machine.
+var metadataIPs = []net.IP{
+	net.ParseIP("169.254.169.254"), net.ParseIP("fd00:ec2::254"),
+	net.ParseIP("169.254.170.2"), net.ParseIP("169.254.170.23"), net.ParseIP("fd00:ec2::23"),
+}
+
+func isMetadataIP(ip net.IP) bool {
+	return slices.ContainsFunc(metadataIPs, ip.Equal)
+}
+
 func (p *endpointPolicy) check(ctx context.Context, u *url.URL) error {
+	where := redactURL((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
+	if ip := net.ParseIP(u.Hostname()); ip != nil && isMetadataIP(ip) {
+		if p.metadata {
+			return nil
+		}
+		return fmt.Errorf("refusing to ask %s for credentials: an endpoint on this machine (or a spec's) is in use, and the metadata service would hand out the real ones", where)
+	}
 	if loopbackHost(ctx, u.Hostname()) {
 		return nil
 	}
-	where := redactURL((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
 	if u.Scheme != "https" {
 		return fmt.Errorf("refusing plain HTTP to %s, which is not on this machine: credentials and signed requests would cross the network in clear", where)
 	}
@@ -148,9 +188,59 @@ func (p *endpointPolicy) check(ctx context.Context, u *url.URL) error {
 	return fmt.Errorf("refusing to send AWS requests to %s: it is not AWS, not on this machine, and not an endpoint you named (--endpoint, AWS_ENDPOINT_URL*, the shared config)", where)
 }
 
-// guardedClient checks every request against the policy before it is sent, and dials names
-// it accepted as loopback only at the loopback addresses they resolved to, so a resolver that
-// answers differently the second time cannot redirect the connection.
+// dialHook, when set, sees every address an AWS client is about to connect to, after the
+// policy allowed it, and may refuse it: tests count connections there, and refuse any that
+// would leave this machine.
+var dialHook func(addr string) error
+
+// dial connects to addr for the AWS clients. A name is resolved once, here, and only the
+// addresses of that answer are dialled, so the loopback rule holds for the connection itself,
+// every time one is made (retries, redirects, new connections), however the resolver answers
+// from one query to the next (DNS rebinding).
+func (p *endpointPolicy) dial(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	ips := []net.IP{net.ParseIP(host)}
+	if ips[0] == nil {
+		if ips, err = lookupIP(ctx, strings.ToLower(host)); err != nil {
+			return nil, err
+		}
+		if len(ips) == 0 {
+			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+		}
+	}
+	trusted := awsHost(host) || p.dialNamed[strings.ToLower(addr)]
+	for _, ip := range ips {
+		switch {
+		case isMetadataIP(ip) && !p.metadata:
+			return nil, fmt.Errorf("refusing to connect to %s (%s), a metadata or container credential service: an endpoint on this machine, or a spec's, is in use", host, ip)
+		case isMetadataIP(ip) && net.ParseIP(host) != nil:
+			// The SDK's own metadata client, with metadata allowed (AWS itself).
+		case !trusted && !ip.IsLoopback():
+			return nil, fmt.Errorf("refusing to connect to %s: it resolves to %s, which is not on this machine, and only AWS, this machine and endpoints you named may receive requests", host, ip)
+		}
+	}
+	var last error
+	for _, ip := range ips {
+		target := net.JoinHostPort(ip.String(), port)
+		if dialHook != nil {
+			if last = dialHook(target); last != nil {
+				continue
+			}
+		}
+		conn, err := d.DialContext(ctx, network, target)
+		if err == nil {
+			return conn, nil
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// guardedClient checks every request against the policy before it is sent, and connects
+// only through the policy's dialer.
 type guardedClient struct {
 	policy *endpointPolicy
 	inner  aws.HTTPClient
@@ -167,19 +257,9 @@ func newGuardedClient(policy *endpointPolicy) *guardedClient {
 	d := &net.Dialer{}
 	inner := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, port, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			if ip := net.ParseIP(host); ip == nil && loopbackHost(ctx, host) {
-				ips, _ := lookupIP(ctx, host)
-				addr = net.JoinHostPort(ips[0].String(), port)
-			}
-			if dialObserver != nil {
-				dialObserver(addr)
-			}
-			return d.DialContext(ctx, network, addr)
+			return policy.dial(ctx, d, network, addr)
 		}
+		tr.DialTLSContext = nil
 	})
 	return &guardedClient{policy: policy, inner: inner}
 }

@@ -104,7 +104,7 @@ func TestEndpointRules(t *testing.T) {
 	}
 
 	// Every request is checked before it is sent.
-	p := newEndpointPolicy([]string{"https://aws-proxy.corp.example"})
+	p := newEndpointPolicy([]string{"https://aws-proxy.corp.example"}, false)
 	for raw, ok := range map[string]bool{
 		"https://ec2.ap-northeast-1.amazonaws.com/": true,
 		"https://aws-proxy.corp.example/":           true,

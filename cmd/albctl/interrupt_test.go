@@ -6,12 +6,19 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 var blogDir = filepath.Join("..", "..", "examples", "blog")
@@ -122,13 +129,20 @@ type trigger struct {
 	sigs    chan os.Signal
 	stderr  *syncBuffer
 	exited  chan int
+	// raise, when set, delivers the first signal instead of a send on sigs (a real signal
+	// to this process).
+	raise func()
 }
 
 func (tr *trigger) Write(p []byte) (int, error) {
 	n, err := tr.Buffer.Write(p)
 	if !tr.fired && strings.Contains(tr.Buffer.String(), tr.at) {
 		tr.fired = true
-		tr.sigs <- os.Interrupt
+		if tr.raise != nil {
+			tr.raise()
+		} else {
+			tr.sigs <- os.Interrupt
+		}
 		for !strings.Contains(tr.stderr.String(), "Interrupt received") {
 			runtime.Gosched()
 		}
@@ -201,5 +215,99 @@ func TestSecondInterruptSavesTheWorld(t *testing.T) {
 	}
 	if bytes.Equal(before, atExit) || !bytes.Contains(atExit, []byte("web-2023-05-14")) {
 		t.Error("the world file was not written before the exit: it lacks the image baked before the interrupt")
+	}
+}
+
+// A hangup (the terminal or SSH session closed) or a SIGTERM during an apply stops it as
+// Ctrl-C does: the call in flight finishes, the world is saved and loads, the lock is
+// released, the summary is printed. The signal is a real one, sent to this process and
+// caught by the same registration as main's.
+func TestHangupAndTerminateDuringApply(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGHUP on Windows")
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			world := filepath.Join(dir, "world.json")
+			copyFile(t, filepath.Join(blogDir, "world.json"), world)
+			sigs := make(chan os.Signal, 2)
+			notifyStop(sigs)
+			defer signal.Stop(sigs)
+			var stderr syncBuffer
+			out := &trigger{at: "launch_instance.web.ap-northeast-1d.1: Starting", signals: 1, sigs: sigs, stderr: &stderr,
+				raise: func() {
+					self, _ := os.FindProcess(os.Getpid())
+					self.Signal(sig)
+				}}
+			m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs}
+			code := m.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir})
+			if code != 1 {
+				t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), stderr.String())
+			}
+			if want := "Interrupt received (" + map[syscall.Signal]string{syscall.SIGHUP: "SIGHUP", syscall.SIGTERM: "SIGTERM"}[sig] + ")"; !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+			}
+			if !strings.Contains(out.String(), "Issued but not confirmed: 1 step") || !strings.Contains(out.String(), "Run apply again") {
+				t.Errorf("no summary:\n%s", out.String())
+			}
+			w, err := simulator.LoadWorld(world)
+			if err != nil {
+				t.Fatalf("the world does not load after %v: %v", sig, err)
+			}
+			if !slices.ContainsFunc(w.Images, func(im simulator.Image) bool { return im.Name == "web-2023-05-14" }) {
+				t.Error("the world lacks the image baked before the signal: it was not saved")
+			}
+			if _, err := os.Stat(world + ".lock"); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the lock is left behind (%v)", err)
+			}
+		})
+	}
+}
+
+// A plan stops at once on SIGTERM, even while a call hangs: it has nothing to save, so it does
+// not wait for the call in flight. The endpoint is a listener on this machine that never
+// answers; the process must end while its request is still held.
+func TestTerminateStopsPlanAtOnce(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to a process on Windows")
+	}
+	arrived := make(chan struct{}, 16)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfgDir := t.TempDir()
+	cmd := exec.Command("albctl", "plan", "--cloud", "aws", "--endpoint", srv.URL, "--max-attempts", "1", blogDir)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "AWS_CONFIG_FILE="+filepath.Join(cfgDir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(cfgDir, "credentials"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-arrived
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("plan exited with %v, want exit status 1\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"Interrupt received (SIGTERM)", "context canceled"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
 	}
 }

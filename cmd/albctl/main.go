@@ -38,8 +38,8 @@ type Main struct {
 	IsTerminal func() bool
 	// StdoutIsTerminal reports whether output may use colour and a live line.
 	StdoutIsTerminal func() bool
-	// Interrupts delivers Ctrl-C (and SIGTERM). nil: the command cannot be interrupted other
-	// than through its context.
+	// Interrupts delivers Ctrl-C, SIGTERM and SIGHUP (notifyStop). nil: the command cannot be
+	// interrupted other than through its context.
 	Interrupts <-chan os.Signal
 	// Exit ends the process at once (the second Ctrl-C); os.Exit by default.
 	Exit func(code int)
@@ -71,7 +71,7 @@ var errReported = errors.New("reported")
 
 func main() {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	notifyStop(sigs)
 	m := &Main{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(),
 		IsTerminal:       func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
@@ -80,6 +80,14 @@ func main() {
 	}
 	os.Exit(m.Run(context.Background(), os.Args[1:]))
 }
+
+// stopSignals all stop a command the same way (docs/security.md): Ctrl-C, a service
+// manager's SIGTERM, and the SIGHUP of a closed terminal or SSH session, which would otherwise
+// kill an apply mid-call, leaving the world unsaved and the lock held.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// notifyStop delivers stopSignals to ch instead of letting them kill the process.
+func notifyStop(ch chan<- os.Signal) { signal.Notify(ch, stopSignals...) }
 
 // Run runs one command and returns the process exit code.
 func (m *Main) Run(ctx context.Context, args []string) int {
@@ -129,11 +137,11 @@ func (m *Main) watchInterrupts(done <-chan struct{}, cancel context.CancelFunc) 
 		select {
 		case <-done:
 			return
-		case <-m.Interrupts:
+		case sig := <-m.Interrupts:
 			n++
 			if n == 1 {
 				cancel()
-				fmt.Fprintln(m.Stderr, "\nInterrupt received: finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once.")
+				fmt.Fprintf(m.Stderr, "\nInterrupt received%s: finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once.\n", signalName(sig))
 				continue
 			}
 			m.mu.Lock()
@@ -148,6 +156,17 @@ func (m *Main) watchInterrupts(done <-chan struct{}, cancel context.CancelFunc) 
 			return
 		}
 	}
+}
+
+// signalName names a stop signal other than Ctrl-C, for the message that acknowledges it.
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return " (SIGTERM)"
+	case syscall.SIGHUP:
+		return " (SIGHUP)"
+	}
+	return ""
 }
 
 // setOnForce installs what a second interrupt does; nil removes it.

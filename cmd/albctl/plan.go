@@ -67,7 +67,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		}
 	}
 	if f.out != "" {
-		if err := writeSavedPlan(f.out, be, &f.common, dir, pl.spec.stack, pl.world, p); err != nil {
+		if err := writeSavedPlan(ctx, f.out, be, &f.common, dir, pl.spec.stack, pl.world, p); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			reh.write(m.Stdout, pl.spec.stack)
 		}
 		if f.out != "" {
-			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, f.out)
+			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, applyCommand(f.target, f.out))
 		}
 	}
 	if f.detailedExitcode && !p.Empty() {

@@ -189,8 +189,9 @@ func TestPlanAndShowJSONMatchTheDocumentedSchema(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("show -json exit %d", code)
 	}
-	if shown != out {
-		t.Errorf("show -json differs from plan -json:\n%s\n---\n%s", shown, out)
+	// show cannot vouch for the target: the file says it, anyone can edit the file.
+	if want := strings.Replace(out, `"target_verified": true`, `"target_verified": false`, 1); shown != want {
+		t.Errorf("show -json differs from plan -json other than by target_verified:\n%s\n---\n%s", shown, want)
 	}
 }
 
@@ -290,7 +291,7 @@ func TestApplyJSONEventsMatchTheDocumentedSchema(t *testing.T) {
 	if _, code := runCLI(t, "apply", "-auto-approve", "--world", moved, filepath.Join("..", "..", "examples", "blog")); code != 0 {
 		t.Fatalf("apply: exit %d", code)
 	}
-	out, code := runCLI(t, "apply", "-json", stale)
+	out, code := runCLI(t, "apply", "-json", "--world", moved, stale)
 	if code != 1 || !strings.Contains(out, `"type":"stale_plan"`) {
 		t.Fatalf("apply -json of a stale plan: exit %d\n%s", code, out)
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 )
 
+// unverifiedNote follows a saved plan's target wherever show prints it.
+const unverifiedNote = "(recorded in the plan file, not verified: apply checks it against its own flags and configuration)"
+
 func (m *Main) show(_ context.Context, args []string) error {
 	fs := m.flagSet("show")
 	jsonOut := fs.Bool("json", false, "print the saved plan as JSON (same schema as plan -json)")
@@ -23,13 +26,19 @@ func (m *Main) show(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The target is the file's word: anyone who can edit the file can reseal it with another.
+	// show says so; apply compares it with its own flags and configuration before it trusts it.
+	recorded := printable(clip(sp.Target.Header, maxHeader))
 	if *jsonOut {
-		return renderPlanJSON(m.Stdout, sp.Target.Header, sp.Plan)
+		doc := newPlanJSON(recorded, sp.Plan)
+		doc.TargetVerified = false
+		return writeJSON(m.Stdout, doc)
 	}
+	header := recorded + " " + unverifiedNote
 	if *markdown {
-		renderPlanMarkdown(m.Stdout, sp.Target.Header, sp.Plan)
+		renderPlanMarkdown(m.Stdout, header, sp.Plan)
 		return nil
 	}
-	renderPlanHuman(m.Stdout, sp.Target.Header, sp.Plan, m.colour())
+	renderPlanHuman(m.Stdout, header, sp.Plan, m.colour())
 	return nil
 }

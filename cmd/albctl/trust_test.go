@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // run runs albctl in-process in dir and returns its exit code, stdout and stderr.
@@ -126,6 +128,7 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 		{"duplicate IDs", func(sp *savedPlan) { sp.Plan.Steps[1].ID = sp.Plan.Steps[0].ID }, "duplicate step ID"},
 		{"missing parameters", func(sp *savedPlan) { stepOf(sp.Plan, plan.LaunchInstance).Launch = nil }, `needs its "launch" parameters`},
 		{"edited var_files", func(sp *savedPlan) { sp.Spec.VarFiles[0].Path = secret }, "var file " + secret + " changed"},
+		{"var file is /dev/zero", func(sp *savedPlan) { sp.Spec.VarFiles[0].Path = "/dev/zero" }, "/dev/zero: byte 67108865: larger than the 64 MiB albctl hashes"},
 		{"relative world path", func(sp *savedPlan) { sp.Target.World = "world.json" }, "relative path"},
 		{"edited world and fingerprint", func(sp *savedPlan) {
 			sp.World.Instances = sp.World.Instances[:0]
@@ -140,7 +143,7 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 			}
 			before, _ := os.ReadFile(world)
 			reseal(t, p, tc.edit)
-			code, _, stderr := run(t, ctx, dir, nil, "apply", p)
+			code, _, stderr := run(t, ctx, dir, nil, "apply", "--world", world, p)
 			if code != 1 || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant it to say %q", code, stderr, tc.want)
 			}
@@ -166,7 +169,255 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 		t.Errorf("plan file mode %v, want 0600", fi.Mode().Perm())
 	}
 	t.Chdir(t.TempDir())
-	if code, stdout, stderr := run(t, ctx, dir, nil, "apply", p); code != 0 || !strings.Contains(stdout, "The world now matches the spec.") {
+	if code, stdout, stderr := run(t, ctx, dir, nil, "apply", "--world", world, p); code != 0 || !strings.Contains(stdout, "The world now matches the spec.") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// A resealed plan cannot choose where apply sends requests: whatever endpoint, profile,
+// region, cloud or world it names, apply compares it with what the operator's flags and
+// configuration name and refuses before any DNS query or connection. The operator's real
+// credentials are in the environment, and a listener on this machine, named only by the
+// file, counts what reaches it.
+func TestResealedTargetIsRefusedBeforeAnyLookup(t *testing.T) {
+	awsEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATORKEY")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "operator-secret")
+	t.Setenv("AWS_SESSION_TOKEN", "operator-token")
+	ctx := context.Background()
+	dir, spec, world := stage(t)
+	srv, reached := listener(t)
+	elsewhere := filepath.Join(dir, "elsewhere.json")
+	copyFile(t, world, elsewhere)
+	aws := func(endpoint, region, profile string) func(*savedTarget) {
+		return func(st *savedTarget) {
+			*st = savedTarget{Kind: "aws", Identity: st.Identity, Header: st.Header, Region: region, Profile: profile, Endpoint: endpoint}
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*savedTarget)
+		flags []string
+		want  string
+	}{
+		{"loopback listener, sim flags", aws(srv.URL, "ap-northeast-1", "default"), []string{"--world", world}, `cloud: the plan says "aws", this apply "sim"`},
+		{"loopback listener, aws flags", aws(srv.URL, "ap-northeast-1", "default"), []string{"--cloud", "aws"}, `endpoint: the plan says "` + srv.URL + `", this apply none`},
+		{"remote name", aws("https://attacker.example.net", "ap-northeast-1", "default"), []string{"--cloud", "aws"}, `endpoint: the plan says "https://attacker.example.net"`},
+		{"profile", aws("", "ap-northeast-1", "attacker"), []string{"--cloud", "aws"}, `profile: the plan says "attacker", this apply "default"`},
+		{"region", aws("", "us-east-1", "default"), []string{"--cloud", "aws"}, `region: the plan says "us-east-1", this apply "ap-northeast-1"`},
+		{"world", func(st *savedTarget) { st.World = elsewhere }, []string{"--world", world}, `world: the plan says "` + elsewhere + `"`},
+		{"world, no flags", func(st *savedTarget) {}, nil, `world: the plan says "` + world + `", this apply none`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "forged.plan")
+			if code, _, stderr := run(t, ctx, dir, nil, "plan", "-out", p, "--world", world, spec); code != 0 {
+				t.Fatalf("plan: %s", stderr)
+			}
+			reseal(t, p, func(sp *savedPlan) { tc.edit(&sp.Target) })
+			before, _ := os.ReadFile(world)
+			count, was := countNet(t, nil), reached.Load()
+			code, stdout, stderr := run(t, ctx, dir, nil, append(append([]string{"apply"}, tc.flags...), p)...)
+			if code != 1 || !strings.Contains(stderr, "was made for another target") || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant it to say %q", code, stderr, tc.want)
+			}
+			if lookups, dials, _ := count.snapshot(); len(lookups)+len(dials) > 0 || reached.Load() != was {
+				t.Errorf("before refusing, apply looked up %v, dialled %v, reached the listener %d times", lookups, dials, reached.Load()-was)
+			}
+			if strings.Contains(stdout+stderr, "AKIAOPERATORKEY") {
+				t.Error("the access key ID was printed")
+			}
+			if after, _ := os.ReadFile(world); !bytes.Equal(before, after) {
+				t.Error("the world file changed")
+			}
+			if _, err := os.Stat(world + ".lock"); err == nil {
+				t.Error("a lock was taken")
+			}
+		})
+	}
+}
+
+// allocated is how many bytes f allocates on the heap, in all.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// endless is '{' and then white space for ever: a pipe that never ends.
+type endless struct{ started bool }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	if !e.started && len(p) > 0 {
+		p[0], e.started = '{', true
+	}
+	return len(p), nil
+}
+
+// What is not a plan is refused in bounded memory, with a positioned error naming the limit:
+// /dev/zero, a sparse 1 GB file (made with Truncate: nothing is written), an endless pipe.
+func TestSavedPlanReadIsBounded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sparse := filepath.Join(dir, "big.plan")
+	if err := os.WriteFile(sparse, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(sparse, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/dev/zero", `/dev/zero: byte 1: '\x00' where a saved albctl plan starts with '{'`},
+		{sparse, sparse + ": byte 67108865: larger than the 64 MiB a saved albctl plan may have (the file has 1073741824 bytes)"},
+	} {
+		if _, err := os.Stat(tc.path); err != nil {
+			t.Skipf("%s: %v", tc.path, err)
+		}
+		for _, cmd := range []string{"apply", "show"} {
+			var code int
+			var stderr string
+			n := allocated(func() { code, _, stderr = run(t, ctx, dir, nil, cmd, tc.path) })
+			if code != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%s %s: exit %d, stderr %q; want exit 1 and %q", cmd, tc.path, code, stderr, tc.want)
+			}
+			if n > 8<<20 {
+				t.Errorf("%s %s allocated %d bytes", cmd, tc.path, n)
+			}
+		}
+	}
+	// A pipe: no size to look at; the read stops one byte past the limit.
+	var err error
+	n := allocated(func() { _, err = readBounded("pipe", &endless{}, 1<<20) })
+	if err == nil || err.Error() != "pipe: byte 1048577: larger than the 1 MiB a saved albctl plan may have" {
+		t.Errorf("endless pipe: %v", err)
+	}
+	if n > 8<<20 {
+		t.Errorf("endless pipe: allocated %d bytes for a 1 MiB limit", n)
+	}
+}
+
+// A field hundreds of megabytes long, in a plan with a valid checksum, is quoted in a short
+// excerpt by whatever refuses it, never whole.
+func TestHugeFieldsAreQuotedInShort(t *testing.T) {
+	ctx := context.Background()
+	dir, spec, world := stage(t)
+	huge := strings.Repeat("A", 2<<20)
+	raw := func(edit func(payload map[string]json.RawMessage)) func(path string) {
+		return func(path string) {
+			sp, err := readSavedPlan(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(sp)
+			var m map[string]json.RawMessage
+			json.Unmarshal(b, &m)
+			edit(m)
+			payload, _ := json.Marshal(m)
+			data, _ := json.Marshal(envelope{Checksum: shaBytes(payload), Payload: payload})
+			os.WriteFile(path, data, 0o600)
+		}
+	}
+	edit := func(f func(sp *savedPlan)) func(path string) { return func(path string) { reseal(t, path, f) } }
+	for _, tc := range []struct {
+		name string
+		edit func(path string)
+		want string
+	}{
+		{"format", edit(func(sp *savedPlan) { sp.Format = huge }), "is not a saved albctl plan (format \"AAAA"},
+		{"unknown field", raw(func(m map[string]json.RawMessage) { m[huge] = json.RawMessage("1") }), "unknown field"},
+		{"step ID", edit(func(sp *savedPlan) { sp.Plan.Steps[0].ID, sp.Plan.Steps[1].ID = huge, huge }), "duplicate step ID"},
+		{"spec dir", edit(func(sp *savedPlan) { sp.Spec.Dir = "/" + huge }), "spec.dir is 2097153 bytes long"},
+		{"header", edit(func(sp *savedPlan) { sp.Target.Header = huge }), "target.header is 2097152 bytes long"},
+		{"version", edit(func(sp *savedPlan) { sp.AlbctlVersion = huge }), "albctl_version is 2097152 bytes long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "huge.plan")
+			if code, _, stderr := run(t, ctx, dir, nil, "plan", "-out", p, "--world", world, spec); code != 0 {
+				t.Fatalf("plan: %s", stderr)
+			}
+			tc.edit(p)
+			for _, cmd := range []string{"apply", "show"} {
+				code, stdout, stderr := run(t, ctx, dir, nil, cmd, "--world", world, p)
+				if cmd == "show" {
+					code, stdout, stderr = run(t, ctx, dir, nil, cmd, p)
+				}
+				if code != 1 || !strings.Contains(stderr, tc.want) {
+					t.Errorf("%s: exit %d, stderr %.300q; want %q", cmd, code, stderr, tc.want)
+				}
+				if len(stdout)+len(stderr) > 2000 {
+					t.Errorf("%s printed %d bytes", cmd, len(stdout)+len(stderr))
+				}
+			}
+		})
+	}
+}
+
+// What a plan records as its target is what the operator's flags, environment, shared config
+// and spec resolve to, worked out without a DNS query or a connection; the same settings
+// given again compare equal, and any difference is named.
+func TestOperatorTarget(t *testing.T) {
+	ctx := context.Background()
+	spec := func(region, profile, endpoint string) *specs.Stack {
+		return &specs.Stack{Cloud: specs.Cloud{Target: "aws", Region: region, Profile: profile, Endpoint: endpoint}}
+	}
+	tests := []struct {
+		name  string
+		env   map[string]string
+		cfg   string
+		flags targetFlags
+		stack *specs.Stack
+		want  savedTarget
+	}{
+		{"flags", nil, "[profile ops]\n", targetFlags{cloud: "aws", region: "eu-west-1", profile: "ops", endpoint: "https://u:p@proxy.example:8443"}, nil,
+			savedTarget{Kind: "aws", Region: "eu-west-1", Profile: "ops", Endpoint: "https://REDACTED@proxy.example:8443"}},
+		{"environment", map[string]string{"AWS_REGION": "us-east-2", "AWS_PROFILE": "ci", "AWS_ENDPOINT_URL": "http://localhost:4566"}, "[profile ci]\n", targetFlags{cloud: "aws"}, nil,
+			savedTarget{Kind: "aws", Region: "us-east-2", Profile: "ci", Endpoint: "http://localhost:4566"}},
+		{"shared config", nil, "[profile moto]\nregion = ap-south-1\nendpoint_url = http://127.0.0.1:5000\n", targetFlags{cloud: "aws", profile: "moto"}, nil,
+			savedTarget{Kind: "aws", Region: "ap-south-1", Profile: "moto", Endpoint: "http://127.0.0.1:5000"}},
+		{"spec", nil, "[profile blog]\n", targetFlags{}, spec("ap-northeast-1", "blog", "http://localhost:5000"),
+			savedTarget{Kind: "aws", Region: "ap-northeast-1", Profile: "blog", Endpoint: "http://localhost:5000"}},
+		{"flags over spec", nil, "", targetFlags{region: "us-west-2", endpoint: "https://proxy.example"}, spec("ap-northeast-1", "", "http://localhost:5000"),
+			savedTarget{Kind: "aws", Region: "us-west-2", Profile: "default", Endpoint: "https://proxy.example"}},
+		{"simulator", nil, "", targetFlags{world: "w.json"}, nil, savedTarget{Kind: "sim", World: "W"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			awsEnv(t)
+			os.Unsetenv("AWS_REGION")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(tc.cfg), 0o600)
+			t.Chdir(t.TempDir())
+			if tc.want.World == "W" {
+				os.WriteFile("w.json", nil, 0o600)
+				tc.want.World, _ = worldIdentity("w.json")
+			}
+			count := countNet(t, nil)
+			got, err := operatorTarget(ctx, tc.flags, tc.stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+			if d := targetDiff(tc.want, got); len(d) > 0 {
+				t.Errorf("the same settings differ: %v", d)
+			}
+			if lookups, dials, _ := count.snapshot(); len(lookups)+len(dials) > 0 {
+				t.Errorf("looked up %v, dialled %v", lookups, dials)
+			}
+			other := got
+			other.Endpoint, other.Region = "https://elsewhere.example", "sa-east-1"
+			if d := targetDiff(other, got); len(d) != 2 {
+				t.Errorf("diff of two fields: %v", d)
+			}
+		})
 	}
 }

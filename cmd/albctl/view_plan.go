@@ -18,24 +18,28 @@ const PlanFormatVersion = "1"
 
 // planJSON is the document `plan -json` and `show -json` print.
 type planJSON struct {
-	FormatVersion string         `json:"format_version"`
-	Target        string         `json:"target"`
-	Changes       bool           `json:"changes"`
-	Summary       map[string]int `json:"summary"`
-	Steps         []plan.Step    `json:"steps"`
-	Warnings      []string       `json:"warnings"`
+	FormatVersion string `json:"format_version"`
+	Target        string `json:"target"`
+	// TargetVerified is false in show -json: the target is what the plan file says, which
+	// anyone who can edit the file can change; apply checks it (docs/security.md).
+	TargetVerified bool           `json:"target_verified"`
+	Changes        bool           `json:"changes"`
+	Summary        map[string]int `json:"summary"`
+	Steps          []plan.Step    `json:"steps"`
+	Warnings       []string       `json:"warnings"`
 	// Rehearsal is set by plan -rehearse: what clients would see (rehearse.go).
 	Rehearsal *trafficReportJSON `json:"rehearsal,omitempty"`
 }
 
 func newPlanJSON(header string, p *plan.Plan) planJSON {
 	doc := planJSON{
-		FormatVersion: PlanFormatVersion,
-		Target:        header,
-		Changes:       !p.Empty(),
-		Summary:       map[string]int{},
-		Steps:         p.Steps,
-		Warnings:      p.Warnings,
+		FormatVersion:  PlanFormatVersion,
+		Target:         header,
+		TargetVerified: true,
+		Changes:        !p.Empty(),
+		Summary:        map[string]int{},
+		Steps:          p.Steps,
+		Warnings:       p.Warnings,
 	}
 	if doc.Steps == nil {
 		doc.Steps = []plan.Step{}
