@@ -231,8 +231,8 @@ func TestActionComment(t *testing.T) {
 	longPlan := filepath.Join(t.TempDir(), "long.md")
 	os.WriteFile(longPlan, bytes.Repeat([]byte("| step | call |\n"), 10000), 0o644)
 	comments := `[{"id": 11, "body": "LGTM"},
- {"id": 12, "body": "<!-- albctl plan: infra/other -->\nplan of another directory"},
- {"id": 13, "body": "<!-- albctl plan: infra/alb -->\nyesterday's plan"}]`
+ {"id": 13, "body": "<!-- albctl plan: infra/alb -->\nyesterday's plan"},
+ {"id": 14, "body": "<!-- albctl plan: infra/other -->\nplan of another directory"}]`
 	cases := []struct {
 		name, json, plan string
 		wantCall         string
