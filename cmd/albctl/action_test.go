@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -351,5 +352,66 @@ func TestActionMetadata(t *testing.T) {
 	}
 	if runs != 5 {
 		t.Errorf("found %d run steps, want 5 (install, go install, plan, comment, drift)", runs)
+	}
+}
+
+// TestTrustPoliciesMatchExamples: the trust policies of docs/pr-workflow.md parse, match the
+// subject exactly, and accept the tokens of the jobs in examples/ci that assume each role:
+// an environment changes the subject (docs/pr-workflow.md, "OIDC trust").
+func TestTrustPoliciesMatchExamples(t *testing.T) {
+	doc := readRepoFile(t, "docs/pr-workflow.md")
+	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(doc, -1)
+	if len(blocks) != 2 {
+		t.Fatalf("docs/pr-workflow.md has %d JSON blocks, want 2 (plan role, apply role)", len(blocks))
+	}
+	subjects := func(block string) []string {
+		var policy struct {
+			Statement []struct {
+				Action    string
+				Condition map[string]map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(block), &policy); err != nil {
+			t.Fatalf("trust policy does not parse: %v\n%s", err, block)
+		}
+		if len(policy.Statement) != 1 || policy.Statement[0].Action != "sts:AssumeRoleWithWebIdentity" {
+			t.Fatalf("want one sts:AssumeRoleWithWebIdentity statement:\n%s", block)
+		}
+		eq := policy.Statement[0].Condition["StringEquals"]
+		if eq["token.actions.githubusercontent.com:aud"] != "sts.amazonaws.com" {
+			t.Errorf("audience is not sts.amazonaws.com:\n%s", block)
+		}
+		var subs []string
+		switch v := eq["token.actions.githubusercontent.com:sub"].(type) {
+		case string:
+			subs = []string{v}
+		case []any:
+			for _, s := range v {
+				subs = append(subs, s.(string))
+			}
+		default:
+			t.Fatalf("no StringEquals on the subject:\n%s", block)
+		}
+		slices.Sort(subs)
+		return subs
+	}
+	// The subject each example job's token carries, from how the job is triggered.
+	pr := readRepoFile(t, "examples/ci/github-actions.yml")
+	drift := readRepoFile(t, "examples/ci/drift.yml")
+	env := regexp.MustCompile(`(?m)^    environment: (\S+)`).FindAllStringSubmatch(pr, -1)
+	if len(env) != 1 || !strings.Contains(pr, "ALBCTL_APPLY_ROLE_ARN") {
+		t.Fatalf("examples/ci/github-actions.yml: want one job with an environment (apply), got %v", env)
+	}
+	if !strings.Contains(pr, "secrets.ALBCTL_PLAN_ROLE_ARN") || !strings.Contains(drift, "secrets.ALBCTL_PLAN_ROLE_ARN") ||
+		!strings.Contains(drift, "schedule:") || regexp.MustCompile(`(?m)^\s+environment:`).MatchString(drift) {
+		t.Fatal("the examples no longer plan with the plan role on pull requests and on a schedule without environment")
+	}
+	wantPlan := []string{"repo:OWNER/REPO:pull_request", "repo:OWNER/REPO:ref:refs/heads/main"}
+	wantApply := []string{"repo:OWNER/REPO:environment:" + env[0][1]}
+	if got := subjects(blocks[0][1]); !slices.Equal(got, wantPlan) {
+		t.Errorf("plan role trusts %q, want %q (pull requests, and the drift job on main)", got, wantPlan)
+	}
+	if got := subjects(blocks[1][1]); !slices.Equal(got, wantApply) {
+		t.Errorf("apply role trusts %q, want %q (the apply job names environment %s)", got, wantApply, env[0][1])
 	}
 }
