@@ -2,7 +2,7 @@
 GO ?= go
 SHELL := /bin/bash
 
-.PHONY: demo test unit lint bench build install clean e2e-docker fuzz mutate
+.PHONY: demo test unit lint lint-ci bench build install clean e2e-docker fuzz mutate release-snapshot
 
 build:
 	$(GO) build -o bin/albctl ./cmd/albctl
@@ -46,6 +46,44 @@ lint:
 	$(GO) vet ./...
 	@# go.mod says exactly what the code imports (a direct import is not marked indirect).
 	$(GO) mod tidy -diff
+	$(MAKE) lint-ci
+
+# Release and CI tools, pinned, built with `go install` into .tools/ (gitignored) on first use.
+# They are not in go.mod: albctl does not import them, and their dependencies would weigh on
+# every user of the module (docs/release.md, "Tools").
+ACTIONLINT_VERSION := v1.7.12
+GORELEASER_VERSION := v2.17.0
+ACTIONLINT := .tools/actionlint-$(ACTIONLINT_VERSION)/actionlint
+GORELEASER := .tools/goreleaser-$(GORELEASER_VERSION)/goreleaser
+
+$(ACTIONLINT):
+	GOBIN=$(CURDIR)/$(@D) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+# goreleaser takes minutes to compile, so only release-snapshot needs it; `go test` checks
+# .goreleaser.yaml's structure (cmd/albctl/release_test.go).
+$(GORELEASER):
+	GOBIN=$(CURDIR)/$(@D) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+# The workflows (examples/ci, .github/workflows) through actionlint, which also runs
+# shellcheck on their run: scripts, and the composite action's scripts through shellcheck.
+# shellcheck comes from Debian; under CI=true it is installed when missing, elsewhere a
+# missing shellcheck is said and skipped.
+lint-ci: $(ACTIONLINT)
+	@if ! command -v shellcheck >/dev/null && [ "$${CI:-}" = "true" ]; then \
+	  apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; fi
+	$(ACTIONLINT) examples/ci/*.yml .github/workflows/*.yml
+	@if command -v shellcheck >/dev/null; then \
+	  echo "shellcheck -x action/*.sh scripts/check-release.sh"; \
+	  shellcheck -x action/*.sh scripts/check-release.sh; \
+	else echo "lint-ci: shellcheck is not installed (apt-get install shellcheck); skipped"; fi
+
+# A release rehearsed locally: goreleaser's own check of .goreleaser.yaml, the archives and
+# checksums.txt in dist/ without publishing anything, then scripts/check-release.sh on them
+# (docs/release.md).
+release-snapshot: $(GORELEASER)
+	$(GORELEASER) check
+	$(GORELEASER) release --snapshot --clean
+	./scripts/check-release.sh dist
 
 # Plan and apply cost against fleet size; rewrites docs/benchmarks.md with the figures and the machine
 # (and, where moto can be installed, plans through the SDK against it).
@@ -58,4 +96,4 @@ mutate:
 	./scripts/mutate.sh
 
 clean:
-	rm -rf bin .venv
+	rm -rf bin .venv dist

@@ -22,23 +22,33 @@ type versionInfo struct {
 // 'go install github.com/albctl/albctl/cmd/albctl@v1.2.3', "(devel)" for a build from a
 // checkout, with the VCS revision when the build had it.
 func buildVersion() versionInfo {
+	bi, _ := debug.ReadBuildInfo() // nil when the binary has none
+	return versionFrom("", bi)
+}
+
+// versionFrom is what 'albctl version' reports. stamped is main.Version as a release build
+// sets it (-ldflags "-X main.Version=v1.2.3", .goreleaser.yaml, docs/release.md): it wins over
+// the module version in the build information, which a release build from a checkout records
+// as "(devel)". The revision and time still come from the build information either way.
+func versionFrom(stamped string, bi *debug.BuildInfo) versionInfo {
 	v := versionInfo{Version: "(devel)", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return v
-	}
-	if mv := bi.Main.Version; mv != "" {
-		v.Version = mv
-	}
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v.Revision = s.Value
-		case "vcs.time":
-			v.Time = s.Value
-		case "vcs.modified":
-			v.Modified = s.Value == "true"
+	if bi != nil {
+		if mv := bi.Main.Version; mv != "" {
+			v.Version = mv
 		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Revision = s.Value
+			case "vcs.time":
+				v.Time = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			}
+		}
+	}
+	if stamped != "" {
+		v.Version = stamped
 	}
 	return v
 }
@@ -53,8 +63,8 @@ func (m *Main) version(_ context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("version takes no arguments, got %q", pos)
 	}
-	v := buildVersion()
-	v.Version = Version // -ldflags -X wins over the build information
+	bi, _ := debug.ReadBuildInfo() // nil when the binary has none
+	v := versionFrom(Version, bi)
 	if *jsonOut {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
