@@ -87,6 +87,11 @@ func (n *Net) Reach(node Node, t Target) *Blocked {
 	if tsn == nil {
 		return n.blocked(node, t, "subnet "+t.Subnet, "%s has no known subnet", t.ID)
 	}
+	for _, sn := range []*cloud.Subnet{nsn, tsn} {
+		if sn.CIDR == "" {
+			return n.blocked(node, t, "subnet "+sn.ID, "the CIDR block of subnet %s is not known", sn.ID)
+		}
+	}
 	if b := n.egress(node, t, tsn); b != nil {
 		return b
 	}
