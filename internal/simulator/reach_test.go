@@ -251,3 +251,26 @@ func TestNetworkValidation(t *testing.T) {
 		})
 	}
 }
+
+// A target some nodes reach and others do not (docs/simulator.md, "Reachability"): it is
+// reported healthy (the best any node sees); the nodes that reach it send to it, and a node
+// that reaches no healthy target fails open to it and gets 504 — the plan's rule in
+// internal/reach refuses to keep that node's zone.
+func TestPartiallyReachableTarget(t *testing.T) {
+	s := New(SeedWorld()) // web-sg admits the 1a and 1d nodes, not the 1c node
+	if got := healthOf(t, s, SeedInstance); got != "healthy" {
+		t.Fatalf("health %s, want healthy: the 1a and 1d nodes' checks pass", got)
+	}
+	tr := only(t, s)
+	if tr.Served != 0.666667 || tr.Status504 != 0.333333 ||
+		!strings.Contains(tr.Why, "security group sg-0a1b2c3d4e5f60010 (web-sg) of i-0a1b2c3d4e5f60001 admits no TCP 80 from 10.0.2.0/24 (the load balancer node in ap-northeast-1c)") {
+		t.Errorf("%+v", tr)
+	}
+	// The egress side of the same rule: the load balancer's group lets nothing out to the
+	// 1a subnet, and the target is in 1a: no node reaches it, it fails its checks.
+	w := SeedWorld()
+	albSG(w).Egress = &[]IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.3.0/24"}}}
+	if got := healthOf(t, New(w), SeedInstance); got != "unhealthy/Target.Timeout" {
+		t.Errorf("health %s, want unhealthy/Target.Timeout: egress allows no node to reach it", got)
+	}
+}
