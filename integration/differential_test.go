@@ -280,6 +280,14 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 			zones = append(zones, cloud.LBZone{AZ: z.AZ, SubnetID: id(z.SubnetID)})
 		}
 		lb.Zones = zones
+		lb.SecurityGroups = ids(lb.SecurityGroups)
+		lb.Attributes = maps.Clone(lb.Attributes)
+		var ls []cloud.Listener
+		for _, l := range lb.Listeners {
+			l.ARN, l.TargetGroupARN = id(l.ARN), id(l.TargetGroupARN)
+			ls = append(ls, l)
+		}
+		lb.Listeners = ls
 		out.LoadBalancers = append(out.LoadBalancers, lb)
 	}
 	slices.SortFunc(out.Instances, func(a, b cloud.Instance) int { return strings.Compare(a.ID, b.ID) })
@@ -303,6 +311,7 @@ func reconcile(sim, moto *cloud.World) []string {
 			s.AvailableIPs = moto.Subnets[j].AvailableIPs
 		}
 	}
+	notes = append(notes, reconcileLBs(sim, moto)...)
 	for i := range sim.TargetGroups {
 		s := &sim.TargetGroups[i]
 		j := slices.IndexFunc(moto.TargetGroups, func(tg cloud.TargetGroup) bool { return tg.ARN == s.ARN })
@@ -349,6 +358,43 @@ func reconcile(sim, moto *cloud.World) []string {
 				notes = append(notes, fmt.Sprintf("%s: target %s is %s (%s) in the simulator, healthy in moto (moto has no health checks)", s.ARN, st.ID, st.State, st.Reason))
 				st.State, st.Reason = mt.State, mt.Reason
 			}
+		}
+	}
+	return notes
+}
+
+// reconcileLBs forgives moto's load balancer attributes: moto lists four of the keys AWS
+// lists for an ALB (the others are dropped on both sides), and reports
+// load_balancing.cross_zone.enabled "false", which for an ALB AWS always reports "true"
+// (ALB guide, "Cross-zone load balancing": always on at the load balancer level).
+func reconcileLBs(sim, moto *cloud.World) []string {
+	var notes []string
+	for i := range sim.LoadBalancers {
+		s := &sim.LoadBalancers[i]
+		j := slices.IndexFunc(moto.LoadBalancers, func(lb cloud.LoadBalancer) bool { return lb.ARN == s.ARN })
+		if j < 0 {
+			continue
+		}
+		m := &moto.LoadBalancers[j]
+		var simOnly []string
+		for _, k := range slices.Sorted(maps.Keys(s.Attributes)) {
+			if _, ok := m.Attributes[k]; !ok {
+				simOnly = append(simOnly, k)
+				delete(s.Attributes, k)
+			}
+		}
+		for k := range m.Attributes {
+			if _, ok := s.Attributes[k]; !ok {
+				delete(m.Attributes, k)
+			}
+		}
+		if len(simOnly) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: attributes listed by the simulator only, as AWS lists them (moto does not): %s", s.ARN, strings.Join(simOnly, ", ")))
+		}
+		const cz = "load_balancing.cross_zone.enabled"
+		if s.Attributes[cz] == "true" && m.Attributes[cz] == "false" {
+			notes = append(notes, fmt.Sprintf("%s: %s is true in the simulator (AWS: always on for an ALB), false in moto", s.ARN, cz))
+			m.Attributes[cz] = "true"
 		}
 	}
 	return notes

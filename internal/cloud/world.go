@@ -36,7 +36,9 @@ type World struct {
 	Missing []string `json:"missing,omitempty"`
 	// SecurityGroups and NetworkACLs are the rules between the load balancers' nodes and
 	// the targets: the groups of the stack's load balancers and instances (and the groups
-	// their rules name), and the ACLs of their subnets. NetworkRead is false when they were
+	// their rules name, transitively, when the account holds them), and the ACLs of the
+	// VPCs whose subnets are read (so every subnet in Subnets has its ACL here, a zone or
+	// member to be added included). NetworkRead is false when they were
 	// not read, so that "no rules" is not mistaken for "admits nothing" (docs/design.md,
 	// "Reachability").
 	SecurityGroups []SecurityGroup `json:"security_groups,omitempty"`
@@ -160,6 +162,9 @@ type HealthCheck struct {
 	HealthyThreshold   int32  `json:"healthy_threshold"`
 	UnhealthyThreshold int32  `json:"unhealthy_threshold"`
 	Matcher            string `json:"matcher"`
+	// Protocol and Port are where the checks go: Port is "traffic-port" or a number.
+	Protocol string `json:"protocol,omitempty"`
+	Port     string `json:"port,omitempty"`
 }
 
 // Target is one registered target and its health as DescribeTargetHealth reports it.
