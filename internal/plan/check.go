@@ -133,6 +133,11 @@ func (c *checker) trims() {
 		if len(t.Zones.AZs) < 2 {
 			c.errorf("%s trims to %v: an ALB keeps at least two zones", t.ID, t.Zones.AZs)
 		}
+		for _, az := range t.Zones.AcrossZones {
+			if !slices.Contains(t.Zones.AZs, az) {
+				c.errorf("%s: across_zones names %s, which it does not keep", t.ID, az)
+			}
+		}
 		c.each(RegisterTarget, func(r *Step) {
 			if slices.Contains(t.Zones.TargetGroupARNs, r.Target.TargetGroupARN) {
 				c.need(t.ID, r.ID, "zones are trimmed only after the kept zones have healthy targets")

@@ -178,3 +178,18 @@ func (b *builder) unservingZones(lb *cloud.LoadBalancer, current, desired map[st
 	}
 	return " The zones " + lb.Name + " has now cannot serve: " + strings.Join(parts, "; ") + ". Let the rules admit a node, or add a zone block with count > 0 for another AZ."
 }
+
+// withAcrossZones marks the kept AZs where some target group behind the load balancer will
+// hold no target: their nodes serve through cross-zone load balancing, so the engine waits
+// for a healthy target in some kept AZ rather than in them before it trims.
+func (b *builder) withAcrossZones(p *ZonesParams, tgs []*cloud.TargetGroup) *ZonesParams {
+	for _, az := range p.AZs {
+		for _, tg := range tgs {
+			if !slices.ContainsFunc(b.futureTargets(tg), func(t reach.Target) bool { return t.AZ == az }) {
+				p.AcrossZones = append(p.AcrossZones, az)
+				break
+			}
+		}
+	}
+	return p
+}

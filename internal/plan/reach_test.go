@@ -125,6 +125,11 @@ func TestOneInstanceKeepsAZoneThatServes(t *testing.T) {
 			if !slices.Equal(trim.Zones.AZs, c.keep) || !slices.Equal(trim.Zones.Removed, []string{c.trimmed}) {
 				t.Errorf("trim to %v removing %v, want %v removing %s", trim.Zones.AZs, trim.Zones.Removed, c.keep, c.trimmed)
 			}
+			// The kept zone without targets serves across zones: the engine must not wait for
+			// a healthy target in it.
+			if !slices.Equal(trim.Zones.AcrossZones, c.keep[1:]) {
+				t.Errorf("across_zones %v, want %v", trim.Zones.AcrossZones, c.keep[1:])
+			}
 			for _, part := range c.reasonParts {
 				if !strings.Contains(trim.Reason, part) {
 					t.Errorf("reason %q does not contain %q", trim.Reason, part)

@@ -146,7 +146,7 @@ func (b *builder) loadBalancer(l *specs.LoadBalancer) {
 		Kind:     TrimZones,
 		Resource: "load balancer " + l.Name,
 		Reason:   b.trimReason(l, lb, tgs, removed, desired),
-		Zones:    zonesParams(lb.ARN, desired, nil, removed, tgARNs),
+		Zones:    b.withAcrossZones(zonesParams(lb.ARN, desired, nil, removed, tgARNs), tgs),
 	})
 }
 
