@@ -41,10 +41,17 @@ func scenarios() []scenario {
 		},
 		{
 			// A fleet zone the ALB is not enabled in yet: 1c must be added before a target
-			// there is registered.
+			// there is registered. web-sg admits the whole VPC, so the 1c node reaches the
+			// targets (else the plan refuses the zone: docs/design.md, "Zones and
+			// reachability").
 			name: "new-zone",
 			world: func(t *testing.T) *simulator.World {
 				w := simulator.SeedWorld()
+				for i := range w.SecurityGroups {
+					if w.SecurityGroups[i].ID == simulator.SeedWebSG {
+						w.SecurityGroups[i].Ingress = &[]simulator.IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.0.0/16"}}}
+					}
+				}
 				lb := &w.LoadBalancers[0]
 				lb.Subnets = slices.DeleteFunc(lb.Subnets, func(s simulator.LBSubnet) bool { return s.AZ == "ap-northeast-1c" })
 				return w

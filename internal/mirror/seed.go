@@ -52,12 +52,13 @@ type Seeded struct {
 //   - key pairs are created and their private keys thrown away;
 //   - pending images and instances are as the endpoint makes them (moto: available and
 //     running at once); stopped or stopping instances are stopped after launch;
-//   - terminated instances and draining targets are not created; security group rules,
-//     instance profile roles and the time stamps of the world are not copied.
+//   - terminated instances and draining targets are not created; network ACLs (the
+//     endpoint's default ACL allows everything), instance profile roles and the time stamps
+//     of the world are not copied. Security group rules are (rules.go).
 func Seed(ctx context.Context, api SeedAPI, w *simulator.World) (*Seeded, error) {
 	s := &seeder{api: api, w: w, out: &Seeded{IDs: map[string]string{}}}
 	for _, step := range []func(context.Context) error{
-		s.vpcs, s.subnets, s.securityGroups, s.profiles, s.keyPairs, s.images, s.instances,
+		s.vpcs, s.subnets, s.securityGroups, s.groupRules, s.profiles, s.keyPairs, s.images, s.instances,
 		s.targetGroups, s.loadBalancers, s.listeners, s.targets,
 	} {
 		if err := step(ctx); err != nil {

@@ -93,7 +93,7 @@ func (b *builder) zoneServes(lb *cloud.LoadBalancer, tgs []*cloud.TargetGroup, a
 		if len(targets) == 0 {
 			continue // nothing to reach from any zone: 503 everywhere, not a zone's fault
 		}
-		crossZone := reach.CrossZone(tg.Attributes, lb.Attributes)
+		crossZone := reach.CrossZone(tg.Attributes)
 		ok, blocks := net.Serves(node, targets, crossZone)
 		switch {
 		case ok:
@@ -107,18 +107,34 @@ func (b *builder) zoneServes(lb *cloud.LoadBalancer, tgs []*cloud.TargetGroup, a
 	return true, ""
 }
 
-// blockWords lists the distinct reasons a node reaches no target, at most three.
+// blockWords says why a node reaches no target: one reason per blocking rule (at most
+// three), each naming the first target it stops and then the others it stops too.
 func blockWords(blocks []*reach.Blocked) string {
-	var whys []string
+	var rules []string
+	byRule := map[string][]*reach.Blocked{}
 	for _, bl := range blocks {
-		if !slices.Contains(whys, bl.Error()) {
-			whys = append(whys, bl.Error())
+		if byRule[bl.Rule] == nil {
+			rules = append(rules, bl.Rule)
 		}
+		byRule[bl.Rule] = append(byRule[bl.Rule], bl)
 	}
-	if len(whys) > 3 {
-		return strings.Join(whys[:3], "; ") + fmt.Sprintf("; and %d more", len(whys)-3)
+	var parts []string
+	for _, r := range rules {
+		first, also := byRule[r][0], byRule[r][1:]
+		part := first.Error()
+		if len(also) > 0 {
+			var ids []string
+			for _, bl := range also {
+				ids = append(ids, bl.Target.ID)
+			}
+			part += ", and likewise " + strings.Join(ids, ", ")
+		}
+		parts = append(parts, part)
 	}
-	return strings.Join(whys, "; ")
+	if len(parts) > 3 {
+		return strings.Join(parts[:3], "; ") + fmt.Sprintf("; and %d more", len(parts)-3)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // widenToTwo: zones = "targets" with targets in a single zone. An ALB needs two enabled

@@ -49,7 +49,7 @@ func TestZoneThatCannotServeIsRefused(t *testing.T) {
 			explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
 		}, blogRules, []string{"Zone cannot serve", "the load balancer node in ap-northeast-1c (subnet subnet-0c)",
 			"security group sg-1 (web-sg) of i-0aaaaaaaaaaaaaaa1 admits no TCP 80 from 10.0.2.0/24",
-			"security group sg-1 (web-sg) of web-1d-1 admits no TCP 80", "leave ap-northeast-1c out of zones"}},
+			"(the load balancer node in ap-northeast-1c), and likewise web-1d-1.", "leave ap-northeast-1c out of zones"}},
 		{"a network ACL rule denies the node's subnet", func(s *specs.Stack) {
 			explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
 		}, func(w *cloud.World) {
@@ -183,5 +183,20 @@ func TestCheckZonesServe(t *testing.T) {
 	errs := Check(w, p)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "trim_zones.web leaves web-alb enabled in ap-northeast-1d, whose node cannot serve") {
 		t.Errorf("Check: %v", errs)
+	}
+}
+
+// An ALB has cross-zone load balancing on at the load balancer level whatever its attribute
+// says (an emulator reports "false"): only the target group can turn it off.
+func TestCrossZoneIsTheTargetGroups(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	oneInstance(s)
+	w.LoadBalancers[0].Attributes = map[string]string{"load_balancing.cross_zone.enabled": "false"}
+	if trim := step(t, build(t, s, w), TrimZones); !slices.Equal(trim.Zones.AZs, []string{"ap-northeast-1a", "ap-northeast-1c"}) {
+		t.Errorf("trim to %v, want 1a and 1c (1c serves across zones)", trim.Zones.AZs)
+	}
+	w.TargetGroups[0].Attributes["load_balancing.cross_zone.enabled"] = "false"
+	if got := diagsOf(t, s, w); !strings.Contains(got, "An ALB needs two zones") || !strings.Contains(got, "cross-zone load balancing is off for web-tg") {
+		t.Errorf("cross-zone off on the target group: %q", got)
 	}
 }

@@ -126,18 +126,14 @@ func (n *Net) Serves(node Node, targets []Target, crossZone bool) (ok bool, bloc
 	return false, blocks
 }
 
-// CrossZone reports whether cross-zone load balancing is on for a target group: its
-// load_balancing.cross_zone.enabled attribute, and when that is
-// "use_load_balancer_configuration" (the default) the load balancer's, which an ALB always
-// has on (ALB guide, "Cross-zone load balancing for target groups").
-func CrossZone(tgAttrs, lbAttrs map[string]string) bool {
-	switch tgAttrs["load_balancing.cross_zone.enabled"] {
-	case "false":
-		return false
-	case "true":
-		return true
-	}
-	return lbAttrs["load_balancing.cross_zone.enabled"] != "false"
+// CrossZone reports whether cross-zone load balancing is on for a target group behind an
+// ALB: its load_balancing.cross_zone.enabled attribute, unless that is
+// "use_load_balancer_configuration" (the default), in which case it is on — an ALB always has
+// it on at the load balancer level and cannot turn it off (ALB guide, "Cross-zone load
+// balancing for target groups"), whatever a load balancer attribute says (an emulator may
+// report "false" there).
+func CrossZone(tgAttrs map[string]string) bool {
+	return tgAttrs["load_balancing.cross_zone.enabled"] != "false"
 }
 
 // egress applies the load balancer's security groups to the connection out: some outbound

@@ -199,20 +199,17 @@ func TestServes(t *testing.T) {
 
 func TestCrossZone(t *testing.T) {
 	tests := []struct {
-		tg, lb string
-		want   bool
+		tg   string
+		want bool
 	}{
-		{"", "", true},
-		{"use_load_balancer_configuration", "", true},
-		{"use_load_balancer_configuration", "true", true},
-		{"use_load_balancer_configuration", "false", false},
-		{"true", "false", true},
-		{"false", "true", false},
+		{"", true},
+		{"use_load_balancer_configuration", true},
+		{"true", true},
+		{"false", false},
 	}
 	for _, tt := range tests {
-		got := CrossZone(map[string]string{"load_balancing.cross_zone.enabled": tt.tg}, map[string]string{"load_balancing.cross_zone.enabled": tt.lb})
-		if got != tt.want {
-			t.Errorf("tg %q lb %q: %v, want %v", tt.tg, tt.lb, got, tt.want)
+		if got := CrossZone(map[string]string{"load_balancing.cross_zone.enabled": tt.tg}); got != tt.want {
+			t.Errorf("tg %q: %v, want %v", tt.tg, got, tt.want)
 		}
 	}
 }
