@@ -200,3 +200,47 @@ func TestCrossZoneIsTheTargetGroups(t *testing.T) {
 		t.Errorf("cross-zone off on the target group: %q", got)
 	}
 }
+
+// A member the plan retires serves no zone: a node that reaches only it is refused, and a
+// member the plan launches counts in its place.
+func TestFutureTargetsAreJudged(t *testing.T) {
+	s, w := seedStack(), converged()
+	explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
+	w.LoadBalancers[0].Zones = seedWorld().LoadBalancers[0].Zones
+	// The source's web-sg admits the 1a and 1d nodes; the 1d member's own group only the 1c
+	// node.
+	blogRules(w)
+	w.SecurityGroups = append(w.SecurityGroups, cloud.SecurityGroup{ID: "sg-2", Name: "member-sg", VpcID: "vpc-1",
+		Ingress: []cloud.SGRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.2.0/24"}}}, Egress: allTraffic()})
+	w.Instances[1].SecurityGroupIDs = []string{"sg-2"}
+	if p := build(t, s, w); !p.Empty() {
+		t.Fatalf("the 1c node reaches the member: steps %v, want none", kinds(p))
+	}
+	oneInstance(s)
+	if got := diagsOf(t, s, w); !strings.Contains(got, "node in ap-northeast-1c") || !strings.Contains(got, "of i-0aaaaaaaaaaaaaaa1 admits no TCP 80 from 10.0.2.0/24") || strings.Contains(got, "i-0bbbbbbbbbbbbbbb1") {
+		t.Errorf("retiring the member the 1c node reaches: %q", got)
+	}
+}
+
+// A zone served only by a member the plan launches is kept: the launch's subnet and groups
+// are judged as the instance will have them.
+func TestPlannedLaunchServesAZone(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
+	// The 1a subnet's own ACL refuses the 1c subnet: the 1c node cannot reach the source,
+	// only the member to be launched in 1d.
+	w.NetworkACLs[0].Subnets = []string{"subnet-0c", "subnet-0d"}
+	w.NetworkACLs = append(w.NetworkACLs, cloud.NetworkACL{ID: "acl-0a", VpcID: "vpc-1", Subnets: []string{"subnet-0a"}, Entries: []cloud.ACLEntry{
+		{Number: 90, Protocol: "-1", CIDR: "10.0.2.0/24", Action: "deny"},
+		{Number: 100, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "allow"},
+		{Number: 100, Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "allow"},
+	}})
+	p := build(t, s, w)
+	if !slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == LaunchInstance && s.Launch.AZ == "ap-northeast-1d" }) {
+		t.Fatalf("steps %v: want the 1d launch", kinds(p))
+	}
+	s.Fleets[0].Zones = []specs.FleetZone{{AZ: "ap-northeast-1a", Count: 1}}
+	if got := diagsOf(t, s, w); !strings.Contains(got, "node in ap-northeast-1c") || !strings.Contains(got, "network ACL acl-0a does not allow inbound from 10.0.2.0/24 port 80 (rule 90 denies it)") {
+		t.Errorf("without the launch: %q", got)
+	}
+}

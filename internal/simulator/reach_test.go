@@ -216,6 +216,21 @@ func TestDescribeSecurityGroupsRules(t *testing.T) {
 	}
 }
 
+// A group whose ingress the world does not record admits everything in the simulator, and
+// DescribeSecurityGroups says so, so that Observe and the plan see what the simulator does.
+func TestUnrecordedIngressIsReportedAsAllowAll(t *testing.T) {
+	w := SeedWorld()
+	webSG(w).Ingress = nil
+	out, err := New(w).EC2().DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{SeedWebSG}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := out.SecurityGroups[0].IpPermissions
+	if len(in) != 1 || aws.ToString(in[0].IpProtocol) != "-1" || len(in[0].IpRanges) != 1 || aws.ToString(in[0].IpRanges[0].CidrIp) != "0.0.0.0/0" {
+		t.Errorf("ingress %+v, want one rule admitting all traffic", in)
+	}
+}
+
 func TestNetworkValidation(t *testing.T) {
 	tests := []struct {
 		name string
