@@ -7,6 +7,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 // SeedEC2 is the part of the EC2 API Seed calls.
@@ -54,28 +56,13 @@ type SeedAPI struct {
 	IAM   SeedIAM
 }
 
-// SnapshotEC2 is the part of the EC2 API Snapshot reads: Describe calls only.
-type SnapshotEC2 interface {
-	DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error)
-	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
-	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
-	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
-	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
-}
-
-// SnapshotELBV2 is the part of the ELBv2 API Snapshot reads: Describe calls only.
-type SnapshotELBV2 interface {
-	DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error)
-	DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error)
-	DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
-	DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error)
-	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
-}
-
-// SnapshotIAM is the part of the IAM API Snapshot reads.
-type SnapshotIAM interface {
-	ListInstanceProfiles(ctx context.Context, in *iam.ListInstanceProfilesInput, optFns ...func(*iam.Options)) (*iam.ListInstanceProfilesOutput, error)
-}
+// SnapshotEC2, SnapshotELBV2 and SnapshotIAM are what Snapshot reads through: the region
+// reader's interfaces (cloud.ReadRegion), Describe and List calls only.
+type (
+	SnapshotEC2   = cloud.RegionEC2
+	SnapshotELBV2 = cloud.RegionELBV2
+	SnapshotIAM   = cloud.RegionIAM
+)
 
 // SnapshotSTS names the account. It is optional: without it, Snapshot takes the account ID
 // from the owner IDs and ARNs it reads.
