@@ -34,7 +34,7 @@ var NotCarried = []struct {
 	{"pending, shutting-down and stopping states", "moto", "moto makes instances running and images available at once"},
 	{"load balancer attributes but deletion_protection.enabled and the access_logs.s3 keys", "moto", "moto keeps only these load balancer attributes"},
 	{"target group attributes stickiness.app_cookie.*, load_balancing.algorithm.anomaly_mitigation, target_group_health.*", "moto", "moto does not list them"},
-	{"snapshot volume size and description", "moto", "moto makes its own snapshots for a registered image"},
+	{"an image's snapshots", "moto", "moto makes a snapshot of its own for every image registered, with or without block devices"},
 }
 
 // Behaviour is what a world's behaviour in the simulator depends on, without IDs an
@@ -62,7 +62,13 @@ func Project(w *simulator.World, rename func(string) string, forMoto bool) (*Beh
 	if rename == nil {
 		rename = func(s string) string { return s }
 	}
-	p := &projector{w: w, id: rename, moto: forMoto, b: &Behaviour{Groups: map[string][]string{}, FreeIPs: map[string]int32{}, SubnetACLs: map[string][]string{}, Apps: map[string]string{}, Targets: map[string]string{}}}
+	id := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return rename(s)
+	}
+	p := &projector{w: w, id: id, moto: forMoto, b: &Behaviour{Groups: map[string][]string{}, FreeIPs: map[string]int32{}, SubnetACLs: map[string][]string{}, Apps: map[string]string{}, Targets: map[string]string{}}}
 	p.network()
 	p.compute()
 	if err := p.loadBalancing(); err != nil {
@@ -177,11 +183,11 @@ func (p *projector) compute() {
 		p.b.Profiles = append(p.b.Profiles, ip.Name+" "+p.id(ip.ARN))
 	}
 	for _, im := range p.w.Images {
-		snaps := len(im.Snapshots)
+		snaps := fmt.Sprint(len(im.Snapshots))
 		if p.moto {
-			snaps = min(snaps, 1)
+			snaps = "?"
 		}
-		p.b.Images = append(p.b.Images, fmt.Sprintf("%s %s %s snapshots=%d %s", p.id(im.ID), im.Name, im.State, snaps, tags(im.Tags)))
+		p.b.Images = append(p.b.Images, fmt.Sprintf("%s %s %s snapshots=%s %s", p.id(im.ID), im.Name, im.State, snaps, tags(im.Tags)))
 	}
 	checked := map[string]bool{}
 	for _, tg := range p.w.TargetGroups {
