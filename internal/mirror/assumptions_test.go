@@ -127,3 +127,25 @@ func TestCopyNamesEachAssumption(t *testing.T) {
 		t.Error("a default attribute is written into the world")
 	}
 }
+
+// An image all of whose checked instances fail the same way fails that way in the copy:
+// instances a rehearsal launches from it fail too, as they would in the account.
+func TestCopyInfersTheAppOfAnImage(t *testing.T) {
+	acct := oddAccount()
+	acct.TargetGroups[1].Targets = acct.TargetGroups[1].Targets[:1] // the 502 one only
+	acct.Instances = acct.Instances[:1]
+	w, notes, err := mirror.Copy(acct, "111122223333", "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := w.Images[0]; im.App == nil || im.App.Health != "fails" || im.App.StatusCode != 502 {
+		t.Errorf("image app %+v", im.App)
+	}
+	found := false
+	for _, n := range notes {
+		found = found || (n.Kind == mirror.AssumeApp && n.Resource == "ami-0000000000000001a" && strings.Contains(n.Text, "fail the same way"))
+	}
+	if !found {
+		t.Errorf("no app assumption on the image: %v", notes)
+	}
+}
