@@ -248,6 +248,8 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 		in.SecurityGroupIDs = ids(in.SecurityGroupIDs)
 		in.Tags = maps.Clone(in.Tags)
 		in.LaunchTime = time.Time{}
+		// What only a copy of the account reads: how the endpoint launched it.
+		in.ClientToken, in.LaunchIndex, in.ReservationID, in.OwnerID = "", 0, "", ""
 		out.Instances = append(out.Instances, in)
 	}
 	for _, im := range w.Images {
@@ -287,6 +289,7 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 			zones = append(zones, cloud.LBZone{AZ: z.AZ, SubnetID: id(z.SubnetID)})
 		}
 		lb.Zones = zones
+		lb.DNSName, lb.Created = "", time.Time{} // the endpoint's name and time stamp
 		lb.SecurityGroups = ids(lb.SecurityGroups)
 		lb.Attributes = maps.Clone(lb.Attributes)
 		var ls []cloud.Listener

@@ -58,6 +58,8 @@ func InstanceFrom(in ec2types.Instance) Instance {
 		KeyName:      aws.ToString(in.KeyName),
 		LaunchTime:   aws.ToTime(in.LaunchTime).UTC(),
 		Tags:         TagMap(in.Tags),
+		LaunchIndex:  aws.ToInt32(in.AmiLaunchIndex),
+		ClientToken:  aws.ToString(in.ClientToken),
 	}
 	if in.State != nil {
 		i.State = string(in.State.Name)
@@ -77,7 +79,10 @@ func InstanceFrom(in ec2types.Instance) Instance {
 
 // ImageFrom converts a DescribeImages image.
 func ImageFrom(im ec2types.Image) Image {
-	img := Image{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: TagMap(im.Tags)}
+	img := Image{
+		ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: TagMap(im.Tags),
+		OwnerID: aws.ToString(im.OwnerId), Description: aws.ToString(im.Description),
+	}
 	if t, err := time.Parse(time.RFC3339, aws.ToString(im.CreationDate)); err == nil {
 		img.Created = t.UTC()
 	}
@@ -106,6 +111,7 @@ var protocolNames = map[string]string{"6": "tcp", "17": "udp", "1": "icmp", "58"
 func SecurityGroupFrom(g ec2types.SecurityGroup) SecurityGroup {
 	return SecurityGroup{
 		ID: aws.ToString(g.GroupId), Name: aws.ToString(g.GroupName), VpcID: aws.ToString(g.VpcId),
+		Description: aws.ToString(g.Description), Tags: nilIfEmpty(TagMap(g.Tags)),
 		Ingress: sgRules(g.IpPermissions), Egress: sgRules(g.IpPermissionsEgress),
 	}
 }
@@ -149,7 +155,7 @@ func compareSGRules(a, b SGRule) int {
 // NetworkACLFrom converts a DescribeNetworkAcls ACL: its entries (rule 32767 included, as
 // EC2 reports it) sorted by direction then number, and its associated subnets.
 func NetworkACLFrom(a ec2types.NetworkAcl) NetworkACL {
-	acl := NetworkACL{ID: aws.ToString(a.NetworkAclId), VpcID: aws.ToString(a.VpcId), IsDefault: aws.ToBool(a.IsDefault), Entries: []ACLEntry{}}
+	acl := NetworkACL{ID: aws.ToString(a.NetworkAclId), VpcID: aws.ToString(a.VpcId), IsDefault: aws.ToBool(a.IsDefault), Entries: []ACLEntry{}, Tags: nilIfEmpty(TagMap(a.Tags))}
 	for _, as := range a.Associations {
 		if id := aws.ToString(as.SubnetId); id != "" && !slices.Contains(acl.Subnets, id) {
 			acl.Subnets = append(acl.Subnets, id)
@@ -195,6 +201,7 @@ func TargetGroupFrom(tg elbtypes.TargetGroup) TargetGroup {
 		Protocol:         string(tg.Protocol),
 		Port:             aws.ToInt32(tg.Port),
 		LoadBalancerARNs: slices.Sorted(slices.Values(tg.LoadBalancerArns)),
+		TargetType:       string(tg.TargetType),
 		HealthCheck: HealthCheck{
 			Path:               aws.ToString(tg.HealthCheckPath),
 			IntervalSeconds:    aws.ToInt32(tg.HealthCheckIntervalSeconds),
@@ -250,6 +257,10 @@ func LoadBalancerFrom(lb elbtypes.LoadBalancer) LoadBalancer {
 		Name:           aws.ToString(lb.LoadBalancerName),
 		VpcID:          aws.ToString(lb.VpcId),
 		SecurityGroups: slices.Sorted(slices.Values(lb.SecurityGroups)),
+		Type:           string(lb.Type),
+		Scheme:         string(lb.Scheme),
+		DNSName:        aws.ToString(lb.DNSName),
+		Created:        aws.ToTime(lb.CreatedTime).UTC(),
 	}
 	if lb.State != nil {
 		l.State = string(lb.State.Code)
@@ -286,4 +297,32 @@ func forwardTarget(actions []elbtypes.Action) string {
 // InstanceProfileFrom converts an IAM instance profile.
 func InstanceProfileFrom(p iamtypes.InstanceProfile) InstanceProfile {
 	return InstanceProfile{Name: aws.ToString(p.InstanceProfileName), ARN: aws.ToString(p.Arn)}
+}
+
+// InstanceProfileDetailFrom is InstanceProfileFrom with the ID and creation time a copy of
+// the account needs (a plan compares profiles by name and ARN only).
+func InstanceProfileDetailFrom(p iamtypes.InstanceProfile) InstanceProfile {
+	ip := InstanceProfileFrom(p)
+	ip.ID, ip.Created = aws.ToString(p.InstanceProfileId), aws.ToTime(p.CreateDate).UTC()
+	return ip
+}
+
+// VPCFrom converts a DescribeVpcs VPC.
+func VPCFrom(v ec2types.Vpc) VPC {
+	return VPC{ID: aws.ToString(v.VpcId), CIDR: aws.ToString(v.CidrBlock), IsDefault: aws.ToBool(v.IsDefault), OwnerID: aws.ToString(v.OwnerId), Tags: nilIfEmpty(TagMap(v.Tags))}
+}
+
+// SnapshotFrom converts a DescribeSnapshots snapshot.
+func SnapshotFrom(sn ec2types.Snapshot) Snapshot {
+	return Snapshot{
+		ID: aws.ToString(sn.SnapshotId), State: string(sn.State), VolumeSize: aws.ToInt32(sn.VolumeSize),
+		Description: aws.ToString(sn.Description), Started: aws.ToTime(sn.StartTime).UTC(), Tags: nilIfEmpty(TagMap(sn.Tags)),
+	}
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }

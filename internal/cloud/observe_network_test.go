@@ -70,7 +70,7 @@ func TestObserveReadsTheNetwork(t *testing.T) {
 			Egress:  []cloud.SGRule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}}},
 		{ID: "sg-00000000000admin", Name: "admin", VpcID: simulator.SeedVPC, Ingress: []cloud.SGRule{},
 			Egress: []cloud.SGRule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}}},
-		{ID: simulator.SeedWebSG, Name: "web-sg", VpcID: simulator.SeedVPC,
+		{ID: simulator.SeedWebSG, Name: "web-sg", VpcID: simulator.SeedVPC, Description: "web servers: HTTP from the load balancer",
 			Ingress: []cloud.SGRule{
 				{Protocol: "tcp", FromPort: 22, ToPort: 22, Groups: []string{"sg-0000000000000bast"}},
 				{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.1.0/24", "10.0.3.0/24"}},
@@ -79,7 +79,7 @@ func TestObserveReadsTheNetwork(t *testing.T) {
 				{Protocol: "-1", Groups: []string{simulator.SeedALBSG}},
 				{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRs: []string{"0.0.0.0/0", "::/0"}},
 			}},
-		{ID: simulator.SeedALBSG, Name: "web-alb-sg", VpcID: simulator.SeedVPC,
+		{ID: simulator.SeedALBSG, Name: "web-alb-sg", VpcID: simulator.SeedVPC, Description: "load balancer: HTTP from anywhere",
 			Ingress: []cloud.SGRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"0.0.0.0/0"}}},
 			Egress:  []cloud.SGRule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}}},
 	}

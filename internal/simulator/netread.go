@@ -223,3 +223,68 @@ func (c *ELBV2) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2.De
 	}
 	return out, nil
 }
+
+// DescribeSnapshots lists EBS snapshots by ID, owner ("self" or the account) and filter
+// (snapshot-id, owner-id, status, volume-size, tags), paged by NextToken (MaxResults 5-1000).
+// The simulator's snapshots are the account's own.
+func (c *EC2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	s := c.s
+	unlock, err := s.begin(ctx, "DescribeSnapshots", ec2Throttle())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if in == nil {
+		in = &ec2.DescribeSnapshotsInput{}
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, errDryRun()
+	}
+	var missing []string
+	for _, id := range in.SnapshotIds {
+		if !slices.ContainsFunc(s.w.Snapshots, func(sn Snapshot) bool { return sn.ID == id }) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, apiErr("InvalidSnapshot.NotFound", "%s", notExist("snapshot", missing))
+	}
+	var kept []ec2types.Snapshot
+	for _, sn := range s.w.Snapshots {
+		if len(in.SnapshotIds) > 0 && !slices.Contains(in.SnapshotIds, sn.ID) {
+			continue
+		}
+		if len(in.OwnerIds) > 0 && !slices.Contains(in.OwnerIds, "self") && !slices.Contains(in.OwnerIds, s.w.AccountID) {
+			continue
+		}
+		ok, err := matchFilters(in.Filters, fields{
+			"snapshot-id": one(sn.ID),
+			"owner-id":    one(s.w.AccountID),
+			"status":      one(sn.State),
+			"volume-size": one(strconv.Itoa(int(sn.VolumeSize))),
+		}.get, sn.Tags)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			kept = append(kept, ec2types.Snapshot{
+				SnapshotId: aws.String(sn.ID), State: ec2types.SnapshotState(sn.State), VolumeSize: aws.Int32(sn.VolumeSize),
+				Description: aws.String(sn.Description), StartTime: aws.Time(sn.CreatedAt), OwnerId: aws.String(s.w.AccountID),
+				Tags: ec2Tags(sn.Tags),
+			})
+		}
+	}
+	start, end, next, err := ec2Page(len(kept), in.MaxResults, in.NextToken, 5)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2.DescribeSnapshotsOutput{Snapshots: append([]ec2types.Snapshot{}, kept[start:end]...), NextToken: next}, nil
+}
+
+// DefaultLoadBalancerAttributes returns the load balancer attributes the simulator knows,
+// with AWS's defaults: a world may set these keys and no other.
+func DefaultLoadBalancerAttributes() map[string]string { return maps.Clone(defaultLBAttributes) }
+
+// DefaultTargetGroupAttributes returns the target group attributes the simulator models,
+// with AWS's defaults.
+func DefaultTargetGroupAttributes() map[string]string { return maps.Clone(defaultAttributes) }

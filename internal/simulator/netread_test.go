@@ -124,3 +124,31 @@ func TestDescribeLoadBalancerAttributes(t *testing.T) {
 		t.Error("a world with an unknown load balancer attribute loads")
 	}
 }
+
+// DescribeSecurityGroups reports what the simulator applies: a group whose rules the world
+// does not record admits everything, and says so; recorded outbound rules replace AWS's
+// default one; IPv6 blocks are Ipv6Ranges.
+func TestDescribeSecurityGroupsReadsAsApplied(t *testing.T) {
+	w := SeedWorld()
+	w.SecurityGroups = append(w.SecurityGroups, SecurityGroup{ID: "sg-0000000000000open", Name: "open", VPC: SeedVPC})
+	web := &w.SecurityGroups[0]
+	web.Egress = &[]IngressRule{{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRs: []string{"::/0"}}}
+	s := New(w)
+	out, err := s.EC2().DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{"sg-0000000000000open", web.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range out.SecurityGroups {
+		switch aws.ToString(g.GroupId) {
+		case "sg-0000000000000open":
+			if len(g.IpPermissions) != 1 || aws.ToString(g.IpPermissions[0].IpProtocol) != "-1" || aws.ToString(g.IpPermissions[0].IpRanges[0].CidrIp) != "0.0.0.0/0" {
+				t.Errorf("unrecorded ingress reads %+v, want everything", g.IpPermissions)
+			}
+		case web.ID:
+			e := g.IpPermissionsEgress
+			if len(e) != 1 || aws.ToInt32(e[0].FromPort) != 443 || len(e[0].Ipv6Ranges) != 1 || len(e[0].IpRanges) != 0 {
+				t.Errorf("egress reads %+v", e)
+			}
+		}
+	}
+}

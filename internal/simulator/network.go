@@ -391,20 +391,21 @@ func (c *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.Describ
 	return &ec2.DescribeInstanceTypeOfferingsOutput{InstanceTypeOfferings: offers[start:end], NextToken: next}, nil
 }
 
-// permissions are a group's rules in the SDK's shape: its inbound rules (when the world does
-// not record them, one rule admitting everything, which is what the simulator then does:
-// reach.go), and its outbound rules, AWS's default outbound rule (everything to 0.0.0.0/0)
-// when the world does not record them.
+// permissions are a group's rules in the SDK's shape, as the simulator applies them: its
+// inbound rules (everything from 0.0.0.0/0 when the world does not record them: such a
+// group admits everything), and its outbound rules (AWS's default outbound rule, everything
+// to 0.0.0.0/0, when the world does not record them). A reader of the API (a plan, a copy
+// of the account) thus sees what the simulator does.
 func (s *Sim) permissions(g *SecurityGroup) (in, out []ec2types.IpPermission) {
-	allTraffic := []ec2types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}
-	in = allTraffic // ingress not recorded: the simulator admits everything, and says so
+	all := []ec2types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}
+	in = all
 	if g.Ingress != nil {
 		in = s.ipPermissions(*g.Ingress)
 	}
 	if g.Egress != nil {
 		return in, s.ipPermissions(*g.Egress)
 	}
-	return in, allTraffic
+	return in, all
 }
 
 // ipPermissions converts rules: IPv6 blocks go to Ipv6Ranges, as EC2 reports them.

@@ -189,7 +189,7 @@ var ec2Ops = []string{
 	"DescribeInstances", "DescribeImages", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups",
 	"DescribeInstanceTypeOfferings", "CreateImage", "RunInstances", "TerminateInstances",
 	"AssociateIamInstanceProfile", "CreateTags", "DeregisterImage", "DeleteSnapshot",
-	"DescribeNetworkAcls",
+	"DescribeNetworkAcls", "DescribeSnapshots",
 }
 
 var elbOps = []string{
