@@ -48,28 +48,12 @@ type initAPI struct {
 	ELBV2 initELBV2
 }
 
-// securityGroupReader is the one call init makes outside plan's cloud.API.
-type securityGroupReader interface {
-	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
-}
-
-// initEC2Client is plan's EC2 client with DescribeSecurityGroups beside it.
-type initEC2Client struct {
-	cloud.EC2
-	securityGroupReader
-}
-
 // initClients are be's clients, as plan uses them (on the simulator behind the same retry
 // policy; on AWS the SDK clients of the configuration openBackend built, with its endpoint
-// guard and credential rules), narrowed to the reads init makes.
+// guard and credential rules), narrowed to the reads init makes. cloud.EC2 has
+// DescribeSecurityGroups since Observe reads security groups.
 func initClients(be *backend) initAPI {
-	var sg securityGroupReader
-	if be.sim != nil {
-		sg = be.sim.EC2()
-	} else {
-		sg = ec2.NewFromConfig(be.awsConfig)
-	}
-	return initAPI{EC2: initEC2Client{EC2: be.api.EC2, securityGroupReader: sg}, ELBV2: be.api.ELBV2}
+	return initAPI{EC2: be.api.EC2, ELBV2: be.api.ELBV2}
 }
 
 type initFlags struct {

@@ -400,6 +400,9 @@ type trafficReportJSON struct {
 	Error       string                `json:"error,omitempty"`
 	Elapsed     time.Duration         `json:"elapsed_ns"`
 	Listeners   []trafficListenerJSON `json:"listeners"`
+	// Assumptions are what a copy of an account assumed or left out (empty for a world
+	// file, which is the simulator's own world).
+	Assumptions []mirror.Assumption `json:"assumptions"`
 }
 
 type trafficListenerJSON struct {
@@ -450,17 +453,20 @@ func (tl *timeline) listenersJSON() []trafficListenerJSON {
 
 // rehearsal is a plan run on a copy of the world.
 type rehearsal struct {
-	world  string // what was copied, for people
-	seed   uint64
-	faults string
-	log    *trafficLog
-	res    *engine.Result
-	err    error
+	world string // what was copied, for people
+	// assumptions are what the copy of an account assumed or left out (mirror.Snapshot).
+	assumptions []mirror.Assumption
+	seed        uint64
+	faults      string
+	log         *trafficLog
+	res         *engine.Result
+	err         error
 }
 
 func (r *rehearsal) json() *trafficReportJSON {
 	out := &trafficReportJSON{World: r.world, Seed: r.seed, Faults: r.faults, Clients: clientCount(), RequestEach: clientOptions.Every,
-		Outcome: "complete", Elapsed: r.res.Elapsed(), Listeners: r.log.timeline.listenersJSON()}
+		Outcome: "complete", Elapsed: r.res.Elapsed(), Listeners: r.log.timeline.listenersJSON(),
+		Assumptions: append([]mirror.Assumption{}, r.assumptions...)}
 	if r.err != nil {
 		out.Outcome, out.Error = "stopped", r.err.Error()
 	}
@@ -473,6 +479,12 @@ func (r *rehearsal) write(w io.Writer, stack *specs.Stack) {
 		fmt.Fprintf(w, ", faults from %s", r.faults)
 	}
 	fmt.Fprintln(w, "):")
+	if len(r.assumptions) > 0 {
+		fmt.Fprintf(w, "The copy is not the account: it assumed or left out %d things (docs/simulator.md, \"Snapshot\"):\n", len(r.assumptions))
+		for _, a := range r.assumptions {
+			fmt.Fprintf(w, "  - %s\n", a)
+		}
+	}
 	if r.err != nil {
 		fmt.Fprintf(w, "The plan stopped after %s simulated: %v\n", round(r.res.Elapsed()), r.err)
 	} else {
@@ -482,24 +494,24 @@ func (r *rehearsal) write(w io.Writer, stack *specs.Stack) {
 }
 
 // rehearseWorld returns the world a rehearsal copies: the simulator's own, or a read-only
-// snapshot of the AWS account (Describe and List calls only).
-func (m *Main) rehearseWorld(ctx context.Context, be *backend) (*simulator.World, string, error) {
+// snapshot of the AWS account (Describe and List calls only) with what the snapshot assumed.
+func (m *Main) rehearseWorld(ctx context.Context, be *backend) (*simulator.World, string, []mirror.Assumption, error) {
 	if be.sim != nil {
-		return be.sim.World(), be.header, nil
+		return be.sim.World(), be.header, nil, nil
 	}
 	cfg := be.awsConfig
-	w, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
+	w, notes, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
 		EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
 	}, cfg.Region)
 	if err != nil {
-		return nil, "", fmt.Errorf("rehearse: %w", err)
+		return nil, "", nil, fmt.Errorf("rehearse: %w", err)
 	}
-	return w, "a snapshot of " + be.header, nil
+	return w, fmt.Sprintf("a snapshot of %s, with %d assumptions", be.header, len(notes)), notes, nil
 }
 
 // rehearse runs p on a copy of the world be observed, with faults, and records the traffic.
 func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t targetFlags) (*rehearsal, error) {
-	w, what, err := m.rehearseWorld(ctx, be)
+	w, what, notes, err := m.rehearseWorld(ctx, be)
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +528,7 @@ func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t target
 	if err != nil {
 		return nil, err
 	}
-	r := &rehearsal{world: what, seed: w.Seed, faults: t.faults}
+	r := &rehearsal{world: what, assumptions: notes, seed: w.Seed, faults: t.faults}
 	sim := simulator.New(w, opts...)
 	api := retrying(sim, r.seed, mode, t.maxAttempts)
 	r.log = newTrafficLog(sim)

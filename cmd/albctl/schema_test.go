@@ -401,7 +401,7 @@ func everyKindPlan() *plan.Plan {
 			{ID: "trim_zones.web", Kind: plan.TrimZones, Resource: "load balancer web-alb", Reason: "r",
 				DependsOn: []string{"register_target.web.ap-northeast-1d.1"},
 				Zones: &plan.ZonesParams{LoadBalancerARN: lb, SubnetIDs: []string{"subnet-a", "subnet-d"},
-					AZs: []string{"ap-northeast-1a", "ap-northeast-1d"}, Removed: []string{"ap-northeast-1c"}, TargetGroupARNs: []string{tg}}},
+					AZs: []string{"ap-northeast-1a", "ap-northeast-1d"}, Removed: []string{"ap-northeast-1c"}, TargetGroupARNs: []string{tg}, AcrossZones: []string{"ap-northeast-1d"}}},
 			{ID: "deregister_target.web.i-old", Kind: plan.DeregisterTarget, Resource: "instance web-1a-3 in web-tg", Reason: "r",
 				DependsOn: []string{"register_target.web.ap-northeast-1d.1"},
 				Target:    &plan.TargetParams{TargetGroupARN: tg, InstanceID: "i-old", Port: 80, AZ: "ap-northeast-1a"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -183,7 +184,7 @@ func (m *Main) simSnapshot(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
+	w, notes, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
 		EC2:   ec2.NewFromConfig(cfg),
 		ELBV2: elbv2.NewFromConfig(cfg),
 		IAM:   iam.NewFromConfig(cfg),
@@ -198,6 +199,7 @@ func (m *Main) simSnapshot(ctx context.Context, args []string) error {
 			return err
 		}
 		_, err = m.Stdout.Write(data)
+		writeAssumptions(m.Stderr, notes) // stdout holds the world file
 		return err
 	}
 	if err := w.Save(out); err != nil {
@@ -205,5 +207,18 @@ func (m *Main) simSnapshot(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "Wrote %s: account %s, region %s, %d instances, %d load balancers, %d target groups (clock %s).\n",
 		out, w.AccountID, w.Region, len(w.Instances), len(w.LoadBalancers), len(w.TargetGroups), w.Now.Format("2006-01-02T15:04:05Z"))
+	writeAssumptions(m.Stdout, notes)
 	return nil
+}
+
+// writeAssumptions prints what a snapshot assumed or left out: the copy is not the account
+// (docs/simulator.md, "Snapshot").
+func writeAssumptions(w io.Writer, notes []mirror.Assumption) {
+	if len(notes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "The copy assumed or left out %d things:\n", len(notes))
+	for _, a := range notes {
+		fmt.Fprintf(w, "  - %s\n", a)
+	}
 }

@@ -201,3 +201,39 @@ func (p *playELB) DescribeTargetGroupAttributes(_ context.Context, in *elbv2.Des
 func (p *playELB) DescribeTargetHealth(_ context.Context, in *elbv2.DescribeTargetHealthInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
 	return play[*elbv2.DescribeTargetHealthOutput](p.t, "DescribeTargetHealth", in)
 }
+
+func (r *recEC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, f ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	out, err := r.EC2.DescribeSecurityGroups(ctx, in, f...)
+	return record(r.t, "DescribeSecurityGroups", in, out, err)
+}
+
+func (r *recEC2) DescribeNetworkAcls(ctx context.Context, in *ec2.DescribeNetworkAclsInput, f ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error) {
+	out, err := r.EC2.DescribeNetworkAcls(ctx, in, f...)
+	return record(r.t, "DescribeNetworkAcls", in, out, err)
+}
+
+func (r *recELB) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2.DescribeLoadBalancerAttributesInput, f ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancerAttributesOutput, error) {
+	out, err := r.ELBV2.DescribeLoadBalancerAttributes(ctx, in, f...)
+	return record(r.t, "DescribeLoadBalancerAttributes", in, out, err)
+}
+
+func (r *recELB) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, f ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
+	out, err := r.ELBV2.DescribeListeners(ctx, in, f...)
+	return record(r.t, "DescribeListeners", in, out, err)
+}
+
+func (p *playEC2) DescribeSecurityGroups(_ context.Context, in *ec2.DescribeSecurityGroupsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	return play[*ec2.DescribeSecurityGroupsOutput](p.t, "DescribeSecurityGroups", in)
+}
+
+func (p *playEC2) DescribeNetworkAcls(_ context.Context, in *ec2.DescribeNetworkAclsInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error) {
+	return play[*ec2.DescribeNetworkAclsOutput](p.t, "DescribeNetworkAcls", in)
+}
+
+func (p *playELB) DescribeLoadBalancerAttributes(_ context.Context, in *elbv2.DescribeLoadBalancerAttributesInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancerAttributesOutput, error) {
+	return play[*elbv2.DescribeLoadBalancerAttributesOutput](p.t, "DescribeLoadBalancerAttributes", in)
+}
+
+func (p *playELB) DescribeListeners(_ context.Context, in *elbv2.DescribeListenersInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
+	return play[*elbv2.DescribeListenersOutput](p.t, "DescribeListeners", in)
+}

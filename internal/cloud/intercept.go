@@ -181,3 +181,27 @@ func (c interceptIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanc
 		return c.api.GetInstanceProfile(ctx, in, optFns...)
 	})
 }
+
+func (c interceptEC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	return via(ctx, c.f, "DescribeSecurityGroups", func(ctx context.Context) (*ec2.DescribeSecurityGroupsOutput, error) {
+		return c.api.DescribeSecurityGroups(ctx, in, optFns...)
+	})
+}
+
+func (c interceptEC2) DescribeNetworkAcls(ctx context.Context, in *ec2.DescribeNetworkAclsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error) {
+	return via(ctx, c.f, "DescribeNetworkAcls", func(ctx context.Context) (*ec2.DescribeNetworkAclsOutput, error) {
+		return c.api.DescribeNetworkAcls(ctx, in, optFns...)
+	})
+}
+
+func (c interceptELBV2) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2.DescribeLoadBalancerAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancerAttributesOutput, error) {
+	return via(ctx, c.f, "DescribeLoadBalancerAttributes", func(ctx context.Context) (*elbv2.DescribeLoadBalancerAttributesOutput, error) {
+		return c.api.DescribeLoadBalancerAttributes(ctx, in, optFns...)
+	})
+}
+
+func (c interceptELBV2) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
+	return via(ctx, c.f, "DescribeListeners", func(ctx context.Context) (*elbv2.DescribeListenersOutput, error) {
+		return c.api.DescribeListeners(ctx, in, optFns...)
+	})
+}

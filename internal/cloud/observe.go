@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -80,6 +79,7 @@ func ObserveWith(ctx context.Context, api API, stack *specs.Stack, opts ObserveO
 		tgs: map[string]*TargetGroup{}, lbs: map[string]*LoadBalancer{},
 		instances: map[string]ranked[Instance]{}, images: map[string]ranked[Image]{},
 		subnets: map[string]Subnet{}, vpcsRead: map[string]bool{},
+		groups: map[string]SecurityGroup{}, acls: map[string]NetworkACL{}, groupsAsked: map[string]bool{},
 	}
 	err := o.start()
 	if err == nil {
@@ -151,6 +151,8 @@ type observer struct {
 	instances map[string]ranked[Instance]
 	images    map[string]ranked[Image]
 	subnets   map[string]Subnet
+	groups    map[string]SecurityGroup
+	acls      map[string]NetworkACL
 	profiles  []InstanceProfile
 	offerings []Offering
 	missing   []string
@@ -158,7 +160,7 @@ type observer struct {
 	offeringsRead                                  bool
 	offeringsStarted, usersStarted, targetsStarted bool
 	subnetsStarted, lateSubnetsDone                bool
-	vpcsRead                                       map[string]bool
+	vpcsRead, groupsAsked                          map[string]bool
 	imageIDsAsked                                  []string
 }
 
@@ -329,6 +331,7 @@ func (o *observer) joins() {
 		o.subnetsStarted = true
 		o.at(kindLBs, kindInstances)
 		o.readSubnets()
+		o.readGroups()
 	}
 	if !o.targetsStarted && o.open[kindTGs] == 0 && o.open[kindHealth] == 0 && sourcesKnown {
 		o.targetsStarted = true
@@ -341,6 +344,7 @@ func (o *observer) joins() {
 		o.lateSubnetsDone = true
 		o.at(kindTGs, kindLBs, kindHealth, kindInstances, kindImages, kindOther)
 		o.readSubnets()
+		o.readGroups()
 	}
 }
 
@@ -419,25 +423,8 @@ func (o *observer) targetGroup(tg elbtypes.TargetGroup) {
 	if _, seen := o.tgs[arn]; seen {
 		return
 	}
-	t := &TargetGroup{
-		ARN:              arn,
-		Name:             aws.ToString(tg.TargetGroupName),
-		VpcID:            aws.ToString(tg.VpcId),
-		Protocol:         string(tg.Protocol),
-		Port:             aws.ToInt32(tg.Port),
-		LoadBalancerARNs: slices.Sorted(slices.Values(tg.LoadBalancerArns)),
-		HealthCheck: HealthCheck{
-			Path:               aws.ToString(tg.HealthCheckPath),
-			IntervalSeconds:    aws.ToInt32(tg.HealthCheckIntervalSeconds),
-			TimeoutSeconds:     aws.ToInt32(tg.HealthCheckTimeoutSeconds),
-			HealthyThreshold:   aws.ToInt32(tg.HealthyThresholdCount),
-			UnhealthyThreshold: aws.ToInt32(tg.UnhealthyThresholdCount),
-		},
-		Attributes: map[string]string{},
-	}
-	if tg.Matcher != nil {
-		t.HealthCheck.Matcher = aws.ToString(tg.Matcher.HttpCode)
-	}
+	t := new(TargetGroup)
+	*t = TargetGroupFrom(tg)
 	o.tgs[arn] = t
 	done := o.opened(kindHealth)
 	single(o, kindHealth, func(ctx context.Context) (*elbv2.DescribeTargetGroupAttributesOutput, error) {
@@ -447,9 +434,7 @@ func (o *observer) targetGroup(tg elbtypes.TargetGroup) {
 			return fmt.Errorf("target group %s: attributes: %w", t.Name, err)
 		}
 		done()
-		for _, a := range out.Attributes {
-			t.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
-		}
+		t.Attributes = TargetGroupAttributesFrom(out.Attributes)
 		return nil
 	})
 	done2 := o.opened(kindHealth)
@@ -462,12 +447,7 @@ func (o *observer) targetGroup(tg elbtypes.TargetGroup) {
 		done2()
 		t.Targets = slices.Grow(t.Targets, len(out.TargetHealthDescriptions))
 		for _, d := range out.TargetHealthDescriptions {
-			tt := Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port)}
-			if d.TargetHealth != nil {
-				tt.State = string(d.TargetHealth.State)
-				tt.Reason = string(d.TargetHealth.Reason)
-			}
-			t.Targets = append(t.Targets, tt)
+			t.Targets = append(t.Targets, TargetFrom(d))
 		}
 		return nil
 	})
@@ -492,19 +472,7 @@ func (o *observer) loadBalancers() {
 		func(out *elbv2.DescribeLoadBalancersOutput) *string { return out.NextMarker },
 		func(out *elbv2.DescribeLoadBalancersOutput) {
 			for _, lb := range out.LoadBalancers {
-				l := &LoadBalancer{
-					ARN:   aws.ToString(lb.LoadBalancerArn),
-					Name:  aws.ToString(lb.LoadBalancerName),
-					VpcID: aws.ToString(lb.VpcId),
-				}
-				if lb.State != nil {
-					l.State = string(lb.State.Code)
-				}
-				for _, z := range lb.AvailabilityZones {
-					l.Zones = append(l.Zones, LBZone{AZ: aws.ToString(z.ZoneName), SubnetID: aws.ToString(z.SubnetId)})
-				}
-				sort.Slice(l.Zones, func(i, j int) bool { return l.Zones[i].AZ < l.Zones[j].AZ })
-				o.lbs[l.ARN] = l
+				o.loadBalancer(lb)
 			}
 		},
 		func(n string) { o.missing = append(o.missing, "load balancer "+n) })
@@ -574,7 +542,7 @@ func (o *observer) describeInstances(k, rank int, filters []ec2types.Filter) {
 					if have, ok := o.instances[id]; ok && have.rank <= rank {
 						continue
 					}
-					o.instances[id] = ranked[Instance]{rank, instanceFrom(in)}
+					o.instances[id] = ranked[Instance]{rank, InstanceFrom(in)}
 				}
 			}
 		},
@@ -645,7 +613,7 @@ func (o *observer) describeImages(in *ec2.DescribeImagesInput, what string) {
 			for _, im := range out.Images {
 				id := aws.ToString(im.ImageId)
 				if _, ok := o.images[id]; !ok {
-					o.images[id] = ranked[Image]{0, imageFrom(im)}
+					o.images[id] = ranked[Image]{0, ImageFrom(im)}
 				}
 			}
 		},
@@ -719,7 +687,7 @@ func (o *observer) readProfiles() error {
 			}
 			done()
 			if p := out.InstanceProfile; p != nil {
-				o.profiles = append(o.profiles, InstanceProfile{Name: aws.ToString(p.InstanceProfileName), ARN: aws.ToString(p.Arn)})
+				o.profiles = append(o.profiles, InstanceProfileFrom(*p))
 			}
 			return nil
 		})
@@ -830,16 +798,14 @@ func (o *observer) readSubnets() {
 			next: func(out *ec2.DescribeSubnetsOutput) *string { return out.NextToken },
 			page: func(out *ec2.DescribeSubnetsOutput) {
 				for _, s := range out.Subnets {
-					sn := Subnet{
-						ID: aws.ToString(s.SubnetId), AZ: aws.ToString(s.AvailabilityZone), VpcID: aws.ToString(s.VpcId),
-						Tags: TagMap(s.Tags), AvailableIPs: aws.ToInt32(s.AvailableIpAddressCount),
-					}
+					sn := SubnetFrom(s)
 					o.subnets[sn.ID] = sn
 				}
 			},
 			fail: func(err error) error { return fmt.Errorf("describe subnets: %w", err) },
 		})
 	}
+	o.readACLs(ids)
 }
 
 // sortedInstances returns the instances read by queries of rank at most maxRank, by ID.
@@ -881,50 +847,9 @@ func (o *observer) world() *World {
 			w.Missing = append(w.Missing, fmt.Sprintf("instance %s (source of fleet %q)", f.Source, f.Label))
 		}
 	}
+	o.network(w)
 	w.sort()
 	return w
-}
-
-func instanceFrom(in ec2types.Instance) Instance {
-	i := Instance{
-		ID:           aws.ToString(in.InstanceId),
-		SubnetID:     aws.ToString(in.SubnetId),
-		VpcID:        aws.ToString(in.VpcId),
-		ImageID:      aws.ToString(in.ImageId),
-		InstanceType: string(in.InstanceType),
-		KeyName:      aws.ToString(in.KeyName),
-		LaunchTime:   aws.ToTime(in.LaunchTime).UTC(),
-		Tags:         map[string]string{},
-	}
-	if in.State != nil {
-		i.State = string(in.State.Name)
-	}
-	if in.Placement != nil {
-		i.AZ = aws.ToString(in.Placement.AvailabilityZone)
-	}
-	if in.IamInstanceProfile != nil {
-		i.IAMProfileARN = aws.ToString(in.IamInstanceProfile.Arn)
-	}
-	for _, sg := range in.SecurityGroups {
-		i.SecurityGroupIDs = append(i.SecurityGroupIDs, aws.ToString(sg.GroupId))
-	}
-	sort.Strings(i.SecurityGroupIDs)
-	i.Tags = TagMap(in.Tags)
-	return i
-}
-
-func imageFrom(im ec2types.Image) Image {
-	img := Image{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name), State: string(im.State), Tags: TagMap(im.Tags)}
-	if t, err := time.Parse(time.RFC3339, aws.ToString(im.CreationDate)); err == nil {
-		img.Created = t.UTC()
-	}
-	for _, b := range im.BlockDeviceMappings {
-		if b.Ebs != nil && aws.ToString(b.Ebs.SnapshotId) != "" {
-			img.SnapshotIDs = appendNew(img.SnapshotIDs, aws.ToString(b.Ebs.SnapshotId))
-		}
-	}
-	slices.Sort(img.SnapshotIDs)
-	return img
 }
 
 func appendNew(list []string, v string) []string {
@@ -968,4 +893,8 @@ func (w *World) sort() {
 		return a.AZ < b.AZ
 	})
 	sort.Strings(w.Missing)
+	slices.SortFunc(w.VPCs, func(a, b VPC) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(w.SecurityGroups, func(a, b SecurityGroup) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(w.NetworkACLs, func(a, b NetworkACL) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(w.Snapshots, func(a, b Snapshot) int { return strings.Compare(a.ID, b.ID) })
 }

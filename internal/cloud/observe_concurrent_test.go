@@ -51,7 +51,27 @@ func (j *jitter) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	return j.EC2.DescribeSubnets(ctx, in, f...)
 }
 
+func (j *jitter) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, f ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	j.wait("groups" + in.Filters[0].Values[0] + aws.ToString(in.NextToken))
+	return j.EC2.DescribeSecurityGroups(ctx, in, f...)
+}
+
+func (j *jitter) DescribeNetworkAcls(ctx context.Context, in *ec2.DescribeNetworkAclsInput, f ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error) {
+	j.wait("acls" + in.Filters[0].Values[0] + aws.ToString(in.NextToken))
+	return j.EC2.DescribeNetworkAcls(ctx, in, f...)
+}
+
 type jitterELB struct{ *jitter }
+
+func (j jitterELB) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2.DescribeLoadBalancerAttributesInput, f ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancerAttributesOutput, error) {
+	j.wait("lbattrs" + aws.ToString(in.LoadBalancerArn))
+	return j.elb.DescribeLoadBalancerAttributes(ctx, in, f...)
+}
+
+func (j jitterELB) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, f ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
+	j.wait("listeners" + aws.ToString(in.LoadBalancerArn))
+	return j.elb.DescribeListeners(ctx, in, f...)
+}
 
 func (j jitterELB) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, f ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
 	j.wait("tg")

@@ -57,6 +57,13 @@ var wantObserveCalls = map[string]int{
 	"DescribeImages":                2, // by name, baked for the fleet
 	"DescribeSubnets":               1,
 	"DescribeInstanceTypeOfferings": 1,
+	// The network between the load balancer's nodes and the members (docs/design.md,
+	// "Reachability"): the groups of the ALB and the instances (one call: the web group's
+	// rules name no group outside it), the VPC's ACLs, the ALB's attributes and listeners.
+	"DescribeSecurityGroups":         1,
+	"DescribeNetworkAcls":            1,
+	"DescribeLoadBalancerAttributes": 1,
+	"DescribeListeners":              1,
 }
 
 func TestObserveCallsDoNotGrowWithInstances(t *testing.T) {

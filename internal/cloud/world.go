@@ -36,21 +36,48 @@ type World struct {
 	Missing []string `json:"missing,omitempty"`
 	// SecurityGroups and NetworkACLs are the rules between the load balancers' nodes and
 	// the targets: the groups of the stack's load balancers and instances (and the groups
-	// their rules name), and the ACLs of their subnets. NetworkRead is false when they were
+	// their rules name, transitively, when the account holds them), and the ACLs of the
+	// VPCs whose subnets are read (so every subnet in Subnets has its ACL here, a zone or
+	// member to be added included). NetworkRead is false when they were
 	// not read, so that "no rules" is not mistaken for "admits nothing" (docs/design.md,
 	// "Reachability").
 	SecurityGroups []SecurityGroup `json:"security_groups,omitempty"`
 	NetworkACLs    []NetworkACL    `json:"network_acls,omitempty"`
 	NetworkRead    bool            `json:"network_read,omitempty"`
+	// VPCs and Snapshots are read by ReadRegion only (a copy of the account needs them;
+	// a plan does not).
+	VPCs      []VPC      `json:"vpcs,omitempty"`
+	Snapshots []Snapshot `json:"snapshots,omitempty"`
+}
+
+// VPC is a virtual private cloud.
+type VPC struct {
+	ID        string            `json:"id"`
+	CIDR      string            `json:"cidr"`
+	IsDefault bool              `json:"is_default,omitempty"`
+	OwnerID   string            `json:"owner_id,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
+}
+
+// Snapshot is an EBS snapshot (of an image's block device).
+type Snapshot struct {
+	ID          string            `json:"id"`
+	State       string            `json:"state"`
+	VolumeSize  int32             `json:"volume_size"`
+	Description string            `json:"description,omitempty"`
+	Started     time.Time         `json:"started,omitzero"`
+	Tags        map[string]string `json:"tags,omitempty"`
 }
 
 // SecurityGroup is an EC2 security group with its inbound and outbound rules.
 type SecurityGroup struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	VpcID   string   `json:"vpc_id"`
-	Ingress []SGRule `json:"ingress"`
-	Egress  []SGRule `json:"egress"`
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	VpcID       string            `json:"vpc_id"`
+	Description string            `json:"description,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	Ingress     []SGRule          `json:"ingress"`
+	Egress      []SGRule          `json:"egress"`
 }
 
 // SGRule is one rule of a security group as EC2 reports it (one IpPermission): Protocol is
@@ -68,11 +95,12 @@ type SGRule struct {
 
 // NetworkACL is a VPC network ACL and the subnets associated with it.
 type NetworkACL struct {
-	ID        string     `json:"id"`
-	VpcID     string     `json:"vpc_id"`
-	IsDefault bool       `json:"is_default,omitempty"`
-	Subnets   []string   `json:"subnets,omitempty"` // sorted
-	Entries   []ACLEntry `json:"entries"`           // sorted by Egress, then Number
+	ID        string            `json:"id"`
+	VpcID     string            `json:"vpc_id"`
+	IsDefault bool              `json:"is_default,omitempty"`
+	Subnets   []string          `json:"subnets,omitempty"` // sorted
+	Entries   []ACLEntry        `json:"entries"`           // sorted by Egress, then Number
+	Tags      map[string]string `json:"tags,omitempty"`
 }
 
 // ACLEntry is one numbered rule of a network ACL. Rules of one direction are evaluated in
@@ -102,6 +130,12 @@ type Instance struct {
 	SecurityGroupIDs []string          `json:"security_group_ids,omitempty"`
 	Tags             map[string]string `json:"tags,omitempty"`
 	LaunchTime       time.Time         `json:"launch_time"`
+	// LaunchIndex, ReservationID, ClientToken and OwnerID are read for a copy of the
+	// account (ReadRegion); a plan does not use them.
+	LaunchIndex   int32  `json:"launch_index,omitempty"`
+	ReservationID string `json:"reservation_id,omitempty"`
+	ClientToken   string `json:"client_token,omitempty"`
+	OwnerID       string `json:"owner_id,omitempty"`
 }
 
 // Image is an AMI: one the stack names (by name or ID), or one albctl baked for a fleet
@@ -113,12 +147,17 @@ type Image struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	Created     time.Time         `json:"created,omitzero"`
 	SnapshotIDs []string          `json:"snapshot_ids,omitempty"` // EBS snapshots of its block devices, sorted
+	OwnerID     string            `json:"owner_id,omitempty"`
+	Description string            `json:"description,omitempty"`
 }
 
 // InstanceProfile is an IAM instance profile.
 type InstanceProfile struct {
 	Name string `json:"name"`
 	ARN  string `json:"arn"`
+	// ID and Created are read for a copy of the account (ReadRegion).
+	ID      string    `json:"id,omitempty"`
+	Created time.Time `json:"created,omitzero"`
 }
 
 // Offering says that EC2 offers an instance type in an Availability Zone.
@@ -150,6 +189,7 @@ type TargetGroup struct {
 	Attributes       map[string]string `json:"attributes"`
 	Targets          []Target          `json:"targets"` // sorted by ID, then port
 	LoadBalancerARNs []string          `json:"load_balancer_arns"`
+	TargetType       string            `json:"target_type,omitempty"` // instance, ip, lambda, alb
 }
 
 // HealthCheck is a target group's health-check settings.
@@ -160,6 +200,9 @@ type HealthCheck struct {
 	HealthyThreshold   int32  `json:"healthy_threshold"`
 	UnhealthyThreshold int32  `json:"unhealthy_threshold"`
 	Matcher            string `json:"matcher"`
+	// Protocol and Port are where the checks go: Port is "traffic-port" or a number.
+	Protocol string `json:"protocol,omitempty"`
+	Port     string `json:"port,omitempty"`
 }
 
 // Target is one registered target and its health as DescribeTargetHealth reports it.
@@ -186,6 +229,11 @@ type LoadBalancer struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 	// Listeners are the load balancer's listeners, sorted by port.
 	Listeners []Listener `json:"listeners,omitempty"`
+	// Type, Scheme, DNSName and Created are read for a copy of the account (ReadRegion).
+	Type    string    `json:"type,omitempty"`
+	Scheme  string    `json:"scheme,omitempty"`
+	DNSName string    `json:"dns_name,omitempty"`
+	Created time.Time `json:"created,omitzero"`
 }
 
 // Listener is a load balancer listener and the target group its default action forwards to

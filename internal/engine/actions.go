@@ -329,8 +329,11 @@ func (a *setSubnets) advance(ctx context.Context, r *runner, t *task) (bool, str
 	return true, "", nil
 }
 
-// zonesWithoutHealthyTargets returns the kept AZs in which some target group behind the load
-// balancer has no healthy target; on error, op names the call that failed.
+// zonesWithoutHealthyTargets returns the kept AZs whose node would have no healthy target of
+// some target group behind the load balancer; on error, op names the call that failed. A kept
+// AZ needs a healthy target in it, except one the plan keeps without targets (AcrossZones: its
+// node reaches the other zones' targets, docs/design.md, "Zones and reachability"), which
+// needs a healthy target in some kept AZ.
 func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesParams) (missing []string, op string, err error) {
 	for _, tgARN := range p.TargetGroupARNs {
 		all, err := r.groupHealth(ctx, tgARN)
@@ -347,13 +350,16 @@ func zonesWithoutHealthyTargets(ctx context.Context, r *runner, p *plan.ZonesPar
 			return nil, "DescribeInstances", err
 		}
 		zones := map[string]bool{}
+		anyKept := false
 		for _, id := range healthy {
-			if r.round.states[id] == "running" {
-				zones[r.round.zones[id]] = true
+			if az := r.round.zones[id]; r.round.states[id] == "running" {
+				zones[az] = true
+				anyKept = anyKept || slices.Contains(p.AZs, az)
 			}
 		}
 		for _, az := range p.AZs {
-			if !zones[az] && !slices.Contains(missing, az) {
+			ok := zones[az] || slices.Contains(p.AcrossZones, az) && anyKept
+			if !ok && !slices.Contains(missing, az) {
 				missing = append(missing, az)
 			}
 		}

@@ -61,6 +61,19 @@ func threeZones(t *testing.T) *specs.Stack {
 	return s
 }
 
+// everyNodeReaches is the seed world with web-sg admitting HTTP from the whole VPC, so the
+// load balancer's node in 1c reaches a member there (the plan refuses a zone whose node
+// reaches no target: docs/design.md, "Zones and reachability").
+func everyNodeReaches() *simulator.World {
+	w := simulator.SeedWorld()
+	for i := range w.SecurityGroups {
+		if w.SecurityGroups[i].ID == simulator.SeedWebSG {
+			w.SecurityGroups[i].Ingress = &[]simulator.IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.0.0/16"}}}
+		}
+	}
+	return w
+}
+
 // memberIn returns the running member albctl launched in az.
 func memberIn(t *testing.T, sim *simulator.Sim, az string) string {
 	t.Helper()
@@ -78,7 +91,7 @@ func memberIn(t *testing.T, sim *simulator.Sim, az string) string {
 // zone trimmed from the ALB. Sampled after every poll, the member never shuts down while it
 // is still in service or draining, and the zone never goes while the member is registered.
 func TestScaleInEndToEnd(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := newSim(t, everyNodeReaches())
 	s := threeZones(t)
 	converge(t, sim, s)
 	if got := lbZones(t, sim); len(got) != 3 {
@@ -362,6 +375,30 @@ func TestTrimWaitsForKeptZones(t *testing.T) {
 		}
 		if e := res.Elapsed(); e < 3*time.Minute {
 			t.Errorf("gave up after %s, before the 3m bound", e)
+		}
+	})
+	t.Run("a kept zone the plan serves across zones", func(t *testing.T) {
+		// 1d holds no target, and the plan says its node serves 1a's (across_zones): the
+		// trim goes as soon as 1a's source is healthy.
+		sim := simulator.New(simulator.SeedWorld())
+		p := trimOnly()
+		p.Steps[0].Zones.AcrossZones = []string{"ap-northeast-1d"}
+		if _, err := apply(t, sim, p, engine.Options{Timeouts: engine.Timeouts{TargetHealthy: 3 * time.Minute}}); err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+		if got := lbZones(t, sim); len(got) != 2 {
+			t.Errorf("ALB zones %v, want 1a and 1d", got)
+		}
+	})
+	t.Run("across zones, but no healthy target in any kept zone", func(t *testing.T) {
+		w := simulator.SeedWorld()
+		w.Instances[0].App = &simulator.App{Health: "fails"}
+		sim := simulator.New(w)
+		p := trimOnly()
+		p.Steps[0].Zones.AcrossZones = []string{"ap-northeast-1d"}
+		_, err := apply(t, sim, p, engine.Options{Timeouts: engine.Timeouts{TargetHealthy: 3 * time.Minute}})
+		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "ap-northeast-1a, ap-northeast-1d") {
+			t.Fatalf("apply = %v, want a timeout naming both kept zones", err)
 		}
 	})
 	t.Run("target becoming healthy", func(t *testing.T) {

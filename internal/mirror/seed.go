@@ -34,31 +34,37 @@ type Seeded struct {
 }
 
 // Seed creates in an endpoint the resources w describes: VPCs, subnets (same AZs and CIDRs),
-// security groups, IAM instance profiles, key pairs, images, the live instances (with their
-// tags, type, subnet, security groups and profile), target groups (port, protocol, health
-// check, attributes), load balancers in the world's subnets, listeners, and registrations.
+// security groups with their rules both ways, network ACLs with their entries and subnet
+// associations, IAM instance profiles, key pairs, images (from snapshots like the world's),
+// the live instances (with their tags, type, subnet, security groups and profile), target
+// groups (port, protocol, health check, attributes), load balancers in the world's subnets
+// with their attributes, listeners, and registrations.
 //
 // It finds before it creates, so a second run creates nothing: VPCs by CIDR and Name tag
 // (the default VPC as the endpoint's default VPC), subnets by VPC and CIDR, security groups by
-// VPC and name ("default" is the VPC's own), profiles, key pairs, images, target groups and
-// load balancers by name, listeners by port, instances by ClientToken (the world's, else one
-// derived from the world's instance ID). Of what it finds it changes only what a plan reads:
-// target group attributes, a load balancer's subnets, and registrations.
+// VPC and name ("default" is the VPC's own), network ACLs by a tag naming the world's ACL (a
+// VPC's default ACL is the endpoint's), profiles, key pairs, images, target groups and load
+// balancers by name, listeners by port, instances by ClientToken (the world's, else one
+// derived from the world's instance ID). Of what it finds it makes what a plan or a
+// rehearsal reads match the world: rules, ACL entries and associations, attributes, a load
+// balancer's subnets, and registrations. Every create is idempotent under retries: when a
+// retried call answers that the thing exists already (its first answer was lost), Seed finds
+// it and goes on.
 //
-// What an endpoint cannot take from a world file is left out or simplified:
-//   - images are registered by name alone (RegisterImage without a snapshot): emulators
-//     accept that, AWS does not; an image an instance uses that the world lacks gets a
-//     stand-in named "mirror-<image ID>";
+// What an endpoint cannot take from a world file is left out or simplified (the list that
+// matters for rehearsals is mirror.NotCarried):
+//   - an image that an instance uses and the world lacks gets a stand-in named
+//     "mirror-<image ID>";
 //   - key pairs are created and their private keys thrown away;
 //   - pending images and instances are as the endpoint makes them (moto: available and
 //     running at once); stopped or stopping instances are stopped after launch;
-//   - terminated instances and draining targets are not created; security group rules,
-//     instance profile roles and the time stamps of the world are not copied.
+//   - terminated instances and draining targets are not created; instance profile roles,
+//     apps and the time stamps of the world are not copied.
 func Seed(ctx context.Context, api SeedAPI, w *simulator.World) (*Seeded, error) {
 	s := &seeder{api: api, w: w, out: &Seeded{IDs: map[string]string{}}}
 	for _, step := range []func(context.Context) error{
-		s.vpcs, s.subnets, s.securityGroups, s.profiles, s.keyPairs, s.images, s.instances,
-		s.targetGroups, s.loadBalancers, s.listeners, s.targets,
+		s.vpcs, s.subnets, s.securityGroups, s.securityGroupRules, s.networkACLs, s.profiles, s.keyPairs, s.images, s.instances,
+		s.targetGroups, s.loadBalancers, s.lbAttributes, s.listeners, s.targets,
 	} {
 		if err := step(ctx); err != nil {
 			return s.out, fmt.Errorf("seed: %w", err)
@@ -172,6 +178,18 @@ func (s *seeder) subnets(ctx context.Context) error {
 			AvailabilityZone:  aws.String(sn.AZ),
 			TagSpecifications: tagSpec(ec2types.ResourceTypeSubnet, sn.Tags),
 		})
+		if duplicate(err, "InvalidSubnet.Conflict") {
+			// A retry of a create whose answer was lost: the subnet with that CIDR is there.
+			again, err := s.api.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+				{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("cidr-block"), Values: []string{sn.CIDR}},
+			}})
+			if err != nil || len(again.Subnets) != 1 {
+				return fmt.Errorf("subnet %s: created, then not found: %w", sn.ID, err)
+			}
+			s.created(sn.ID, aws.ToString(again.Subnets[0].SubnetId))
+			byVPC[vpc] = append(byVPC[vpc], again.Subnets[0])
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("create subnet %s (%s in %s): %w", sn.ID, sn.CIDR, sn.AZ, err)
 		}
@@ -211,6 +229,16 @@ func (s *seeder) securityGroups(ctx context.Context) error {
 			VpcId:             aws.String(vpc),
 			TagSpecifications: tagSpec(ec2types.ResourceTypeSecurityGroup, g.Tags),
 		})
+		if duplicate(err, "InvalidGroup.Duplicate") {
+			again, err := s.api.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+				{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{g.Name}},
+			}})
+			if err != nil || len(again.SecurityGroups) != 1 {
+				return fmt.Errorf("security group %s: created, then not found: %w", g.Name, err)
+			}
+			s.created(g.ID, aws.ToString(again.SecurityGroups[0].GroupId))
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("create security group %s: %w", g.Name, err)
 		}
@@ -262,6 +290,15 @@ func (s *seeder) profiles(ctx context.Context) error {
 			InstanceProfileName: aws.String(name),
 			Path:                aws.String(path),
 		})
+		if duplicate(err, "EntityAlreadyExists") {
+			// A retry of a create whose answer was lost: the profile is there.
+			got, err := s.api.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+			if err != nil {
+				return fmt.Errorf("instance profile %s: created, then: %w", name, err)
+			}
+			s.created(arn, aws.ToString(got.InstanceProfile.Arn))
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("create instance profile %s: %w", name, err)
 		}
@@ -286,7 +323,7 @@ func (s *seeder) keyPairs(ctx context.Context) error {
 			return fmt.Errorf("describe key pair %s: %w", name, err)
 		}
 		// The private key is not kept: nobody logs in to a rehearsal's instances.
-		if _, err := s.api.EC2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(name)}); err != nil {
+		if _, err := s.api.EC2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(name)}); err != nil && !duplicate(err, "InvalidKeyPair.Duplicate") {
 			return fmt.Errorf("create key pair %s: %w", name, err)
 		}
 		s.out.KeyPairs = append(s.out.KeyPairs, name)
@@ -307,6 +344,7 @@ func (s *seeder) images(ctx context.Context) error {
 	type want struct {
 		id, name, desc string
 		tags           map[string]string
+		snapshots      []string
 	}
 	var wants []want
 	known := map[string]bool{}
@@ -314,7 +352,7 @@ func (s *seeder) images(ctx context.Context) error {
 		if imageGone(im.State) {
 			continue
 		}
-		wants = append(wants, want{im.ID, im.Name, im.Description, im.Tags})
+		wants = append(wants, want{im.ID, im.Name, im.Description, im.Tags, im.Snapshots})
 		known[im.ID] = true
 	}
 	var standIns []string
@@ -325,7 +363,7 @@ func (s *seeder) images(ctx context.Context) error {
 	}
 	slices.Sort(standIns)
 	for _, id := range standIns {
-		wants = append(wants, want{id, "mirror-" + id, "stand-in for " + id + ", which the world file does not describe", nil})
+		wants = append(wants, want{id, "mirror-" + id, "stand-in for " + id + ", which the world file does not describe", nil, nil})
 	}
 	for _, im := range wants {
 		have, err := s.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{
@@ -350,8 +388,23 @@ func (s *seeder) images(ctx context.Context) error {
 		if im.desc != "" {
 			in.Description = aws.String(im.desc)
 		}
+		for i, sn := range im.snapshots {
+			id, err := s.snapshot(ctx, sn)
+			if err != nil {
+				return fmt.Errorf("image %s: %w", im.name, err)
+			}
+			in.BlockDeviceMappings = append(in.BlockDeviceMappings, ec2types.BlockDeviceMapping{
+				DeviceName: aws.String(deviceName(i)), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(id)},
+			})
+		}
 		out, err := s.api.EC2.RegisterImage(ctx, in)
-		if err != nil {
+		if duplicate(err, "InvalidAMIName.Duplicate") {
+			again, err := s.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{im.name}}}})
+			if err != nil || len(again.Images) == 0 {
+				return fmt.Errorf("image %s: registered, then not found: %w", im.name, err)
+			}
+			out = &ec2.RegisterImageOutput{ImageId: again.Images[0].ImageId}
+		} else if err != nil {
 			return fmt.Errorf("register image %s: %w", im.name, err)
 		}
 		id := aws.ToString(out.ImageId)
@@ -587,7 +640,13 @@ func (s *seeder) targetGroup(ctx context.Context, tg simulator.TargetGroup) (str
 		in.Matcher = &elbtypes.Matcher{HttpCode: aws.String(hc.Matcher)}
 	}
 	out, err := s.api.ELBV2.CreateTargetGroup(ctx, in)
-	if err != nil {
+	if duplicate(err, "DuplicateTargetGroupName") {
+		again, err := s.api.ELBV2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{tg.Name}})
+		if err != nil || len(again.TargetGroups) == 0 {
+			return "", fmt.Errorf("target group %s: created, then not found: %w", tg.Name, err)
+		}
+		out = &elbv2.CreateTargetGroupOutput{TargetGroups: again.TargetGroups}
+	} else if err != nil {
 		return "", fmt.Errorf("create target group %s: %w", tg.Name, err)
 	}
 	arn := aws.ToString(out.TargetGroups[0].TargetGroupArn)
@@ -643,7 +702,13 @@ func (s *seeder) loadBalancers(ctx context.Context) error {
 			in.Scheme = elbtypes.LoadBalancerSchemeEnum(lb.Scheme)
 		}
 		out, err := s.api.ELBV2.CreateLoadBalancer(ctx, in)
-		if err != nil {
+		if duplicate(err, "DuplicateLoadBalancerName") {
+			again, err := s.api.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{lb.Name}})
+			if err != nil || len(again.LoadBalancers) == 0 {
+				return fmt.Errorf("load balancer %s: created, then not found: %w", lb.Name, err)
+			}
+			out = &elbv2.CreateLoadBalancerOutput{LoadBalancers: again.LoadBalancers}
+		} else if err != nil {
 			return fmt.Errorf("create load balancer %s: %w", lb.Name, err)
 		}
 		s.created(lb.ARN, aws.ToString(out.LoadBalancers[0].LoadBalancerArn))
@@ -680,7 +745,17 @@ func (s *seeder) listeners(ctx context.Context) error {
 			Protocol:        elbtypes.ProtocolEnum(l.Protocol),
 			DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tg)}},
 		})
-		if err != nil {
+		if duplicate(err, "DuplicateListener") {
+			again, err := s.api.ELBV2.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lb)})
+			if err != nil {
+				return fmt.Errorf("listener %s: created, then: %w", l.ARN, err)
+			}
+			i := slices.IndexFunc(again.Listeners, func(h elbtypes.Listener) bool { return aws.ToInt32(h.Port) == l.Port })
+			if i < 0 {
+				return fmt.Errorf("listener %s: created, then not found", l.ARN)
+			}
+			out = &elbv2.CreateListenerOutput{Listeners: again.Listeners[i : i+1]}
+		} else if err != nil {
 			return fmt.Errorf("create listener %s: %w", l.ARN, err)
 		}
 		s.created(l.ARN, aws.ToString(out.Listeners[0].ListenerArn))
@@ -715,4 +790,42 @@ func (s *seeder) targets(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// deviceName is the device of an image's i-th block device: the root first.
+func deviceName(i int) string {
+	if i == 0 {
+		return "/dev/xvda"
+	}
+	return "/dev/sd" + string(rune('a'+i))
+}
+
+// snapshot makes an EBS snapshot like the world's (a volume of its size, snapshotted) for
+// an image to be registered with: AWS registers an image from its snapshots.
+func (s *seeder) snapshot(ctx context.Context, worldID string) (string, error) {
+	if id, ok := s.out.IDs[worldID]; ok {
+		return id, nil
+	}
+	i := slices.IndexFunc(s.w.Snapshots, func(sn simulator.Snapshot) bool { return sn.ID == worldID })
+	if i < 0 {
+		return "", fmt.Errorf("snapshot %s is not in the world", worldID)
+	}
+	sn := s.w.Snapshots[i]
+	if len(s.w.Subnets) == 0 {
+		return "", fmt.Errorf("snapshot %s: no zone to make its volume in (the world has no subnet)", worldID)
+	}
+	vol, err := s.api.EC2.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String(s.w.Subnets[0].AZ), Size: aws.Int32(max(sn.VolumeSize, 1))})
+	if err != nil {
+		return "", fmt.Errorf("snapshot %s: create volume: %w", worldID, err)
+	}
+	in := &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId, TagSpecifications: tagSpec(ec2types.ResourceTypeSnapshot, sn.Tags)}
+	if sn.Description != "" {
+		in.Description = aws.String(sn.Description)
+	}
+	out, err := s.api.EC2.CreateSnapshot(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("snapshot %s: %w", worldID, err)
+	}
+	s.created(worldID, aws.ToString(out.SnapshotId))
+	return aws.ToString(out.SnapshotId), nil
 }

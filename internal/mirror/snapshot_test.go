@@ -48,13 +48,19 @@ func (f worldIAM) ListInstanceProfiles(_ context.Context, _ *iam.ListInstancePro
 
 func snapshot(t *testing.T, sim *simulator.Sim) *simulator.World {
 	t.Helper()
-	w, err := mirror.Snapshot(context.Background(), mirror.SnapshotAPI{
+	w, _ := snapshotNotes(t, sim)
+	return w
+}
+
+func snapshotNotes(t *testing.T, sim *simulator.Sim) (*simulator.World, []mirror.Assumption) {
+	t.Helper()
+	w, notes, err := mirror.Snapshot(context.Background(), mirror.SnapshotAPI{
 		EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: worldIAM{sim.World()},
 	}, "ap-northeast-1")
 	if err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
-	return w
+	return w, notes
 }
 
 func blog(t *testing.T) *specs.Stack {

@@ -51,10 +51,23 @@ func seedWorld() *cloud.World {
 		}},
 		Images: []cloud.Image{{ID: "ami-0old", Name: "web-base", State: "available"}},
 		Subnets: []cloud.Subnet{
-			{ID: "subnet-0a", AZ: "ap-northeast-1a", VpcID: "vpc-1", AvailableIPs: 250},
-			{ID: "subnet-0c", AZ: "ap-northeast-1c", VpcID: "vpc-1", AvailableIPs: 250},
-			{ID: "subnet-0d", AZ: "ap-northeast-1d", VpcID: "vpc-1", AvailableIPs: 250},
+			{ID: "subnet-0a", AZ: "ap-northeast-1a", VpcID: "vpc-1", AvailableIPs: 250, CIDR: "10.0.1.0/24"},
+			{ID: "subnet-0c", AZ: "ap-northeast-1c", VpcID: "vpc-1", AvailableIPs: 250, CIDR: "10.0.2.0/24"},
+			{ID: "subnet-0d", AZ: "ap-northeast-1d", VpcID: "vpc-1", AvailableIPs: 250, CIDR: "10.0.3.0/24"},
 		},
+		// The instances' sg-1 admits HTTP from the load balancer's sg-alb; the VPC's default
+		// ACL lets everything through: every node reaches every target.
+		SecurityGroups: []cloud.SecurityGroup{
+			{ID: "sg-1", Name: "web-sg", VpcID: "vpc-1", Ingress: []cloud.SGRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, Groups: []string{"sg-alb"}}}, Egress: allTraffic()},
+			{ID: "sg-alb", Name: "web-alb-sg", VpcID: "vpc-1", Ingress: []cloud.SGRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"0.0.0.0/0"}}}, Egress: allTraffic()},
+		},
+		NetworkACLs: []cloud.NetworkACL{{ID: "acl-1", VpcID: "vpc-1", IsDefault: true, Subnets: []string{"subnet-0a", "subnet-0c", "subnet-0d"}, Entries: []cloud.ACLEntry{
+			{Number: 100, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "allow"},
+			{Number: 32767, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "deny"},
+			{Number: 100, Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "allow"},
+			{Number: 32767, Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "deny"},
+		}}},
+		NetworkRead:      true,
 		Region:           "ap-northeast-1",
 		InstanceProfiles: []cloud.InstanceProfile{{Name: "web-app", ARN: profile}},
 		TargetGroups: []cloud.TargetGroup{{
@@ -65,9 +78,14 @@ func seedWorld() *cloud.World {
 		}},
 		LoadBalancers: []cloud.LoadBalancer{{
 			ARN: lbARN, Name: "web-alb", VpcID: "vpc-1", State: "active",
-			Zones: []cloud.LBZone{{AZ: "ap-northeast-1a", SubnetID: "subnet-0a"}, {AZ: "ap-northeast-1c", SubnetID: "subnet-0c"}, {AZ: "ap-northeast-1d", SubnetID: "subnet-0d"}},
+			Zones:          []cloud.LBZone{{AZ: "ap-northeast-1a", SubnetID: "subnet-0a"}, {AZ: "ap-northeast-1c", SubnetID: "subnet-0c"}, {AZ: "ap-northeast-1d", SubnetID: "subnet-0d"}},
+			SecurityGroups: []string{"sg-alb"},
 		}},
 	}
+}
+
+func allTraffic() []cloud.SGRule {
+	return []cloud.SGRule{{Protocol: "-1", FromPort: -1, ToPort: -1, CIDRs: []string{"0.0.0.0/0"}}}
 }
 
 // member is an instance albctl launched earlier.
@@ -244,7 +262,7 @@ func TestNewZoneIsAddedBeforeRegistering(t *testing.T) {
 	s := seedStack()
 	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1b", Count: 1})
 	w := seedWorld()
-	w.Subnets = append(w.Subnets, cloud.Subnet{ID: "subnet-0b", AZ: "ap-northeast-1b", VpcID: "vpc-1", AvailableIPs: 10})
+	w.Subnets = append(w.Subnets, cloud.Subnet{ID: "subnet-0b", AZ: "ap-northeast-1b", VpcID: "vpc-1", AvailableIPs: 10, CIDR: "10.0.4.0/24"})
 	p := build(t, s, w)
 	add := step(t, p, AddZones)
 	if !slices.Equal(add.Zones.Added, []string{"ap-northeast-1b"}) || len(add.Zones.SubnetIDs) != 4 {
@@ -339,9 +357,11 @@ func TestBuildErrors(t *testing.T) {
 		{"source zone dropped", func(s *specs.Stack) {
 			s.Fleets[0].Zones = []specs.FleetZone{{AZ: "ap-northeast-1c", Count: 1}, {AZ: "ap-northeast-1d", Count: 1}}
 		}, nil, "Source zone must keep the source"},
-		{"one zone", func(s *specs.Stack) {
+		{"one zone, and no other zone's node reaches it", func(s *specs.Stack) {
 			s.Fleets[0].Zones = []specs.FleetZone{{AZ: "ap-northeast-1a", Count: 2}}
-		}, nil, "An ALB needs two zones"},
+		}, func(w *cloud.World) {
+			w.SecurityGroups[0].Ingress = []cloud.SGRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.1.0/24"}}}
+		}, "An ALB needs two zones"},
 		{"no subnet", func(s *specs.Stack) {
 			s.Fleets[0].Zones[1].AZ = "ap-northeast-1b"
 		}, nil, "No subnet in zone"},

@@ -118,6 +118,11 @@ type ZonesParams struct {
 	Removed         []string `json:"removed,omitempty"`
 	// TargetGroupARNs whose targets must be healthy in every kept AZ before a trim.
 	TargetGroupARNs []string `json:"target_group_arns,omitempty"`
+	// AcrossZones are kept AZs that will hold no target: their nodes serve the targets of
+	// the other zones (cross-zone load balancing; the plan checked that they reach one), so a
+	// trim waits for a healthy target in some kept AZ rather than in them (docs/design.md,
+	// "Zones and reachability").
+	AcrossZones []string `json:"across_zones,omitempty"`
 }
 
 // TargetParams registers or deregisters one instance. The instance is InstanceID when it

@@ -97,8 +97,14 @@ func (b *builder) loadBalancer(l *specs.LoadBalancer) {
 	for _, z := range lb.Zones {
 		current[z.AZ] = z.SubnetID
 	}
-	if !b.chooseSubnets(l, lb, current, desired) {
+	if l.ZonesFromTargets && len(desired) < 2 {
+		b.widenToTwo(lb, tgs, current, desired)
+	}
+	if !b.chooseSubnets(l, lb, current, desired) || !b.checkServing(l, lb, tgs, desired) {
 		return
+	}
+	if !b.world.NetworkRead {
+		b.warnf("load balancer %s: not checked that each zone's node reaches a target: the security groups and network ACLs were not read", l.Name)
 	}
 	var tgARNs []string
 	for _, tg := range tgs {
@@ -139,13 +145,13 @@ func (b *builder) loadBalancer(l *specs.LoadBalancer) {
 		ID:       "trim_zones." + l.Label,
 		Kind:     TrimZones,
 		Resource: "load balancer " + l.Name,
-		Reason:   b.trimReason(l, tgs, removed, desired),
-		Zones:    zonesParams(lb.ARN, desired, nil, removed, tgARNs),
+		Reason:   b.trimReason(l, lb, tgs, removed, desired),
+		Zones:    b.withAcrossZones(zonesParams(lb.ARN, desired, nil, removed, tgARNs), tgs),
 	})
 }
 
 // trimReason says, for each AZ trimmed, what is there and why it goes.
-func (b *builder) trimReason(l *specs.LoadBalancer, tgs []*cloud.TargetGroup, removed []string, desired map[string]string) string {
+func (b *builder) trimReason(l *specs.LoadBalancer, lb *cloud.LoadBalancer, tgs []*cloud.TargetGroup, removed []string, desired map[string]string) string {
 	var parts []string
 	for _, az := range removed {
 		switch {
@@ -154,12 +160,31 @@ func (b *builder) trimReason(l *specs.LoadBalancer, tgs []*cloud.TargetGroup, re
 		case b.leavingTargets(tgs, az) > 0:
 			parts = append(parts, fmt.Sprintf("%s loses its last %d target(s) in this plan: trimmed once they have drained and terminated, or its node would answer 503/504", az, b.leavingTargets(tgs, az)))
 		case l.ZonesFromTargets:
-			parts = append(parts, az+" has no targets: requests routed there risk 503/504")
+			parts = append(parts, b.noTargetsReason(lb, tgs, az))
 		default:
 			parts = append(parts, az+" is not in the spec's zones")
 		}
 	}
 	return strings.Join(parts, "; ") + " (each enabled AZ gets a load balancer node and its share of DNS answers)"
+}
+
+// noTargetsReason says why zones = "targets" trims a zone that will hold no targets: its
+// node cannot reach any (naming the rule), or, when it could, that it is not needed: two
+// zones holding targets, or kept zones that serve, are enough.
+func (b *builder) noTargetsReason(lb *cloud.LoadBalancer, tgs []*cloud.TargetGroup, az string) string {
+	if !b.world.NetworkRead {
+		return az + " has no targets: requests routed there risk 503/504"
+	}
+	subnet := ""
+	for _, z := range lb.Zones {
+		if z.AZ == az {
+			subnet = z.SubnetID
+		}
+	}
+	if ok, why := b.zoneServes(lb, tgs, az, subnet); !ok {
+		return az + " has no targets, and its node " + why
+	}
+	return az + " has no targets: zones = \"targets\" keeps only the zones holding them (and, with targets in one zone, one more whose node reaches them)"
 }
 
 // leavingTargets counts the registered targets in az that this plan deregisters.
@@ -214,7 +239,11 @@ func (b *builder) chooseSubnets(l *specs.LoadBalancer, lb *cloud.LoadBalancer, c
 		}
 	}
 	if len(desired) < 2 {
-		b.errorf(l.ZonesRange, "An ALB needs two zones", "load_balancer %q: %s would span %d Availability Zone(s) %v; AWS requires at least two", l.Label, l.Name, len(desired), slices.Sorted(maps.Keys(desired)))
+		more := ""
+		if l.ZonesFromTargets {
+			more = b.unservingZones(lb, current, desired)
+		}
+		b.errorf(l.ZonesRange, "An ALB needs two zones", "load_balancer %q: %s would span %d Availability Zone(s) %v; AWS requires at least two, each able to serve.%s", l.Label, l.Name, len(desired), slices.Sorted(maps.Keys(desired)), more)
 		return false
 	}
 	return true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -390,33 +391,46 @@ func (c *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.Describ
 	return &ec2.DescribeInstanceTypeOfferingsOutput{InstanceTypeOfferings: offers[start:end], NextToken: next}, nil
 }
 
-// permissions are a group's rules in the SDK's shape: its inbound rules (none listed when
-// the world does not record them), and AWS's default outbound rule, which the simulator
-// assumes for every group.
+// permissions are a group's rules in the SDK's shape, as the simulator applies them: its
+// inbound rules (everything from 0.0.0.0/0 when the world does not record them: such a
+// group admits everything), and its outbound rules (AWS's default outbound rule, everything
+// to 0.0.0.0/0, when the world does not record them). A reader of the API (a plan, a copy
+// of the account) thus sees what the simulator does.
 func (s *Sim) permissions(g *SecurityGroup) (in, out []ec2types.IpPermission) {
+	all := []ec2types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}
+	in = all
 	if g.Ingress != nil {
-		for _, r := range *g.Ingress {
-			p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol)}
-			if r.Protocol != "-1" {
-				p.FromPort, p.ToPort = aws.Int32(r.FromPort), aws.Int32(r.ToPort)
-			}
-			for _, c := range r.CIDRs {
-				rg := ec2types.IpRange{CidrIp: aws.String(c)}
-				if r.Description != "" {
-					rg.Description = aws.String(r.Description)
-				}
-				p.IpRanges = append(p.IpRanges, rg)
-			}
-			for _, id := range r.SourceGroups {
-				pair := ec2types.UserIdGroupPair{GroupId: aws.String(id), UserId: aws.String(s.w.AccountID)}
-				if r.Description != "" {
-					pair.Description = aws.String(r.Description)
-				}
-				p.UserIdGroupPairs = append(p.UserIdGroupPairs, pair)
-			}
-			in = append(in, p)
-		}
+		in = s.ipPermissions(*g.Ingress)
 	}
-	out = []ec2types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}
-	return in, out
+	if g.Egress != nil {
+		return in, s.ipPermissions(*g.Egress)
+	}
+	return in, all
+}
+
+// ipPermissions converts rules: IPv6 blocks go to Ipv6Ranges, as EC2 reports them.
+func (s *Sim) ipPermissions(rules []IngressRule) []ec2types.IpPermission {
+	out := []ec2types.IpPermission{}
+	for _, r := range rules {
+		p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol)}
+		if r.Protocol != "-1" {
+			p.FromPort, p.ToPort = aws.Int32(r.FromPort), aws.Int32(r.ToPort)
+		}
+		var desc *string
+		if r.Description != "" {
+			desc = aws.String(r.Description)
+		}
+		for _, c := range r.CIDRs {
+			if pfx, err := netip.ParsePrefix(c); err == nil && pfx.Addr().Is6() {
+				p.Ipv6Ranges = append(p.Ipv6Ranges, ec2types.Ipv6Range{CidrIpv6: aws.String(c), Description: desc})
+				continue
+			}
+			p.IpRanges = append(p.IpRanges, ec2types.IpRange{CidrIp: aws.String(c), Description: desc})
+		}
+		for _, id := range r.SourceGroups {
+			p.UserIdGroupPairs = append(p.UserIdGroupPairs, ec2types.UserIdGroupPair{GroupId: aws.String(id), UserId: aws.String(s.w.AccountID), Description: desc})
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/reach"
 )
 
 // IngressRule is an inbound rule of a security group: TCP (or every protocol, "-1") on
@@ -42,20 +45,18 @@ type ACLRule struct {
 	Action   string `json:"action"` // allow or deny
 }
 
-// Ephemeral ports: a load balancer node opens its connections to targets from these source
-// ports, so the targets' answers come back to them (ALB guide, "Network ACLs").
-const ephemeralLow, ephemeralHigh = 1024, 65535
-
 func (w *World) normalizeNetwork() {
 	for i := range w.SecurityGroups {
 		g := &w.SecurityGroups[i]
-		if g.Ingress == nil {
-			continue
-		}
-		for j := range *g.Ingress {
-			r := &(*g.Ingress)[j]
-			slices.Sort(r.CIDRs)
-			slices.Sort(r.SourceGroups)
+		for _, rules := range []*[]IngressRule{g.Ingress, g.Egress} {
+			if rules == nil {
+				continue
+			}
+			for j := range *rules {
+				r := &(*rules)[j]
+				slices.Sort(r.CIDRs)
+				slices.Sort(r.SourceGroups)
+			}
 		}
 	}
 	slices.SortFunc(w.NetworkACLs, func(a, b NetworkACL) int { return strings.Compare(a.ID, b.ID) })
@@ -69,28 +70,34 @@ func (w *World) normalizeNetwork() {
 	}
 }
 
-// securityGroupRules checks each security group's ingress rules: a TCP port range, and
-// sources that are CIDR blocks or security groups of the world.
+// securityGroupRules checks each security group's ingress and egress rules: a TCP port
+// range, and peers that are CIDR blocks or security groups of the world.
 func (c *worldCheck) securityGroupRules(groups []SecurityGroup) {
 	for _, g := range groups {
-		if g.Ingress == nil {
-			continue
+		c.sgRules(g.ID, "ingress", g.Ingress)
+		c.sgRules(g.ID, "egress", g.Egress)
+	}
+}
+
+// sgRules checks one direction's rules of a group (nil: not recorded, nothing to check).
+func (c *worldCheck) sgRules(id, dir string, rules *[]IngressRule) {
+	if rules == nil {
+		return
+	}
+	for i, r := range *rules {
+		what := fmt.Sprintf("security group %s: %s[%d]", id, dir, i)
+		c.ports(what, r.Protocol, r.FromPort, r.ToPort)
+		if len(r.CIDRs) == 0 && len(r.SourceGroups) == 0 {
+			c.bad("%s: neither cidrs nor source_groups", what)
 		}
-		for i, r := range *g.Ingress {
-			what := fmt.Sprintf("security group %s: ingress[%d]", g.ID, i)
-			c.ports(what, r.Protocol, r.FromPort, r.ToPort)
-			if len(r.CIDRs) == 0 && len(r.SourceGroups) == 0 {
-				c.bad("%s: neither cidrs nor source_groups", what)
+		for _, cidr := range r.CIDRs {
+			if _, err := netip.ParsePrefix(cidr); err != nil {
+				c.bad("%s: cidr %q is not a CIDR block", what, cidr)
 			}
-			for _, cidr := range r.CIDRs {
-				if _, err := netip.ParsePrefix(cidr); err != nil {
-					c.bad("%s: cidr %q is not a CIDR block", what, cidr)
-				}
-			}
-			for _, sg := range r.SourceGroups {
-				if _, ok := c.sgByID[sg]; !ok {
-					c.bad("%s: source group %q does not exist", what, sg)
-				}
+		}
+		for _, sg := range r.SourceGroups {
+			if _, ok := c.sgByID[sg]; !ok {
+				c.bad("%s: source group %q does not exist", what, sg)
 			}
 		}
 	}
@@ -168,161 +175,86 @@ func (c *worldCheck) aclRules(acl, dir string, rules []ACLRule) {
 	}
 }
 
-// covers reports whether cidr holds every address of the subnet block. Addresses are not
-// modelled: a load balancer node's address changes over time within its subnet and an
-// instance's is not recorded, so a rule is taken to match one only when it covers the whole
-// subnet (which is also what AWS advises for rules naming load balancer subnets).
-func covers(cidr, subnet string) bool {
-	c, err1 := netip.ParsePrefix(cidr)
-	s, err2 := netip.ParsePrefix(subnet)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return c.Bits() <= s.Bits() && c.Contains(s.Masked().Addr())
-}
-
 // node is a load balancer node: one per enabled subnet, addressed in the subnet.
 type node struct {
-	AZ, Subnet, CIDR string
-	groups           []string // the load balancer's security groups
+	AZ, Subnet string
+	groups     []string // the load balancer's security groups
 }
 
 func (s *Sim) nodes(lb *LoadBalancer) []node {
 	var out []node
 	for _, z := range lb.Subnets {
-		n := node{AZ: z.AZ, Subnet: z.Subnet, groups: lb.SecurityGroups}
-		if sn := s.subnet(z.Subnet); sn != nil {
-			n.CIDR = sn.CIDR
-		}
-		out = append(out, n)
+		out = append(out, node{AZ: z.AZ, Subnet: z.Subnet, groups: lb.SecurityGroups})
 	}
 	return out
 }
 
 // reach says whether a node can open a TCP connection to the instance on port and get the
-// answers back; why names what blocks it when it cannot.
+// answers back; why names what blocks it when it cannot. The rule is internal/reach's, the
+// one the planner applies too, over the world's network in the cloud model (cloudNet).
 func (s *Sim) reach(n node, in *Instance, port int32) (ok bool, why string) {
-	tsn := s.subnet(in.Subnet)
-	if tsn == nil {
-		return false, in.ID + " has no subnet"
-	}
-	if ok, why := s.groupsAdmit(n, in, port); !ok {
-		return false, why
-	}
-	if n.Subnet == in.Subnet {
-		return true, "" // network ACLs filter only traffic that crosses a subnet's edge
-	}
-	from, to := s.acl(n.Subnet), s.acl(in.Subnet)
-	hops := []struct {
-		acl      *NetworkACL
-		inbound  bool
-		peer     string
-		lo, hi   int32
-		describe string
-	}{
-		{from, false, tsn.CIDR, port, port, "outbound to " + tsn.CIDR + " port " + strconv.Itoa(int(port))},
-		{to, true, n.CIDR, port, port, "inbound from " + n.CIDR + " port " + strconv.Itoa(int(port))},
-		{to, false, n.CIDR, ephemeralLow, ephemeralHigh, "outbound (return traffic) to " + n.CIDR + " ports 1024-65535"},
-		{from, true, tsn.CIDR, ephemeralLow, ephemeralHigh, "inbound (return traffic) from " + tsn.CIDR + " ports 1024-65535"},
-	}
-	for _, h := range hops {
-		if h.acl == nil {
-			continue
-		}
-		if !h.acl.allows(h.inbound, h.peer, h.lo, h.hi) {
-			return false, fmt.Sprintf("network ACL %s does not allow %s", h.acl.ID, h.describe)
-		}
+	b := s.cloudNet().Reach(reach.Node{AZ: n.AZ, Subnet: n.Subnet, Groups: n.groups},
+		reach.Target{ID: in.ID, AZ: in.AZ, Subnet: in.Subnet, Groups: in.SecurityGroups, Port: port})
+	if b != nil {
+		return false, b.Error()
 	}
 	return true, ""
 }
 
-// groupsAdmit applies the instance's security groups: some inbound rule must admit the
-// node's subnet block or one of the load balancer's groups on port. Security groups are
-// stateful: answers go back whatever the rules.
-func (s *Sim) groupsAdmit(n node, in *Instance, port int32) (bool, string) {
-	if len(in.SecurityGroups) == 0 {
-		return true, "" // the world records none (AWS would give it the VPC's default group)
-	}
-	for _, id := range in.SecurityGroups {
-		g := s.securityGroup(id)
-		if g == nil || g.Ingress == nil {
-			return true, "" // rules not recorded: admit
+// cloudNet is the world's network in the cloud model, as Observe reads it through the
+// simulator's API: a group whose ingress is not recorded (nil) admits everything, one whose
+// egress is not recorded has AWS's default rule (all traffic to 0.0.0.0/0), protocol "tcp"
+// of an ACL rule is EC2's "6", and each ACL ends with the "*" rule that denies the rest.
+// It is made afresh for each question: worlds hold a handful of groups and ACLs, and any
+// call may have changed them.
+func (s *Sim) cloudNet() *reach.Net {
+	everything := []cloud.SGRule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}}
+	var groups []cloud.SecurityGroup
+	for _, g := range s.w.SecurityGroups {
+		cg := cloud.SecurityGroup{ID: g.ID, Name: g.Name, VpcID: g.VPC, Ingress: everything, Egress: everything}
+		if g.Ingress != nil {
+			cg.Ingress = sgRules(*g.Ingress)
 		}
-		for _, r := range *g.Ingress {
-			if r.Protocol != "-1" && (port < r.FromPort || port > r.ToPort) {
-				continue
-			}
-			if slices.ContainsFunc(r.CIDRs, func(c string) bool { return covers(c, n.CIDR) }) {
-				return true, ""
-			}
-			if slices.ContainsFunc(r.SourceGroups, func(sg string) bool { return slices.Contains(n.groups, sg) }) {
-				return true, ""
-			}
+		if g.Egress != nil {
+			cg.Egress = sgRules(*g.Egress)
 		}
+		groups = append(groups, cg)
 	}
-	return false, fmt.Sprintf("security group %s of %s admits no TCP %d from %s (the load balancer node in %s)",
-		strings.Join(in.SecurityGroups, ", "), in.ID, port, n.CIDR, n.AZ)
+	var acls []cloud.NetworkACL
+	for _, a := range s.w.NetworkACLs {
+		ca := cloud.NetworkACL{ID: a.ID, VpcID: a.VPC, IsDefault: a.IsDefault, Subnets: a.Subnets}
+		for _, dir := range []struct {
+			rules  []ACLRule
+			egress bool
+		}{{a.Inbound, false}, {a.Outbound, true}} {
+			for _, r := range dir.rules {
+				ca.Entries = append(ca.Entries, cloud.ACLEntry{Number: r.Number, Egress: dir.egress, Protocol: aclProtocol(r.Protocol),
+					FromPort: r.FromPort, ToPort: r.ToPort, CIDR: r.CIDR, Action: r.Action})
+			}
+			ca.Entries = append(ca.Entries, cloud.ACLEntry{Number: 32767, Egress: dir.egress, Protocol: "-1", CIDR: "0.0.0.0/0", Action: "deny"})
+		}
+		acls = append(acls, ca)
+	}
+	var subnets []cloud.Subnet
+	for _, sn := range s.w.Subnets {
+		subnets = append(subnets, cloud.Subnet{ID: sn.ID, AZ: sn.AZ, VpcID: sn.VPC, CIDR: sn.CIDR})
+	}
+	return reach.New(groups, acls, subnets)
 }
 
-// acl is the network ACL of a subnet: the one associated with it, else its VPC's default,
-// else nil (not recorded: everything passes).
-func (s *Sim) acl(subnet string) *NetworkACL {
-	sn := s.subnet(subnet)
-	var def *NetworkACL
-	for i := range s.w.NetworkACLs {
-		a := &s.w.NetworkACLs[i]
-		if slices.Contains(a.Subnets, subnet) {
-			return a
-		}
-		if a.IsDefault && sn != nil && a.VPC == sn.VPC {
-			def = a
-		}
+func sgRules(rs []IngressRule) []cloud.SGRule {
+	out := []cloud.SGRule{}
+	for _, r := range rs {
+		out = append(out, cloud.SGRule{Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: r.CIDRs, Groups: r.SourceGroups})
 	}
-	return def
+	return out
 }
 
-// allows reports whether the ACL lets TCP traffic with every port in lo..hi pass in one
-// direction to or from the peer subnet block: rules in ascending number, first match wins,
-// default deny. A range is allowed only when no port of it is denied or left unmatched.
-func (a *NetworkACL) allows(inbound bool, peer string, lo, hi int32) bool {
-	rules := a.Outbound
-	if inbound {
-		rules = a.Inbound
+func aclProtocol(p string) string {
+	if p == "tcp" {
+		return "6"
 	}
-	rules = slices.Clone(rules)
-	slices.SortFunc(rules, func(x, y ACLRule) int { return int(x.Number) - int(y.Number) })
-	// open are the ports not decided yet, as disjoint ranges.
-	open := [][2]int32{{lo, hi}}
-	for _, r := range rules {
-		if !covers(r.CIDR, peer) {
-			continue
-		}
-		rlo, rhi := int32(0), int32(65535)
-		if r.Protocol != "-1" {
-			rlo, rhi = r.FromPort, r.ToPort
-		}
-		var rest [][2]int32
-		for _, o := range open {
-			a, b := max(o[0], rlo), min(o[1], rhi)
-			if a > b {
-				rest = append(rest, o)
-				continue
-			}
-			if r.Action == "deny" {
-				return false
-			}
-			if o[0] < a {
-				rest = append(rest, [2]int32{o[0], a - 1})
-			}
-			if b < o[1] {
-				rest = append(rest, [2]int32{b + 1, o[1]})
-			}
-		}
-		if open = rest; len(open) == 0 {
-			return true
-		}
-	}
-	return false
+	return p
 }
 
 // healthPort is the port a target's health checks connect to.

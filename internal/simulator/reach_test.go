@@ -29,6 +29,15 @@ func webSG(w *World) *SecurityGroup {
 	panic("no web-sg")
 }
 
+func albSG(w *World) *SecurityGroup {
+	for i := range w.SecurityGroups {
+		if w.SecurityGroups[i].ID == SeedALBSG {
+			return &w.SecurityGroups[i]
+		}
+	}
+	panic("no web-alb-sg")
+}
+
 // aclFor gives subnet its own network ACL with these rules.
 func aclFor(w *World, id, subnet string, in, out []ACLRule) {
 	acl := &w.NetworkACLs[0]
@@ -137,6 +146,21 @@ func TestReachability(t *testing.T) {
 				{Number: 100, Protocol: "tcp", FromPort: 80, ToPort: 80, CIDR: "0.0.0.0/0", Action: "allow"},
 			}, allowAll)
 		}, map[string]string{a: "ok", c: "does not allow inbound (return traffic) from 10.0.3.0/24 ports 1024-65535", d: "ok"}},
+		{"load balancer egress: not recorded, AWS's default rule lets everything out", func(w *World) {
+			albSG(w).Egress = nil
+		}, map[string]string{a: "ok", c: "ok", d: "ok"}},
+		{"load balancer egress: no rules lets nothing out", func(w *World) {
+			albSG(w).Egress = &[]IngressRule{}
+		}, map[string]string{a: "of the load balancer allows no TCP 80 out to 10.0.3.0/24", c: "allows no TCP 80 out", d: "allows no TCP 80 out"}},
+		{"load balancer egress: to the targets' group", func(w *World) {
+			albSG(w).Egress = &[]IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, SourceGroups: []string{SeedWebSG}}}
+		}, map[string]string{a: "ok", c: "ok", d: "ok"}},
+		{"load balancer egress: to another subnet only", func(w *World) {
+			albSG(w).Egress = &[]IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.1.0/24"}}}
+		}, map[string]string{a: "allows no TCP 80 out to 10.0.3.0/24", c: "allows no TCP 80 out", d: "allows no TCP 80 out"}},
+		{"load balancer egress: another port", func(w *World) {
+			albSG(w).Egress = &[]IngressRule{{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRs: []string{"0.0.0.0/0"}}}
+		}, map[string]string{a: "allows no TCP 80 out", c: "allows no TCP 80 out", d: "allows no TCP 80 out"}},
 		{"network ACL: a default deny of every rule", func(w *World) {
 			aclFor(w, "acl-0000000000000001d", SeedSubnet1d, nil, nil)
 		}, map[string]string{a: "does not allow inbound", c: "does not allow inbound", d: "ok"}},
@@ -192,6 +216,21 @@ func TestDescribeSecurityGroupsRules(t *testing.T) {
 	}
 }
 
+// A group whose ingress the world does not record admits everything in the simulator, and
+// DescribeSecurityGroups says so, so that Observe and the plan see what the simulator does.
+func TestUnrecordedIngressIsReportedAsAllowAll(t *testing.T) {
+	w := SeedWorld()
+	webSG(w).Ingress = nil
+	out, err := New(w).EC2().DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{SeedWebSG}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := out.SecurityGroups[0].IpPermissions
+	if len(in) != 1 || aws.ToString(in[0].IpProtocol) != "-1" || len(in[0].IpRanges) != 1 || aws.ToString(in[0].IpRanges[0].CidrIp) != "0.0.0.0/0" {
+		t.Errorf("ingress %+v, want one rule admitting all traffic", in)
+	}
+}
+
 func TestNetworkValidation(t *testing.T) {
 	tests := []struct {
 		name string
@@ -202,6 +241,12 @@ func TestNetworkValidation(t *testing.T) {
 		{"bad cidr", func(w *World) { (*webSG(w).Ingress)[0].CIDRs = []string{"10.0.1/24"} }, `cidr "10.0.1/24" is not a CIDR block`},
 		{"unknown source group", func(w *World) { (*webSG(w).Ingress)[0].SourceGroups = []string{"sg-nope"} }, `source group "sg-nope" does not exist`},
 		{"ports reversed", func(w *World) { (*webSG(w).Ingress)[0].FromPort = 90 }, "ports 90-80"},
+		{"egress: unknown group", func(w *World) {
+			albSG(w).Egress = &[]IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, SourceGroups: []string{"sg-nope"}}}
+		}, `security group sg-0a1b2c3d4e5f60011: egress[0]: source group "sg-nope" does not exist`},
+		{"egress: udp", func(w *World) {
+			albSG(w).Egress = &[]IngressRule{{Protocol: "udp", FromPort: 80, ToPort: 80, CIDRs: []string{"0.0.0.0/0"}}}
+		}, `egress[0]: protocol "udp"`},
 		{"acl action", func(w *World) { w.NetworkACLs[0].Inbound[0].Action = "permit" }, `action "permit"`},
 		{"acl number", func(w *World) { w.NetworkACLs[0].Inbound[0].Number = 40000 }, "rule_number"},
 		{"acl subnet twice", func(w *World) {
@@ -219,5 +264,28 @@ func TestNetworkValidation(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A target some nodes reach and others do not (docs/simulator.md, "Reachability"): it is
+// reported healthy (the best any node sees); the nodes that reach it send to it, and a node
+// that reaches no healthy target fails open to it and gets 504 — the plan's rule in
+// internal/reach refuses to keep that node's zone.
+func TestPartiallyReachableTarget(t *testing.T) {
+	s := New(SeedWorld()) // web-sg admits the 1a and 1d nodes, not the 1c node
+	if got := healthOf(t, s, SeedInstance); got != "healthy" {
+		t.Fatalf("health %s, want healthy: the 1a and 1d nodes' checks pass", got)
+	}
+	tr := only(t, s)
+	if tr.Served != 0.666667 || tr.Status504 != 0.333333 ||
+		!strings.Contains(tr.Why, "security group sg-0a1b2c3d4e5f60010 (web-sg) of i-0a1b2c3d4e5f60001 admits no TCP 80 from 10.0.2.0/24 (the load balancer node in ap-northeast-1c)") {
+		t.Errorf("%+v", tr)
+	}
+	// The egress side of the same rule: the load balancer's group lets nothing out to the
+	// 1a subnet, and the target is in 1a: no node reaches it, it fails its checks.
+	w := SeedWorld()
+	albSG(w).Egress = &[]IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.3.0/24"}}}
+	if got := healthOf(t, New(w), SeedInstance); got != "unhealthy/Target.Timeout" {
+		t.Errorf("health %s, want unhealthy/Target.Timeout: egress allows no node to reach it", got)
 	}
 }

@@ -196,12 +196,13 @@ var ec2Ops = []string{
 	"DescribeInstances", "DescribeImages", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups",
 	"DescribeInstanceTypeOfferings", "CreateImage", "RunInstances", "TerminateInstances",
 	"AssociateIamInstanceProfile", "CreateTags", "DeregisterImage", "DeleteSnapshot",
+	"DescribeNetworkAcls", "DescribeSnapshots",
 }
 
 var elbOps = []string{
 	"DescribeLoadBalancers", "DescribeTargetGroups", "DescribeTargetGroupAttributes",
 	"ModifyTargetGroupAttributes", "DescribeTargetHealth", "RegisterTargets", "DeregisterTargets",
-	"SetSubnets", "DescribeListeners", "ModifyTargetGroup",
+	"SetSubnets", "DescribeListeners", "ModifyTargetGroup", "DescribeLoadBalancerAttributes",
 }
 
 var iamOps = []string{"GetInstanceProfile"}

@@ -222,6 +222,9 @@ type LoadBalancer struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	Subnets        []LBSubnet `json:"subnets"`
 	SecurityGroups []string   `json:"security_groups,omitempty"`
+	// Attributes are the load balancer attributes the world sets; the others have AWS's
+	// defaults (DescribeLoadBalancerAttributes lists both). None changes the simulation.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // LBSubnet is one enabled Availability Zone of a load balancer.
@@ -499,6 +502,7 @@ func (w *World) normalizeLoadBalancing() {
 			lb.Subnets[j].EnabledAt = lb.Subnets[j].EnabledAt.UTC()
 		}
 		slices.Sort(lb.SecurityGroups)
+		lb.Attributes = nilIfEmpty(lb.Attributes)
 	}
 	slices.SortFunc(w.Listeners, func(a, b Listener) int { return strings.Compare(a.ARN, b.ARN) })
 	slices.SortFunc(w.TargetGroups, func(a, b TargetGroup) int { return strings.Compare(a.ARN, b.ARN) })
@@ -885,6 +889,11 @@ func (c *worldCheck) loadBalancers(lbs []LoadBalancer) {
 		for _, g := range lb.SecurityGroups {
 			if sg, ok := c.sgByID[g]; !ok || sg.VPC != lb.VPC {
 				c.bad("load balancer %s: security group %q does not exist in %s", lb.Name, g, lb.VPC)
+			}
+		}
+		for k := range lb.Attributes {
+			if _, ok := defaultLBAttributes[k]; !ok {
+				c.bad("load balancer %s: attribute %q is not an Application Load Balancer attribute", lb.Name, k)
 			}
 		}
 	}

@@ -458,44 +458,29 @@ func (l *loader) checkFleets(stack *Stack, fleets []fleetDecl) {
 		return
 	}
 
-	// An ALB needs two AZs, and one enabled in an AZ without targets sends clients to a node
-	// with nothing behind it: so targets must sit in at least two AZs.
+	// A fleet behind an ALB needs a target somewhere. Two targets in two zones are not
+	// required: the ALB's two zones must each be able to serve, which the plan checks against
+	// the security groups and network ACLs (docs/design.md, "Zones and reachability").
 	spanTargets := len(fleets) == 1
 	for _, lb := range stack.LoadBalancers {
 		spanTargets = spanTargets || lb.ZonesFromTargets
 	}
 	zonesOK := true
-	azs := map[string]bool{}
+	count := 0
 	for _, f := range fleets {
 		zonesOK = zonesOK && f.zonesOK
 		for _, z := range f.Zones {
-			if z.Count > 0 {
-				azs[z.AZ] = true
-			}
+			count += z.Count
 		}
 	}
-	if spanTargets && zonesOK && len(azs) < 2 {
+	if spanTargets && zonesOK && count == 0 {
 		first := fleets[0]
 		rng := first.DeclRange
-		for _, z := range first.Zones {
-			if z.Count > 0 {
-				rng = z.DeclRange
-				break
-			}
-		}
-		if rng == first.DeclRange && first.firstZone != nil {
+		if first.firstZone != nil {
 			rng = first.firstZone.DefRange
 		}
-		var where string
-		if len(azs) == 0 {
-			where = "No zone has a count above 0."
-		} else {
-			for az := range azs {
-				where = fmt.Sprintf("All targets are in %s.", az)
-			}
-		}
-		l.errorf(&rng, "Too few Availability Zones",
-			"A fleet behind an ALB needs targets in at least two Availability Zones: an ALB spans at least two, and one enabled in an AZ without targets sends that AZ's share of clients to a node with nothing behind it (503 or 504). %s Add a zone block with count > 0 for another AZ.", where)
+		l.errorf(&rng, "No targets",
+			"A fleet behind an ALB needs at least one target: no zone has a count above 0, so every request would get 503. Give a zone block a count above 0.")
 	}
 
 	// Pitfall 3: sessions on local disk break as soon as a second target takes traffic,

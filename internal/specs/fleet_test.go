@@ -189,19 +189,8 @@ func TestFleetErrors(t *testing.T) {
 		{"two rollouts", fleet(okBody + "\n  rollout {}\n  rollout {}"), Options{}, []string{"bad.hcl:12:3:", "Duplicate rollout block"}},
 		{"unknown block", fleet(okBody + "\n  launch_template {}"), Options{}, []string{"bad.hcl:11:3:", "Unsupported block type"}},
 		{
-			"a single zone", fleet(strings.Replace(okBody, twoTargets, `  zone "ap-northeast-1a" { count = 2 }`, 1)), Options{},
-			[]string{"bad.hcl:9:3:", "Too few Availability Zones", "A fleet behind an ALB needs targets in at least two Availability Zones", "All targets are in ap-northeast-1a"},
-		},
-		{
-			"second zone empty", fleet(strings.Replace(okBody, "count = 1 }\n  zone", "count = 0 }\n  zone", 1)), Options{},
-			[]string{"bad.hcl:10:3:", "Too few Availability Zones"},
-		},
-		{
-			"all fleets in one AZ behind zones = targets",
-			"load_balancer \"web\" {\n  name  = \"a\"\n  zones = \"targets\"\n}\n" + fleet(strings.Replace(okBody, twoTargets, `  zone "ap-northeast-1a" { count = 1 }`, 1)) +
-				"fleet \"api\" {\n" + strings.Replace(strings.Replace(okBody, twoTargets, `  zone "ap-northeast-1a" { count = 1 }`, 1), `"web"`, `"api"`, 1) + "\n}\n",
-			Options{},
-			[]string{"bad.hcl:13:3:", "Too few Availability Zones"},
+			"no target anywhere", fleet(strings.Replace(okBody, twoTargets, `  zone "ap-northeast-1a" { count = 0 }`, 1)), Options{},
+			[]string{"bad.hcl:9:3:", "No targets", "needs at least one target"},
 		},
 		{
 			"local sessions without stickiness",
@@ -233,6 +222,19 @@ fleet "b" {
   sessions     = "shared"
   image { name = "bbb" }
   zone "ap-northeast-1c" { count = 1 }
+}
+load_balancer "web" {
+  name  = "web"
+  zones = "targets"
+}
+`,
+		"one instance behind an ALB spanning its targets (the plan checks the zones can serve)": `target_group "web" { name = "web-tg" }
+fleet "a" {
+  source       = "a"
+  target_group = target_group.web
+  sessions     = "shared"
+  image { name = "aaa" }
+  zone "ap-northeast-1a" { count = 1 }
 }
 load_balancer "web" {
   name  = "web"
