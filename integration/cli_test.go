@@ -124,7 +124,11 @@ func TestCLIAgainstMoto(t *testing.T) {
 	runCLI(t, bin, creds, append([]string{"plan", "-detailed-exitcode"}, append(aws, blog)...)...).must(t, 0, "No changes")
 
 	snap := filepath.Join(dir, "snapshot.json")
-	runCLI(t, bin, noCreds, "sim", "snapshot", "--endpoint", ep, "--region", motoRegion, "-o", snap).must(t, 0, "Wrote "+snap)
+	wrote := runCLI(t, bin, noCreds, "sim", "snapshot", "--endpoint", ep, "--region", motoRegion, "-o", snap)
+	wrote.must(t, 0, "Wrote "+snap)
+	// The copy says what it assumed (docs/simulator.md, "Snapshot").
+	wrote.must(t, 0, "The copy assumed or left out ")
+	wrote.must(t, 0, "  - sessions web-tg: the account does not say where the app keeps sessions")
 	if _, err := simulator.LoadWorld(snap); err != nil {
 		t.Fatalf("the simulator does not load the snapshot: %v", err)
 	}
@@ -132,6 +136,9 @@ func TestCLIAgainstMoto(t *testing.T) {
 	saved, err := os.ReadFile(snap)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(again.stderr, "The copy assumed or left out ") {
+		t.Errorf("sim snapshot to stdout does not say on stderr what the copy assumed:\n%s", again.stderr)
 	}
 	if again.code != 0 || again.stdout != string(saved) {
 		t.Errorf("a second snapshot of the same account differs from the first (exit %d)\nstderr: %s", again.code, again.stderr)

@@ -157,7 +157,7 @@ func blogWithZones(t *testing.T, zones ...string) string {
 // observe reads the world for stack through api.
 func observe(t *testing.T, api cloud.API, stack *specs.Stack) *cloud.World {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), api, stack)
+	w, err := cloud.Observe(context.Background(), api, plan.QueryOf(stack))
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}

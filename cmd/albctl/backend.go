@@ -26,6 +26,7 @@ import (
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/lock"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -66,7 +67,7 @@ func (b *backend) observe(ctx context.Context, stack *specs.Stack) (*cloud.World
 	if b.observeOneAtATime {
 		opts.MaxInFlight = 1
 	}
-	w, err := cloud.ObserveWith(ctx, b.api, stack, opts)
+	w, err := cloud.ObserveWith(ctx, b.api, plan.QueryOf(stack), opts)
 	if err != nil {
 		return nil, err
 	}

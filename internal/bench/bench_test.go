@@ -41,7 +41,7 @@ func eachSize(b *testing.B, f func(b *testing.B, n int)) {
 func BenchmarkBuild(b *testing.B) {
 	eachSize(b, func(b *testing.B, n int) {
 		_, api, stack := benchSim(n)
-		world, err := cloud.Observe(context.Background(), api, stack)
+		world, err := cloud.Observe(context.Background(), api, plan.QueryOf(stack))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func BenchmarkObserve(b *testing.B) {
 	eachSize(b, func(b *testing.B, n int) {
 		_, api, stack := benchSim(n)
 		for b.Loop() {
-			if _, err := cloud.Observe(context.Background(), api, stack); err != nil {
+			if _, err := cloud.Observe(context.Background(), api, plan.QueryOf(stack)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -140,11 +140,11 @@ func BenchmarkObserveClient(b *testing.B) {
 	eachSize(b, func(b *testing.B, n int) {
 		_, api, stack := benchSim(n)
 		tp := &tape{}
-		if _, err := cloud.Observe(context.Background(), recorder(api, tp), stack); err != nil {
+		if _, err := cloud.Observe(context.Background(), recorder(api, tp), plan.QueryOf(stack)); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, err := cloud.Observe(context.Background(), player(tp), stack); err != nil {
+			if _, err := cloud.Observe(context.Background(), player(tp), plan.QueryOf(stack)); err != nil {
 				b.Fatal(err)
 			}
 		}

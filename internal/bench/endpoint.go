@@ -34,7 +34,7 @@ func MeasureEndpoint(ctx context.Context, n int, api cloud.API, stack *specs.Sta
 	for range 3 {
 		lat.Reset()
 		t0 := time.Now()
-		w, err := cloud.Observe(ctx, wrapped, stack)
+		w, err := cloud.Observe(ctx, wrapped, plan.QueryOf(stack))
 		if err != nil {
 			return row, fmt.Errorf("observe: %w", err)
 		}
@@ -50,14 +50,14 @@ func MeasureEndpoint(ctx context.Context, n int, api cloud.API, stack *specs.Sta
 		row.CallNs = row.CallsNs / int64(row.APICalls)
 	}
 	tp := &tape{}
-	if _, err := cloud.Observe(ctx, recorder(api, tp), stack); err != nil {
+	if _, err := cloud.Observe(ctx, recorder(api, tp), plan.QueryOf(stack)); err != nil {
 		return row, err
 	}
 	var own []time.Duration
 	for range 5 {
 		p := player(tp)
 		t0 := time.Now()
-		if _, err := cloud.Observe(ctx, p, stack); err != nil {
+		if _, err := cloud.Observe(ctx, p, plan.QueryOf(stack)); err != nil {
 			return row, fmt.Errorf("replay: %w", err)
 		}
 		own = append(own, time.Since(t0))

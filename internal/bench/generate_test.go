@@ -56,7 +56,7 @@ func TestGenerateConverged(t *testing.T) {
 // planOf observes the simulator and plans stack against it.
 func planOf(t *testing.T, sim *simulator.Sim, stack *specs.Stack) *plan.Plan {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack)
+	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(stack))
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}
@@ -89,7 +89,7 @@ func TestGenerateDeterministic(t *testing.T) {
 func TestObserveCalls(t *testing.T) {
 	w, stack := Generate(1000, Seed)
 	sim := simulator.New(w)
-	if _, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack); err != nil {
+	if _, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(stack)); err != nil {
 		t.Fatal(err)
 	}
 	total := 0

@@ -84,7 +84,7 @@ func rollout(ctx context.Context, m int) (Rollout, error) {
 	f.Image.Name, f.Image.Version = f.Label+"-"+rolloutVersion, rolloutVersion
 	sim := simulator.New(w)
 	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
-	world, err := cloud.Observe(ctx, api, stack)
+	world, err := cloud.Observe(ctx, api, plan.QueryOf(stack))
 	if err != nil {
 		return r, err
 	}
@@ -107,7 +107,7 @@ func rollout(ctx context.Context, m int) (Rollout, error) {
 		return r, err
 	}
 	r.SimSeconds = res.Elapsed().Seconds()
-	after, err := cloud.Observe(ctx, api, stack)
+	after, err := cloud.Observe(ctx, api, plan.QueryOf(stack))
 	if err != nil {
 		return r, err
 	}

@@ -200,7 +200,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	// API calls of one plan, with the answers recorded for the replays below.
 	fx.sim.ResetCalls()
 	tp := &tape{}
-	world, err := cloud.Observe(ctx, recorder(fx.api, tp), fx.stack)
+	world, err := cloud.Observe(ctx, recorder(fx.api, tp), plan.QueryOf(fx.stack))
 	if err != nil {
 		return r, fmt.Errorf("observe: %w", err)
 	}
@@ -209,7 +209,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 		r.PlanAPICalls += c
 	}
 	var st cloud.ObserveStats
-	if _, err := cloud.ObserveWith(ctx, fx.api, fx.stack, cloud.ObserveOptions{Stats: &st}); err != nil {
+	if _, err := cloud.ObserveWith(ctx, fx.api, plan.QueryOf(fx.stack), cloud.ObserveOptions{Stats: &st}); err != nil {
 		return r, err
 	}
 	r.ObserveDepth = st.Depth
@@ -224,7 +224,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 
 	// Memory a plan holds: the observed world and the plan, live after a GC.
 	before = heap()
-	world, err = cloud.Observe(ctx, fx.api, fx.stack)
+	world, err = cloud.Observe(ctx, fx.api, plan.QueryOf(fx.stack))
 	if err != nil {
 		return r, err
 	}
@@ -248,7 +248,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 			return r, err
 		}
 		t0 := time.Now()
-		w, err := cloud.Observe(ctx, fx.api, fx.stack)
+		w, err := cloud.Observe(ctx, fx.api, plan.QueryOf(fx.stack))
 		if err != nil {
 			return r, err
 		}
@@ -271,7 +271,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	r.PlanAllocBytes = int64(ms1.TotalAlloc-ms0.TotalAlloc) / int64(len(tot))
 
 	// Observe against the recorded answers: albctl's share.
-	replayed, err := cloud.Observe(ctx, player(tp), fx.stack)
+	replayed, err := cloud.Observe(ctx, player(tp), plan.QueryOf(fx.stack))
 	if err != nil {
 		return r, err
 	}
@@ -286,7 +286,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	for len(client) < 3 || time.Since(start) < opts.MinTime {
 		api := player(tp)
 		t0 := time.Now()
-		if _, err := cloud.Observe(ctx, api, fx.stack); err != nil {
+		if _, err := cloud.Observe(ctx, api, plan.QueryOf(fx.stack)); err != nil {
 			return r, err
 		}
 		client = append(client, time.Since(t0))
@@ -371,7 +371,7 @@ func withLatency(ctx context.Context, fx fixture, lc LatencyConfig, simNs int64)
 	for range 3 {
 		lat.Reset()
 		t0 := time.Now()
-		w, err := cloud.ObserveWith(ctx, api, fx.stack, cloud.ObserveOptions{MaxInFlight: bound})
+		w, err := cloud.ObserveWith(ctx, api, plan.QueryOf(fx.stack), cloud.ObserveOptions{MaxInFlight: bound})
 		if err != nil {
 			return lr, err
 		}
@@ -392,7 +392,7 @@ func applyMore(ctx context.Context, n, k int) (Apply, error) {
 	a := Apply{K: k}
 	fx := newFixture(n)
 	stack := More(fx.stack, k)
-	world, err := cloud.Observe(ctx, fx.api, stack)
+	world, err := cloud.Observe(ctx, fx.api, plan.QueryOf(stack))
 	if err != nil {
 		return a, err
 	}
@@ -422,7 +422,7 @@ func applyMore(ctx context.Context, n, k int) (Apply, error) {
 	for _, c := range a.APICallsByOp {
 		a.APICalls += c
 	}
-	world, err = cloud.Observe(ctx, fx.api, stack)
+	world, err = cloud.Observe(ctx, fx.api, plan.QueryOf(stack))
 	if err != nil {
 		return a, err
 	}

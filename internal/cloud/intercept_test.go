@@ -32,7 +32,7 @@ func TestInterceptSeesEveryCallByItsName(t *testing.T) {
 			mu.Unlock()
 			return call(ctx)
 		})
-	w, err := cloud.Observe(context.Background(), api, s)
+	w, err := cloud.Observe(context.Background(), api, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/albctl/albctl/internal/specs"
 )
 
 var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -32,16 +30,16 @@ func (w *World) Instance(id string) (*Instance, bool) {
 // the instances that albctl did not launch whose Name tag is that value exactly — or, with
 // source_pattern, matches that pattern by EC2's wildcard rules (docs/spec.md). More than one
 // is an ambiguity the planner reports.
-func (w *World) Sources(f *specs.Fleet) []*Instance {
-	if !f.SourceIsPattern && IsInstanceID(f.Source) { // once, not once per instance
-		if in, ok := w.Instance(f.Source); ok && live(in.State) {
+func (w *World) Sources(source string, pattern bool) []*Instance {
+	if !pattern && IsInstanceID(source) { // once, not once per instance
+		if in, ok := w.Instance(source); ok && live(in.State) {
 			return []*Instance{in}
 		}
 		return nil
 	}
-	match := func(name string) bool { return name == f.Source }
-	if f.SourceIsPattern {
-		match = CompileWildcard(f.Source).Match
+	match := func(name string) bool { return name == source }
+	if pattern {
+		match = CompileWildcard(source).Match
 	}
 	var out []*Instance
 	for i := range w.Instances {
@@ -56,8 +54,8 @@ func (w *World) Sources(f *specs.Fleet) []*Instance {
 	return out
 }
 
-func (w *World) sourceFound(f *specs.Fleet) (*Instance, bool) {
-	s := w.Sources(f)
+func (w *World) sourceFound(f *FleetQuery) (*Instance, bool) {
+	s := w.Sources(f.Source, f.SourcePattern)
 	if len(s) == 0 {
 		return nil, false
 	}

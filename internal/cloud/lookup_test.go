@@ -3,8 +3,6 @@ package cloud
 import (
 	"strings"
 	"testing"
-
-	"github.com/albctl/albctl/internal/specs"
 )
 
 // TestSources: source is an ID or an exact Name tag, whatever characters the tag holds;
@@ -50,7 +48,7 @@ func TestSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, in := range w.Sources(&specs.Fleet{Source: tt.source, SourceIsPattern: tt.pattern}) {
+		for _, in := range w.Sources(tt.source, tt.pattern) {
 			got = append(got, in.ID)
 		}
 		if strings.Join(got, ",") != tt.want {

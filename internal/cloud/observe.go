@@ -14,8 +14,6 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-
-	"github.com/albctl/albctl/internal/specs"
 )
 
 // liveStates are the instance states that still count: a terminated or terminating instance is
@@ -65,17 +63,17 @@ type ObserveStats struct {
 // instance is read after the health that names it), plus pages. Whatever order the answers
 // come in, the World is the same: everything is collected, then de-duplicated by a fixed
 // precedence and sorted.
-func Observe(ctx context.Context, api API, stack *specs.Stack) (*World, error) {
-	return ObserveWith(ctx, api, stack, ObserveOptions{})
+func Observe(ctx context.Context, api API, q Query) (*World, error) {
+	return ObserveWith(ctx, api, q, ObserveOptions{})
 }
 
 // ObserveWith is Observe with options.
-func ObserveWith(ctx context.Context, api API, stack *specs.Stack, opts ObserveOptions) (*World, error) {
+func ObserveWith(ctx context.Context, api API, q Query, opts ObserveOptions) (*World, error) {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
 	o := &observer{
-		api: api, stack: stack,
+		api: api, q: q,
 		tgs: map[string]*TargetGroup{}, lbs: map[string]*LoadBalancer{},
 		instances: map[string]ranked[Instance]{}, images: map[string]ranked[Image]{},
 		subnets: map[string]Subnet{}, vpcsRead: map[string]bool{},
@@ -133,7 +131,7 @@ const (
 
 type observer struct {
 	api   API
-	stack *specs.Stack
+	q     Query
 	queue []*call
 	calls int
 
@@ -394,9 +392,7 @@ func byName[O any](o *observer, k int, names []string, notFound string, fetch fu
 
 func (o *observer) targetGroups() {
 	var names []string
-	for _, tg := range o.stack.TargetGroups {
-		names = append(names, tg.Name)
-	}
+	names = append(names, o.q.TargetGroups...)
 	if len(names) == 0 {
 		return
 	}
@@ -455,9 +451,7 @@ func (o *observer) targetGroup(tg elbtypes.TargetGroup) {
 
 func (o *observer) loadBalancers() {
 	var names []string
-	for _, lb := range o.stack.LoadBalancers {
-		names = append(names, lb.Name)
-	}
+	names = append(names, o.q.LoadBalancers...)
 	if len(names) == 0 {
 		return
 	}
@@ -483,9 +477,9 @@ func (o *observer) loadBalancers() {
 // fleets' queries run side by side instead of paging through every fleet one page at a time.
 func (o *observer) sourcesAndMembers() {
 	var ids, names, fleets []string
-	for _, f := range o.stack.Fleets {
+	for _, f := range o.q.Fleets {
 		switch {
-		case f.SourceIsPattern:
+		case f.SourcePattern:
 			names = appendNew(names, f.Source)
 		case IsInstanceID(f.Source):
 			ids = appendNew(ids, f.Source)
@@ -555,15 +549,15 @@ func (o *observer) describeInstances(k, rank int, filters []ec2types.Filter) {
 // members on an older version and deregister images beyond image.keep.
 func (o *observer) readImages() {
 	var names, ids, fleets, stacks []string
-	for _, f := range o.stack.Fleets {
-		if f.Image.ID != "" {
-			ids = appendNew(ids, f.Image.ID)
-		} else if f.Image.Name != "" {
-			names = appendNew(names, f.Image.Name)
+	for _, f := range o.q.Fleets {
+		if f.ImageID != "" {
+			ids = appendNew(ids, f.ImageID)
+		} else if f.ImageName != "" {
+			names = appendNew(names, f.ImageName)
 		}
 		fleets = appendNew(fleets, f.Label)
-		if tg, ok := o.stack.TargetGroupByLabel(f.TargetGroup); ok {
-			stacks = appendNew(stacks, tg.Name)
+		if f.TargetGroup != "" {
+			stacks = appendNew(stacks, f.TargetGroup)
 		}
 	}
 	o.imageIDsAsked = ids
@@ -644,12 +638,11 @@ func (o *observer) imageUsers() {
 // removable reports whether im is an image plan may deregister: baked for a fleet of the
 // stack (by its tags) and not the image that fleet's spec names.
 func (o *observer) removable(im *Image) bool {
-	for _, f := range o.stack.Fleets {
-		tg, ok := o.stack.TargetGroupByLabel(f.TargetGroup)
-		if !ok || im.Tags[TagFleet] != f.Label || im.Tags[TagStack] != tg.Name {
+	for _, f := range o.q.Fleets {
+		if f.TargetGroup == "" || im.Tags[TagFleet] != f.Label || im.Tags[TagStack] != f.TargetGroup {
 			continue
 		}
-		if im.Name != f.Image.Name && im.ID != f.Image.ID {
+		if im.Name != f.ImageName && im.ID != f.ImageID {
 			return true
 		}
 	}
@@ -660,8 +653,8 @@ func (o *observer) removable(im *Image) bool {
 // side by side. A name IAM does not know is Missing: plan reports it before any side effect.
 func (o *observer) readProfiles() error {
 	var names []string
-	for _, f := range o.stack.Fleets {
-		if p := f.IAMInstanceProfile; p != "" && p != "inherit" {
+	for _, f := range o.q.Fleets {
+		if p := f.InstanceProfile; p != "" && p != "inherit" {
 			names = appendNew(names, ProfileName(p))
 		}
 	}
@@ -710,7 +703,7 @@ func ProfileName(p string) string {
 // offeringsNeedSources reports whether a fleet launches the source's instance type, which
 // is known only once the sources are read.
 func (o *observer) offeringsNeedSources() bool {
-	return slices.ContainsFunc(o.stack.Fleets, func(f specs.Fleet) bool { return f.InstanceType == "" })
+	return slices.ContainsFunc(o.q.Fleets, func(f FleetQuery) bool { return f.InstanceType == "" })
 }
 
 // readOfferings reads, in one paginated query, which of the instance types the stack
@@ -718,7 +711,7 @@ func (o *observer) offeringsNeedSources() bool {
 func (o *observer) readOfferings() {
 	var types, zones []string
 	var found *World
-	for _, f := range o.stack.Fleets {
+	for _, f := range o.q.Fleets {
 		typ := f.InstanceType
 		if typ == "" {
 			if found == nil {
@@ -733,7 +726,7 @@ func (o *observer) readOfferings() {
 		}
 		types = appendNew(types, typ)
 		for _, z := range f.Zones {
-			zones = appendNew(zones, z.AZ)
+			zones = appendNew(zones, z)
 		}
 	}
 	if len(types) == 0 || len(zones) == 0 {
@@ -842,7 +835,7 @@ func (o *observer) world() *World {
 			w.Missing = append(w.Missing, "image "+id)
 		}
 	}
-	for _, f := range o.stack.Fleets {
+	for _, f := range o.q.Fleets {
 		if _, ok := w.sourceFound(&f); !ok {
 			w.Missing = append(w.Missing, fmt.Sprintf("instance %s (source of fleet %q)", f.Source, f.Label))
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/albctl/albctl/internal/bench"
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -158,7 +159,7 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 	sim, stack, byHand := richWorld(t)
 	ctx := context.Background()
 	var want cloud.ObserveStats
-	ref, err := cloud.ObserveWith(ctx, apiOf(sim), stack, cloud.ObserveOptions{MaxInFlight: 1, Stats: &want})
+	ref, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 1, Stats: &want})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 	}
 	for seed := range uint32(12) {
 		var st cloud.ObserveStats
-		got, err := cloud.ObserveWith(ctx, jittered(apiOf(sim), seed*0x9e3779b9), stack, cloud.ObserveOptions{MaxInFlight: int(seed%4)*5 + 2, Stats: &st})
+		got, err := cloud.ObserveWith(ctx, jittered(apiOf(sim), seed*0x9e3779b9), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: int(seed%4)*5 + 2, Stats: &st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +195,7 @@ func TestObserveDepth(t *testing.T) {
 	for _, max := range []int{1, 4, cloud.DefaultMaxInFlight} {
 		var st cloud.ObserveStats
 		sim.ResetCalls()
-		if _, err := cloud.ObserveWith(ctx, apiOf(sim), stack, cloud.ObserveOptions{MaxInFlight: max, Stats: &st}); err != nil {
+		if _, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max, Stats: &st}); err != nil {
 			t.Fatal(err)
 		}
 		calls := 0
@@ -207,7 +208,7 @@ func TestObserveDepth(t *testing.T) {
 	}
 	sim, stack, _ = richWorld(t)
 	var st cloud.ObserveStats
-	if _, err := cloud.ObserveWith(ctx, apiOf(sim), stack, cloud.ObserveOptions{Stats: &st}); err != nil {
+	if _, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{Stats: &st}); err != nil {
 		t.Fatal(err)
 	}
 	if st.Depth != 3 {
@@ -287,7 +288,7 @@ func TestObserveReadsSideBySide(t *testing.T) {
 	r := &rendezvous{ELBV2: sim.ELBV2(), first: make(chan struct{})}
 	api := apiOf(sim)
 	api.ELBV2 = r
-	if _, err := cloud.ObserveWith(context.Background(), api, stack, cloud.ObserveOptions{MaxInFlight: 2}); err != nil {
+	if _, err := cloud.ObserveWith(context.Background(), api, plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if r.max > 2 {
@@ -309,7 +310,7 @@ func TestObserveFailsOnAFailedRead(t *testing.T) {
 	api := apiOf(sim)
 	api.ELBV2 = failingHealth{sim.ELBV2()}
 	for _, max := range []int{1, 8} {
-		_, err := cloud.ObserveWith(context.Background(), api, stack, cloud.ObserveOptions{MaxInFlight: max})
+		_, err := cloud.ObserveWith(context.Background(), api, plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max})
 		if cloud.ErrorCode(err) != "AccessDenied" {
 			t.Errorf("%d in flight: err = %v, want AccessDenied", max, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -57,7 +58,7 @@ func TestObserveReadsTheNetwork(t *testing.T) {
 		t.Fatal(diags)
 	}
 	sim := simulator.New(networkWorld())
-	got, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
+	got, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func scaled(t *testing.T, perZone int) (*simulator.Sim, *specs.Stack) {
 	}
 	sim := simulator.New(simulator.SeedWorld())
 	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
-	w, err := cloud.Observe(context.Background(), api, s)
+	w, err := cloud.Observe(context.Background(), api, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestObserveCallsDoNotGrowWithInstances(t *testing.T) {
 	for _, perZone := range []int{1, 25} {
 		sim, s := scaled(t, perZone)
 		sim.ResetCalls()
-		w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
+		w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestObserveReportsWhatIsMissing(t *testing.T) {
 	s.LoadBalancers[0].Name = "nope-alb"
 	s.Fleets[0].Source = "nope"
 	sim := simulator.New(simulator.SeedWorld())
-	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
+	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestObserveReadsTargetsRegisteredByHand(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := cloud.Observe(ctx, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
+	got, err := cloud.Observe(ctx, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestObserveReadsPreflightFacts(t *testing.T) {
 	s := load()
 	s.Fleets[0].IAMInstanceProfile = simulator.SeedProfileARN
 	s.Fleets[0].Image = specs.Image{ID: simulator.SeedImage, Version: simulator.SeedImage, Keep: 2}
-	w, err := cloud.Observe(context.Background(), api, s)
+	w, err := cloud.Observe(context.Background(), api, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestObserveReadsPreflightFacts(t *testing.T) {
 	s = load()
 	s.Fleets[0].IAMInstanceProfile = "nope"
 	s.Fleets[0].Image = specs.Image{ID: "ami-0123456789abcdef0", Version: "x", Keep: 2}
-	w, err = cloud.Observe(context.Background(), api, s)
+	w, err = cloud.Observe(context.Background(), api, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestObserveFindsBakedImagesAndTheirUsers(t *testing.T) {
 	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
 	ctx := context.Background()
 	old, ok := func() (*cloud.Image, bool) {
-		w, err := cloud.Observe(ctx, api, s)
+		w, err := cloud.Observe(ctx, api, plan.QueryOf(s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func TestObserveFindsBakedImagesAndTheirUsers(t *testing.T) {
 	byHand := aws.ToString(out.Instances[0].InstanceId)
 
 	s.Fleets[0].Image.Name, s.Fleets[0].Image.Version = "web-2099-01-01", "2099-01-01"
-	w, err := cloud.Observe(ctx, api, s)
+	w, err := cloud.Observe(ctx, api, plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,14 +299,14 @@ func TestObserveLooksUpSourceNamesExactly(t *testing.T) {
 		s.Fleets[0].Source, s.Fleets[0].SourceIsPattern = tc.source, tc.pattern
 		sim := simulator.New(simulator.SeedWorld())
 		rec := &tagNameFilters{EC2: sim.EC2()}
-		w, err := cloud.Observe(context.Background(), cloud.API{EC2: rec, ELBV2: sim.ELBV2(), IAM: sim.IAM()}, s)
+		w, err := cloud.Observe(context.Background(), cloud.API{EC2: rec, ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(s))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(rec.values, []string{tc.sent}) {
 			t.Errorf("source %q (pattern %v): tag:Name values sent %q, want [%q]", tc.source, tc.pattern, rec.values, tc.sent)
 		}
-		if found := len(w.Sources(&s.Fleets[0])) == 1; found != tc.found {
+		if found := len(w.Sources(s.Fleets[0].Source, s.Fleets[0].SourceIsPattern)) == 1; found != tc.found {
 			t.Errorf("source %q (pattern %v): found %v, want %v", tc.source, tc.pattern, found, tc.found)
 		}
 	}

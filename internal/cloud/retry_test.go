@@ -239,12 +239,12 @@ func TestRetrierAbsorbsAThrottledObserve(t *testing.T) {
 		t.Run(op, func(t *testing.T) {
 			faults := simulator.Faults{Throttle: map[string]int{op: 1}}
 			bare := simulator.New(simulator.SeedWorld(), simulator.WithFaults(faults))
-			if _, err := cloud.Observe(context.Background(), cloud.API{EC2: bare.EC2(), ELBV2: bare.ELBV2(), IAM: bare.IAM()}, s); err == nil {
+			if _, err := cloud.Observe(context.Background(), cloud.API{EC2: bare.EC2(), ELBV2: bare.ELBV2(), IAM: bare.IAM()}, plan.QueryOf(s)); err == nil {
 				t.Fatalf("Observe without retries passed a throttled %s; the test proves nothing", op)
 			}
 			sim := simulator.New(simulator.SeedWorld(), simulator.WithFaults(faults))
 			r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{Seed: 1})
-			w, err := cloud.Observe(context.Background(), r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}), s)
+			w, err := cloud.Observe(context.Background(), r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}), plan.QueryOf(s))
 			if err != nil {
 				t.Fatalf("Observe behind the retry layer: %v", err)
 			}
@@ -282,7 +282,7 @@ func converge(t *testing.T, rate float64) (calls, throttled int, stats cloud.Ret
 		return n
 	}
 	for round := 1; ; round++ {
-		w, err := cloud.Observe(ctx, api, s)
+		w, err := cloud.Observe(ctx, api, plan.QueryOf(s))
 		if err != nil {
 			t.Fatalf("round %d: observe: %v", round, err)
 		}
@@ -314,7 +314,7 @@ func TestConvergesUnderThrottling(t *testing.T) {
 	bare := simulator.New(simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ThrottleRates: []simulator.ThrottleRate{
 		{Operation: "*", Rate: 0.3, Window: simulator.Window{Until: simulator.Duration(2 * time.Minute)}},
 	}}))
-	if _, err := cloud.Observe(context.Background(), cloud.API{EC2: bare.EC2(), ELBV2: bare.ELBV2(), IAM: bare.IAM()}, blogStack(t)); cloud.ErrorCode(err) == "" {
+	if _, err := cloud.Observe(context.Background(), cloud.API{EC2: bare.EC2(), ELBV2: bare.ELBV2(), IAM: bare.IAM()}, plan.QueryOf(blogStack(t))); cloud.ErrorCode(err) == "" {
 		t.Fatalf("Observe without retries under 30%% throttling: %v, want a throttling error", err)
 	}
 	calls, retried, st := converge(t, 0.3)

@@ -47,7 +47,7 @@ func apiOf(sim *simulator.Sim) cloud.API {
 // planFor observes the simulator and plans the stack against it.
 func planFor(t *testing.T, sim *simulator.Sim, s *specs.Stack) *plan.Plan {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), apiOf(sim), s)
+	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}

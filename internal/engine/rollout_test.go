@@ -43,7 +43,7 @@ func newFleetWorld(t *testing.T, behaviours ...simulator.ImageBehaviour) *fleetW
 		w.ImageBehaviours = append(w.ImageBehaviours, behaviours...)
 		sim = newSim(t, w)
 	}
-	w, err := cloud.Observe(context.Background(), apiOf(sim), s)
+	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -593,7 +593,7 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 	sim := newSim(t, simulator.SeedWorld())
 	s := blogStack(t)
-	w, err := cloud.Observe(context.Background(), apiOf(sim), s)
+	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}

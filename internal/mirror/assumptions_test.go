@@ -1,12 +1,14 @@
 package mirror_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/mirror"
+	"github.com/albctl/albctl/internal/simulator"
 )
 
 // oddAccount is a region with one of everything a copy cannot carry as it is.
@@ -147,5 +149,43 @@ func TestCopyInfersTheAppOfAnImage(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no app assumption on the image: %v", notes)
+	}
+}
+
+// Where the rules the copy carries make a target's health differ from the account's (here
+// the web group admits the load balancer through a prefix list, which the copy cannot
+// follow), the copy says so on that target.
+func TestCopySaysWhereItsHealthDiffers(t *testing.T) {
+	sim := simulator.New(simulator.SeedWorld())
+	cw, err := cloud.ReadRegion(context.Background(), cloud.RegionAPI{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: worldIAM{sim.World()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cw.SecurityGroups {
+		if g := &cw.SecurityGroups[i]; g.ID == simulator.SeedWebSG {
+			g.Ingress = []cloud.SGRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, PrefixLists: []string{"pl-0123456789abcdef0"}}}
+		}
+	}
+	if got := cw.TargetGroups[0].Targets[0].State; got != "healthy" {
+		t.Fatalf("setup: the seed target is %s", got)
+	}
+	_, notes, err := mirror.Copy(cw, "123456789012", "ap-northeast-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range notes {
+		found = found || (n.Kind == mirror.AssumeHealth && n.Resource == "web-tg "+simulator.SeedInstance && strings.Contains(n.Text, "the account reports healthy, the copy unhealthy (Target.Timeout)"))
+	}
+	if !found {
+		t.Errorf("the copy does not say that its target fails where the account's is healthy:\n%v", notes)
+	}
+	// Without the change the copy agrees with the account, and says nothing of the kind.
+	cw2, _ := cloud.ReadRegion(context.Background(), cloud.RegionAPI{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: worldIAM{sim.World()}})
+	_, notes, _ = mirror.Copy(cw2, "123456789012", "ap-northeast-1")
+	for _, n := range notes {
+		if strings.Contains(n.Text, "the account reports ") && n.Kind == mirror.AssumeHealth {
+			t.Errorf("a faithful copy reports a difference: %v", n)
+		}
 	}
 }

@@ -2,11 +2,16 @@ package mirror
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/simulator"
@@ -153,4 +158,34 @@ func (c *copier) placeApps() {
 		im.App = &app
 		c.note(AssumeApp, im.ID, "every instance running it fails its checks: instances launched from it in the copy fail the same way (%s)", app.Health)
 	}
+}
+
+// verify asks the copy what health it reports for each target, at its clock, and names
+// each target whose state differs from the account's: the rules copied block a node the
+// account's let through (a prefix list, an IPv6 block), or the account reports what the
+// simulator does not model. The copy is not changed: it is what the rules read say.
+func (c *copier) verify(w *simulator.World) error {
+	sim := simulator.New(w)
+	account := map[string]cloud.Target{}
+	for _, tg := range c.cw.TargetGroups {
+		for _, t := range tg.Targets {
+			account[tg.ARN+" "+t.ID] = t
+		}
+	}
+	for _, tg := range w.TargetGroups {
+		out, err := sim.ELBV2().DescribeTargetHealth(context.Background(), &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg.ARN)})
+		if err != nil {
+			return fmt.Errorf("verify the copy of %s: %w", tg.Name, err)
+		}
+		for _, d := range out.TargetHealthDescriptions {
+			id := aws.ToString(d.Target.Id)
+			was, ok := account[tg.ARN+" "+id]
+			if !ok || d.TargetHealth == nil || string(d.TargetHealth.State) == was.State {
+				continue
+			}
+			c.note(AssumeHealth, tg.Name+" "+id, "the account reports %s, the copy %s (%s): the rules it carries decide, and they differ from the account's where it says so above",
+				was.State, d.TargetHealth.State, d.TargetHealth.Reason)
+		}
+	}
+	return nil
 }

@@ -818,13 +818,20 @@ func (s *seeder) snapshot(ctx context.Context, worldID string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("snapshot %s: create volume: %w", worldID, err)
 	}
-	in := &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId, TagSpecifications: tagSpec(ec2types.ResourceTypeSnapshot, sn.Tags)}
+	in := &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId}
 	if sn.Description != "" {
 		in.Description = aws.String(sn.Description)
 	}
 	out, err := s.api.EC2.CreateSnapshot(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("snapshot %s: %w", worldID, err)
+	}
+	// Tagged after, not with tag specifications: moto refuses those on snapshots
+	// (docs/aws-semantics.md, "Where moto differs").
+	if len(sn.Tags) > 0 {
+		if _, err := s.api.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(out.SnapshotId)}, Tags: cloud.EC2Tags(sn.Tags)}); err != nil {
+			return "", fmt.Errorf("tag snapshot %s: %w", worldID, err)
+		}
 	}
 	s.created(worldID, aws.ToString(out.SnapshotId))
 	return aws.ToString(out.SnapshotId), nil

@@ -86,6 +86,9 @@ func Copy(cw *cloud.World, account, region string) (*simulator.World, []Assumpti
 	if err != nil {
 		return nil, nil, fmt.Errorf("the world read does not validate: %w", err)
 	}
+	if err := c.verify(w); err != nil {
+		return nil, nil, err
+	}
 	return w, c.assumptions(), nil
 }
 

@@ -74,7 +74,7 @@ func blog(t *testing.T) *specs.Stack {
 
 func planOn(t *testing.T, sim *simulator.Sim, stack *specs.Stack) *plan.Plan {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack)
+	w, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(stack))
 	if err != nil {
 		t.Fatal(err)
 	}

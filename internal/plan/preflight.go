@@ -37,7 +37,7 @@ func (b *builder) preflight() {
 
 // source finds a fleet's source instance and checks that it can be imaged and served from.
 func (b *builder) source(f *specs.Fleet) (*cloud.Instance, bool) {
-	sources := b.world.Sources(f)
+	sources := b.world.Sources(f.Source, f.SourceIsPattern)
 	switch {
 	case len(sources) == 0 && f.SourceIsPattern:
 		b.errorf(f.SourceRange, "Source instance not found",

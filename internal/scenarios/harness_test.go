@@ -82,7 +82,7 @@ func apiOf(sim *simulator.Sim) cloud.API {
 
 func observe(t *testing.T, sim *simulator.Sim, s *specs.Stack) *cloud.World {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), apiOf(sim), s)
+	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/reach"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -30,7 +31,7 @@ func TestPlanAndSimulatorAgreeOnReach(t *testing.T) {
 			t.Fatalf("seed %d: generated world: %v", seed, err)
 		}
 		sim := secondTarget(t, New(w))
-		observed, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack)
+		observed, err := cloud.Observe(context.Background(), cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(stack))
 		if err != nil {
 			t.Fatalf("seed %d: Observe: %v", seed, err)
 		}
