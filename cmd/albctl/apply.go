@@ -53,6 +53,9 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 	}
 	be, l, p := pl.backend, pl.spec, pl.plan
 	out := m.applyView(f.json)
+	if h, ok := out.(*applyHuman); ok {
+		h.compact, h.collapse = f.autoApprove, m.collapseProgress(be)
+	}
 	out.plan(be.header, p)
 	if p.Empty() {
 		return nil
@@ -142,6 +145,9 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	if chart != "" && be.sim == nil {
 		return errChartNeedsSim
 	}
+	if h, ok := out.(*applyHuman); ok {
+		h.collapse = m.collapseProgress(be)
+	}
 	track := newTracker(p)
 	opts := engine.Options{
 		Clock:         be.clock,
@@ -155,7 +161,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	var traffic *trafficLog
 	var clock samplingClock
 	if be.sim != nil {
-		traffic = newTrafficLog(be.sim)
+		traffic = newTrafficLog(be.sim, p)
 		clock = samplingClock{clock: be.sim.Clock(), origin: traffic.start, sample: traffic.sample}
 		opts.AfterPoll, opts.Clock = traffic.sample, clock
 		opts.Events = func(e engine.Event) {
@@ -203,6 +209,12 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 		return &exitError{code: 1, err: errReported}
 	}
 	return nil
+}
+
+// collapseProgress says whether progress is a line per step: on the simulator, unless
+// ALBCTL_PROGRESS=all asks for every line as on AWS (docs/apply.md, "Progress").
+func (m *Main) collapseProgress(be *backend) bool {
+	return be.sim != nil && m.getenv("ALBCTL_PROGRESS") != "all"
 }
 
 // forceStop is the second Ctrl-C during an apply: save the simulator's world as it is at this
