@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -282,3 +283,44 @@ func tickLabel(d time.Duration) string {
 	}
 	return sign + d.String()
 }
+
+// mermaidEvery is the width of a point of the markdown chart: a 10-minute run in about 45.
+const mermaidEvery = 15 * time.Second
+
+// writeMermaidChart draws the listener's requests as a mermaid xychart, which GitHub renders
+// inline in a comment (docs/review.md): bars for the share failed, a line for the share
+// served, a point per mermaidEvery from the start of the before window.
+func (l *trafficLog) writeMermaidChart(w io.Writer, key string) {
+	tl := &l.timeline
+	phases := tl.phases()
+	t0, t1 := phases[0].from, phases[len(phases)-1].to
+	n := int((t1.Sub(t0) + mermaidEvery - 1) / mermaidEvery)
+	if n <= 0 {
+		return
+	}
+	buckets := make([]simulator.Counts, n)
+	for _, iv := range tl.intervals[key] {
+		if i := int(iv.Start.Sub(t0) / mermaidEvery); i >= 0 && i < n {
+			sum(&buckets[i], iv.Counts)
+		}
+	}
+	var failed, served []string
+	for _, b := range buckets {
+		st := fromCounts(b)
+		failed = append(failed, strconv.FormatFloat(math.Round(1000*st.failed())/10, 'f', -1, 64))
+		served = append(served, strconv.FormatFloat(math.Round(1000*st.Served)/10, 'f', -1, 64))
+	}
+	fmt.Fprintln(w, "```mermaid")
+	fmt.Fprintln(w, "xychart-beta")
+	fmt.Fprintf(w, "    title \"%s: requests failed (bars) and served (line), %%\"\n", mermaidText(key))
+	fmt.Fprintf(w, "    x-axis \"simulated seconds from the first step\" %d --> %d\n", int(t0.Sub(tl.origin).Seconds()), int(t0.Add(time.Duration(n)*mermaidEvery).Sub(tl.origin).Seconds()))
+	fmt.Fprintln(w, "    y-axis \"% of requests\" 0 --> 100")
+	fmt.Fprintf(w, "    bar [%s]\n", strings.Join(failed, ", "))
+	fmt.Fprintf(w, "    line [%s]\n", strings.Join(served, ", "))
+	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "A point per %s of simulated time; the steps' windows are in the table above.\n\n", mermaidEvery)
+}
+
+// mermaidText keeps a title inside its double quotes.
+func mermaidText(s string) string { return strings.ReplaceAll(s, `"`, "'") }

@@ -84,6 +84,7 @@ type trafficWindow struct {
 	from, to          time.Time
 	failed, switching float64
 	causes            []string
+	worst             simulator.Traffic // the sample of the window that failed most
 }
 
 func percent(v float64) int { return int(math.Round(100 * v)) }
@@ -101,13 +102,16 @@ func (l *trafficLog) windows(key string) []trafficWindow {
 			cur := &out[n-1]
 			if percent(cur.failed) == percent(e.t.Failed) && percent(cur.switching) == percent(e.t.SwitchServer) {
 				cur.causes = addCauses(cur.causes, e.t.Why)
+				if e.t.Failed > cur.worst.Failed {
+					cur.worst = e.t
+				}
 				continue
 			}
 			if !cur.to.After(cur.from) {
 				out = out[:n-1]
 			}
 		}
-		out = append(out, trafficWindow{from: e.at, to: l.end, failed: e.t.Failed, switching: e.t.SwitchServer, causes: addCauses(nil, e.t.Why)})
+		out = append(out, trafficWindow{from: e.at, to: l.end, failed: e.t.Failed, switching: e.t.SwitchServer, causes: addCauses(nil, e.t.Why), worst: e.t})
 	}
 	if n := len(out); n > 0 {
 		out[n-1].to = l.end
@@ -360,6 +364,86 @@ func localSessions(stack *specs.Stack, tgName string) bool {
 			if f.TargetGroup == tg.Label && f.Sessions == specs.SessionsLocal {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// worstMoment says in one sentence when the routing model failed the most requests of key,
+// with what status, until or during which step, and the first cause: "100% of requests get
+// 504 from 0s to 1m0s, during step 2, create_image.web: i-… is rebooting".
+func (l *trafficLog) worstMoment(key string) string {
+	ws := l.windows(key)
+	best := -1
+	for i, w := range ws {
+		if w.failed > 0 && (best < 0 || percent(w.failed) > percent(ws[best].failed)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return "no request failed during the apply."
+	}
+	win := ws[best]
+	text := fmt.Sprintf("the worst moment: %s %s", failedAs(win.worst), "from "+offset(win.from.Sub(l.start)))
+	if best < len(ws)-1 {
+		text += " to " + offset(win.to.Sub(l.start))
+	} else {
+		text += " on"
+	}
+	if id, until := l.stepAt(win.to); id != "" && until {
+		text += fmt.Sprintf(", until step %d, %s", l.steps[id].n, id)
+	} else if id != "" {
+		text += fmt.Sprintf(", during step %d, %s", l.steps[id].n, id)
+	}
+	if len(win.causes) > 0 {
+		text += ": " + win.causes[0]
+		if n := len(win.causes) - 1; n > 0 {
+			text += fmt.Sprintf(" (and %s)", plural(n, "other cause"))
+		}
+	}
+	return text + "."
+}
+
+// failedAs says what failed requests get: "33% of requests get 504", or, when several
+// answers share the failures, "40% of requests fail (mostly 503)".
+func failedAs(t simulator.Traffic) string {
+	codes := []struct {
+		name  string
+		share float64
+	}{{"502", t.Status502}, {"503", t.Status503}, {"504", t.Status504}, {"an error from the app", t.TargetErrors}}
+	top := codes[0]
+	for _, c := range codes[1:] {
+		if c.share > top.share {
+			top = c
+		}
+	}
+	if top.share >= 0.99*t.Failed {
+		return fmt.Sprintf("%d%% of requests get %s", percent(t.Failed), top.name)
+	}
+	return fmt.Sprintf("%d%% of requests fail (mostly %s)", percent(t.Failed), top.name)
+}
+
+// stepAt is the step that ends at t (until: true), or else the one running at t.
+func (l *trafficLog) stepAt(t time.Time) (id string, until bool) {
+	for _, s := range l.timeline.steps {
+		if s.end.Equal(t) {
+			return s.id, true
+		}
+	}
+	for _, s := range l.timeline.steps {
+		if !s.start.After(t) && s.end.After(t) {
+			return s.id, false
+		}
+	}
+	return "", false
+}
+
+// outage says whether a table label ("2. create_image.web") is a step the plan warns is an
+// outage.
+func (l *trafficLog) outage(label string) bool {
+	for id, m := range l.steps {
+		if m.outage && label == l.stepLabel(id) {
+			return true
 		}
 	}
 	return false
