@@ -89,6 +89,14 @@ func (m *Main) confirm(ctx context.Context, p *plan.Plan) error {
 		writeWarningList(m.Stdout, ws, m.colour())
 	}
 	fmt.Fprint(m.Stdout, "\nDo you want to take these steps?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	m.mu.Lock()
+	m.onInterrupt = "nothing was applied"
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.onInterrupt = ""
+		m.mu.Unlock()
+	}()
 	answer := make(chan readResult, 1)
 	go func() {
 		line, err := readLine(m.Stdin, maxAnswer)

@@ -74,10 +74,14 @@ func TestInterruptCancelsPrompt(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("apply exited with %v, want exit status 1\nstderr:\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"Interrupt received", "apply cancelled"} {
+	for _, want := range []string{"Interrupt received: nothing was applied.", "apply cancelled"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
+	}
+	// No call is in flight at the prompt: the message does not speak of one.
+	if strings.Contains(stderr.String(), "in flight") {
+		t.Errorf("Ctrl-C at the prompt speaks of a call in flight:\n%s", stderr.String())
 	}
 	if strings.Contains(string(rest), "complete after") {
 		t.Errorf("apply started after the interrupt:\n%s", rest)
@@ -173,6 +177,10 @@ func TestInterruptDuringApply(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), stderr.String())
 	}
 	got := out.String()
+	// The reason is said in the user's terms, not Go's.
+	if !strings.Contains(got, "Apply stopped after 4m36s simulated: interrupted: no new step was started") || strings.Contains(got, "context canceled") {
+		t.Errorf("the stop is not said in the user's terms:\n%s", got)
+	}
 	want := `Done: 3 steps
   1 validate_launch: validate_launch.web.ap-northeast-1d
   1 create_image: create_image.web

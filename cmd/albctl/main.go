@@ -50,6 +50,9 @@ type Main struct {
 	// onForce is what a second interrupt does before the process exits: save what can be
 	// saved and say what may be lost. Set by the command that is running.
 	onForce func()
+	// onInterrupt, when set, is what the first interrupt means now, for the message that
+	// acknowledges it (at apply's prompt no call is in flight).
+	onInterrupt string
 }
 
 // exitError carries an exit code other than 1 (e.g. plan -detailed-exitcode's 2).
@@ -140,8 +143,14 @@ func (m *Main) watchInterrupts(done <-chan struct{}, cancel context.CancelFunc) 
 		case sig := <-m.Interrupts:
 			n++
 			if n == 1 {
+				m.mu.Lock()
+				meaning := m.onInterrupt
+				m.mu.Unlock()
+				if meaning == "" {
+					meaning = "finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once"
+				}
 				cancel()
-				fmt.Fprintf(m.Stderr, "\nInterrupt received%s: finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once.\n", signalName(sig))
+				fmt.Fprintf(m.Stderr, "\nInterrupt received%s: %s.\n", signalName(sig), meaning)
 				continue
 			}
 			m.mu.Lock()
