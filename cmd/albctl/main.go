@@ -75,8 +75,9 @@ var errReported = errors.New("reported")
 func main() {
 	sigs := make(chan os.Signal, 2)
 	notifyStop(sigs)
+	stdout, stderr := processOutput()
 	m := &Main{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(),
+		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Env: os.Environ(),
 		IsTerminal:       func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
 		StdoutIsTerminal: func() bool { return term.IsTerminal(int(os.Stdout.Fd())) },
 		Interrupts:       sigs,
