@@ -279,7 +279,10 @@ func (l *trafficLog) phaseRows(key string) [][]string {
 		st := tl.stats(key, p)
 		label := p.label()
 		if p.name == "step" {
-			label = l.stepLabel(p.label())
+			label = l.stepLabel(p.step)
+			if p.failed {
+				label += " (failed)"
+			}
 		}
 		row := []string{label, p.window(tl.origin), pct(st.Served)}
 		for _, c := range failureCodes {
@@ -442,7 +445,7 @@ func (l *trafficLog) stepAt(t time.Time) (id string, until bool) {
 // outage.
 func (l *trafficLog) outage(label string) bool {
 	for id, m := range l.steps {
-		if m.outage && label == l.stepLabel(id) {
+		if m.outage && strings.TrimSuffix(label, " (failed)") == l.stepLabel(id) {
 			return true
 		}
 	}
