@@ -132,6 +132,10 @@ func (m *Main) makePlan(ctx context.Context, dir string, c *common, forApply boo
 	if err != nil {
 		return nil, err
 	}
+	// Say where AWS was chosen: the user passed --world, not --cloud.
+	if c.target.world != "" && c.target.cloud == "" && l.stack.Cloud.Target == "aws" {
+		return nil, fmt.Errorf("--world is for the simulator, but the spec's cloud { target = \"aws\" } (%s:%d) picks AWS; add --cloud sim to plan on the simulator with that world", l.stack.Cloud.DeclRange.Filename, l.stack.Cloud.DeclRange.Start.Line)
+	}
 	be, err := m.openBackend(ctx, c.target, l.stack, forApply)
 	if err != nil {
 		return nil, err
