@@ -220,7 +220,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 }
 
 // collapseProgress says whether progress is a line per step: on the simulator, unless
-// ALBCTL_PROGRESS=all asks for every line as on AWS (docs/apply.md, "Progress").
+// ALBCTL_PROGRESS=all asks for every line as on AWS (docs/apply.md, "What apply prints").
 func (m *Main) collapseProgress(be *backend) bool {
 	return be.sim != nil && m.getenv("ALBCTL_PROGRESS") != "all"
 }

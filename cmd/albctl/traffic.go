@@ -228,7 +228,7 @@ func writeWrapped(w io.Writer, first string, indent int, text string) {
 }
 
 // write prints the windows of every listener, the causes once in a legend, the phase table
-// and a verdict drawn from the table's own figures (docs/apply.md, "Traffic").
+// and a verdict drawn from the table's own figures (docs/apply.md, "What apply prints").
 func (l *trafficLog) write(w io.Writer, stack *specs.Stack) {
 	var g legend
 	for _, key := range l.keys() {
@@ -296,7 +296,7 @@ func (l *trafficLog) phaseRows(key string) [][]string {
 // verdict sums up one listener in a sentence computed from the same client counts as the
 // table: the share of requests that failed during the apply and the worst step as the
 // table shows it, sessions lost, then what the after window shows if anything failed or was
-// lost there (docs/apply.md, "Traffic").
+// lost there (docs/apply.md, "What apply prints").
 func (l *trafficLog) verdict(key string, stack *specs.Stack) string {
 	tl := &l.timeline
 	during := tl.stats(key, phase{name: "during", from: tl.origin, to: tl.end})
