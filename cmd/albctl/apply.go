@@ -53,6 +53,9 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 	}
 	be, l, p := pl.backend, pl.spec, pl.plan
 	out := m.applyView(f.json)
+	if h, ok := out.(*applyHuman); ok {
+		h.compact, h.collapse = f.autoApprove, m.collapseProgress(be)
+	}
 	out.plan(be.header, p)
 	if p.Empty() {
 		return nil
@@ -86,6 +89,14 @@ func (m *Main) confirm(ctx context.Context, p *plan.Plan) error {
 		writeWarningList(m.Stdout, ws, m.colour())
 	}
 	fmt.Fprint(m.Stdout, "\nDo you want to take these steps?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	m.mu.Lock()
+	m.onInterrupt = "nothing was applied"
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.onInterrupt = ""
+		m.mu.Unlock()
+	}()
 	answer := make(chan readResult, 1)
 	go func() {
 		line, err := readLine(m.Stdin, maxAnswer)
@@ -142,6 +153,9 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	if chart != "" && be.sim == nil {
 		return errChartNeedsSim
 	}
+	if h, ok := out.(*applyHuman); ok {
+		h.collapse = m.collapseProgress(be)
+	}
 	track := newTracker(p)
 	opts := engine.Options{
 		Clock:         be.clock,
@@ -155,7 +169,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	var traffic *trafficLog
 	var clock samplingClock
 	if be.sim != nil {
-		traffic = newTrafficLog(be.sim)
+		traffic = newTrafficLog(be.sim, p)
 		clock = samplingClock{clock: be.sim.Clock(), origin: traffic.start, sample: traffic.sample}
 		opts.AfterPoll, opts.Clock = traffic.sample, clock
 		opts.Events = func(e engine.Event) {
@@ -203,6 +217,12 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 		return &exitError{code: 1, err: errReported}
 	}
 	return nil
+}
+
+// collapseProgress says whether progress is a line per step: on the simulator, unless
+// ALBCTL_PROGRESS=all asks for every line as on AWS (docs/apply.md, "What apply prints").
+func (m *Main) collapseProgress(be *backend) bool {
+	return be.sim != nil && m.getenv("ALBCTL_PROGRESS") != "all"
 }
 
 // forceStop is the second Ctrl-C during an apply: save the simulator's world as it is at this

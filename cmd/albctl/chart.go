@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -64,6 +65,8 @@ func (m *Main) writeChart(path string, log *trafficLog, title string) error {
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("-traffic-chart: %w", err)
 	}
+	// On stderr: stdout may be -json, which a line of prose would break.
+	fmt.Fprintf(m.Stderr, "Wrote the traffic chart to %s.\n", path)
 	return nil
 }
 
@@ -76,6 +79,9 @@ func niceStep(span time.Duration) time.Duration {
 	}
 	return 2 * time.Hour
 }
+
+// zeroLift is how many pixels apart series at 0% are drawn.
+const zeroLift = 2.5
 
 // chartBucket is the width of one point of the chart: five seconds of requests.
 const chartBucket = 5 * time.Second
@@ -202,15 +208,21 @@ func renderChart(w io.Writer, log *trafficLog, title string) {
 		fmt.Fprintf(w, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#24292f\" stroke-width=\"1.5\"/>\n", chartLeft, y(0), chartLeft, y(1))
 		fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">simulated time from the first step</text>\n", float64(chartLeft)+plotW/2, y(0)+40)
 		fmt.Fprintf(w, "<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\">share of requests</text>\n", chartLeft-52, y(0.5))
-		// Steps: a band over each step's run, numbered at the top.
+		// Steps: a band over each step's run, numbered at the top as the plan numbers them;
+		// an outage step's band is red.
 		for i, s := range steps {
 			x0, x1 := x(s.start), x(s.end)
-			fmt.Fprintf(w, "<g class=\"step\" data-step=\"%s\">\n", esc(s.id))
+			mark := log.steps[s.id]
+			fill, opacity, class := "#8c959f", "0.12", "step"
+			if mark.outage {
+				fill, opacity, class = "#cf222e", "0.18", "step outage"
+			}
+			fmt.Fprintf(w, "<g class=\"%s\" data-step=\"%s\">\n", class, esc(s.id))
 			if x1-x0 >= 1 {
-				fmt.Fprintf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#8c959f\" fill-opacity=\"0.12\"/>\n", x0, y(1), x1-x0, plotH)
+				fmt.Fprintf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" fill-opacity=\"%s\"/>\n", x0, y(1), x1-x0, plotH, fill, opacity)
 			}
 			fmt.Fprintf(w, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#57606a\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>\n", x0, y(1)-4-float64(i%3)*13, x0, y(0))
-			fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%d</text>\n</g>\n", x0, y(1)-7-float64(i%3)*13, i+1)
+			fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%d</text>\n</g>\n", x0, y(1)-7-float64(i%3)*13, mark.n)
 		}
 		// Series, drawn from the last to the first so that served lies on top.
 		pts := tl.points(key, t0)
@@ -225,10 +237,17 @@ func renderChart(w io.Writer, log *trafficLog, title string) {
 					coords = append(coords, c)
 				}
 			}
+			// At 0% the lines would lie on one another: each is lifted by its own few
+			// pixels, so every series shows (the legend says so).
+			lift := zeroLift * float64(j)
 			for _, p := range pts {
 				v := p.stats.value(name)
-				add(x(p.from), y(v))
-				add(x(p.to), y(v))
+				py := y(v)
+				if v == 0 {
+					py -= lift
+				}
+				add(x(p.from), py)
+				add(x(p.to), py)
 			}
 			attrs := ""
 			if dash != "" {
@@ -251,11 +270,16 @@ func renderChart(w io.Writer, log *trafficLog, title string) {
 			}
 			fmt.Fprintf(w, "<g class=\"legend\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"%s/><text x=\"%.1f\" y=\"%.1f\">%s</text></g>\n", lx, ly, lx+24, ly, colour, attrs, lx+30, ly+4, esc(label))
 		}
-		// Step key.
+		fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#57606a\">lines at 0%% are drawn</text>\n", lx, float64(top+chartTop)+10+float64(len(names))*20+4)
+		fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#57606a\">a few pixels apart</text>\n", lx, float64(top+chartTop)+10+float64(len(names))*20+18)
+		// Step key, numbered as the plan numbers the steps.
 		ky := float64(top + panelHeight)
 		fmt.Fprintf(w, "<text x=\"%d\" y=\"%.1f\" font-weight=\"bold\">Steps</text>\n", chartLeft, ky)
 		for i, s := range steps {
-			txt := fmt.Sprintf("%d  %s  (%s .. %s)", i+1, s.id, offset(s.start.Sub(tl.origin)), offset(s.end.Sub(tl.origin)))
+			txt := fmt.Sprintf("%d  %s  (%s .. %s)", log.steps[s.id].n, s.id, offset(s.start.Sub(tl.origin)), offset(s.end.Sub(tl.origin)))
+			if log.steps[s.id].outage {
+				txt += "  OUTAGE"
+			}
 			if s.failed {
 				txt += "  failed"
 			}
@@ -282,3 +306,44 @@ func tickLabel(d time.Duration) string {
 	}
 	return sign + d.String()
 }
+
+// mermaidEvery is the width of a point of the markdown chart: a 10-minute run in about 45.
+const mermaidEvery = 15 * time.Second
+
+// writeMermaidChart draws the listener's requests as a mermaid xychart, which GitHub renders
+// inline in a comment (docs/review.md): bars for the share failed, a line for the share
+// served, a point per mermaidEvery from the start of the before window.
+func (l *trafficLog) writeMermaidChart(w io.Writer, key string) {
+	tl := &l.timeline
+	phases := tl.phases()
+	t0, t1 := phases[0].from, phases[len(phases)-1].to
+	n := int((t1.Sub(t0) + mermaidEvery - 1) / mermaidEvery)
+	if n <= 0 {
+		return
+	}
+	buckets := make([]simulator.Counts, n)
+	for _, iv := range tl.intervals[key] {
+		if i := int(iv.Start.Sub(t0) / mermaidEvery); i >= 0 && i < n {
+			sum(&buckets[i], iv.Counts)
+		}
+	}
+	var failed, served []string
+	for _, b := range buckets {
+		st := fromCounts(b)
+		failed = append(failed, strconv.FormatFloat(math.Round(1000*st.failed())/10, 'f', -1, 64))
+		served = append(served, strconv.FormatFloat(math.Round(1000*st.Served)/10, 'f', -1, 64))
+	}
+	fmt.Fprintln(w, "```mermaid")
+	fmt.Fprintln(w, "xychart-beta")
+	fmt.Fprintf(w, "    title \"%s: requests failed (bars) and served (line), %%\"\n", mermaidText(key))
+	fmt.Fprintf(w, "    x-axis \"simulated seconds from the first step\" %d --> %d\n", int(t0.Sub(tl.origin).Seconds()), int(t0.Add(time.Duration(n)*mermaidEvery).Sub(tl.origin).Seconds()))
+	fmt.Fprintln(w, "    y-axis \"% of requests\" 0 --> 100")
+	fmt.Fprintf(w, "    bar [%s]\n", strings.Join(failed, ", "))
+	fmt.Fprintf(w, "    line [%s]\n", strings.Join(served, ", "))
+	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "A point per %s of simulated time; the steps' windows are in the table above.\n\n", mermaidEvery)
+}
+
+// mermaidText keeps a title inside its double quotes.
+func mermaidText(s string) string { return strings.ReplaceAll(s, `"`, "'") }

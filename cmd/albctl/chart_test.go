@@ -84,7 +84,8 @@ func TestTrafficChart(t *testing.T) {
 		t.Fatalf("root element %v, want svg in the SVG namespace", root.XMLName)
 	}
 	series := map[string][]point{}
-	var steps, panels []string
+	var steps, panels, outages []string
+	numbers := map[string]string{}
 	root.walk(func(n svgNode) {
 		switch {
 		case n.XMLName.Local == "polyline" && n.attr("class") == "series":
@@ -93,8 +94,16 @@ func TestTrafficChart(t *testing.T) {
 				t.Errorf("series %q drawn twice", name)
 			}
 			series[name] = parsePoints(t, n.attr("points"))
-		case n.XMLName.Local == "g" && n.attr("class") == "step":
+		case n.XMLName.Local == "g" && strings.HasPrefix(n.attr("class"), "step"):
 			steps = append(steps, n.attr("data-step"))
+			for _, c := range n.Children {
+				if c.XMLName.Local == "text" {
+					numbers[n.attr("data-step")] = c.Text
+				}
+			}
+			if n.attr("class") == "step outage" {
+				outages = append(outages, n.attr("data-step"))
+			}
 		case n.XMLName.Local == "g" && n.attr("class") == "panel":
 			panels = append(panels, n.attr("data-listener"))
 		}
@@ -126,6 +135,20 @@ func TestTrafficChart(t *testing.T) {
 		if !strings.Contains(out, id) {
 			t.Errorf("the plan has no step %s", id)
 		}
+	}
+	// Steps are numbered as the plan numbers them (validate_launch and enable_stickiness
+	// start together, but the plan calls enable_stickiness step 4), and the outage is shaded.
+	for id, n := range map[string]string{"validate_launch.web.ap-northeast-1d": "1", "create_image.web": "2", "enable_stickiness.web": "4", "trim_zones.web": "6"} {
+		if numbers[id] != n {
+			t.Errorf("step %s is numbered %q on the chart; the plan numbers it %s", id, numbers[id], n)
+		}
+	}
+	if !slices.Equal(outages, []string{"create_image.web"}) {
+		t.Errorf("outage bands %v, want create_image.web's alone", outages)
+	}
+	// At the end 502 and 503 are both 0%: drawn apart, so that neither hides the other.
+	if a, b := series["502"][len(series["502"])-1].y, series["503"][len(series["503"])-1].y; a == b {
+		t.Errorf("502 and 503 end at 0%% on the same line (y=%v): one hides the other", a)
 	}
 	// The seed's 504s (a third, from the 1c node) are there before the trim, and gone at the
 	// end; the served line ends at the top.

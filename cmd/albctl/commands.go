@@ -55,7 +55,7 @@ func commands() []command {
 		},
 		{
 			name: "plan", summary: "show the ordered steps that take the world to the spec",
-			usage: "albctl plan [-json | -markdown | -graph=dot|mermaid] [-out FILE] [-detailed-exitcode] [DIR]",
+			usage: "albctl plan [-json | -markdown] [-graph=dot|mermaid] [-rehearse] [-out FILE] [-detailed-exitcode] [DIR]",
 			about: "Observe what exists, compare it with the spec, and print the steps apply would take,\n" +
 				"each with the reason it is needed. Changes nothing.",
 			examples: []string{
@@ -65,6 +65,7 @@ func commands() []command {
 				"albctl plan -detailed-exitcode           # exit 2 when there are changes (CI)",
 				"albctl plan -graph=mermaid",
 				"albctl plan -rehearse -traffic-chart change.svg   # what clients would see, on a copy",
+				"albctl plan -rehearse -markdown > comment.md     # the same, in a pull-request comment",
 			},
 			run: (*Main).plan,
 		},

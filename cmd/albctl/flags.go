@@ -119,6 +119,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := flagAsValue(fs, args); err != nil {
+		return nil, err
+	}
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -134,6 +137,46 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// flagAsValue refuses a flag that takes a value followed by another of the command's flags
+// (-graph --world x): the flag package would take "--world" as the graph format and "x" as
+// the directory. A value that really starts with a dash is written -graph=VALUE.
+func flagAsValue(fs *flag.FlagSet, args []string) error {
+	for i := 0; i+1 < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return nil
+		}
+		name, ok := flagName(a)
+		if !ok || strings.Contains(a, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil || isBool(f) {
+			continue
+		}
+		if next, ok := flagName(args[i+1]); ok && fs.Lookup(next) != nil {
+			return fmt.Errorf("flag %s needs a value, but is followed by the flag %s; if the value starts with a dash, write %s=VALUE", a, args[i+1], a)
+		}
+		i++ // the value
+	}
+	return nil
+}
+
+// flagName is the name of a flag argument ("-graph", "--world=x"), without dashes or value.
+func flagName(a string) (string, bool) {
+	if len(a) < 2 || a[0] != '-' || a == "--" {
+		return "", false
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+	name, _, _ = strings.Cut(name, "=")
+	return name, name != ""
+}
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // oneDir returns the single optional directory argument, "." by default.

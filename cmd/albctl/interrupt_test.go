@@ -74,12 +74,16 @@ func TestInterruptCancelsPrompt(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("apply exited with %v, want exit status 1\nstderr:\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"Interrupt received", "apply cancelled"} {
+	for _, want := range []string{"Interrupt received: nothing was applied.", "apply cancelled"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	if strings.Contains(string(rest), "Starting") {
+	// No call is in flight at the prompt: the message does not speak of one.
+	if strings.Contains(stderr.String(), "in flight") {
+		t.Errorf("Ctrl-C at the prompt speaks of a call in flight:\n%s", stderr.String())
+	}
+	if strings.Contains(string(rest), "complete after") {
 		t.Errorf("apply started after the interrupt:\n%s", rest)
 	}
 	after, _ := os.ReadFile(world)
@@ -108,12 +112,16 @@ func TestPromptIsBounded(t *testing.T) {
 			if code != 1 || !strings.Contains(errb.String(), c.want) {
 				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errb.String(), c.want)
 			}
-			if strings.Contains(out.String(), "Starting") {
+			if strings.Contains(out.String(), "complete after") {
 				t.Error("apply started")
 			}
 		})
 	}
 }
+
+// everyProgressLine keeps the simulator's "Starting" lines, which these tests stop an
+// apply at: without it a step prints one line when it ends.
+var everyProgressLine = []string{"ALBCTL_PROGRESS=all"}
 
 type zeros struct{}
 
@@ -163,12 +171,16 @@ func TestInterruptDuringApply(t *testing.T) {
 	sigs := make(chan os.Signal, 2)
 	var stderr syncBuffer
 	out := &trigger{at: "launch_instance.web.ap-northeast-1d.1: Starting", signals: 1, sigs: sigs, stderr: &stderr}
-	m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs}
+	m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs, Env: everyProgressLine}
 	code := m.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir})
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), stderr.String())
 	}
 	got := out.String()
+	// The reason is said in the user's terms, not Go's.
+	if !strings.Contains(got, "Apply stopped after 4m36s simulated: interrupted: no new step was started") || strings.Contains(got, "context canceled") {
+		t.Errorf("the stop is not said in the user's terms:\n%s", got)
+	}
 	want := `Done: 3 steps
   1 validate_launch: validate_launch.web.ap-northeast-1d
   1 create_image: create_image.web
@@ -184,7 +196,7 @@ Run apply again`
 	}
 	// Apply again converges from there, creating nothing twice.
 	var out2, err2 bytes.Buffer
-	m2 := &Main{Stdout: &out2, Stderr: &err2}
+	m2 := &Main{Stdout: &out2, Stderr: &err2, Env: everyProgressLine}
 	if code := m2.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir}); code != 0 {
 		t.Fatalf("second apply exit %d:\n%s\n%s", code, out2.String(), err2.String())
 	}
@@ -205,7 +217,7 @@ func TestSecondInterruptSavesTheWorld(t *testing.T) {
 	exited := make(chan int, 1)
 	var atExit []byte
 	out := &trigger{at: "create_image.web: Complete", signals: 2, sigs: sigs, stderr: &stderr, exited: exited}
-	m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs, Exit: func(code int) {
+	m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs, Env: everyProgressLine, Exit: func(code int) {
 		atExit, _ = os.ReadFile(world)
 		exited <- code
 	}}
@@ -240,7 +252,7 @@ func TestHangupAndTerminateDuringApply(t *testing.T) {
 					self, _ := os.FindProcess(os.Getpid())
 					self.Signal(sig)
 				}}
-			m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs}
+			m := &Main{Stdout: out, Stderr: &stderr, Interrupts: sigs, Env: everyProgressLine}
 			code := m.Run(context.Background(), []string{"apply", "-auto-approve", "--world", world, blogDir})
 			if code != 1 {
 				t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), stderr.String())

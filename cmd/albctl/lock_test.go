@@ -47,7 +47,7 @@ func liveInstances(t *testing.T, world string) int {
 func TestConcurrentAppliesOnOneWorld(t *testing.T) {
 	ctx := context.Background()
 	dir, spec, world := stage(t)
-	out, reached, release := pauseAt("Starting...")
+	out, reached, release := pauseAt(": complete after")
 	done := make(chan int)
 	go func() {
 		code, _, _ := run(t, ctx, dir, out, "apply", "-auto-approve", "--world", world, spec)
@@ -117,7 +117,7 @@ func TestInterruptReleasesTheLock(t *testing.T) {
 	out := &syncBuffer{}
 	var once sync.Once
 	out.onWrite = func(p []byte) {
-		if strings.Contains(string(p), "Starting...") {
+		if strings.Contains(string(p), ": complete after") {
 			once.Do(func() {
 				if _, err := os.Stat(world + ".lock"); err != nil {
 					t.Errorf("no lock while applying: %v", err)

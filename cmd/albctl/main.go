@@ -50,6 +50,9 @@ type Main struct {
 	// onForce is what a second interrupt does before the process exits: save what can be
 	// saved and say what may be lost. Set by the command that is running.
 	onForce func()
+	// onInterrupt, when set, is what the first interrupt means now, for the message that
+	// acknowledges it (at apply's prompt no call is in flight).
+	onInterrupt string
 }
 
 // exitError carries an exit code other than 1 (e.g. plan -detailed-exitcode's 2).
@@ -72,8 +75,9 @@ var errReported = errors.New("reported")
 func main() {
 	sigs := make(chan os.Signal, 2)
 	notifyStop(sigs)
+	stdout, stderr := processOutput()
 	m := &Main{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(),
+		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Env: os.Environ(),
 		IsTerminal:       func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
 		StdoutIsTerminal: func() bool { return term.IsTerminal(int(os.Stdout.Fd())) },
 		Interrupts:       sigs,
@@ -140,8 +144,14 @@ func (m *Main) watchInterrupts(done <-chan struct{}, cancel context.CancelFunc) 
 		case sig := <-m.Interrupts:
 			n++
 			if n == 1 {
+				m.mu.Lock()
+				meaning := m.onInterrupt
+				m.mu.Unlock()
+				if meaning == "" {
+					meaning = "finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once"
+				}
 				cancel()
-				fmt.Fprintf(m.Stderr, "\nInterrupt received%s: finishing the call in flight, starting nothing new. Press Ctrl-C again to stop at once.\n", signalName(sig))
+				fmt.Fprintf(m.Stderr, "\nInterrupt received%s: %s.\n", signalName(sig), meaning)
 				continue
 			}
 			m.mu.Lock()

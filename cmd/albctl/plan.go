@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
@@ -36,14 +37,22 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := conflicting(fs, "json", "markdown", "graph"); err != nil {
+	if err := conflicting(fs, "json", "markdown"); err != nil {
+		return err
+	}
+	if err := conflicting(fs, "json", "graph"); err != nil {
 		return err
 	}
 	if f.graph != "" && f.graph != "dot" && f.graph != "mermaid" {
 		return &exitError{code: 1, err: fmt.Errorf("-graph must be dot or mermaid, not %q", f.graph)}
 	}
-	if f.rehearse && (f.graph != "" || f.markdown) {
-		return &exitError{code: 1, err: errors.New("-rehearse prints next to the plan in the human or -json output, not with -graph or -markdown")}
+	// -graph=mermaid -markdown is the graph in a fenced block, which GitHub draws; it has no
+	// dot renderer (docs/review.md).
+	if f.graph == "dot" && f.markdown {
+		return &exitError{code: 1, err: errors.New("-graph=dot -markdown: GitHub draws mermaid, not dot, in a comment; use -graph=mermaid -markdown")}
+	}
+	if f.rehearse && f.graph != "" {
+		return &exitError{code: 1, err: errors.New("-rehearse prints next to the plan in the human, -json or -markdown output, not with -graph")}
 	}
 	if f.chart != "" && !f.rehearse {
 		return &exitError{code: 1, err: errors.New("-traffic-chart draws a rehearsal: add -rehearse")}
@@ -72,6 +81,12 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		}
 	}
 	switch {
+	case f.graph != "" && f.markdown:
+		fmt.Fprintln(m.Stdout, "```mermaid")
+		if err := renderGraph(m.Stdout, p, f.graph); err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "```")
 	case f.graph != "":
 		if err := renderGraph(m.Stdout, p, f.graph); err != nil {
 			return err
@@ -84,6 +99,8 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		if err := writeJSON(m.Stdout, doc); err != nil {
 			return err
 		}
+	case f.markdown && reh != nil:
+		renderPlanMarkdownWith(m.Stdout, be.header, p, func(w io.Writer) { writeRehearsalMarkdown(w, reh, pl.spec.stack) })
 	case f.markdown:
 		renderPlanMarkdown(m.Stdout, be.header, p)
 	default:
@@ -114,6 +131,10 @@ func (m *Main) makePlan(ctx context.Context, dir string, c *common, forApply boo
 	l, err := m.loadStack(dir, c)
 	if err != nil {
 		return nil, err
+	}
+	// Say where AWS was chosen: the user passed --world, not --cloud.
+	if c.target.world != "" && c.target.cloud == "" && l.stack.Cloud.Target == "aws" {
+		return nil, fmt.Errorf("--world is for the simulator, but the spec's cloud { target = \"aws\" } (%s:%d) picks AWS; add --cloud sim to plan on the simulator with that world", l.stack.Cloud.DeclRange.Filename, l.stack.Cloud.DeclRange.Start.Line)
 	}
 	be, err := m.openBackend(ctx, c.target, l.stack, forApply)
 	if err != nil {

@@ -329,31 +329,6 @@ func (p phase) window(origin time.Time) string {
 	return offset(p.from.Sub(origin)) + " .. " + offset(p.to.Sub(origin))
 }
 
-// writePhases prints, per listener, what clients saw in each phase.
-func (tl *timeline) writePhases(w io.Writer) {
-	if !tl.finished {
-		return
-	}
-	for _, key := range tl.listeners() {
-		note := "sessions are shared, so none is lost"
-		if tl.sessions[key] == "local" {
-			note = "sessions lost: served requests that reached a server without the client's session"
-		}
-		fmt.Fprintf(w, "\nWhat clients see, by phase: %s (%d simulated clients, a request each per %s; %s; an instant step shows the shares right after it):\n",
-			key, clientCount(), clientOptions.Every, note)
-		rows := [][]string{append(append([]string{"phase", "window", "served"}, failureCodes...), "sessions lost")}
-		for _, p := range tl.phases() {
-			st := tl.stats(key, p)
-			row := []string{p.label(), p.window(tl.origin), pct(st.Served)}
-			for _, c := range failureCodes {
-				row = append(row, pct(st.Codes[c]))
-			}
-			rows = append(rows, append(row, pct(st.SessionsLost)))
-		}
-		writeTable(w, rows, 2)
-	}
-}
-
 // clientCount is the number of clients per listener the model runs (its default).
 func clientCount() int {
 	if clientOptions.Clients > 0 {
@@ -531,7 +506,7 @@ func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t target
 	r := &rehearsal{world: what, assumptions: notes, seed: w.Seed, faults: t.faults}
 	sim := simulator.New(w, opts...)
 	api := retrying(sim, r.seed, mode, t.maxAttempts)
-	r.log = newTrafficLog(sim)
+	r.log = newTrafficLog(sim, p)
 	clock := samplingClock{clock: sim.Clock(), origin: r.log.start, sample: r.log.sample}
 	r.res, r.err = engine.Apply(ctx, p, api, engine.Options{
 		Clock:     clock,

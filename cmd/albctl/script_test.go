@@ -19,8 +19,9 @@ func TestMain(m *testing.M) {
 		"albctl": func() {
 			sigs := make(chan os.Signal, 2)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			stdout, stderr := processOutput()
 			main := &Main{
-				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(),
+				Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Env: os.Environ(),
 				// Scripts cannot attach a terminal; ALBCTL_TEST_TTY=1 stands in for one, and
 				// ALBCTL_TEST_STDOUT_TTY=1 for a terminal on stdout (colour).
 				IsTerminal:       func() bool { return os.Getenv("ALBCTL_TEST_TTY") == "1" },

@@ -106,6 +106,15 @@ type applyHuman struct {
 	w     io.Writer
 	fancy bool
 	live  bool // the last thing printed is a live line without its newline
+	// compact prints the plan a step a line (apply -auto-approve: nobody reads it to
+	// approve; plan shows the reasons).
+	compact bool
+	// collapse prints one line per step when it ends (the simulator: its waits take no real
+	// time, so "still waiting" lines would only repeat the same wait).
+	collapse bool
+	steps    map[string]plan.Step
+	numbers  map[string]int
+	waits    map[string]int // collapsed: retries per step
 }
 
 const (
@@ -142,9 +151,25 @@ func (v *applyHuman) liveLine(format string, args ...any) {
 
 var _ applyView = (*applyHuman)(nil)
 
-func (v *applyHuman) plan(header string, p *plan.Plan) { renderPlanHuman(v.w, header, p, v.fancy) }
+func (v *applyHuman) plan(header string, p *plan.Plan) {
+	v.numbers, v.waits, v.steps = map[string]int{}, map[string]int{}, map[string]plan.Step{}
+	for i, s := range p.Steps {
+		v.numbers[s.ID], v.steps[s.ID] = i+1, s
+	}
+	if v.compact {
+		// On the simulator the steps are listed as they end, a line each: listing them
+		// first too would say everything twice.
+		renderPlanCompact(v.w, header, p, v.fancy, !v.collapse)
+		return
+	}
+	renderPlanHuman(v.w, header, p, v.fancy)
+}
 
 func (v *applyHuman) event(e engine.Event) {
+	if v.collapse {
+		v.collapsed(e)
+		return
+	}
 	switch e.Type {
 	case engine.EventStarted:
 		v.line("", "%s: Starting... (%s)", e.Step, e.Resource)
@@ -160,6 +185,30 @@ func (v *applyHuman) event(e engine.Event) {
 		v.line(green, "%s: Complete after %s%s", e.Step, round(e.Elapsed), out)
 	case engine.EventFailed:
 		v.line(red, "%s: Failed after %s: %s", e.Step, round(e.Elapsed), e.Error)
+	}
+}
+
+// collapsed prints a step in one line when it ends, numbered as the plan numbers it, with
+// the simulated time it took and how many times it retried.
+func (v *applyHuman) collapsed(e engine.Event) {
+	s := v.steps[e.Step]
+	head := fmt.Sprintf("%3d. %s %s:", v.numbers[e.Step], symbol(s.Kind), e.Step)
+	waited := ""
+	if n := v.waits[e.Step]; n > 0 {
+		waited = fmt.Sprintf(" (%s)", plural(n, "retry"))
+		waited = strings.Replace(waited, "retrys", "retries", 1)
+	}
+	switch e.Type {
+	case engine.EventRetry:
+		v.waits[e.Step]++
+	case engine.EventDone:
+		out := ""
+		if e.Output != "" {
+			out = " [" + e.Output + "]"
+		}
+		v.line(green, "%s complete after %s simulated%s%s", head, round(e.Elapsed), waited, out)
+	case engine.EventFailed:
+		v.line(red, "%s failed after %s simulated%s: %s", head, round(e.Elapsed), waited, e.Error)
 	}
 }
 
@@ -213,11 +262,12 @@ func writeGroup(w io.Writer, title string, steps []plan.Step, note string) {
 
 func (v *applyHuman) complete(res *engine.Result, remaining *plan.Plan, simulated string) {
 	v.line("", "")
-	fmt.Fprintf(v.w, "Apply complete! %s in %s%s.\n", plural(len(res.Done), "step"), round(res.Elapsed()), simulated)
+	fmt.Fprintf(v.w, "Apply complete! %s in %s%s.", plural(len(res.Done), "step"), round(res.Elapsed()), simulated)
 	if remaining.Empty() {
-		fmt.Fprintln(v.w, "The world now matches the spec.")
+		fmt.Fprintln(v.w, " The world now matches the spec.")
 		return
 	}
+	fmt.Fprintln(v.w)
 	fmt.Fprintf(v.w, "The world does not match the spec yet: %s remain. Run apply again.\n", summary(remaining))
 }
 

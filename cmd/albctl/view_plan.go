@@ -141,12 +141,83 @@ func planWarnings(p *plan.Plan) []planWarning {
 // writeWarningList prints warnings as a list, each marked "!" and, on a terminal, in red.
 func writeWarningList(w io.Writer, ws []planWarning, colour bool) {
 	for _, warn := range ws {
-		text := warn.Text
-		if warn.Step > 0 {
-			text = fmt.Sprintf("step %d (%s): %s", warn.Step, warn.ID, warn.Text)
-		}
-		fmt.Fprintf(w, "  %s %s\n", paint(colour, bold+red, "!"), paint(colour, red, text))
+		fmt.Fprintf(w, "  %s %s\n", paint(colour, bold+red, "!"), paint(colour, red, warn.text()))
 	}
+}
+
+func (warn planWarning) text() string {
+	if warn.Step > 0 {
+		return fmt.Sprintf("step %d (%s): %s", warn.Step, warn.ID, warn.Text)
+	}
+	return warn.Text
+}
+
+// writeWarningsWrapped is writeWarningList wrapped at maxWidth, for the compact plan.
+func writeWarningsWrapped(w io.Writer, ws []planWarning, colour bool) {
+	for _, warn := range ws {
+		var b strings.Builder
+		writeWrapped(&b, "    ", 4, warn.text()) // the room of "  ! "
+		for i, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+			line = strings.TrimPrefix(line, "    ")
+			mark := " "
+			if i == 0 {
+				mark = paint(colour, bold+red, "!")
+			}
+			fmt.Fprintf(w, "  %s %s\n", mark, paint(colour, red, line))
+		}
+	}
+}
+
+// renderPlanCompact prints the plan a step a line, with its warnings in full: apply
+// -auto-approve's view, where nobody reads the plan to approve it (docs/apply.md).
+// Without list, the steps are left to the progress lines (the simulator: docs/apply.md).
+func renderPlanCompact(w io.Writer, header string, p *plan.Plan, colour, list bool) {
+	fmt.Fprintf(w, "albctl: %s\n\n", header)
+	if p.Empty() {
+		renderPlanHuman(io.Discard, header, p, colour)
+		fmt.Fprintln(w, "No changes. The world matches the spec.")
+		return
+	}
+	if !list {
+		writeSummary(w, p, colour)
+		fmt.Fprintln(w)
+		return
+	}
+	fmt.Fprintln(w, "albctl will take these steps (-auto-approve; 'albctl plan' shows why):")
+	width := 0
+	for _, s := range p.Steps {
+		width = max(width, len(s.ID))
+	}
+	for i, s := range p.Steps {
+		line := fmt.Sprintf("  %2d. %s %-*s  %s", i+1, symbol(s.Kind), width, s.ID, s.Resource)
+		if s.Warning != "" {
+			line += "  " + strings.SplitN(s.Warning, ":", 2)[0]
+		}
+		if len(line) > maxWidth {
+			line = line[:maxWidth-3] + "..."
+		}
+		fmt.Fprintln(w, paint(colour && s.Warning != "", bold+red, line))
+	}
+	writeSummary(w, p, colour)
+}
+
+// writeSummary prints the summary line and the warnings under it, wrapped at maxWidth.
+func writeSummary(w io.Writer, p *plan.Plan, colour bool) {
+	ws := planWarnings(p)
+	text := "Plan: " + summary(p)
+	if len(ws) > 0 {
+		text += ", " + plural(len(ws), "warning") + ":"
+	} else {
+		text += "."
+	}
+	var b strings.Builder
+	writeWrapped(&b, "", 2, text)
+	out := b.String()
+	if colour {
+		out = strings.Replace(out, "Plan:", paint(colour, bold, "Plan:"), 1)
+	}
+	fmt.Fprint(w, out)
+	writeWarningsWrapped(w, ws, colour)
 }
 
 // paint wraps text in an ANSI colour when colour is on.

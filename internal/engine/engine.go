@@ -229,10 +229,26 @@ func (r *runner) emit(e Event) {
 	r.opts.Events(e)
 }
 
+// interruptedError is a run stopped by its context: the user's Ctrl-C, SIGTERM or SIGHUP
+// (cmd/albctl), or a deadline. It says so in the user's terms, not Go's "context canceled",
+// and still unwraps to the context's error.
+type interruptedError struct{ ctx error }
+
+func (e interruptedError) Error() string {
+	if errors.Is(e.ctx, context.DeadlineExceeded) {
+		return "out of time: no new step was started"
+	}
+	return "interrupted: no new step was started"
+}
+
+func (e interruptedError) Unwrap() error { return e.ctx }
+
+func interrupted(err error) error { return interruptedError{ctx: err} }
+
 func (r *runner) run(ctx context.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted: %w", err)
+			return interrupted(err)
 		}
 		r.startReady()
 		if r.allDone() {
@@ -253,7 +269,7 @@ func (r *runner) run(ctx context.Context) error {
 					return ErrStopped
 				}
 				if err := ctx.Err(); err != nil {
-					return fmt.Errorf("interrupted: %w", err)
+					return interrupted(err)
 				}
 				continue
 			}
@@ -286,7 +302,7 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		if d := next.Sub(r.clock.Now()); d > 0 {
 			if err := r.clock.Sleep(ctx, d); err != nil {
-				return fmt.Errorf("interrupted: %w", err)
+				return interrupted(err)
 			}
 		}
 	}

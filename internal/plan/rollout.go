@@ -85,6 +85,11 @@ func (b *builder) rollout(fp *fleetPlan) {
 	if fp.src != nil {
 		b.warnf("fleet %q: rollout replaces %d member(s) in batches of %d; the source %s is not replaced (it is the image's origin)", f.Label, len(fp.replacements), size, fp.src.ID)
 	}
+	// bake_time waits between batches: with one batch it has nothing to wait between, and
+	// saying nothing would let a reviewer believe the new members are watched (docs/plans.md).
+	if r.BakeTime > 0 && len(fp.replacements) > 0 && len(fp.replacements) <= size {
+		b.warnf("fleet %q: bake_time = %s is not used: the rollout is one batch of %d, and bake_time waits between batches", f.Label, humanDuration(r.BakeTime), len(fp.replacements))
+	}
 }
 
 // deregisterID is the ID retire gives the deregistration of instance id of fleet.

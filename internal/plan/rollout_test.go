@@ -130,6 +130,27 @@ func TestRolloutBatches(t *testing.T) {
 			t.Errorf("batch 2 must wait for bake_time")
 		}
 	})
+	t.Run("bake time with one batch is a note, not a silence", func(t *testing.T) {
+		s, w := fleetWorld(1)
+		bump(s)
+		s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+		p := build(t, s, w)
+		if waits := filter(p, Wait); len(waits) != 0 {
+			t.Fatalf("waits = %v with one batch", waits)
+		}
+		if !slices.ContainsFunc(p.Warnings, func(w string) bool {
+			return strings.Contains(w, "bake_time = 5m is not used: the rollout is one batch of 1")
+		}) {
+			t.Errorf("warnings %q do not say bake_time is unused", p.Warnings)
+		}
+		// With two batches it is used, and nothing is said.
+		s2, w2 := fleetWorld(3)
+		bump(s2)
+		s2.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+		if p2 := build(t, s2, w2); slices.ContainsFunc(p2.Warnings, func(w string) bool { return strings.Contains(w, "bake_time") }) {
+			t.Errorf("bake_time is used, yet a warning says otherwise: %q", p2.Warnings)
+		}
+	})
 }
 
 func TestInterruptedRolloutResumes(t *testing.T) {
