@@ -61,7 +61,7 @@ func rehearsalWorlds() []rehearsalWorld {
 // deny the ephemeral ports to the load balancer subnet of 1d: the 1d node's requests reach
 // the source but its answers do not come back (504). Network ACLs are stateless: return
 // traffic needs its own rule (VPC guide, "Control subnet traffic with network access
-// control lists").
+// control lists", https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html).
 func aclDenyReturn(w *simulator.World) {
 	w.NetworkACLs[0].Subnets = []string{simulator.SeedSubnet1c, simulator.SeedSubnet1d}
 	w.NetworkACLs = append(w.NetworkACLs, simulator.NetworkACL{
@@ -184,7 +184,8 @@ func healthChecker(t *testing.T, moto string, failing map[string]int32) string {
 
 // failingApps is, by moto's instance ID, the code each registered instance of w whose app
 // fails answers.
-func failingApps(w *simulator.World, ids map[string]string) map[string]int32 {
+func failingApps(t *testing.T, w *simulator.World, ids map[string]string) map[string]int32 {
+	t.Helper()
 	registered := map[string]bool{}
 	for _, tg := range w.TargetGroups {
 		for _, tt := range tg.Targets {
@@ -198,7 +199,11 @@ func failingApps(w *simulator.World, ids map[string]string) map[string]int32 {
 			if code == 0 {
 				code = 500
 			}
-			out[ids[in.ID]] = code
+			id, ok := ids[in.ID]
+			if !ok {
+				t.Fatalf("sim seed does not say which instance of moto %s is", in.ID)
+			}
+			out[id] = code
 		}
 	}
 	return out

@@ -207,7 +207,7 @@ func rehearseBoth(t *testing.T, bin string, rw rehearsalWorld) {
 	seeded.must(t, 0, "resources created")
 	// moto runs no health checks; the copy reads it through a stand-in for AWS's.
 	ids := seededIDs(t, seeded.stdout)
-	endpoint := healthChecker(t, m.endpoint, failingApps(w, ids))
+	endpoint := healthChecker(t, m.endpoint, failingApps(t, w, ids))
 	// The copy's seed is a hash of the IDs it read (mirror.NotCarried): the world file is
 	// rehearsed with the same seed, so that both draw the same simulated delays (an image's
 	// pending time, for one) and the comparison holds the copy, not the dice.

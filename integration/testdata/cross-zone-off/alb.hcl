@@ -1,6 +1,9 @@
 # The blog example (examples/blog/alb.hcl) for a target group with cross-zone load balancing
-# off. AWS refuses stickiness on such a group (ModifyTargetGroupAttributes answers
-# InvalidConfigurationRequest), so the blog spec stops at enable_stickiness; this one keeps
+# off. AWS does not support stickiness on such a group (ALB guide, "Cross-zone load
+# balancing for target groups",
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/disable-cross-zone.html;
+# the simulator answers ModifyTargetGroupAttributes with InvalidConfigurationRequest), so the
+# blog spec stops at enable_stickiness on the copy; this one keeps
 # sessions in a store every target shares and asks for no stickiness, so the plan runs to
 # the end. integration/rehearsal_worlds_test.go rehearses it on the blog world with
 # load_balancing.cross_zone.enabled=false.
