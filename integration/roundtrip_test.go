@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -125,8 +126,16 @@ func TestMotoRoundTrip(t *testing.T) {
 	}
 }
 
-// phases reads the phase table of plan -rehearse -json: by listener and phase, the shares.
-func phases(t *testing.T, out string) map[string][]float64 {
+// phaseRow is one phase of the rehearsal: its shares (in the order of shareNames) and its
+// causes.
+type phaseRow struct {
+	shares []float64
+	why    []string
+}
+
+// phases reads the phase table of plan -rehearse -json: by listener and phase, the shares
+// (every share docs/plan-json.md lists) and the causes.
+func phases(t *testing.T, out string) map[string]phaseRow {
 	t.Helper()
 	var doc struct {
 		Rehearsal struct {
@@ -134,14 +143,16 @@ func phases(t *testing.T, out string) map[string][]float64 {
 				LoadBalancer string `json:"load_balancer"`
 				TargetGroup  string `json:"target_group"`
 				Phases       []struct {
-					Phase        string  `json:"phase"`
-					Step         string  `json:"step"`
-					Served       float64 `json:"served"`
-					Status502    float64 `json:"status_502"`
-					Status503    float64 `json:"status_503"`
-					Status504    float64 `json:"status_504"`
-					AppErrors    float64 `json:"target_errors"`
-					SessionsLost float64 `json:"sessions_lost"`
+					Phase        string   `json:"phase"`
+					Step         string   `json:"step"`
+					Served       float64  `json:"served"`
+					ConnErrors   float64  `json:"connection_errors"`
+					Status502    float64  `json:"status_502"`
+					Status503    float64  `json:"status_503"`
+					Status504    float64  `json:"status_504"`
+					AppErrors    float64  `json:"target_errors"`
+					SessionsLost float64  `json:"sessions_lost"`
+					Why          []string `json:"why"`
 				} `json:"phases"`
 			} `json:"listeners"`
 		} `json:"rehearsal"`
@@ -149,84 +160,143 @@ func phases(t *testing.T, out string) map[string][]float64 {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("plan -rehearse -json: %v\n%s", err, out)
 	}
-	table := map[string][]float64{}
+	table := map[string]phaseRow{}
 	for _, l := range doc.Rehearsal.Listeners {
 		for _, p := range l.Phases {
-			table[fmt.Sprintf("%s -> %s: %s %s", l.LoadBalancer, l.TargetGroup, p.Phase, p.Step)] = []float64{p.Served, p.Status502, p.Status503, p.Status504, p.AppErrors, p.SessionsLost}
+			table[fmt.Sprintf("%s -> %s: %s %s", l.LoadBalancer, l.TargetGroup, p.Phase, p.Step)] = phaseRow{
+				shares: []float64{p.Served, p.ConnErrors, p.Status502, p.Status503, p.Status504, p.AppErrors, p.SessionsLost},
+				why:    p.Why,
+			}
 		}
 	}
 	return table
 }
 
-// TestMotoRehearsalMatchesTheWorldFile is issue 16's journey: the blog world seeded into
-// moto and rehearsed through a snapshot of it shows the same phase table as the world file
-// (each share within one point): the security group rules that make the 1c node's requests
-// fail are carried over.
+// TestMotoRehearsalMatchesTheWorldFile is issue 16's journey: a world seeded into moto and
+// rehearsed through a snapshot of it shows the same phase table as the world file (each
+// share within one point), for the blog world (the security group rules that make the 1c
+// node's requests fail are carried over) and for three worlds derived from it with other
+// causes of failure (rehearsalWorlds): an ACL denying the return path, an unhealthy
+// target, cross-zone load balancing off with empty zones.
 func TestMotoRehearsalMatchesTheWorldFile(t *testing.T) {
-	m := newMoto(t)
+	motoEndpoint(t)
 	bin := albctl(t)
+	for _, rw := range rehearsalWorlds() {
+		t.Run(rw.name, func(t *testing.T) { rehearseBoth(t, bin, rw) })
+	}
+}
+
+func rehearseBoth(t *testing.T, bin string, rw rehearsalWorld) {
+	m := newMoto(t)
 	dir := t.TempDir()
-	world, _ := filepath.Abs(repoPath("examples/blog/world.json"))
-	blog, _ := filepath.Abs(repoPath("examples/blog"))
+	w, err := simulator.LoadWorld(repoPath("examples/blog/world.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw.edit != nil {
+		rw.edit(w)
+	}
+	world := filepath.Join(dir, "world.json")
+	if err := w.Save(world); err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := filepath.Abs(repoPath(rw.spec))
 	noCreds := cliEnv(dir)
 	creds := cliEnv(dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION="+motoRegion)
-	runCLI(t, bin, noCreds, "sim", "seed", "--endpoint", m.endpoint, world).must(t, 0, "resources created")
+	seeded := runCLI(t, bin, noCreds, "sim", "seed", "--endpoint", m.endpoint, world)
+	seeded.must(t, 0, "resources created")
+	// moto runs no health checks; the copy reads it through a stand-in for AWS's.
+	ids := seededIDs(t, seeded.stdout)
+	endpoint := healthChecker(t, m.endpoint, failingApps(t, w, ids))
 	// The copy's seed is a hash of the IDs it read (mirror.NotCarried): the world file is
 	// rehearsed with the same seed, so that both draw the same simulated delays (an image's
 	// pending time, for one) and the comparison holds the copy, not the dice.
 	snapFile := filepath.Join(dir, "snap.json")
-	runCLI(t, bin, noCreds, "sim", "snapshot", "--endpoint", m.endpoint, "--region", motoRegion, "-o", snapFile).must(t, 0, "Wrote ")
+	runCLI(t, bin, noCreds, "sim", "snapshot", "--endpoint", endpoint, "--region", motoRegion, "-o", snapFile).must(t, 0, "Wrote ")
 	snap, err := simulator.LoadWorld(snapFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := simulator.LoadWorld(world)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The simulator keys draws by IDs too (a listener's clients by its ARN, an instance's
+	// pending time by its ID): the world file is rehearsed under the IDs moto handed out.
+	w = renamed(t, w, ids)
 	w.Seed = snap.Seed
-	sameSeed := filepath.Join(dir, "world.json")
-	if err := w.Save(sameSeed); err != nil {
+	if err := w.Save(world); err != nil {
 		t.Fatal(err)
 	}
-	fromFile := runCLI(t, bin, noCreds, "plan", "-rehearse", "-json", "--world", sameSeed, blog)
-	fromMoto := runCLI(t, bin, creds, "plan", "-rehearse", "-json", "--cloud", "aws", "--endpoint", m.endpoint, blog)
-	// The copy says what it assumed (moto adds waf.fail_open.enabled to a target group: an
-	// attribute the simulator does not model); the world file is no copy.
-	for _, c := range []struct {
-		out   string
-		kinds []string
-	}{{fromFile.stdout, nil}, {fromMoto.stdout, []string{"app", "attribute", "clock", "sessions"}}} {
-		var doc struct {
-			Rehearsal struct {
-				Assumptions []mirror.Assumption `json:"assumptions"`
-			} `json:"rehearsal"`
-		}
-		if err := json.Unmarshal([]byte(c.out), &doc); err != nil {
-			t.Fatal(err)
-		}
-		var kinds []string
-		for _, a := range doc.Rehearsal.Assumptions {
-			kinds = append(kinds, a.Kind)
-		}
-		if slices.Sort(kinds); !slices.Equal(slices.Compact(kinds), c.kinds) {
-			t.Errorf("assumption kinds %v, want %v", kinds, c.kinds)
+	fromFile := runCLI(t, bin, noCreds, "plan", "-rehearse", "-json", "--world", world, spec)
+	fromMoto := runCLI(t, bin, creds, "plan", "-rehearse", "-json", "--cloud", "aws", "--endpoint", endpoint, spec)
+	for _, r := range []run{fromFile, fromMoto} {
+		if r.code != 0 { // the spec must plan on both
+			t.Fatalf("plan -rehearse: exit %d\n%s", r.code, r.stderr)
 		}
 	}
+	checkRehearsal(t, fromFile.stdout, nil)
+	checkRehearsal(t, fromMoto.stdout, rw.kinds)
 	want, got := phases(t, fromFile.stdout), phases(t, fromMoto.stdout)
-	if len(want) == 0 {
-		t.Fatalf("no phases in the rehearsal of the world file:\n%s", fromFile.stdout)
-	}
+	showsCause(t, rw, want)
 	for k, w := range want {
 		g, ok := got[k]
 		if !ok {
 			t.Errorf("%s: not in the rehearsal of the copy of moto (it has %v)", k, slices.Sorted(maps.Keys(got)))
 			continue
 		}
-		for i, name := range []string{"served", "502", "503", "504", "app errors", "sessions lost"} {
-			if d := g[i] - w[i]; d > 0.01 || d < -0.01 {
-				t.Errorf("%s: %s %.1f%% on the copy of moto, %.1f%% on the world file", k, name, 100*g[i], 100*w[i])
+		for i, name := range shareNames {
+			if d := g.shares[i] - w.shares[i]; d > 0.01 || d < -0.01 {
+				t.Errorf("%s: %s %.1f%% on the copy of moto, %.1f%% on the world file", k, name, 100*g.shares[i], 100*w.shares[i])
 			}
 		}
+		// Under the same IDs the causes read alike: a copy that fails as often for
+		// another reason (an ACL that denies everything for one that denies the return
+		// path) does not match.
+		if d := gocmp.Diff(w.why, g.why); d != "" {
+			t.Errorf("%s: other causes on the copy of moto (-world file +copy):\n%s", k, d)
+		}
 	}
+	if len(got) != len(want) {
+		t.Errorf("the copy of moto has phases %v, the world file %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+}
+
+// checkRehearsal: the plan ran to the end on the copy, and the copy says what it assumed
+// (moto adds waf.fail_open.enabled to a target group: an attribute the simulator does not
+// model); the world file is no copy.
+func checkRehearsal(t *testing.T, out string, want []string) {
+	t.Helper()
+	var doc struct {
+		Rehearsal struct {
+			Outcome     string              `json:"outcome"`
+			Error       string              `json:"error"`
+			Assumptions []mirror.Assumption `json:"assumptions"`
+		} `json:"rehearsal"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Rehearsal.Outcome != "complete" {
+		t.Errorf("rehearsal %s (%s), want complete: a world whose plan stops compares little", doc.Rehearsal.Outcome, doc.Rehearsal.Error)
+	}
+	var kinds []string
+	for _, a := range doc.Rehearsal.Assumptions {
+		kinds = append(kinds, a.Kind)
+	}
+	slices.Sort(kinds)
+	want = slices.Sorted(slices.Values(want))
+	if kinds = slices.Compact(kinds); !slices.Equal(kinds, want) {
+		t.Errorf("assumption kinds %v, want %v", kinds, want)
+	}
+}
+
+// showsCause fails unless the world file's rehearsal shows the world's cause of failure.
+func showsCause(t *testing.T, rw rehearsalWorld, table map[string]phaseRow) {
+	t.Helper()
+	if len(table) == 0 {
+		t.Fatal("no phases in the rehearsal of the world file")
+	}
+	for _, p := range table {
+		if p.shares[rw.share] > 0 && slices.ContainsFunc(p.why, func(s string) bool { return strings.Contains(s, rw.cause) }) {
+			return
+		}
+	}
+	t.Errorf("no phase of the world file's rehearsal has %s > 0 with a cause containing %q: the world does not show its failure", shareNames[rw.share], rw.cause)
 }

@@ -28,7 +28,7 @@ var NotCarried = []struct {
 	{"app health_path, boot_time", "account", "a health check reports one code for the checked path; boot time is not recorded anywhere"},
 	{"target group sessions", "account", "where an app keeps sessions is the app's business; the copy takes \"local\""},
 	{"faults, image_behaviours, insufficient_capacity, instance_type_offerings", "account", "the simulator's own settings, not resources"},
-	{"seed", "account", "the copy's seed is a hash of the IDs it read: the simulated delays it draws (an image's pending time) differ from the world file's unless the seeds are made equal"},
+	{"seed, and the IDs draws are keyed by", "account", "the copy's seed is a hash of the IDs it read, and the simulator keys its draws by seed and ID (a listener's clients by its ARN, an instance's or image's pending time by its ID): a copy draws otherwise than the world file unless both have the same seed and the same IDs (the world file renamed to the IDs the endpoint handed out)"},
 	{"subnet free addresses taken by load balancer nodes", "moto", "moto does not count the addresses of load balancer nodes"},
 	{"target health and instance apps", "moto", "moto reports every registered target healthy: it runs no health checks"},
 	{"draining targets", "moto", "moto removes a deregistered target at once"},
