@@ -15,6 +15,8 @@ type control struct {
 	sim   *simulator.Sim
 	save  func() error
 	clock string
+	// clients is the client model, when the server runs it: its report joins the traffic.
+	clients *simulator.Clients
 }
 
 func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +33,11 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.sim.Clock().Advance(by)
 		c.writeClock(w)
 	case "GET /_albctl/traffic":
-		writeJSON(w, http.StatusOK, map[string]any{"now": c.sim.Clock().Now(), "listeners": c.sim.Traffic()})
+		answer := map[string]any{"now": c.sim.Clock().Now(), "listeners": c.sim.Traffic()}
+		if c.clients != nil {
+			answer["clients"] = c.clients.Report()
+		}
+		writeJSON(w, http.StatusOK, answer)
 	case "POST /_albctl/save":
 		if c.save == nil {
 			writeJSONError(w, http.StatusConflict, fmt.Errorf("the server has no world file to save to (start it with --world FILE)"))

@@ -44,7 +44,7 @@ func New(sim *simulator.Sim, opts Options) *Server {
 	s := &Server{sim: sim, region: w.Region, account: w.AccountID, seed: w.Seed}
 	s.services = services(sim, &identity{account: w.AccountID})
 	s.objects = newObjectStore(opts.Buckets, opts.Objects)
-	s.control = &control{sim: sim, save: opts.Save, clock: opts.Clock}
+	s.control = &control{sim: sim, save: opts.Save, clock: opts.Clock, clients: opts.Clients}
 	return s
 }
 
@@ -57,6 +57,8 @@ type Options struct {
 	Save func() error
 	// Clock, when set, describes how the clock moves, for GET /_albctl/clock.
 	Clock string
+	// Clients, when set, is the running client model: GET /_albctl/traffic reports it.
+	Clients *simulator.Clients
 }
 
 // requestID returns the next request ID, derived from the world's seed and a counter, so
