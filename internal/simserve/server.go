@@ -33,6 +33,8 @@ type Server struct {
 	services map[string]*service
 	objects  *objectStore
 	control  *control
+	// fileFaults: see Options.FileFaults.
+	fileFaults *simulator.Faults
 
 	mu       sync.Mutex
 	requests uint64
@@ -44,6 +46,7 @@ func New(sim *simulator.Sim, opts Options) *Server {
 	s := &Server{sim: sim, region: w.Region, account: w.AccountID, seed: w.Seed}
 	s.services = services(sim, &identity{account: w.AccountID})
 	s.objects = newObjectStore(opts.Buckets, opts.Objects)
+	s.fileFaults = opts.FileFaults
 	s.control = &control{sim: sim, save: opts.Save, clock: opts.Clock, clients: opts.Clients}
 	return s
 }
@@ -59,6 +62,9 @@ type Options struct {
 	Clock string
 	// Clients, when set, is the running client model: GET /_albctl/traffic reports it.
 	Clients *simulator.Clients
+	// FileFaults, when set, are the world file's own faults: Save writes them back instead
+	// of the faults the server was started with (--faults).
+	FileFaults *simulator.Faults
 }
 
 // requestID returns the next request ID, derived from the world's seed and a counter, so
