@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -17,7 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/simulator"
@@ -200,6 +203,53 @@ func TestRawRequests(t *testing.T) {
 				if !strings.Contains(body, w) {
 					t.Errorf("body lacks %s:\n%s", w, body)
 				}
+			}
+		})
+	}
+}
+
+// TestDescribeOverHTTPEqualsInProcess: each read answers the SDK over HTTP exactly what the
+// simulator answers in-process, field for field (an empty string stays an empty string).
+func TestDescribeOverHTTPEqualsInProcess(t *testing.T) {
+	srv, sim, url := startServer(t)
+	ctx := context.Background()
+	c := sdkClients(url, srv.region)
+	tg, lb := aws.String(""), aws.String("")
+	if out, err := sim.ELBV2().DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{}); err == nil && len(out.TargetGroups) > 0 {
+		tg, lb = out.TargetGroups[0].TargetGroupArn, aws.String(out.TargetGroups[0].LoadBalancerArns[0])
+	}
+	calls := []struct {
+		op     string
+		client any
+		local  any
+		in     any
+	}{
+		{"DescribeInstances", c["ec2"], sim.EC2(), &ec2.DescribeInstancesInput{}},
+		{"DescribeImages", c["ec2"], sim.EC2(), &ec2.DescribeImagesInput{Owners: []string{"self"}}},
+		{"DescribeSubnets", c["ec2"], sim.EC2(), &ec2.DescribeSubnetsInput{}},
+		{"DescribeVpcs", c["ec2"], sim.EC2(), &ec2.DescribeVpcsInput{}},
+		{"DescribeSecurityGroups", c["ec2"], sim.EC2(), &ec2.DescribeSecurityGroupsInput{}},
+		{"DescribeInstanceTypeOfferings", c["ec2"], sim.EC2(), &ec2.DescribeInstanceTypeOfferingsInput{LocationType: "availability-zone"}},
+		{"DescribeLoadBalancers", c["elasticloadbalancing"], sim.ELBV2(), &elbv2.DescribeLoadBalancersInput{}},
+		{"DescribeTargetGroups", c["elasticloadbalancing"], sim.ELBV2(), &elbv2.DescribeTargetGroupsInput{}},
+		{"DescribeTargetGroupAttributes", c["elasticloadbalancing"], sim.ELBV2(), &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: tg}},
+		{"DescribeTargetHealth", c["elasticloadbalancing"], sim.ELBV2(), &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg}},
+		{"DescribeListeners", c["elasticloadbalancing"], sim.ELBV2(), &elbv2.DescribeListenersInput{LoadBalancerArn: lb}},
+	}
+	var opts []cmp.Option
+	for _, call := range calls {
+		t.Run(call.op, func(t *testing.T) {
+			args := []reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(call.in)}
+			remote := reflect.ValueOf(call.client).MethodByName(call.op).Call(args)
+			local := reflect.ValueOf(call.local).MethodByName(call.op).Call(args)
+			if err, _ := remote[1].Interface().(error); err != nil {
+				t.Fatal(err)
+			}
+			want, got := local[0].Elem().Interface(), remote[0].Elem().Interface()
+			opts := append(opts, ignoreUnexportedAll(reflect.TypeOf(want))...)
+			opts = append(opts, cmpopts.IgnoreTypes(middleware.Metadata{}))
+			if d := cmp.Diff(want, got, opts...); d != "" {
+				t.Errorf("%s differs (-in-process +over HTTP):\n%s", call.op, d)
 			}
 		})
 	}

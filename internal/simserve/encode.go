@@ -66,6 +66,9 @@ func (e *encoder) element(name string, v reflect.Value) error {
 		if v.Kind() == reflect.Interface {
 			return fmt.Errorf("member %s: unions and documents are not served", name)
 		}
+		if v.Elem().Kind() == reflect.String {
+			return e.text(name, v.Elem().String()) // a set string, even empty, is sent
+		}
 		return e.element(name, v.Elem())
 	case reflect.Slice:
 		if v.IsNil() {

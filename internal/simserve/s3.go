@@ -206,7 +206,11 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, id string, ob
 			return
 		}
 	}
-	o := &Object{Bucket: bucket, Key: key, Body: body, ContentType: r.Header.Get("Content-Type"), LastModified: s.sim.Clock().Now()}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "binary/octet-stream" // what S3 stores when the writer names no type
+	}
+	o := &Object{Bucket: bucket, Key: key, Body: body, ContentType: ct, LastModified: s.sim.Clock().Now()}
 	objs[key] = o
 	w.Header().Set("x-amz-request-id", id)
 	w.Header().Set("ETag", o.etag())
