@@ -185,6 +185,12 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, id string, ob
 		s.writeS3Error(w, r, id, s3Error{400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"})
 		return
 	}
+	if strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") || strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-") {
+		if body, err = decodeAWSChunked(body); err != nil {
+			s.writeS3Error(w, r, id, s3Error{400, "IncompleteBody", err.Error()})
+			return
+		}
+	}
 	old := objs[key]
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		if inm != "*" {
@@ -214,4 +220,28 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, id string, ob
 	objs[key] = o
 	w.Header().Set("x-amz-request-id", id)
 	w.Header().Set("ETag", o.etag())
+}
+
+// decodeAWSChunked returns the payload of an aws-chunked body: chunks of
+// "HEXSIZE[;chunk-signature=…]\r\nDATA\r\n" up to a zero-size chunk, then optional trailers
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html). Signatures and
+// trailing checksums are not checked: the server checks no signature.
+func decodeAWSChunked(body []byte) ([]byte, error) {
+	var out []byte
+	for {
+		line, rest, ok := strings.Cut(string(body), "\r\n")
+		if !ok {
+			return nil, fmt.Errorf("aws-chunked body: a chunk header has no CRLF")
+		}
+		sizeHex, _, _ := strings.Cut(line, ";")
+		size, err := strconv.ParseInt(strings.TrimSpace(sizeHex), 16, 64)
+		if err != nil || size < 0 || size > int64(len(rest)) {
+			return nil, fmt.Errorf("aws-chunked body: bad chunk size %q", sizeHex)
+		}
+		if size == 0 {
+			return out, nil
+		}
+		out = append(out, rest[:size]...)
+		body = []byte(strings.TrimPrefix(rest[size:], "\r\n"))
+	}
 }
