@@ -254,3 +254,23 @@ func TestDescribeOverHTTPEqualsInProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestServedOperationsAreTheSimulators: every EC2, ELBv2 and IAM operation served is one the
+// simulator counts as its own (a failed call counts too), so the server serves the
+// simulator's operation table and nothing beside it.
+func TestServedOperationsAreTheSimulators(t *testing.T) {
+	srv, sim := newTestServer(t)
+	want := map[string]int{}
+	for _, name := range []string{"ec2", "elasticloadbalancing", "iam"} {
+		for op, o := range srv.services[name].ops {
+			_, _ = o.call(context.Background(), reflect.New(o.input))
+			want[op] = 1
+		}
+	}
+	if len(want) < 20 {
+		t.Fatalf("only %d operations served", len(want))
+	}
+	if d := cmp.Diff(want, sim.Calls()); d != "" {
+		t.Errorf("served operations and the simulator's calls differ (-served +counted):\n%s", d)
+	}
+}
