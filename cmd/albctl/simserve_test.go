@@ -263,3 +263,37 @@ func body(t *testing.T, resp *http.Response, err error) string {
 	}
 	return string(b)
 }
+
+// TestSimServeFaults: --faults applies while serving (a throttled DescribeVpcs answers EC2's
+// RequestLimitExceeded, 503), and the world file keeps its own faults when saved (not the
+// throttle left over).
+func TestSimServeFaults(t *testing.T) {
+	serveEnv(t)
+	dir := t.TempDir()
+	world := filepath.Join(dir, "world.json")
+	copyFile(t, filepath.Join("..", "..", "examples", "blog", "world.json"), world)
+	faults := filepath.Join(dir, "faults.json")
+	if err := os.WriteFile(faults, []byte(`{"throttle": {"DescribeVpcs": 2}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url, stop := startServe(t, world, "--faults", faults)
+	req, err := http.NewRequest(http.MethodPost, url+"/", strings.NewReader("Action=DescribeVpcs&Version=2016-11-15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20230514/ap-northeast-1/ec2/aws4_request, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "<Code>RequestLimitExceeded</Code>") {
+		t.Errorf("throttled DescribeVpcs: %d %s", resp.StatusCode, b)
+	}
+	stop()
+	if w := mustWorld(t, world); len(w.Faults.Throttle) != 0 {
+		t.Errorf("the saved world holds the --faults throttle: %+v", w.Faults)
+	}
+}
