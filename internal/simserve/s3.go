@@ -2,6 +2,9 @@ package simserve
 
 import (
 	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -32,6 +35,13 @@ type Object struct {
 func (o *Object) etag() string {
 	sum := md5.Sum(o.Body)
 	return `"` + hex.EncodeToString(sum[:]) + `"`
+}
+
+// crc32 is the object's CRC32 checksum as S3 sends it: base64 of the big-endian value.
+func (o *Object) crc32() string {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], crc32.ChecksumIEEE(o.Body))
+	return base64.StdEncoding.EncodeToString(b[:])
 }
 
 // objectStore holds the buckets and their objects. One lock makes each conditional write
@@ -152,6 +162,11 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, region, id stri
 		h.Set("Content-Length", strconv.Itoa(len(o.Body)))
 		if o.ContentType != "" {
 			h.Set("Content-Type", o.ContentType)
+		}
+		if strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+			// The SDKs ask for the object's checksum and verify the body against it.
+			h.Set("X-Amz-Checksum-Crc32", o.crc32())
+			h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 		}
 		if r.Method == http.MethodGet {
 			_, _ = w.Write(o.Body)

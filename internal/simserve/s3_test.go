@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/albctl/albctl/internal/lock"
@@ -79,9 +80,13 @@ func TestS3Errors(t *testing.T) {
 	if c := code(put("locks", `"0"`)); c != "PreconditionFailed" {
 		t.Errorf("If-Match with another ETag: %q, want PreconditionFailed", c)
 	}
-	got, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("locks"), Key: aws.String("k")})
+	// albctl's S3 client asks for the checksum (the SDK's default response validation).
+	got, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("locks"), Key: aws.String("k"), ChecksumMode: s3types.ChecksumModeEnabled})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if aws.ToString(got.ChecksumCRC32) != "jNwWgw==" { // CRC32 of "x"
+		t.Errorf("GetObject checksum = %q", aws.ToString(got.ChecksumCRC32))
 	}
 	if err := put("locks", aws.ToString(got.ETag)); err != nil {
 		t.Errorf("If-Match with the object's ETag: %v", err)
