@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -188,6 +189,16 @@ func TestRawRequests(t *testing.T) {
 			[]string{`<DescribeLoadBalancersResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeLoadBalancersResult><LoadBalancers><member>`, `<LoadBalancerName>web-alb</LoadBalancerName>`, `</DescribeLoadBalancersResult><ResponseMetadata><RequestId>`}},
 		{"elbv2 error envelope", "elasticloadbalancing", region, url.Values{"Action": {"DescribeLoadBalancers"}, "Names.member.1": {"nope"}}, 400,
 			[]string{`<ErrorResponse><Error><Type>Sender</Type><Code>LoadBalancerNotFound</Code>`}},
+		{"elbv2 ignores unknown parameters", "elasticloadbalancing", region, url.Values{"Action": {"DescribeLoadBalancers"}, "Nonsense": {"1"}}, 200,
+			[]string{`<LoadBalancerName>web-alb</LoadBalancerName>`}},
+		{"no action", "ec2", region, url.Values{"Version": {"2016-11-15"}}, 400,
+			[]string{`<Code>MissingAction</Code>`}},
+		{"iam signed for us-east-1", "iam", "us-east-1", url.Values{"Action": {"GetInstanceProfile"}, "InstanceProfileName": {"nope"}}, 404,
+			[]string{`<Code>NoSuchEntity</Code>`}},
+		{"iam signed for the world's region", "iam", region, url.Values{"Action": {"GetInstanceProfile"}, "InstanceProfileName": {"nope"}}, 404,
+			[]string{`<Code>NoSuchEntity</Code>`}},
+		{"iam signed for a third region", "iam", "eu-west-1", url.Values{"Action": {"GetInstanceProfile"}, "InstanceProfileName": {"nope"}}, 403,
+			[]string{`<Code>SignatureDoesNotMatch</Code>`}},
 		{"unsigned", "", region, url.Values{"Action": {"DescribeVpcs"}}, 403,
 			[]string{`<Code>MissingAuthenticationToken</Code>`}},
 		{"other region", "ec2", "eu-west-1", url.Values{"Action": {"DescribeVpcs"}}, 403,
@@ -274,3 +285,27 @@ func TestServedOperationsAreTheSimulators(t *testing.T) {
 		t.Errorf("served operations and the simulator's calls differ (-served +counted):\n%s", d)
 	}
 }
+
+// TestRequestIDsRepeat: two servers of the same world answer the same requests with the same
+// request IDs, so a rehearsal's transcript repeats exactly.
+func TestRequestIDsRepeat(t *testing.T) {
+	ids := func() []string {
+		_, _, base := startServer(t)
+		var out []string
+		for _, action := range []string{"DescribeVpcs", "DescribeHosts", "DescribeSubnets"} {
+			_, body := post(t, base, "ec2", "ap-northeast-1", url.Values{"Action": {action}})
+			m := requestIDRe.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("no request ID in %s", body)
+			}
+			out = append(out, m[1])
+		}
+		return out
+	}
+	first, second := ids(), ids()
+	if d := cmp.Diff(first, second); d != "" || first[0] == first[1] {
+		t.Errorf("request IDs: %v then %v", first, second)
+	}
+}
+
+var requestIDRe = regexp.MustCompile(`<(?:requestId|RequestID)>([0-9a-f-]{36})</`)

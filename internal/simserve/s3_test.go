@@ -91,6 +91,10 @@ func TestS3Errors(t *testing.T) {
 	if err := put("locks", aws.ToString(got.ETag)); err != nil {
 		t.Errorf("If-Match with the object's ETag: %v", err)
 	}
+	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("locks"), Key: aws.String("big"), Body: bytes.NewReader(make([]byte, maxObjectSize+1))})
+	if c := code(err); c != "EntityTooLarge" {
+		t.Errorf("an object over 1 MiB: %q, want EntityTooLarge", c)
+	}
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("made")}); err != nil {
 		t.Fatal(err)
 	}
