@@ -175,7 +175,11 @@ func encodeResponse(svc *service, action, id string, out any) ([]byte, error) {
 	e := &encoder{p: svc.p}
 	e.buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	e.buf.WriteString(`<` + action + `Response xmlns="` + svc.xmlns + `">`)
-	v := reflect.ValueOf(out).Elem()
+	v := reflect.ValueOf(out)
+	if v.IsNil() {
+		return nil, fmt.Errorf("%s answered neither an output nor an error", action)
+	}
+	v = v.Elem()
 	if svc.p == ec2Query {
 		e.text("requestId", id)
 		if err := e.fields(v); err != nil {
