@@ -309,3 +309,18 @@ func TestRequestIDsRepeat(t *testing.T) {
 }
 
 var requestIDRe = regexp.MustCompile(`<(?:requestId|RequestID)>([0-9a-f-]{36})</`)
+
+// TestNilOutputIsInternalFailure: an operation that answers neither an output nor an error
+// gets AWS's InternalFailure (500), not a dropped connection.
+func TestNilOutputIsInternalFailure(t *testing.T) {
+	srv, _, base := startServer(t)
+	op := srv.services["ec2"].ops["DescribeVpcs"]
+	op.method = reflect.MakeFunc(op.method.Type(), func([]reflect.Value) []reflect.Value {
+		return []reflect.Value{reflect.Zero(op.method.Type().Out(0)), reflect.Zero(op.method.Type().Out(1))}
+	})
+	srv.services["ec2"].ops["DescribeVpcs"] = op
+	status, body := post(t, base, "ec2", "ap-northeast-1", url.Values{"Action": {"DescribeVpcs"}})
+	if status != 500 || !strings.Contains(body, "<Code>InternalFailure</Code>") {
+		t.Errorf("%d %s", status, body)
+	}
+}
