@@ -28,6 +28,8 @@ Subcommands:
               albctl sim seed --endpoint http://localhost:5000 [--region R] WORLD
   snapshot  read an account's topology (Describe and List calls only) into a world file:
               albctl sim snapshot [--cloud aws | --endpoint URL] [--region R] [--profile P] [-o FILE]
+  serve     serve a world over the AWS APIs, on this machine, for any AWS client to rehearse against:
+              albctl sim serve --world FILE [--addr 127.0.0.1:PORT] [--clock manual|realtime|rate=N]
 
 Run 'albctl sim <subcommand> -h' for its flags.
 `
@@ -42,6 +44,8 @@ func (m *Main) sim(ctx context.Context, args []string) error {
 		return m.simSeed(ctx, rest)
 	case "snapshot":
 		return m.simSnapshot(ctx, rest)
+	case "serve":
+		return m.simServe(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, simUsage)
 		return nil
