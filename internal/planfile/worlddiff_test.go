@@ -13,7 +13,7 @@ import (
 func TestStaleMessage(t *testing.T) {
 	base := func() *cloud.World {
 		return &cloud.World{
-			Instances: []cloud.Instance{{ID: "i-1", State: "running", InstanceType: "t3.micro"}, {ID: "i-2", State: "running"}},
+			Instances:    []cloud.Instance{{ID: "i-1", State: "running", InstanceType: "t3.micro"}, {ID: "i-2", State: "running"}},
 			TargetGroups: []cloud.TargetGroup{{Name: "web-tg"}},
 		}
 	}
