@@ -15,10 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/bench"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/mirror"
@@ -108,7 +105,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if *motoURL == "" {
 		extra.motoNote = "No moto: `albctl bench -moto URL` (or `make bench` where moto can be installed) adds plans through the SDK against moto."
 	} else {
-		extra.motoURL = redactURL(*motoURL)
+		extra.motoURL = backend.RedactURL(*motoURL)
 		if extra.moto, err = m.benchMoto(ctx, *motoURL, motoSizes); err != nil {
 			return err
 		}
@@ -450,15 +447,14 @@ type benchExtra struct {
 // benchMoto resets the moto at url, seeds a generated world of each size into it, and plans
 // through the SDK clients. It refuses an endpoint that is not on this machine: it wipes it.
 func (m *Main) benchMoto(ctx context.Context, url string, ns []int) ([]bench.EndpointRow, error) {
-	t := targetFlags{endpoint: url, region: bench.Region}
-	cfg, endpoint, err := loadAWSConfig(ctx, t, nil, false)
+	ep, err := m.net().Connect(ctx, backend.Target{Endpoint: url, Region: bench.Region})
 	if err != nil {
 		return nil, fmt.Errorf("-moto: %w", err)
 	}
-	if err := checkSeedTarget(ctx, endpoint, namedEndpoints(cfg), false); err != nil {
+	if err := m.net().CheckSeedTarget(ctx, ep.URL, ep.Named, false); err != nil {
 		return nil, fmt.Errorf("-moto: %w", err)
 	}
-	api := cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)}
+	api := cloud.API{EC2: ep.EC2, ELBV2: ep.ELBV2, IAM: ep.IAM}
 	var rows []bench.EndpointRow
 	for _, n := range ns {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(url, "/")+"/moto-api/reset", nil)
@@ -475,7 +471,7 @@ func (m *Main) benchMoto(ctx context.Context, url string, ns []int) ([]bench.End
 		}
 		w, stack := bench.Generate(n, bench.Seed)
 		t0 := time.Now()
-		seeded, err := mirror.Seed(ctx, mirror.SeedAPI{EC2: api.EC2.(*ec2.Client), ELBV2: api.ELBV2.(*elbv2.Client), IAM: api.IAM.(*iam.Client)}, w)
+		seeded, err := mirror.Seed(ctx, mirror.SeedAPI{EC2: ep.EC2, ELBV2: ep.ELBV2, IAM: ep.IAM}, w)
 		if err != nil {
 			return rows, fmt.Errorf("-moto: n=%d: %w", n, err)
 		}

@@ -8,10 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
-
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/planfile"
@@ -21,7 +18,7 @@ import (
 // The saved-plan format and its checks are internal/planfile's; this file wires them to the
 // commands: plan -out writes one, apply FILE checks and carries one out.
 
-func writeSavedPlan(ctx context.Context, path string, be *backend, c *common, dir string, stack *specs.Stack, world *cloud.World, p *plan.Plan) error {
+func writeSavedPlan(ctx context.Context, path string, be *backend.Backend, c *common, dir string, stack *specs.Stack, world *cloud.World, p *plan.Plan) error {
 	sp, err := planfile.New(Version, planfile.Inputs{Dir: dir, Stack: stack, Vars: c.vars, VarFiles: c.varFiles}, world, p)
 	if err != nil {
 		return err
@@ -29,7 +26,7 @@ func writeSavedPlan(ctx context.Context, path string, be *backend, c *common, di
 	if sp.Target, err = operatorTarget(ctx, c.target, stack); err != nil {
 		return fmt.Errorf("save plan: %w", err)
 	}
-	sp.Target.Identity, sp.Target.Header = be.identity, be.header
+	sp.Target.Identity, sp.Target.Header = be.Identity, be.Header
 	return planfile.Write(path, sp)
 }
 
@@ -81,11 +78,11 @@ func (m *Main) applySaved(ctx context.Context, path string, f *applyFlags) error
 
 // applyChecked observes the target a saved plan was checked against, refuses the plan when
 // the world or the steps differ from what it recorded, and carries it out.
-func (m *Main) applyChecked(ctx context.Context, path string, sp *planfile.Plan, be *backend, l *loaded, f *applyFlags) error {
-	if err := sp.CheckIdentity(path, be.identity, be.header); err != nil {
+func (m *Main) applyChecked(ctx context.Context, path string, sp *planfile.Plan, be *backend.Backend, l *loaded, f *applyFlags) error {
+	if err := sp.CheckIdentity(path, be.Identity, be.Header); err != nil {
 		return err
 	}
-	world, err := be.observe(ctx, l.stack)
+	world, err := be.Observe(ctx, l.stack)
 	if err != nil {
 		return fmt.Errorf("observe: %w", err)
 	}
@@ -106,7 +103,7 @@ func (m *Main) applyChecked(ctx context.Context, path string, sp *planfile.Plan,
 		return err
 	}
 	out := m.applyView(f.json)
-	out.plan(be.header, sp.Plan)
+	out.plan(be.Header, sp.Plan)
 	if sp.Plan.Empty() {
 		return nil
 	}
@@ -123,52 +120,14 @@ func (m *Main) staleJSON(planPath string, changes []planfile.Change) {
 }
 
 // operatorTarget is where this command's requests go, as the operator's flags, environment
-// and shared config and the spec decide it, in the form a saved plan records: the cloud,
-// the world file (absolute, symlink-free), and for AWS the region, the profile and the
-// endpoint (credentials redacted). It makes no DNS query and no connection: loading the
-// SDK's configuration reads files and the environment only, with the metadata service off.
+// and shared config and the spec decide it (backend.Resolve), in the form a saved plan
+// records. It makes no DNS query and no connection.
 func operatorTarget(ctx context.Context, t targetFlags, stack *specs.Stack) (planfile.Target, error) {
-	kind, err := resolveCloud(t.cloud, stack)
+	w, err := backend.Resolve(ctx, t.settings(), stack)
 	if err != nil {
 		return planfile.Target{}, err
 	}
-	st := planfile.Target{Kind: kind}
-	if kind == "sim" {
-		if t.world != "" {
-			if st.World, err = worldIdentity(t.world); err != nil {
-				return planfile.Target{}, fmt.Errorf("world %s: %w", t.world, err)
-			}
-		}
-		return st, nil
-	}
-	if t.world != "" {
-		return planfile.Target{}, errors.New("--world is for the simulator; it cannot be used with --cloud aws")
-	}
-	region, profile, endpoint, _ := awsSettings(t, stack)
-	opts := []func(*config.LoadOptions) error{config.WithEC2IMDSClientEnableState(imds.ClientDisabled)}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return planfile.Target{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	for _, src := range cfg.ConfigSources {
-		if ec, ok := src.(config.EnvConfig); ok && profile == "" {
-			profile = ec.SharedConfigProfile
-		}
-	}
-	if profile == "" {
-		profile = "default"
-	}
-	if endpoint == "" {
-		endpoint = aws.ToString(cfg.BaseEndpoint)
-	}
-	st.Region, st.Profile, st.Endpoint = cfg.Region, profile, redactURL(endpoint)
-	return st, nil
+	return planfile.Target{Kind: w.Kind, World: w.World, Region: w.Region, Profile: w.Profile, Endpoint: w.Endpoint}, nil
 }
 
 // applyCommand is the apply of a saved plan with the target flags the plan was made with: a
@@ -177,7 +136,7 @@ func operatorTarget(ctx context.Context, t targetFlags, stack *specs.Stack) (pla
 func applyCommand(t targetFlags, path string) string {
 	var args []string
 	for _, f := range []struct{ name, value string }{
-		{"--cloud", t.cloud}, {"--world", t.world}, {"--region", t.region}, {"--profile", t.profile}, {"--endpoint", redactURL(t.endpoint)},
+		{"--cloud", t.cloud}, {"--world", t.world}, {"--region", t.region}, {"--profile", t.profile}, {"--endpoint", backend.RedactURL(t.endpoint)},
 	} {
 		if f.value != "" {
 			args = append(args, f.name, shellQuote(f.value))

@@ -13,7 +13,6 @@ import (
 
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/planfile"
-	"github.com/albctl/albctl/internal/specs"
 )
 
 // run runs albctl in-process in dir and returns its exit code, stdout and stderr.
@@ -333,70 +332,6 @@ func TestHugeFieldsAreQuotedInShort(t *testing.T) {
 				if len(stdout)+len(stderr) > 2000 {
 					t.Errorf("%s printed %d bytes", cmd, len(stdout)+len(stderr))
 				}
-			}
-		})
-	}
-}
-
-// What a plan records as its target is what the operator's flags, environment, shared config
-// and spec resolve to, worked out without a DNS query or a connection; the same settings
-// given again compare equal, and any difference is named.
-func TestOperatorTarget(t *testing.T) {
-	ctx := context.Background()
-	spec := func(region, profile, endpoint string) *specs.Stack {
-		return &specs.Stack{Cloud: specs.Cloud{Target: "aws", Region: region, Profile: profile, Endpoint: endpoint}}
-	}
-	tests := []struct {
-		name  string
-		env   map[string]string
-		cfg   string
-		flags targetFlags
-		stack *specs.Stack
-		want  planfile.Target
-	}{
-		{"flags", nil, "[profile ops]\n", targetFlags{cloud: "aws", region: "eu-west-1", profile: "ops", endpoint: "https://u:p@proxy.example:8443"}, nil,
-			planfile.Target{Kind: "aws", Region: "eu-west-1", Profile: "ops", Endpoint: "https://REDACTED@proxy.example:8443"}},
-		{"environment", map[string]string{"AWS_REGION": "us-east-2", "AWS_PROFILE": "ci", "AWS_ENDPOINT_URL": "http://localhost:4566"}, "[profile ci]\n", targetFlags{cloud: "aws"}, nil,
-			planfile.Target{Kind: "aws", Region: "us-east-2", Profile: "ci", Endpoint: "http://localhost:4566"}},
-		{"shared config", nil, "[profile moto]\nregion = ap-south-1\nendpoint_url = http://127.0.0.1:5000\n", targetFlags{cloud: "aws", profile: "moto"}, nil,
-			planfile.Target{Kind: "aws", Region: "ap-south-1", Profile: "moto", Endpoint: "http://127.0.0.1:5000"}},
-		{"spec", nil, "[profile blog]\n", targetFlags{}, spec("ap-northeast-1", "blog", "http://localhost:5000"),
-			planfile.Target{Kind: "aws", Region: "ap-northeast-1", Profile: "blog", Endpoint: "http://localhost:5000"}},
-		{"flags over spec", nil, "", targetFlags{region: "us-west-2", endpoint: "https://proxy.example"}, spec("ap-northeast-1", "", "http://localhost:5000"),
-			planfile.Target{Kind: "aws", Region: "us-west-2", Profile: "default", Endpoint: "https://proxy.example"}},
-		{"simulator", nil, "", targetFlags{world: "w.json"}, nil, planfile.Target{Kind: "sim", World: "W"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			awsEnv(t)
-			os.Unsetenv("AWS_REGION")
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(tc.cfg), 0o600)
-			t.Chdir(t.TempDir())
-			if tc.want.World == "W" {
-				os.WriteFile("w.json", nil, 0o600)
-				tc.want.World, _ = worldIdentity("w.json")
-			}
-			count := countNet(t, nil)
-			got, err := operatorTarget(ctx, tc.flags, tc.stack)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
-			}
-			if d := planfile.TargetDiff(tc.want, got); len(d) > 0 {
-				t.Errorf("the same settings differ: %v", d)
-			}
-			if lookups, dials, _ := count.snapshot(); len(lookups)+len(dials) > 0 {
-				t.Errorf("looked up %v, dialled %v", lookups, dials)
-			}
-			other := got
-			other.Endpoint, other.Region = "https://elsewhere.example", "sa-east-1"
-			if d := planfile.TargetDiff(other, got); len(d) != 2 {
-				t.Errorf("diff of two fields: %v", d)
 			}
 		})
 	}
