@@ -26,6 +26,7 @@ func worldFile(t *testing.T) string {
 // The simulator opens on the built-in world (nothing saved, no lock) or on a world file
 // (saved back, a lock beside it), and says which in its header and identity.
 func TestOpenSim(t *testing.T) {
+	t.Parallel()
 	o := &Opener{Net: Net{LookupIP: localhostOnly}}
 	be, err := o.Open(context.Background(), Target{}, nil, false)
 	if err != nil {
@@ -59,6 +60,7 @@ func TestOpenSim(t *testing.T) {
 // Faults from the command line are in the simulator while it runs; Save writes the world
 // file's own faults back, never the command line's.
 func TestFaultsAreNotSaved(t *testing.T) {
+	t.Parallel()
 	path := worldFile(t)
 	faults := filepath.Join(t.TempDir(), "faults.json")
 	if err := os.WriteFile(faults, []byte(`{"throttle": {"DescribeInstances": 2}}`), 0o600); err != nil {
@@ -98,6 +100,7 @@ func TestFaultsAreNotSaved(t *testing.T) {
 // Apply takes the lock beside the world file; a second apply is refused while it is held,
 // and ReleaseLocks gives it back.
 func TestOpenForApplyTakesTheLock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := worldFile(t)
 	o := &Opener{Version: "test"}
@@ -131,6 +134,7 @@ func TestOpenForApplyTakesTheLock(t *testing.T) {
 
 // What Open refuses before it opens anything.
 func TestOpenRefuses(t *testing.T) {
+	t.Parallel()
 	o := &Opener{Net: Net{LookupIP: localhostOnly}}
 	for _, tc := range []struct {
 		t     Target
@@ -150,6 +154,7 @@ func TestOpenRefuses(t *testing.T) {
 }
 
 func TestRetryMode(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		mode     string
 		forApply bool

@@ -91,6 +91,7 @@ func TestEndpointRules(t *testing.T) {
 
 // Credentials inside an endpoint URL are never printed or saved.
 func TestRedactURL(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"http://alice:s3cr3t@127.0.0.1:1/?X-Amz-Security-Token=tok": "http://REDACTED@127.0.0.1:1/?REDACTED",
 		"https://ec2.us-east-1.amazonaws.com":                       "https://ec2.us-east-1.amazonaws.com",
@@ -103,6 +104,7 @@ func TestRedactURL(t *testing.T) {
 }
 
 func TestIsLocalEndpoint(t *testing.T) {
+	t.Parallel() // no package-level state: the resolver is this test's own
 	n := Net{LookupIP: fakeDNS(map[string]string{"localhost": "127.0.0.1", "moto.localhost": "127.0.0.1", "evil.localhost": "203.0.113.5", "localhost.example.com": "203.0.113.6"})}
 	for _, tc := range []struct {
 		endpoint string
@@ -131,6 +133,7 @@ func TestIsLocalEndpoint(t *testing.T) {
 }
 
 func TestCheckSeedTarget(t *testing.T) {
+	t.Parallel() // no package-level state: the resolver is this test's own
 	ctx := context.Background()
 	n := Net{LookupIP: localhostOnly}
 	if err := n.CheckSeedTarget(ctx, "", nil, false); err == nil {

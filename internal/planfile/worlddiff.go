@@ -60,9 +60,11 @@ func resource(path string) (res, attr string) {
 }
 
 // nouns name the world's collections in the stale-plan message.
-var nouns = map[string]string{
-	"instances": "instance", "images": "image", "subnets": "subnet",
-	"target_groups": "target group", "load_balancers": "load balancer",
+func nouns() map[string]string {
+	return map[string]string{
+		"instances": "instance", "images": "image", "subnets": "subnet",
+		"target_groups": "target group", "load_balancers": "load balancer",
+	}
 }
 
 func describeResource(res string) string {
@@ -70,7 +72,7 @@ func describeResource(res string) string {
 	if !ok {
 		return res
 	}
-	if n, ok := nouns[coll]; ok {
+	if n, ok := nouns()[coll]; ok {
 		coll = n
 	}
 	return coll + " " + key
