@@ -27,7 +27,7 @@ FUZZTIME ?= 8s
 fuzz:
 	$(GO) test ./internal/specs -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./internal/simulator -run '^$$' -fuzz '^FuzzParseWorld$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./cmd/albctl -run '^$$' -fuzz '^FuzzParseSavedPlan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./internal/planfile -run '^$$' -fuzz '^FuzzParseSavedPlan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 # Only the Go tests that need nothing outside Go.
 unit:

@@ -18,6 +18,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/albctl/albctl/internal/bench"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/mirror"
@@ -243,4 +244,22 @@ func (c *counting) describes() (total int, byOp map[string]int) {
 		}
 	}
 	return total, byOp
+}
+
+// albctl bench -moto's measurement (bench.Moto) against a real moto: each size is reset,
+// seeded and planned through the SDK, and the plan is converged.
+func TestBenchAgainstMoto(t *testing.T) {
+	m := newMoto(t)
+	rows, err := bench.Moto{URL: m.endpoint, API: m.api(), Seed: m.seedAPI()}.Measure(context.Background(), []int{3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if r.N != []int{3, 4}[i] || r.SeedNs <= 0 || r.APICalls == 0 || r.BuildErrors != "" {
+			t.Errorf("row %d: %+v", i, r)
+		}
+	}
+	if len(rows) != 2 {
+		t.Errorf("%d rows, want 2", len(rows))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -26,7 +27,7 @@ type applyFlags struct {
 const progressEvery = 10 * time.Second
 
 func (m *Main) apply(ctx context.Context, args []string) error {
-	defer m.releaseLocks() // on every path: error, Ctrl-C, success (backend.go)
+	defer m.releaseLocks() // on every path: error, Ctrl-C, success (target.go)
 	var f applyFlags
 	fs := m.flagSet("apply")
 	f.register(fs)
@@ -56,7 +57,7 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 	if h, ok := out.(*applyHuman); ok {
 		h.compact, h.collapse = f.autoApprove, m.collapseProgress(be)
 	}
-	out.plan(be.header, p)
+	out.plan(be.Header, p)
 	if p.Empty() {
 		return nil
 	}
@@ -149,8 +150,8 @@ func readLine(r io.Reader, limit int) (string, error) {
 
 // execute runs the plan, saves the simulator's world whatever happens, and checks that the
 // world now matches the spec.
-func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan, planned *cloud.World, out applyView, chart string) error {
-	if chart != "" && be.sim == nil {
+func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *plan.Plan, planned *cloud.World, out applyView, chart string) error {
+	if chart != "" && be.Sim == nil {
 		return errChartNeedsSim
 	}
 	if h, ok := out.(*applyHuman); ok {
@@ -158,7 +159,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	}
 	track := newTracker(p)
 	opts := engine.Options{
-		Clock:         be.clock,
+		Clock:         be.Clock,
 		ProgressEvery: progressEvery,
 		World:         planned,
 		Events: func(e engine.Event) {
@@ -168,9 +169,9 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	}
 	var traffic *trafficLog
 	var clock samplingClock
-	if be.sim != nil {
-		traffic = newTrafficLog(be.sim, p)
-		clock = samplingClock{clock: be.sim.Clock(), origin: traffic.start, sample: traffic.sample}
+	if be.Sim != nil {
+		traffic = newTrafficLog(be.Sim, p)
+		clock = samplingClock{clock: be.Sim.Clock(), origin: traffic.start, sample: traffic.sample}
 		opts.AfterPoll, opts.Clock = traffic.sample, clock
 		opts.Events = func(e engine.Event) {
 			track.event(e)
@@ -180,8 +181,8 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 	}
 	m.setOnForce(func() { m.forceStop(be, track) })
 	defer m.setOnForce(nil)
-	res, applyErr := engine.Apply(ctx, p, be.api, opts)
-	if err := be.save(); err != nil {
+	res, applyErr := engine.Apply(ctx, p, be.API, opts)
+	if err := be.Save(); err != nil {
 		return errors.Join(applyErr, err)
 	}
 	if traffic != nil {
@@ -191,12 +192,12 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 			return errors.Join(applyErr, err)
 		}
 		out.traffic(traffic, l.stack)
-		if err := m.writeChart(chart, traffic, be.header); err != nil {
+		if err := m.writeChart(chart, traffic, be.Header); err != nil {
 			return errors.Join(applyErr, err)
 		}
 	}
 	simulated := ""
-	if be.kind == "sim" {
+	if be.Kind == "sim" {
 		simulated = " simulated"
 	}
 	if applyErr != nil {
@@ -204,7 +205,7 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 		return &exitError{code: 1, err: errReported}
 	}
 	// The cloud is the source of truth: look again rather than trust the run.
-	world, err := be.observe(context.WithoutCancel(ctx), l.stack)
+	world, err := be.Observe(context.WithoutCancel(ctx), l.stack)
 	if err != nil {
 		return fmt.Errorf("observe after apply: %w", err)
 	}
@@ -221,22 +222,22 @@ func (m *Main) execute(ctx context.Context, be *backend, l *loaded, p *plan.Plan
 
 // collapseProgress says whether progress is a line per step: on the simulator, unless
 // ALBCTL_PROGRESS=all asks for every line as on AWS (docs/apply.md, "What apply prints").
-func (m *Main) collapseProgress(be *backend) bool {
-	return be.sim != nil && m.getenv("ALBCTL_PROGRESS") != "all"
+func (m *Main) collapseProgress(be *backend.Backend) bool {
+	return be.Sim != nil && m.getenv("ALBCTL_PROGRESS") != "all"
 }
 
 // forceStop is the second Ctrl-C during an apply: save the simulator's world as it is at this
 // instant, or say plainly what may be left half done on AWS.
-func (m *Main) forceStop(be *backend, track *tracker) {
+func (m *Main) forceStop(be *backend.Backend, track *tracker) {
 	inFlight := track.inFlight()
 	switch {
-	case be.sim != nil && be.worldPath != "":
-		if err := be.save(); err != nil {
+	case be.Sim != nil && be.WorldPath != "":
+		if err := be.Save(); err != nil {
 			fmt.Fprintf(m.Stderr, "\nSecond interrupt: stopping at once, but the world could not be saved: %v\n", err)
 			return
 		}
-		fmt.Fprintf(m.Stderr, "\nSecond interrupt: saved the simulated world to %s and stopped at once.\n", be.worldPath)
-	case be.sim != nil:
+		fmt.Fprintf(m.Stderr, "\nSecond interrupt: saved the simulated world to %s and stopped at once.\n", be.WorldPath)
+	case be.Sim != nil:
 		fmt.Fprintln(m.Stderr, "\nSecond interrupt: stopped at once. The built-in world is never saved (use --world FILE to keep changes).")
 	default:
 		fmt.Fprintln(m.Stderr, "\nSecond interrupt: stopped at once, without waiting for AWS to answer.")

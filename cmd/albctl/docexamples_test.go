@@ -17,7 +17,9 @@ import (
 	"github.com/albctl/albctl/internal/specs"
 )
 
-// docExample is one ```hcl block of a page of docs/ or README.md.
+// docExample is one ```hcl block of a page of docs/ or README.md: albctl HCL (a spec, a
+// fragment of one, a variable file). Other tools' HCL, such as a Terraform provider block, is
+// fenced ```terraform and not checked.
 type docExample struct {
 	where string // page:line, for the failure message
 	text  string

@@ -31,7 +31,7 @@ type targetFlags struct {
 	retryMode   string
 	maxAttempts int
 	realAWS     bool
-	lockFlags   // apply only: -lock, -lock-timeout (backend.go)
+	lockFlags   // apply only: -lock, -lock-timeout (target.go)
 	// faults is --faults FILE, registered by plan and apply only: faults for the
 	// simulator's apply and for rehearsals.
 	faults string

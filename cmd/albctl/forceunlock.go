@@ -39,17 +39,17 @@ func (m *Main) forceUnlock(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if be.lockStore == nil {
-		if be.kind == "sim" {
+	if be.LockStore == nil {
+		if be.Kind == "sim" {
 			return errors.New("no lock to remove: on the simulator the lock is beside the world file; name it with --world FILE")
 		}
 		return errors.New("no lock to remove: the spec sets no cloud.lock")
 	}
-	h, err := lock.ForceUnlock(ctx, be.lockStore, id)
+	h, err := lock.ForceUnlock(ctx, be.LockStore, id)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "Released the lock %s at %s (held by %s since %s for %s).\n",
-		id, be.lockStore, h.Who, h.When.UTC().Format(time.RFC3339), h.Plan)
+		id, be.LockStore, h.Who, h.When.UTC().Format(time.RFC3339), h.Plan)
 	return nil
 }

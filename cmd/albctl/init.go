@@ -19,6 +19,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/safefile"
 	"github.com/albctl/albctl/internal/specs"
@@ -52,8 +53,8 @@ type initAPI struct {
 // policy; on AWS the SDK clients of the configuration openBackend built, with its endpoint
 // guard and credential rules), narrowed to the reads init makes. cloud.EC2 has
 // DescribeSecurityGroups since Observe reads security groups.
-func initClients(be *backend) initAPI {
-	return initAPI{EC2: be.api.EC2, ELBV2: be.api.ELBV2}
+func initClients(be *backend.Backend) initAPI {
+	return initAPI{EC2: be.API.EC2, ELBV2: be.API.ELBV2}
 }
 
 type initFlags struct {
@@ -84,7 +85,7 @@ func (m *Main) initCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "albctl: %s\n\n", be.header)
+	fmt.Fprintf(m.Stdout, "albctl: %s\n\n", be.Header)
 	r := &initReader{api: initClients(be)}
 	source := ""
 	if len(pos) == 1 {
@@ -98,12 +99,12 @@ func (m *Main) initCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	facts.Header, facts.Kind, facts.Region = be.header, be.kind, be.region
-	facts.Where = be.header
-	if be.kind == "sim" {
+	facts.Header, facts.Kind, facts.Region = be.Header, be.Kind, be.Region
+	facts.Where = be.Header
+	if be.Kind == "sim" {
 		facts.Where = "the simulator's built-in seed world"
-		if be.worldPath != "" {
-			facts.Where = "the simulator world " + be.worldPath
+		if be.WorldPath != "" {
+			facts.Where = "the simulator world " + be.WorldPath
 		}
 	}
 	spec, err := renderInitSpec(facts)
@@ -169,13 +170,13 @@ func checkGenerated(spec []byte, out string) error {
 
 // askSource lists the candidate sources and, on a terminal, asks for one; otherwise it fails
 // with the list, so a script sees what to pass.
-func (m *Main) askSource(ctx context.Context, r *initReader, be *backend) (string, error) {
+func (m *Main) askSource(ctx context.Context, r *initReader, be *backend.Backend) (string, error) {
 	cands, err := r.candidates(ctx)
 	if err != nil {
 		return "", err
 	}
 	if len(cands) == 0 {
-		return "", fmt.Errorf("no instance in %s is a registered target of a target group behind an Application Load Balancer: albctl scales what already sits behind one (create the target group and the load balancer, register the instance, then run init again)", be.region)
+		return "", fmt.Errorf("no instance in %s is a registered target of a target group behind an Application Load Balancer: albctl scales what already sits behind one (create the target group and the load balancer, register the instance, then run init again)", be.Region)
 	}
 	if m.IsTerminal == nil || !m.IsTerminal() {
 		var b strings.Builder

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
@@ -63,11 +64,11 @@ func (r initRun) tryPlan(t *testing.T) (*plan.Plan, error) {
 	if diags.HasErrors() {
 		t.Fatalf("the spec init wrote does not load: %v\n%s", diags, r.spec)
 	}
-	be, err := openSim(r.world)
+	be, err := backend.OpenSim(r.world)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := be.observe(context.Background(), stack)
+	w, err := be.Observe(context.Background(), stack)
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/albctl/albctl/internal/backend"
 )
 
 // Version is albctl's version. A release build sets it with -ldflags "-X main.Version=v1.2.3";
@@ -44,6 +46,9 @@ type Main struct {
 	// Exit ends the process at once (the second Ctrl-C); os.Exit by default.
 	Exit func(code int)
 
+	// Net is the resolver and dial hook of the AWS clients (zero: the system's; see net).
+	Net backend.Net
+
 	noColor bool // -no-color was given
 
 	mu sync.Mutex
@@ -53,6 +58,8 @@ type Main struct {
 	// onInterrupt, when set, is what the first interrupt means now, for the message that
 	// acknowledges it (at apply's prompt no call is in flight).
 	onInterrupt string
+	// opened are the backends this Main opened: their locks go when the command ends.
+	opened []*backend.Backend
 }
 
 // exitError carries an exit code other than 1 (e.g. plan -detailed-exitcode's 2).

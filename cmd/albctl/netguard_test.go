@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -14,24 +13,22 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-
-	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/backend"
 )
 
 // Every test of this package, and every albctl the scripts run (the test binary itself), uses
-// a resolver that knows only localhost, and dies loudly if an AWS client dials anything but a
-// loopback address: no test reaches the network, and that is checked, not hoped.
+// a resolver that knows only localhost (defaultNet: the network of a Main that names none),
+// and dies loudly if an AWS client dials anything but a loopback address: no test reaches the
+// network, and that is checked, not hoped. The policy's own tests are internal/backend's.
 func init() {
-	lookupIP = func(_ context.Context, host string) ([]net.IP, error) {
-		if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-			return []net.IP{net.IPv4(127, 0, 0, 1)}, nil
-		}
-		return nil, &net.DNSError{Err: "no such host (tests resolve only localhost)", Name: host, IsNotFound: true}
+	defaultNet = backend.Net{LookupIP: localhostOnly, DialHook: loopbackOnlyHook}
+}
+
+func localhostOnly(_ context.Context, host string) ([]net.IP, error) {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return []net.IP{net.IPv4(127, 0, 0, 1)}, nil
 	}
-	dialHook = loopbackOnlyHook
+	return nil, &net.DNSError{Err: "no such host (tests resolve only localhost)", Name: host, IsNotFound: true}
 }
 
 // loopbackOnlyHook is the dial hook of every test: the guard let a connection to a
@@ -57,8 +54,8 @@ type netCount struct {
 func countNet(t *testing.T, answer func(host string, n int) ([]net.IP, error)) *netCount {
 	t.Helper()
 	c := &netCount{}
-	oldLookup, oldHook := lookupIP, dialHook
-	lookupIP = func(ctx context.Context, host string) ([]net.IP, error) {
+	old := defaultNet
+	defaultNet.LookupIP = func(ctx context.Context, host string) ([]net.IP, error) {
 		c.mu.Lock()
 		c.lookups = append(c.lookups, host)
 		n := len(c.lookups)
@@ -66,9 +63,9 @@ func countNet(t *testing.T, answer func(host string, n int) ([]net.IP, error)) *
 		if answer != nil {
 			return answer(host, n)
 		}
-		return oldLookup(ctx, host)
+		return old.LookupIP(ctx, host)
 	}
-	dialHook = func(addr string) error {
+	defaultNet.DialHook = func(addr string) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.dials = append(c.dials, addr)
@@ -79,7 +76,7 @@ func countNet(t *testing.T, answer func(host string, n int) ([]net.IP, error)) *
 		}
 		return nil
 	}
-	t.Cleanup(func() { lookupIP, dialHook = oldLookup, oldHook })
+	t.Cleanup(func() { defaultNet = old })
 	return c
 }
 
@@ -103,235 +100,4 @@ func listener(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, &n
-}
-
-// DNS rebinding: a name that resolves to this machine when the request is checked and to
-// another address when the connection is made gets no connection to the other address,
-// whichever setting named it. The first round, with a resolver that always answers
-// loopback, proves the requests do go through this dialer to the listener.
-func TestDNSRebindingIsRefusedAtTheDial(t *testing.T) {
-	srv, got := listener(t)
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	endpoint := "http://rebind.test:" + port
-	const elsewhere = "192.0.2.66"
-	cases := []struct {
-		name  string
-		setup func(t *testing.T) (targetFlags, *specs.Stack)
-	}{
-		{"--endpoint", func(t *testing.T) (targetFlags, *specs.Stack) { return targetFlags{endpoint: endpoint}, nil }},
-		{"AWS_ENDPOINT_URL", func(t *testing.T) (targetFlags, *specs.Stack) {
-			t.Setenv("AWS_ENDPOINT_URL", endpoint)
-			return targetFlags{}, nil
-		}},
-		{"AWS_ENDPOINT_URL_EC2", func(t *testing.T) (targetFlags, *specs.Stack) {
-			t.Setenv("AWS_ENDPOINT_URL_EC2", endpoint)
-			return targetFlags{}, nil
-		}},
-		{"shared config endpoint_url", func(t *testing.T) (targetFlags, *specs.Stack) {
-			os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[default]\nendpoint_url = "+endpoint+"\n"), 0o600)
-			return targetFlags{}, nil
-		}},
-		{"shared config services", func(t *testing.T) (targetFlags, *specs.Stack) {
-			os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[default]\nservices = local\n\n[services local]\nec2 =\n  endpoint_url = "+endpoint+"\n"), 0o600)
-			return targetFlags{}, nil
-		}},
-		{"spec endpoint", func(t *testing.T) (targetFlags, *specs.Stack) {
-			return targetFlags{}, &specs.Stack{Cloud: specs.Cloud{Target: "aws", Endpoint: endpoint}}
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			awsEnv(t)
-			ctx := context.Background()
-			armedAt := 0 // lookups made before the resolver started to alternate; 0: not yet
-			count := countNet(t, func(host string, n int) ([]net.IP, error) {
-				if host != "rebind.test" {
-					return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-				}
-				if armedAt > 0 && (n-armedAt)%2 == 0 {
-					return []net.IP{net.ParseIP(elsewhere)}, nil
-				}
-				return []net.IP{net.IPv4(127, 0, 0, 1)}, nil
-			})
-			flags, stack := tc.setup(t)
-			flags.maxAttempts = 1
-			call := func(arm bool) error {
-				cfg, _, err := loadAWSConfig(ctx, flags, stack, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if creds, err := cfg.Credentials.Retrieve(ctx); err != nil || creds.AccessKeyID != "testing" {
-					t.Fatalf("credentials %q (%v), want placeholders for an endpoint on this machine", creds.AccessKeyID, err)
-				}
-				if arm {
-					lookups, _, _ := count.snapshot()
-					armedAt = len(lookups)
-				}
-				_, err = ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
-				return err
-			}
-			before := got.Load()
-			if err := call(false); err == nil || got.Load() == before {
-				t.Fatalf("with a stable resolver the request did not reach the listener (%v)", err)
-			}
-			// Now the resolver alternates: loopback when the request is checked, elsewhere
-			// when the connection is made.
-			before = got.Load()
-			lookupsBefore, _, _ := count.snapshot()
-			err := call(true)
-			lookups, _, outbound := count.snapshot()
-			if len(outbound) > 0 {
-				t.Fatalf("albctl dialled %v", outbound)
-			}
-			if got.Load() != before {
-				t.Errorf("a request reached the listener though the name resolved elsewhere when dialled")
-			}
-			if err == nil || !strings.Contains(err.Error(), "refusing to connect to rebind.test: it resolves to "+elsewhere) {
-				t.Errorf("error %v, want the dialer's refusal", err)
-			}
-			if len(lookups)-armedAt < 2 {
-				t.Errorf("lookups %v: the check and the dial did not both resolve", lookups[len(lookupsBefore):])
-			}
-		})
-	}
-}
-
-// With an endpoint on this machine named by a per-service variable or the shared config,
-// nothing asks the instance metadata service for the real credentials: the SDK's client is
-// off, and the dialer refuses its addresses whichever client asks.
-func TestNoMetadataServiceWithALocalEndpoint(t *testing.T) {
-	srv, _ := listener(t)
-	cases := []struct {
-		name    string
-		setup   func(t *testing.T)
-		profile string
-	}{
-		{"AWS_ENDPOINT_URL_EC2", func(t *testing.T) { t.Setenv("AWS_ENDPOINT_URL_EC2", srv.URL) }, ""},
-		{"shared config services", func(t *testing.T) {
-			os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[default]\nservices = local\n\n[services local]\nec2 =\n  endpoint_url = "+srv.URL+"\n"), 0o600)
-		}, ""},
-		// A profile without credentials: no placeholders, so the SDK's chain runs to its end.
-		{"profile without credentials", func(t *testing.T) {
-			t.Setenv("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", srv.URL)
-			os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[profile bare]\nregion = ap-northeast-1\n"), 0o600)
-		}, "bare"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			awsEnv(t)
-			tc.setup(t)
-			ctx := context.Background()
-			count := countNet(t, nil)
-			cfg, _, err := loadAWSConfig(ctx, targetFlags{profile: tc.profile, maxAttempts: 1}, nil, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			creds, credErr := cfg.Credentials.Retrieve(ctx)
-			if tc.profile == "" && (credErr != nil || creds.AccessKeyID != "testing") {
-				t.Errorf("credentials %q (%v), want placeholders", creds.AccessKeyID, credErr)
-			}
-			ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
-			// The metadata client itself, given albctl's HTTP client, cannot connect either.
-			_, imdsErr := imds.New(imds.Options{HTTPClient: cfg.HTTPClient, Retryer: aws.NopRetryer{}}).GetMetadata(ctx, &imds.GetMetadataInput{Path: "iam/security-credentials/"})
-			if imdsErr == nil {
-				t.Error("the metadata service answered")
-			}
-			_, dials, outbound := count.snapshot()
-			if len(outbound) > 0 {
-				t.Errorf("dialled %v", outbound)
-			}
-			for _, d := range dials {
-				host, _, _ := net.SplitHostPort(d)
-				if ip := net.ParseIP(host); ip != nil && isMetadataIP(ip) {
-					t.Errorf("dialled the metadata service at %s", d)
-				}
-			}
-		})
-	}
-	// Against AWS itself the metadata service stays available (an instance role is a normal
-	// way to run albctl): the policy lets its requests through.
-	p := newEndpointPolicy(nil, true)
-	for _, raw := range []string{"http://169.254.169.254/latest/api/token", "http://[fd00:ec2::254]/latest/api/token"} {
-		u, _ := url.Parse(raw)
-		if err := p.check(context.Background(), u); err != nil {
-			t.Errorf("%s with AWS itself: %v", raw, err)
-		}
-		if err := newEndpointPolicy(nil, false).check(context.Background(), u); err == nil {
-			t.Errorf("%s with a local endpoint: allowed", raw)
-		}
-	}
-}
-
-// What the dialer lets through, address by address: AWS's hosts, https endpoints the
-// operator named and the operator's proxies wherever they resolve; anything else only on
-// loopback; the metadata services only when they are allowed. "Let through" means the dial
-// hook saw the address (and, being a test, refused to connect).
-func TestDialPolicy(t *testing.T) {
-	t.Setenv("HTTPS_PROXY", "http://corp-proxy.example:3128")
-	names := map[string]string{
-		"ec2.us-east-1.amazonaws.com": "192.0.2.1", "proxy.example": "192.0.2.2", "corp-proxy.example": "192.0.2.3",
-		"other.example": "192.0.2.4", "moto.localhost": "127.0.0.1", "imds.example": "169.254.169.254",
-	}
-	count := countNet(t, func(host string, _ int) ([]net.IP, error) {
-		if a, ok := names[host]; ok {
-			return []net.IP{net.ParseIP(a)}, nil
-		}
-		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-	})
-	d := &net.Dialer{}
-	for _, tc := range []struct {
-		addr     string
-		metadata bool
-		through  bool
-	}{
-		{"ec2.us-east-1.amazonaws.com:443", false, true},
-		{"proxy.example:443", false, true},
-		{"proxy.example:8443", false, false}, // named with its default port only
-		{"corp-proxy.example:3128", false, true},
-		{"other.example:443", false, false},
-		{"192.0.2.9:443", false, false},
-		{"169.254.169.254:80", false, false},
-		{"[fd00:ec2::254]:80", false, false},
-		{"169.254.170.2:80", false, false},
-		{"169.254.169.254:80", true, true},
-		{"imds.example:80", true, false}, // a name is not the metadata service
-	} {
-		p := newEndpointPolicy([]string{"https://proxy.example"}, tc.metadata)
-		_, _, before := count.snapshot()
-		_, err := p.dial(context.Background(), d, "tcp", tc.addr)
-		_, _, after := count.snapshot()
-		if through := len(after) > len(before); through != tc.through {
-			t.Errorf("%s (metadata %v): let through %v, want %v (%v)", tc.addr, tc.metadata, through, tc.through, err)
-		}
-	}
-	// A loopback name is dialled at its loopback address; the hook lets it through.
-	p := newEndpointPolicy(nil, false)
-	if _, err := p.dial(context.Background(), d, "tcp", "moto.localhost:1"); err == nil || strings.Contains(err.Error(), "refusing") {
-		t.Errorf("moto.localhost:1: %v, want a plain connection error from the closed port", err)
-	}
-	if _, dials, _ := count.snapshot(); !slices.Contains(dials, "127.0.0.1:1") {
-		t.Errorf("dials %v lack 127.0.0.1:1", dials)
-	}
-}
-
-// The container credential provider connects through albctl's dialer too (the SDK does not
-// give it the configuration's client by itself), so the dialer's refusal of the metadata and
-// container credential addresses holds for it: its request to a listener on this machine is
-// seen by the dial hook.
-func TestContainerCredentialsGoThroughTheDialer(t *testing.T) {
-	awsEnv(t)
-	srv, got := listener(t)
-	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", srv.URL+"/creds")
-	count := countNet(t, nil)
-	cfg, _, err := loadAWSConfig(context.Background(), targetFlags{cloud: "aws", maxAttempts: 1}, nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cfg.Credentials.Retrieve(context.Background()); err == nil {
-		t.Error("the listener's 500 gave credentials")
-	}
-	host := strings.TrimPrefix(srv.URL, "http://")
-	if _, dials, _ := count.snapshot(); !slices.Contains(dials, host) || got.Load() == 0 {
-		t.Errorf("the container credential request did not go through the dialer: dials %v, requests %d", dials, got.Load())
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 )
@@ -92,7 +93,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			return err
 		}
 	case f.json:
-		doc := newPlanJSON(be.header, p)
+		doc := newPlanJSON(be.Header, p)
 		if reh != nil {
 			doc.Rehearsal = reh.json()
 		}
@@ -100,11 +101,11 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			return err
 		}
 	case f.markdown && reh != nil:
-		renderPlanMarkdownWith(m.Stdout, be.header, p, func(w io.Writer) { writeRehearsalMarkdown(w, reh, pl.spec.stack) })
+		renderPlanMarkdownWith(m.Stdout, be.Header, p, func(w io.Writer) { writeRehearsalMarkdown(w, reh, pl.spec.stack) })
 	case f.markdown:
-		renderPlanMarkdown(m.Stdout, be.header, p)
+		renderPlanMarkdown(m.Stdout, be.Header, p)
 	default:
-		renderPlanHuman(m.Stdout, be.header, p, m.colour())
+		renderPlanHuman(m.Stdout, be.Header, p, m.colour())
 		if reh != nil {
 			reh.write(m.Stdout, pl.spec.stack)
 		}
@@ -121,7 +122,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 // planned is everything a plan was made from.
 type planned struct {
 	spec    *loaded
-	backend *backend
+	backend *backend.Backend
 	world   *cloud.World
 	plan    *plan.Plan
 }
@@ -140,7 +141,7 @@ func (m *Main) makePlan(ctx context.Context, dir string, c *common, forApply boo
 	if err != nil {
 		return nil, err
 	}
-	world, err := be.observe(ctx, l.stack)
+	world, err := be.Observe(ctx, l.stack)
 	if err != nil {
 		return nil, fmt.Errorf("observe: %w", err)
 	}

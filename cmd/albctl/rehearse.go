@@ -10,13 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
-	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/mirror"
 	"github.com/albctl/albctl/internal/plan"
@@ -470,22 +464,22 @@ func (r *rehearsal) write(w io.Writer, stack *specs.Stack) {
 
 // rehearseWorld returns the world a rehearsal copies: the simulator's own, or a read-only
 // snapshot of the AWS account (Describe and List calls only) with what the snapshot assumed.
-func (m *Main) rehearseWorld(ctx context.Context, be *backend) (*simulator.World, string, []mirror.Assumption, error) {
-	if be.sim != nil {
-		return be.sim.World(), be.header, nil, nil
+func (m *Main) rehearseWorld(ctx context.Context, be *backend.Backend) (*simulator.World, string, []mirror.Assumption, error) {
+	if be.Sim != nil {
+		return be.Sim.World(), be.Header, nil, nil
 	}
-	cfg := be.awsConfig
+	c := be.Clients
 	w, notes, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
-		EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
-	}, cfg.Region)
+		EC2: c.EC2, ELBV2: c.ELBV2, IAM: c.IAM, STS: c.STS,
+	}, be.Region)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("rehearse: %w", err)
 	}
-	return w, fmt.Sprintf("a snapshot of %s, with %d assumptions", be.header, len(notes)), notes, nil
+	return w, fmt.Sprintf("a snapshot of %s, with %d assumptions", be.Header, len(notes)), notes, nil
 }
 
 // rehearse runs p on a copy of the world be observed, with faults, and records the traffic.
-func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t targetFlags) (*rehearsal, error) {
+func (m *Main) rehearse(ctx context.Context, be *backend.Backend, p *plan.Plan, t targetFlags) (*rehearsal, error) {
 	w, what, notes, err := m.rehearseWorld(ctx, be)
 	if err != nil {
 		return nil, err
@@ -505,7 +499,7 @@ func (m *Main) rehearse(ctx context.Context, be *backend, p *plan.Plan, t target
 	}
 	r := &rehearsal{world: what, assumptions: notes, seed: w.Seed, faults: t.faults}
 	sim := simulator.New(w, opts...)
-	api := retrying(sim, r.seed, mode, t.maxAttempts)
+	api := backend.Retrying(sim, r.seed, mode, t.maxAttempts)
 	r.log = newTrafficLog(sim, p)
 	clock := samplingClock{clock: sim.Clock(), origin: r.log.start, sample: r.log.sample}
 	r.res, r.err = engine.Apply(ctx, p, api, engine.Options{
@@ -531,14 +525,6 @@ func (l *trafficLog) after(ctx context.Context, clock samplingClock) error {
 	return nil
 }
 
-// retrying puts the SDK's retryer in mode in front of the simulator, as the SDK does in
-// front of AWS, sleeping on the simulated clock; maxAttempts is --max-attempts (0: the SDK's
-// default).
-func retrying(sim *simulator.Sim, seed uint64, mode aws.RetryMode, maxAttempts int) cloud.API {
-	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{Mode: mode, MaxAttempts: maxAttempts, Seed: seed})
-	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()})
-}
-
 // loadFaults reads a faults file (docs/simulator.md, "Faults").
 func loadFaults(path string) (simulator.Faults, error) {
 	f, err := simulator.LoadFaults(path)
@@ -549,21 +535,3 @@ func loadFaults(path string) (simulator.Faults, error) {
 }
 
 var errChartNeedsSim = errors.New("-traffic-chart draws simulated traffic: it needs the simulator, or plan -rehearse")
-
-// withFaults puts the faults of --faults FILE into the simulator, keeping the world file's
-// own to write back: faults given on the command line are not saved into the world.
-func (b *backend) withFaults(path string) error {
-	if path == "" || b.sim == nil {
-		return nil
-	}
-	f, err := loadFaults(path)
-	if err != nil {
-		return err
-	}
-	w := b.sim.World()
-	b.faults, b.worldFaults = path, w.Faults
-	w.Faults = f
-	b.sim = simulator.New(w)
-	b.clock = b.sim.Clock()
-	return nil
-}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/albctl/albctl/internal/planfile"
 )
 
 // unverifiedNote follows a saved plan's target wherever show prints it.
@@ -22,13 +24,13 @@ func (m *Main) show(_ context.Context, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("show takes one saved plan file")
 	}
-	sp, err := readSavedPlan(pos[0])
+	sp, err := planfile.Read(pos[0])
 	if err != nil {
 		return err
 	}
 	// The target is the file's word: anyone who can edit the file can reseal it with another.
 	// show says so; apply compares it with its own flags and configuration before it trusts it.
-	recorded := printable(clip(sp.Target.Header, maxHeader))
+	recorded := sp.RecordedHeader()
 	if *jsonOut {
 		doc := newPlanJSON(recorded, sp.Plan)
 		doc.TargetVerified = false

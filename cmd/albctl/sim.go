@@ -10,13 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/mirror"
 	"github.com/albctl/albctl/internal/simulator"
 )
@@ -55,47 +49,6 @@ func (m *Main) sim(ctx context.Context, args []string) error {
 	}
 }
 
-// checkSeedTarget refuses to write to anything but an endpoint on this machine, unless the
-// user said they mean a real account. Every endpoint the SDK may use counts: the flag (or
-// AWS_ENDPOINT_URL, resolved into endpoint), the service-specific variables and the shared
-// config's endpoint settings (named); names count as local only if they resolve to loopback.
-func checkSeedTarget(ctx context.Context, endpoint string, named []string, realAWS bool) error {
-	if realAWS {
-		return nil
-	}
-	const hint = "sim seed creates resources (VPCs, instances, a load balancer); it is meant for an emulator such as moto or LocalStack on this machine. Give --endpoint http://localhost:PORT, or --i-know-this-is-real-aws to write to a real account"
-	if endpoint == "" {
-		return fmt.Errorf("refusing to seed AWS itself (no --endpoint): %s", hint)
-	}
-	if !isLocalEndpoint(ctx, endpoint) {
-		return fmt.Errorf("refusing to seed %s, which is not on this machine: %s", redactURL(endpoint), hint)
-	}
-	for _, v := range named {
-		if !isLocalEndpoint(ctx, v) {
-			return fmt.Errorf("refusing to seed: the configured endpoint %s (AWS_ENDPOINT_URL* or the shared config) is not on this machine: %s", redactURL(v), hint)
-		}
-	}
-	return nil
-}
-
-// placeholderCredentials are what an emulator gets: it accepts any, and the SDK refuses to
-// sign without some.
-var placeholderCredentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
-
-// emulatorCredentials gives a local endpoint placeholder credentials when the user has none
-// configured, instead of letting the SDK fall back to the instance metadata service.
-func emulatorCredentials(ctx context.Context, cfg *aws.Config, endpoint string, t targetFlags) {
-	if endpoint == "" || !isLocalEndpoint(ctx, endpoint) || t.profile != "" {
-		return
-	}
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
-		if os.Getenv(k) != "" {
-			return
-		}
-	}
-	cfg.Credentials = placeholderCredentials
-}
-
 func (m *Main) simSeed(ctx context.Context, args []string) error {
 	var t targetFlags
 	fs := newFlagSet("sim seed", m.Stderr)
@@ -121,17 +74,18 @@ func (m *Main) simSeed(ctx context.Context, args []string) error {
 	if t.region == "" {
 		t.region = w.Region
 	}
-	cfg, endpoint, err := loadAWSConfig(ctx, t, nil, false)
+	ep, err := m.net().Connect(ctx, t.settings())
 	if err != nil {
 		return err
 	}
-	if err := checkSeedTarget(ctx, endpoint, namedEndpoints(cfg), t.realAWS); err != nil {
+	endpoint := ep.URL
+	if err := m.net().CheckSeedTarget(ctx, endpoint, ep.Named, t.realAWS); err != nil {
 		return err
 	}
 	seeded, err := mirror.Seed(ctx, mirror.SeedAPI{
-		EC2:   ec2.NewFromConfig(cfg),
-		ELBV2: elbv2.NewFromConfig(cfg),
-		IAM:   iam.NewFromConfig(cfg),
+		EC2:   ep.EC2,
+		ELBV2: ep.ELBV2,
+		IAM:   ep.IAM,
 	}, w)
 	if err != nil {
 		return err
@@ -141,7 +95,7 @@ func (m *Main) simSeed(ctx context.Context, args []string) error {
 		where = "AWS"
 	}
 	fmt.Fprintf(m.Stdout, "Seeded %s into %s, region %s: %d resources created, %d already there.\n",
-		pos[0], redactURL(where), cfg.Region, len(seeded.Created), len(seeded.IDs)-len(seeded.Created))
+		pos[0], backend.RedactURL(where), ep.Region, len(seeded.Created), len(seeded.IDs)-len(seeded.Created))
 	if len(seeded.KeyPairs) > 0 {
 		fmt.Fprintf(m.Stdout, "Created key pairs %s (their private keys were not kept).\n", strings.Join(seeded.KeyPairs, ", "))
 	}
@@ -184,16 +138,16 @@ func (m *Main) simSnapshot(ctx context.Context, args []string) error {
 	if t.cloud == "" && t.endpoint == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
 		return errors.New("sim snapshot needs something to read: --cloud aws for the account of your AWS credentials, or --endpoint URL for an emulator")
 	}
-	cfg, _, err := loadAWSConfig(ctx, t, nil, false)
+	ep, err := m.net().Connect(ctx, t.settings())
 	if err != nil {
 		return err
 	}
 	w, notes, err := mirror.Snapshot(ctx, mirror.SnapshotAPI{
-		EC2:   ec2.NewFromConfig(cfg),
-		ELBV2: elbv2.NewFromConfig(cfg),
-		IAM:   iam.NewFromConfig(cfg),
-		STS:   sts.NewFromConfig(cfg),
-	}, cfg.Region)
+		EC2:   ep.EC2,
+		ELBV2: ep.ELBV2,
+		IAM:   ep.IAM,
+		STS:   ep.STS,
+	}, ep.Region)
 	if err != nil {
 		return err
 	}

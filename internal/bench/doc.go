@@ -5,8 +5,10 @@
 // healthy) together with the spec under which that world is converged; More asks such a spec
 // for K more instances in one fleet. Run measures, for each N, the API calls of one Observe,
 // the time and allocations of Observe and Build, the memory a plan holds, the simulated time
-// of applying K new instances, and the simulator's own throughput; `albctl bench` prints the
-// rows and writes docs/benchmarks.md. The Go benchmarks in this package (go test -bench .)
+// of applying K new instances, and the simulator's own throughput; Moto measures plans through
+// the SDK against a moto server it resets and seeds. A Report writes the rows as a terminal
+// table and as docs/benchmarks.md, whose prose is page.md.tmpl; `albctl bench` parses the
+// flags and calls these. The Go benchmarks in this package (go test -bench .)
 // give the same figures in the form benchstat compares.
 //
 // Figures only: nothing here asserts a time. This package is a measuring instrument; the

@@ -71,82 +71,18 @@ const rolloutVersion = "2024-02-01"
 
 func rollout(ctx context.Context, m int) (Rollout, error) {
 	r := Rollout{Members: m}
-	// Two fleets of m+1 (the source and m members); the first is rolled.
-	w, stack := Generate(2*(m+1), Seed)
-	for i := range stack.Fleets {
-		stack.Fleets[i].Rollout = specs.Rollout{
-			MinHealthyPercent: specs.DefaultMinHealthyPercent, MaxSurge: specs.DefaultMaxSurge,
-			HealthTimeout: specs.DefaultHealthTimeout, AutoRollback: true,
-		}
-		stack.Fleets[i].Image.Keep = specs.DefaultImageKeep
-	}
+	w, stack := rolloutStack(m)
 	f := &stack.Fleets[0]
-	f.Image.Name, f.Image.Version = f.Label+"-"+rolloutVersion, rolloutVersion
 	sim := simulator.New(w)
-	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
-	world, err := cloud.Observe(ctx, api, plan.QueryOf(stack))
-	if err != nil {
+	if err := applyRollout(ctx, sim, stack, &r); err != nil {
 		return r, err
 	}
-	p, err := plan.Build(stack, world)
-	if err != nil {
-		return r, err
-	}
-	r.Steps = len(p.Steps)
-	launches := 0
-	for _, s := range p.Steps {
-		if s.Kind == plan.LaunchInstance {
-			launches++
-		}
-	}
-	if launches != m {
-		return r, fmt.Errorf("the plan launches %d members, want %d", launches, m)
-	}
-	res, err := engine.Apply(ctx, p, api, engine.Options{Clock: sim.Clock(), World: world})
-	if err != nil {
-		return r, err
-	}
-	r.SimSeconds = res.Elapsed().Seconds()
-	after, err := cloud.Observe(ctx, api, plan.QueryOf(stack))
-	if err != nil {
-		return r, err
-	}
-	if q, err := plan.Build(stack, after); err != nil || !q.Empty() {
-		return r, fmt.Errorf("not converged after the rollout (%v)", err)
-	}
-
 	// The world's own latencies, from what the apply made.
 	end := sim.World()
-	var tg *simulator.TargetGroup
-	for i := range end.TargetGroups {
-		if end.TargetGroups[i].Name == stack.TargetGroups[0].Name {
-			tg = &end.TargetGroups[i]
-		}
+	if err := worldLatencies(end, stack, f, &r); err != nil {
+		return r, err
 	}
-	if tg == nil {
-		return r, fmt.Errorf("target group %s gone", stack.TargetGroups[0].Name)
-	}
-	r.DrainSeconds = 300 // ELBv2's default deregistration delay
-	if v, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"]); err == nil {
-		r.DrainSeconds = float64(v)
-	}
-	r.CheckSeconds = (simulator.RegistrationInProgress + tg.HealthCheck.Interval.D()).Seconds()
-	for _, im := range end.Images {
-		if im.Name == f.Image.Name {
-			r.BakeSeconds = im.AvailableAt.Sub(im.CreatedAt).Seconds()
-		}
-	}
-	var pending []time.Duration // of the new members, in launch order
-	var launched []simulator.Instance
-	for _, in := range end.Instances {
-		if in.Tags[cloud.TagFleet] == f.Label && in.Tags[cloud.TagImageVersion] == rolloutVersion {
-			launched = append(launched, in)
-		}
-	}
-	slices.SortFunc(launched, func(a, b simulator.Instance) int { return a.LaunchTime.Compare(b.LaunchTime) })
-	for _, in := range launched {
-		pending = append(pending, in.RunningAt.Sub(in.LaunchTime))
-	}
+	pending := launchTimes(end, f)
 	if len(pending) != m || r.BakeSeconds <= 0 {
 		return r, fmt.Errorf("found %d new members and a bake of %.0fs", len(pending), r.BakeSeconds)
 	}
@@ -168,4 +104,98 @@ func rollout(ctx context.Context, m int) (Rollout, error) {
 	r.ASGSeconds = chain + float64(r.Batches)*(r.DrainSeconds+simulator.ShuttingDown.Seconds())
 	r.WithinTarget = r.SimSeconds <= r.InherentSeconds+r.DrainSeconds
 	return r, nil
+}
+
+// rolloutStack is a generated world of two fleets of m+1 (the source and m members) with the
+// rollout defaults, and its stack asking the first fleet for a new image version.
+func rolloutStack(m int) (*simulator.World, *specs.Stack) {
+	w, stack := Generate(2*(m+1), Seed)
+	for i := range stack.Fleets {
+		stack.Fleets[i].Rollout = specs.Rollout{
+			MinHealthyPercent: specs.DefaultMinHealthyPercent, MaxSurge: specs.DefaultMaxSurge,
+			HealthTimeout: specs.DefaultHealthTimeout, AutoRollback: true,
+		}
+		stack.Fleets[i].Image.Keep = specs.DefaultImageKeep
+	}
+	f := &stack.Fleets[0]
+	f.Image.Name, f.Image.Version = f.Label+"-"+rolloutVersion, rolloutVersion
+	return w, stack
+}
+
+// applyRollout plans the rollout (it must launch r.Members members), applies it on the
+// simulator, records its steps and simulated time, and checks that the world converged.
+func applyRollout(ctx context.Context, sim *simulator.Sim, stack *specs.Stack, r *Rollout) error {
+	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
+	world, err := cloud.Observe(ctx, api, plan.QueryOf(stack))
+	if err != nil {
+		return err
+	}
+	p, err := plan.Build(stack, world)
+	if err != nil {
+		return err
+	}
+	r.Steps = len(p.Steps)
+	launches := 0
+	for _, s := range p.Steps {
+		if s.Kind == plan.LaunchInstance {
+			launches++
+		}
+	}
+	if launches != r.Members {
+		return fmt.Errorf("the plan launches %d members, want %d", launches, r.Members)
+	}
+	res, err := engine.Apply(ctx, p, api, engine.Options{Clock: sim.Clock(), World: world})
+	if err != nil {
+		return err
+	}
+	r.SimSeconds = res.Elapsed().Seconds()
+	after, err := cloud.Observe(ctx, api, plan.QueryOf(stack))
+	if err != nil {
+		return err
+	}
+	if q, err := plan.Build(stack, after); err != nil || !q.Empty() {
+		return fmt.Errorf("not converged after the rollout (%v)", err)
+	}
+	return nil
+}
+
+// worldLatencies records the deregistration delay, the time to a first passing health check
+// and the image bake, as the rolled fleet's target group and image have them.
+func worldLatencies(end *simulator.World, stack *specs.Stack, f *specs.Fleet, r *Rollout) error {
+	var tg *simulator.TargetGroup
+	for i := range end.TargetGroups {
+		if end.TargetGroups[i].Name == stack.TargetGroups[0].Name {
+			tg = &end.TargetGroups[i]
+		}
+	}
+	if tg == nil {
+		return fmt.Errorf("target group %s gone", stack.TargetGroups[0].Name)
+	}
+	r.DrainSeconds = 300 // ELBv2's default deregistration delay
+	if v, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"]); err == nil {
+		r.DrainSeconds = float64(v)
+	}
+	r.CheckSeconds = (simulator.RegistrationInProgress + tg.HealthCheck.Interval.D()).Seconds()
+	for _, im := range end.Images {
+		if im.Name == f.Image.Name {
+			r.BakeSeconds = im.AvailableAt.Sub(im.CreatedAt).Seconds()
+		}
+	}
+	return nil
+}
+
+// launchTimes are the new members' times from launch to running, in launch order.
+func launchTimes(end *simulator.World, f *specs.Fleet) []time.Duration {
+	var pending []time.Duration
+	var launched []simulator.Instance
+	for _, in := range end.Instances {
+		if in.Tags[cloud.TagFleet] == f.Label && in.Tags[cloud.TagImageVersion] == rolloutVersion {
+			launched = append(launched, in)
+		}
+	}
+	slices.SortFunc(launched, func(a, b simulator.Instance) int { return a.LaunchTime.Compare(b.LaunchTime) })
+	for _, in := range launched {
+		pending = append(pending, in.RunningAt.Sub(in.LaunchTime))
+	}
+	return pending
 }

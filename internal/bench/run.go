@@ -197,12 +197,48 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	fx := newFixture(n)
 	r.SimWorldBytes = int64(heap()) - int64(before)
 
-	// API calls of one plan, with the answers recorded for the replays below.
+	tp, err := countCalls(ctx, fx, &r)
+	if err != nil {
+		return r, err
+	}
+	world, err := peakMemory(ctx, fx, &r)
+	if err != nil {
+		return r, err
+	}
+	if err := timePlans(ctx, fx, opts.MinTime, &r); err != nil {
+		return r, err
+	}
+	if err := timeClient(ctx, fx, tp, world, opts.MinTime, &r); err != nil {
+		return r, err
+	}
+	// Plans with a round trip in front of every call.
+	for _, lc := range opts.Latencies {
+		lr, err := withLatency(ctx, fx, lc, r.SimNs)
+		if err != nil {
+			return r, fmt.Errorf("latency %s: %w", lc.RTT, err)
+		}
+		r.Latency = append(r.Latency, lr)
+	}
+	if err := timeBuild(fx, world, opts.MinTime, &r); err != nil {
+		return r, err
+	}
+	// Simulator throughput on the polls of an apply.
+	r.SimOpsPerSec, err = simOps(ctx, fx, opts.MinTime)
+	if err != nil {
+		return r, fmt.Errorf("simulator operations: %w", err)
+	}
+	fx, world = fixture{}, nil
+	return r, measureApplies(ctx, n, ks, &r)
+}
+
+// countCalls counts the API calls of one plan and its dependency depth, checks that the
+// generated world is converged, and returns the answers recorded for the replays.
+func countCalls(ctx context.Context, fx fixture, r *Row) (*tape, error) {
 	fx.sim.ResetCalls()
 	tp := &tape{}
 	world, err := cloud.Observe(ctx, recorder(fx.api, tp), plan.QueryOf(fx.stack))
 	if err != nil {
-		return r, fmt.Errorf("observe: %w", err)
+		return nil, fmt.Errorf("observe: %w", err)
 	}
 	r.PlanAPICallsByOp = fx.sim.Calls()
 	for _, c := range r.PlanAPICallsByOp {
@@ -210,51 +246,58 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	}
 	var st cloud.ObserveStats
 	if _, err := cloud.ObserveWith(ctx, fx.api, plan.QueryOf(fx.stack), cloud.ObserveOptions{Stats: &st}); err != nil {
-		return r, err
+		return nil, err
 	}
 	r.ObserveDepth = st.Depth
 	p, err := plan.Build(fx.stack, world)
 	if err != nil {
-		return r, fmt.Errorf("build: %w", err)
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	if !p.Empty() {
-		return r, fmt.Errorf("the generated world is not converged: %d steps, first %s", len(p.Steps), p.Steps[0].ID)
+		return nil, fmt.Errorf("the generated world is not converged: %d steps, first %s", len(p.Steps), p.Steps[0].ID)
 	}
-	world, p = nil, nil
+	return tp, nil
+}
 
-	// Memory a plan holds: the observed world and the plan, live after a GC.
-	before = heap()
-	world, err = cloud.Observe(ctx, fx.api, plan.QueryOf(fx.stack))
+// peakMemory measures the memory a plan holds (the observed world and the plan, live after a
+// GC) and returns that world.
+func peakMemory(ctx context.Context, fx fixture, r *Row) (*cloud.World, error) {
+	before := heap()
+	world, err := cloud.Observe(ctx, fx.api, plan.QueryOf(fx.stack))
 	if err != nil {
-		return r, err
+		return nil, err
 	}
-	p, err = plan.Build(fx.stack, world)
+	p, err := plan.Build(fx.stack, world)
 	if err != nil {
-		return r, err
+		return nil, err
 	}
 	r.PeakBytes = int64(heap()) - int64(before)
-	r.BytesPerInstance = float64(r.PeakBytes) / float64(n)
+	r.BytesPerInstance = float64(r.PeakBytes) / float64(r.N)
 	runtime.KeepAlive(p)
+	return world, nil
+}
 
-	// Observe + Build, repeated.
+// timePlans times Observe + Build, repeated for at least minTime: wall medians, CPU and
+// allocations per plan.
+func timePlans(ctx context.Context, fx fixture, minTime time.Duration, r *Row) error {
 	var obs, tot []time.Duration
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
 	cpu0 := cpuTime()
 	start := time.Now()
-	for len(tot) < 3 || time.Since(start) < opts.MinTime {
+	for len(tot) < 3 || time.Since(start) < minTime {
 		if err := ctx.Err(); err != nil {
-			return r, err
+			return err
 		}
 		t0 := time.Now()
 		w, err := cloud.Observe(ctx, fx.api, plan.QueryOf(fx.stack))
 		if err != nil {
-			return r, err
+			return err
 		}
 		t1 := time.Now()
 		if _, err := plan.Build(fx.stack, w); err != nil {
-			return r, err
+			return err
 		}
 		t2 := time.Now()
 		obs, tot = append(obs, t1.Sub(t0)), append(tot, t2.Sub(t0))
@@ -269,25 +312,30 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	r.PlanCPUNs = int64(cpu1-cpu0) / int64(len(tot))
 	r.PlanAllocs = int64(ms1.Mallocs-ms0.Mallocs) / int64(len(tot))
 	r.PlanAllocBytes = int64(ms1.TotalAlloc-ms0.TotalAlloc) / int64(len(tot))
+	return nil
+}
 
-	// Observe against the recorded answers: albctl's share.
+// timeClient times Observe against the recorded answers, albctl's own share, after checking
+// that it sees the recorded world.
+func timeClient(ctx context.Context, fx fixture, tp *tape, world *cloud.World, minTime time.Duration, r *Row) error {
 	replayed, err := cloud.Observe(ctx, player(tp), plan.QueryOf(fx.stack))
 	if err != nil {
-		return r, err
+		return err
 	}
 	if !tp.rewind() || !reflect.DeepEqual(replayed, world) {
-		return r, errors.New("observe against recorded answers does not see the recorded world")
+		return errors.New("observe against recorded answers does not see the recorded world")
 	}
 	replayed = nil
 	var client []time.Duration
+	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
-	start = time.Now()
-	for len(client) < 3 || time.Since(start) < opts.MinTime {
+	start := time.Now()
+	for len(client) < 3 || time.Since(start) < minTime {
 		api := player(tp)
 		t0 := time.Now()
 		if _, err := cloud.Observe(ctx, api, plan.QueryOf(fx.stack)); err != nil {
-			return r, err
+			return err
 		}
 		client = append(client, time.Since(t0))
 		if len(client) >= 10000 {
@@ -298,25 +346,20 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	r.ObserveClientNs = int64(median(client))
 	r.ObserveClientAllocs = int64(ms1.Mallocs-ms0.Mallocs) / int64(len(client))
 	r.SimNs = max(0, r.ObserveNs-r.ObserveClientNs)
+	return nil
+}
 
-	// Plans with a round trip in front of every call.
-	for _, lc := range opts.Latencies {
-		lr, err := withLatency(ctx, fx, lc, r.SimNs)
-		if err != nil {
-			return r, fmt.Errorf("latency %s: %w", lc.RTT, err)
-		}
-		r.Latency = append(r.Latency, lr)
-	}
-
-	// Build alone.
+// timeBuild times Build alone over one observed world.
+func timeBuild(fx fixture, world *cloud.World, minTime time.Duration, r *Row) error {
 	var builds []time.Duration
+	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
-	start = time.Now()
-	for len(builds) < 5 || time.Since(start) < opts.MinTime {
+	start := time.Now()
+	for len(builds) < 5 || time.Since(start) < minTime {
 		t0 := time.Now()
 		if _, err := plan.Build(fx.stack, world); err != nil {
-			return r, err
+			return err
 		}
 		builds = append(builds, time.Since(t0))
 		if len(builds) >= 10000 {
@@ -326,22 +369,18 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 	runtime.ReadMemStats(&ms1)
 	r.BuildNs = int64(median(builds))
 	r.BuildAllocs = int64(ms1.Mallocs-ms0.Mallocs) / int64(len(builds))
+	return nil
+}
 
-	// Simulator throughput on the polls of an apply.
-	r.SimOpsPerSec, err = simOps(ctx, fx, opts.MinTime)
-	if err != nil {
-		return r, fmt.Errorf("simulator operations: %w", err)
-	}
-	fx, world = fixture{}, nil
-
-	// Applies of K more instances, each on a fresh world.
+// measureApplies applies K more instances for each K, each on a fresh world.
+func measureApplies(ctx context.Context, n int, ks []int, r *Row) error {
 	for _, k := range ks {
 		if err := ctx.Err(); err != nil {
-			return r, err
+			return err
 		}
 		a, err := applyMore(ctx, n, k)
 		if err != nil {
-			return r, fmt.Errorf("apply k=%d: %w", k, err)
+			return fmt.Errorf("apply k=%d: %w", k, err)
 		}
 		r.Apply = append(r.Apply, a)
 		secs := a.SimSeconds
@@ -354,7 +393,7 @@ func measure(ctx context.Context, n int, ks []int, opts Options) (Row, error) {
 			r.ApplySimSecondsK20 = &secs
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // withLatency makes three plans with lc's round trip in front of every call and returns the

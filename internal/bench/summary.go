@@ -106,30 +106,39 @@ func status(ok bool) string {
 // Checks compares rows with the performance targets. They are figures for people: no test
 // asserts a time.
 func Checks(rows []Row) []Check {
-	find := func(n int) *Row {
-		for i := range rows {
-			if rows[i].N == n {
-				return &rows[i]
-			}
+	return []Check{checkCalls(rows), checkCPU(rows), checkMemory(rows), checkApplyK(rows), checkLatency(rows), checkQuadratic(rows)}
+}
+
+// findRow is the row of size n, or nil.
+func findRow(rows []Row, n int) *Row {
+	for i := range rows {
+		if rows[i].N == n {
+			return &rows[i]
 		}
-		return nil
 	}
-	var out []Check
+	return nil
+}
+
+func checkCalls(rows []Row) Check {
 	c := Check{Target: "API calls per plan at N = 1,000 (one stack): at most 15", Status: "not measured"}
-	if r := find(1000); r != nil {
+	if r := findRow(rows, 1000); r != nil {
 		c.Got = fmt.Sprintf("%d calls (%d target groups, %d load balancers)", r.PlanAPICalls, r.Fleets, r.LoadBalancers)
 		c.Status = status(r.PlanAPICalls <= 15)
 	}
-	out = append(out, c)
+	return c
+}
 
-	c = Check{Target: "plan at N = 10,000: well under 1 s of CPU (flagged from 0.5 s)", Status: "not measured"}
-	if r := find(10000); r != nil {
+func checkCPU(rows []Row) Check {
+	c := Check{Target: "plan at N = 10,000: well under 1 s of CPU (flagged from 0.5 s)", Status: "not measured"}
+	if r := findRow(rows, 10000); r != nil {
 		c.Got = fmt.Sprintf("%s CPU (%s wall: observe %s, build %s)", dur(r.PlanCPUNs), dur(r.PlanNs), dur(r.ObserveNs), dur(r.BuildNs))
 		c.Status = status(time.Duration(r.PlanCPUNs) < 500*time.Millisecond)
 	}
-	out = append(out, c)
+	return c
+}
 
-	c = Check{Target: "memory in proportion to N (bytes per instance within 1.5x across sizes)", Status: "not measured"}
+func checkMemory(rows []Row) Check {
+	c := Check{Target: "memory in proportion to N (bytes per instance within 1.5x across sizes)", Status: "not measured"}
 	if len(rows) >= 2 {
 		a, b, _ := scalingPair(rows)
 		if a != nil && b != nil {
@@ -137,9 +146,11 @@ func Checks(rows []Row) []Check {
 			c.Status = status(b.BytesPerInstance <= superlinearSlack*a.BytesPerInstance)
 		}
 	}
-	out = append(out, c)
+	return c
+}
 
-	c = Check{Target: "launching K = 20 takes at most 1.2x the simulated time of K = 1", Status: "not measured"}
+func checkApplyK(rows []Row) Check {
+	c := Check{Target: "launching K = 20 takes at most 1.2x the simulated time of K = 1", Status: "not measured"}
 	worst, worstN := 0.0, 0
 	for _, r := range rows {
 		k1, ok1 := r.ApplySimSeconds(1)
@@ -149,19 +160,21 @@ func Checks(rows []Row) []Check {
 		}
 	}
 	if worstN > 0 {
-		r := find(worstN)
+		r := findRow(rows, worstN)
 		k1, _ := r.ApplySimSeconds(1)
 		k20, _ := r.ApplySimSeconds(20)
 		c.Got = fmt.Sprintf("worst %.2fx (N = %d: K = 20 %s, K = 1 %s simulated)", worst, worstN, simDur(k20), simDur(k1))
 		c.Status = status(worst <= 1.2)
 	}
-	out = append(out, c)
+	return c
+}
 
-	c = Check{Target: "plan with 150 ms per call at N = 1,000 and 10,000: within 4 round trips plus the simulator's own time", Status: "not measured"}
+func checkLatency(rows []Row) Check {
+	c := Check{Target: "plan with 150 ms per call at N = 1,000 and 10,000: within 4 round trips plus the simulator's own time", Status: "not measured"}
 	var parts []string
 	good := true
 	for _, n := range []int{1000, 10000} {
-		r := find(n)
+		r := findRow(rows, n)
 		if r == nil {
 			continue
 		}
@@ -175,9 +188,11 @@ func Checks(rows []Row) []Check {
 	if len(parts) > 0 {
 		c.Got, c.Status = strings.Join(parts, "; "), status(good)
 	}
-	out = append(out, c)
+	return c
+}
 
-	c = Check{Target: "no quadratic step in Observe or Build (time ratio against size ratio)", Status: "not measured"}
+func checkQuadratic(rows []Row) Check {
+	c := Check{Target: "no quadratic step in Observe or Build (time ratio against size ratio)", Status: "not measured"}
 	var got string
 	bad := false
 	for _, s := range Scalings(rows) {
@@ -195,8 +210,7 @@ func Checks(rows []Row) []Check {
 	if got != "" {
 		c.Got, c.Status = got, status(!bad)
 	}
-	out = append(out, c)
-	return out
+	return c
 }
 
 // RolloutChecks compares rollout timings with issue 12's target.

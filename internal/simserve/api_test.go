@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -47,11 +48,11 @@ func TestObserveOverHTTPEqualsInProcess(t *testing.T) {
 	}
 	ctx := context.Background()
 	c := sdkClients(url, srv.region)
-	overHTTP, err := cloud.Observe(ctx, cloud.API{EC2: c["ec2"].(*ec2.Client), ELBV2: c["elasticloadbalancing"].(*elbv2.Client), IAM: c["iam"].(*iam.Client)}, stack)
+	overHTTP, err := cloud.Observe(ctx, cloud.API{EC2: c["ec2"].(*ec2.Client), ELBV2: c["elasticloadbalancing"].(*elbv2.Client), IAM: c["iam"].(*iam.Client)}, plan.QueryOf(stack))
 	if err != nil {
 		t.Fatal(err)
 	}
-	inProcess, err := cloud.Observe(ctx, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack)
+	inProcess, err := cloud.Observe(ctx, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, plan.QueryOf(stack))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package planfile
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ func FuzzParseSavedPlan(f *testing.F) {
 			}
 			return
 		}
-		sp, err := parseSavedPlan("fuzz.plan", read)
+		sp, err := Parse("fuzz.plan", read)
 		if err != nil {
 			if len(err.Error()) > 2000 {
 				t.Fatalf("a %d-byte message: %.200s", len(err.Error()), err)

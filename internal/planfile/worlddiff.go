@@ -1,4 +1,4 @@
-package main
+package planfile
 
 import (
 	"encoding/json"
@@ -10,18 +10,18 @@ import (
 	"github.com/albctl/albctl/internal/cloud"
 )
 
-// change is one attribute that differs between two observed worlds; Before or After is nil
+// Change is one attribute that differs between two observed worlds; Before or After is nil
 // when the attribute (or the whole resource) is absent on that side.
-type change struct {
+type Change struct {
 	Path   string  `json:"path"`
 	Before *string `json:"before"`
 	After  *string `json:"after"`
 }
 
-// worldChanges lists what differs between two observed worlds, attribute by attribute, naming
+// WorldChanges lists what differs between two observed worlds, attribute by attribute, naming
 // the resource by its ID or name (e.g. `target_groups[web-tg].attributes.stickiness.enabled`).
 // A null and an absent attribute are the same thing.
-func worldChanges(before, after *cloud.World) []change {
+func WorldChanges(before, after *cloud.World) []Change {
 	a, b := flatten(before), flatten(after)
 	keys := map[string]bool{}
 	for k := range a {
@@ -30,14 +30,14 @@ func worldChanges(before, after *cloud.World) []change {
 	for k := range b {
 		keys[k] = true
 	}
-	var out []change
+	var out []Change
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		va, inA := a[k]
 		vb, inB := b[k]
 		if inA && inB && va == vb {
 			continue
 		}
-		c := change{Path: k}
+		c := Change{Path: k}
 		if inA {
 			c.Before = &va
 		}
@@ -60,9 +60,11 @@ func resource(path string) (res, attr string) {
 }
 
 // nouns name the world's collections in the stale-plan message.
-var nouns = map[string]string{
-	"instances": "instance", "images": "image", "subnets": "subnet",
-	"target_groups": "target group", "load_balancers": "load balancer",
+func nouns() map[string]string {
+	return map[string]string{
+		"instances": "instance", "images": "image", "subnets": "subnet",
+		"target_groups": "target group", "load_balancers": "load balancer",
+	}
 }
 
 func describeResource(res string) string {
@@ -70,7 +72,7 @@ func describeResource(res string) string {
 	if !ok {
 		return res
 	}
-	if n, ok := nouns[coll]; ok {
+	if n, ok := nouns()[coll]; ok {
 		coll = n
 	}
 	return coll + " " + key
@@ -80,10 +82,10 @@ func describeResource(res string) string {
 const maxStaleLines = 5
 
 // staleMessage says in a few lines what changed, one line per resource.
-func staleMessage(planPath string, changes []change) string {
+func staleMessage(planPath string, changes []Change) string {
 	type group struct {
 		name    string
-		changes []change
+		changes []Change
 	}
 	var groups []*group
 	byName := map[string]*group{}
@@ -112,7 +114,7 @@ func staleMessage(planPath string, changes []change) string {
 
 // summarize says what happened to one resource: appeared, gone, or its changed attributes
 // (a nested element such as a target counts as one: "targets[i-1:80] added").
-func summarize(cs []change) string {
+func summarize(cs []Change) string {
 	for _, c := range cs {
 		if _, attr := resource(c.Path); attr == "id" || attr == "name" {
 			if c.Before == nil {
@@ -127,7 +129,7 @@ func summarize(cs []change) string {
 		name          string
 		added, remove bool
 		n             int
-		c             change
+		c             Change
 	}
 	var subs []*sub
 	idx := map[string]*sub{}
@@ -167,13 +169,13 @@ func summarize(cs []change) string {
 	return strings.Join(parts, ", ")
 }
 
-func mustAttr(c change) string {
+func mustAttr(c Change) string {
 	_, attr := resource(c.Path)
 	return attr
 }
 
 // stateOf adds the state of an appeared resource, when it has one: "appeared (running)".
-func stateOf(cs []change, after bool) string {
+func stateOf(cs []Change, after bool) string {
 	for _, c := range cs {
 		if _, attr := resource(c.Path); attr == "state" && c.After != nil && after {
 			return " (" + strings.Trim(*c.After, `"`) + ")"
@@ -187,15 +189,6 @@ func show(v *string) string {
 		return "(absent)"
 	}
 	return *v
-}
-
-// staleJSON writes every change of a stale plan as one JSON event (apply -json).
-func (m *Main) staleJSON(planPath string, changes []change) {
-	_ = json.NewEncoder(m.Stdout).Encode(struct {
-		Type    string   `json:"type"`
-		Plan    string   `json:"plan_file"`
-		Changes []change `json:"changes"`
-	}{"stale_plan", planPath, changes})
 }
 
 func flatten(w *cloud.World) map[string]string {

@@ -1,4 +1,4 @@
-package main
+package backend
 
 import (
 	"context"
@@ -23,21 +23,35 @@ import (
 // A spec is not the user: an endpoint written in a spec must be loopback, unless the same
 // endpoint is given with --endpoint. Plain HTTP goes only to loopback.
 
-// lookupIP resolves host names; tests replace it to model DNS.
-var lookupIP = func(ctx context.Context, host string) ([]net.IP, error) {
+// Net is how albctl reaches the network for the AWS clients: the resolver, and a hook that
+// sees every connection. The zero value is the system resolver and no hook; tests model DNS
+// and refuse connections there, per test.
+type Net struct {
+	// LookupIP resolves host names (nil: the system resolver).
+	LookupIP func(ctx context.Context, host string) ([]net.IP, error)
+	// DialHook, when set, sees every address an AWS client is about to connect to, after the
+	// policy allowed it, and may refuse it: tests count connections there, and refuse any
+	// that would leave this machine.
+	DialHook func(addr string) error
+}
+
+func (n Net) lookupIP(ctx context.Context, host string) ([]net.IP, error) {
+	if n.LookupIP != nil {
+		return n.LookupIP(ctx, host)
+	}
 	return net.DefaultResolver.LookupIP(ctx, "ip", host)
 }
 
 // loopbackHost reports whether host is a loopback address or a name that resolves only to
 // loopback addresses ("localhost", and "*.localhost" only if the resolver agrees).
-func loopbackHost(ctx context.Context, host string) bool {
+func (n Net) loopbackHost(ctx context.Context, host string) bool {
 	if ip := net.ParseIP(host); ip != nil {
 		return ip.IsLoopback()
 	}
 	if host == "" {
 		return false
 	}
-	ips, err := lookupIP(ctx, strings.ToLower(host))
+	ips, err := n.lookupIP(ctx, strings.ToLower(host))
 	if err != nil || len(ips) == 0 {
 		return false
 	}
@@ -49,13 +63,13 @@ func loopbackHost(ctx context.Context, host string) bool {
 	return true
 }
 
-// isLocalEndpoint reports whether endpoint is an http(s) URL on this machine.
-func isLocalEndpoint(ctx context.Context, endpoint string) bool {
+// IsLocal reports whether endpoint is an http(s) URL on this machine.
+func (n Net) IsLocal(ctx context.Context, endpoint string) bool {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	return loopbackHost(ctx, u.Hostname())
+	return n.loopbackHost(ctx, u.Hostname())
 }
 
 // awsHost reports whether host is one of AWS's own API domains.
@@ -69,8 +83,8 @@ func awsHost(host string) bool {
 	return false
 }
 
-// redactURL hides credentials inside a URL (user info, query) wherever it is printed or saved.
-func redactURL(s string) string {
+// RedactURL hides credentials inside a URL (user info, query) wherever it is printed or saved.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		if i := strings.LastIndex(s, "@"); i >= 0 {
@@ -126,10 +140,11 @@ type endpointPolicy struct {
 	// metadata allows the instance metadata and container credential services: off whenever
 	// an endpoint on this machine or a spec's endpoint is in use.
 	metadata bool
+	net      Net
 }
 
-func newEndpointPolicy(named []string, metadata bool) *endpointPolicy {
-	p := &endpointPolicy{named: map[string]bool{}, dialNamed: map[string]bool{}, metadata: metadata}
+func newEndpointPolicy(n Net, named []string, metadata bool) *endpointPolicy {
+	p := &endpointPolicy{named: map[string]bool{}, dialNamed: map[string]bool{}, metadata: metadata, net: n}
 	for _, e := range named {
 		if u, err := url.Parse(e); err == nil && u.Host != "" && u.Scheme == "https" {
 			p.named[strings.ToLower(u.Host)] = true
@@ -159,24 +174,26 @@ func dialKey(u *url.URL) string {
 // metadataIPs are the instance metadata service (IPv4 and IPv6) and the ECS and EKS
 // container credential services: a source of real credentials, never asked on behalf of an
 // endpoint on this machine.
-var metadataIPs = []net.IP{
-	net.ParseIP("169.254.169.254"), net.ParseIP("fd00:ec2::254"),
-	net.ParseIP("169.254.170.2"), net.ParseIP("169.254.170.23"), net.ParseIP("fd00:ec2::23"),
+func metadataIPs() []net.IP {
+	return []net.IP{
+		net.ParseIP("169.254.169.254"), net.ParseIP("fd00:ec2::254"),
+		net.ParseIP("169.254.170.2"), net.ParseIP("169.254.170.23"), net.ParseIP("fd00:ec2::23"),
+	}
 }
 
 func isMetadataIP(ip net.IP) bool {
-	return slices.ContainsFunc(metadataIPs, ip.Equal)
+	return slices.ContainsFunc(metadataIPs(), ip.Equal)
 }
 
 func (p *endpointPolicy) check(ctx context.Context, u *url.URL) error {
-	where := redactURL((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
+	where := RedactURL((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
 	if ip := net.ParseIP(u.Hostname()); ip != nil && isMetadataIP(ip) {
 		if p.metadata {
 			return nil
 		}
 		return fmt.Errorf("refusing to ask %s for credentials: an endpoint on this machine (or a spec's) is in use, and the metadata service would hand out the real ones", where)
 	}
-	if loopbackHost(ctx, u.Hostname()) {
+	if p.net.loopbackHost(ctx, u.Hostname()) {
 		return nil
 	}
 	if u.Scheme != "https" {
@@ -187,11 +204,6 @@ func (p *endpointPolicy) check(ctx context.Context, u *url.URL) error {
 	}
 	return fmt.Errorf("refusing to send AWS requests to %s: it is not AWS, not on this machine, and not an endpoint you named (--endpoint, AWS_ENDPOINT_URL*, the shared config)", where)
 }
-
-// dialHook, when set, sees every address an AWS client is about to connect to, after the
-// policy allowed it, and may refuse it: tests count connections there, and refuse any that
-// would leave this machine.
-var dialHook func(addr string) error
 
 // dial connects to addr for the AWS clients. A name is resolved once, here, and only the
 // addresses of that answer are dialled, so the loopback rule holds for the connection itself,
@@ -204,7 +216,7 @@ func (p *endpointPolicy) dial(ctx context.Context, d *net.Dialer, network, addr 
 	}
 	ips := []net.IP{net.ParseIP(host)}
 	if ips[0] == nil {
-		if ips, err = lookupIP(ctx, strings.ToLower(host)); err != nil {
+		if ips, err = p.net.lookupIP(ctx, strings.ToLower(host)); err != nil {
 			return nil, err
 		}
 		if len(ips) == 0 {
@@ -225,8 +237,8 @@ func (p *endpointPolicy) dial(ctx context.Context, d *net.Dialer, network, addr 
 	var last error
 	for _, ip := range ips {
 		target := net.JoinHostPort(ip.String(), port)
-		if dialHook != nil {
-			if last = dialHook(target); last != nil {
+		if p.net.DialHook != nil {
+			if last = p.net.DialHook(target); last != nil {
 				continue
 			}
 		}
@@ -239,45 +251,46 @@ func (p *endpointPolicy) dial(ctx context.Context, d *net.Dialer, network, addr 
 	return nil, last
 }
 
-// guardedClient checks every request against the policy before it is sent, and connects
-// only through the policy's dialer.
-type guardedClient struct {
-	policy *endpointPolicy
-	inner  aws.HTTPClient
-}
-
-func (c *guardedClient) Do(req *http.Request) (*http.Response, error) {
-	if err := c.policy.check(req.Context(), req.URL); err != nil {
-		return nil, err
-	}
-	return c.inner.Do(req)
-}
-
-func newGuardedClient(policy *endpointPolicy) *guardedClient {
+// newGuardedClient is the HTTP client of every AWS client albctl builds: it checks each
+// request against the policy before it is sent (the transport's proxy hook runs for every
+// request, redirects and retries included) and connects only through the policy's dialer.
+// It is the SDK's own BuildableClient, so that the SDK can still add a custom CA bundle
+// (AWS_CA_BUNDLE, ca_bundle in the shared config) to its transport: the SDK refuses any
+// other client type when one is configured.
+func newGuardedClient(policy *endpointPolicy) *awshttp.BuildableClient {
 	d := &net.Dialer{}
-	inner := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		proxy := tr.Proxy
+		tr.Proxy = func(req *http.Request) (*url.URL, error) {
+			if err := policy.check(req.Context(), req.URL); err != nil {
+				return nil, err
+			}
+			if proxy == nil {
+				return nil, nil
+			}
+			return proxy(req)
+		}
 		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return policy.dial(ctx, d, network, addr)
 		}
 		tr.DialTLSContext = nil
 	})
-	return &guardedClient{policy: policy, inner: inner}
 }
 
 // checkSpecEndpoint refuses a spec's endpoint that is not on this machine, unless the command
 // line names the same one.
-func checkSpecEndpoint(ctx context.Context, specEndpoint, flagEndpoint, where string) error {
+func (n Net) checkSpecEndpoint(ctx context.Context, specEndpoint, flagEndpoint, where string) error {
 	if specEndpoint == "" || flagEndpoint != "" && sameEndpoint(specEndpoint, flagEndpoint) {
 		return nil
 	}
 	if flagEndpoint != "" {
 		return nil // the command line chose another endpoint; the spec's is not used
 	}
-	if isLocalEndpoint(ctx, specEndpoint) {
+	if n.IsLocal(ctx, specEndpoint) {
 		return nil
 	}
 	return fmt.Errorf("%srefusing the spec's cloud.endpoint %s: it is not on this machine, and a spec cannot send your credentials anywhere but AWS. If you trust it, name it on the command line: --endpoint %s",
-		where, redactURL(specEndpoint), redactURL(specEndpoint))
+		where, RedactURL(specEndpoint), RedactURL(specEndpoint))
 }
 
 func sameEndpoint(a, b string) bool {
@@ -285,14 +298,38 @@ func sameEndpoint(a, b string) bool {
 }
 
 // checkPlainHTTP refuses an http:// endpoint that is not on this machine, whoever named it.
-func checkPlainHTTP(ctx context.Context, endpoints []string) error {
+func (n Net) checkPlainHTTP(ctx context.Context, endpoints []string) error {
 	for _, e := range endpoints {
 		u, err := url.Parse(e)
 		if err != nil {
-			return fmt.Errorf("endpoint %s is not a URL", redactURL(e))
+			return fmt.Errorf("endpoint %s is not a URL", RedactURL(e))
 		}
-		if u.Scheme == "http" && !loopbackHost(ctx, u.Hostname()) {
-			return fmt.Errorf("refusing plain HTTP endpoint %s: it is not on this machine, so credentials and signed requests would cross the network in clear; use https", redactURL(e))
+		if u.Scheme == "http" && !n.loopbackHost(ctx, u.Hostname()) {
+			return fmt.Errorf("refusing plain HTTP endpoint %s: it is not on this machine, so credentials and signed requests would cross the network in clear; use https", RedactURL(e))
+		}
+	}
+	return nil
+}
+
+// CheckSeedTarget refuses to write to anything but an endpoint on this machine, unless the
+// user said they mean a real account (realAWS). Every endpoint the SDK may use counts: the
+// flag (or AWS_ENDPOINT_URL, resolved into endpoint), the service-specific variables and the
+// shared config's endpoint settings (named); names count as local only if they resolve to
+// loopback.
+func (n Net) CheckSeedTarget(ctx context.Context, endpoint string, named []string, realAWS bool) error {
+	if realAWS {
+		return nil
+	}
+	const hint = "sim seed creates resources (VPCs, instances, a load balancer); it is meant for an emulator such as moto or LocalStack on this machine. Give --endpoint http://localhost:PORT, or --i-know-this-is-real-aws to write to a real account"
+	if endpoint == "" {
+		return fmt.Errorf("refusing to seed AWS itself (no --endpoint): %s", hint)
+	}
+	if !n.IsLocal(ctx, endpoint) {
+		return fmt.Errorf("refusing to seed %s, which is not on this machine: %s", RedactURL(endpoint), hint)
+	}
+	for _, v := range named {
+		if !n.IsLocal(ctx, v) {
+			return fmt.Errorf("refusing to seed: the configured endpoint %s (AWS_ENDPOINT_URL* or the shared config) is not on this machine: %s", RedactURL(v), hint)
 		}
 	}
 	return nil
