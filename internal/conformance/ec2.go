@@ -109,7 +109,11 @@ func instanceCases() []Case {
 			}},
 		{Op: "DescribeInstances", Name: "MaxResults and NextToken page through every instance once", Rule: "describe-instances-paging",
 			Run: func(t *testing.T, e *Env) {
-				launch(t, e, simulator.SeedSubnet1a, 6)
+				// Six reservations of one instance each: whether an endpoint counts MaxResults in
+				// instances (AWS) or in reservations, a page then holds at most five instances.
+				for range 6 {
+					launch(t, e, simulator.SeedSubnet1a, 1)
+				}
 				var all []string
 				in := &ec2.DescribeInstancesInput{MaxResults: aws.Int32(5)}
 				for pages := 1; ; pages++ {
@@ -181,7 +185,7 @@ func launchCases() []Case {
 		}
 	}
 	return []Case{
-		{Op: "RunInstances", Name: "an unknown image is InvalidAMIID.NotFound", Rule: "run-checks",
+		{Op: "RunInstances", Name: "an unknown image is InvalidAMIID.NotFound", Rule: "run-image-not-found",
 			Run: code(func(t *testing.T, e *Env, in *ec2.RunInstancesInput) { in.ImageId = aws.String(unknownImage) }, "InvalidAMIID.NotFound")},
 		{Op: "RunInstances", Name: "an unknown subnet is InvalidSubnetID.NotFound", Rule: "run-checks",
 			Run: code(func(t *testing.T, e *Env, in *ec2.RunInstancesInput) { in.SubnetId = aws.String(unknownSubnet) }, "InvalidSubnetID.NotFound")},

@@ -161,15 +161,15 @@ func withoutAttributes() *simulator.World {
 // the keys every endpoint so far lists, then the ones moto leaves out.
 var (
 	commonDefaults = map[string]string{
-		"deregistration_delay.timeout_seconds":  "300",
-		"load_balancing.algorithm.type":         "round_robin",
-		"load_balancing.cross_zone.enabled":     "use_load_balancer_configuration",
-		"slow_start.duration_seconds":           "0",
-		"stickiness.enabled":                    "false",
-		"stickiness.lb_cookie.duration_seconds": "86400",
-		"stickiness.type":                       "lb_cookie",
+		"deregistration_delay.timeout_seconds": "300",
+		"load_balancing.algorithm.type":        "round_robin",
+		"load_balancing.cross_zone.enabled":    "use_load_balancer_configuration",
+		"slow_start.duration_seconds":          "0",
+		"stickiness.enabled":                   "false",
+		"stickiness.type":                      "lb_cookie",
 	}
 	moreDefaults = map[string]string{
+		"stickiness.lb_cookie.duration_seconds":                                          "86400",
 		"stickiness.app_cookie.cookie_name":                                              "",
 		"stickiness.app_cookie.duration_seconds":                                         "86400",
 		"load_balancing.algorithm.anomaly_mitigation":                                    "off",

@@ -219,7 +219,7 @@ func networkCases() []Case {
 // tagCases: CreateTags.
 func tagCases() []Case {
 	return []Case{
-		{Op: "CreateTags", Name: "an unknown resource fails the call and tags nothing", Rule: "create-tags",
+		{Op: "CreateTags", Name: "an unknown resource fails the call and tags nothing", Rule: "create-tags-all-or-nothing",
 			Run: func(t *testing.T, e *Env) {
 				web := e.id(t, simulator.SeedInstance)
 				_, err := e.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{web, unknownInstance},
