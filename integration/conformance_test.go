@@ -54,7 +54,6 @@ var motoDiffers = map[string]string{
 	"create-tags-all-or-nothing": "moto's CreateTags does not check that the resources exist: a call naming an unknown instance succeeds (observed)",
 	"register-invalid-target":    "moto's RegisterTargets accepts an instance ID that does not exist (observed)",
 	"attribute-unknown-key":      "moto stores any target group attribute key (observed)",
-	"attribute-stickiness-type":  "moto accepts source_ip stickiness, an NLB type, on an ALB target group (observed)",
 	"attribute-ranges": "moto checks no cookie duration and answers an out-of-range deregistration delay with ValidationError; " +
 		"AWS does not document the code (docs/aws-semantics.md), the simulator answers InvalidConfigurationRequest for every attribute (observed)",
 	"modify-target-group-ranges": "moto's ModifyTargetGroup checks no health check range (observed)",

@@ -30,7 +30,7 @@ const (
 )
 
 // runInput launches n instances of the seed image into the world subnet sub.
-func runInput(t *testing.T, e *Env, sub string, n int32) *ec2.RunInstancesInput {
+func runInput(t testing.TB, e *Env, sub string, n int32) *ec2.RunInstancesInput {
 	return &ec2.RunInstancesInput{
 		ImageId:          aws.String(e.id(t, simulator.SeedImage)),
 		MinCount:         aws.Int32(n),
@@ -42,7 +42,7 @@ func runInput(t *testing.T, e *Env, sub string, n int32) *ec2.RunInstancesInput 
 }
 
 // launch runs n instances in the world subnet sub and returns their IDs.
-func launch(t *testing.T, e *Env, sub string, n int32) []string {
+func launch(t testing.TB, e *Env, sub string, n int32) []string {
 	t.Helper()
 	out, err := e.EC2.RunInstances(ctx, runInput(t, e, sub, n))
 	must(t, err, "RunInstances")
@@ -54,7 +54,7 @@ func launch(t *testing.T, e *Env, sub string, n int32) []string {
 }
 
 // instance describes one instance by ID.
-func instance(t *testing.T, e *Env, id string) ec2types.Instance {
+func instance(t testing.TB, e *Env, id string) ec2types.Instance {
 	t.Helper()
 	out, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	must(t, err, "DescribeInstances "+id)
@@ -77,7 +77,7 @@ func stateOf(in ec2types.Instance) ec2types.InstanceStateName {
 }
 
 // wantState fails unless the instance is in state want.
-func wantState(t *testing.T, e *Env, id string, want ec2types.InstanceStateName) {
+func wantState(t testing.TB, e *Env, id string, want ec2types.InstanceStateName) {
 	t.Helper()
 	if got := stateOf(instance(t, e, id)); got != want {
 		t.Fatalf("instance %s is %q, want %q", id, got, want)
@@ -92,12 +92,12 @@ func filter(name string, values ...string) ec2types.Filter {
 func instanceCases() []Case {
 	return []Case{
 		{Op: "DescribeInstances", Name: "an unknown ID is InvalidInstanceID.NotFound", Rule: "instance-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{unknownInstance}})
 				wantCode(t, err, "InvalidInstanceID.NotFound")
 			}},
 		{Op: "DescribeInstances", Name: "filters by Name tag and state", Rule: "describe-instances-filters",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				launch(t, e, simulator.SeedSubnet1a, 1) // untagged: must not match
 				out, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 					filter("tag:Name", "web"), filter("instance-state-name", "running", "pending"),
@@ -108,7 +108,7 @@ func instanceCases() []Case {
 				}
 			}},
 		{Op: "DescribeInstances", Name: "MaxResults and NextToken page through every instance once", Rule: "describe-instances-paging",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				// Six reservations of one instance each: whether an endpoint counts MaxResults in
 				// instances (AWS) or in reservations, a page then holds at most five instances.
 				for range 6 {
@@ -137,17 +137,17 @@ func instanceCases() []Case {
 				}
 			}},
 		{Op: "DescribeInstances", Name: "a bad NextToken is InvalidPaginationToken", Rule: "pagination-token",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(5), NextToken: aws.String("not-a-token")})
 				wantCode(t, err, "InvalidPaginationToken")
 			}},
 		{Op: "TerminateInstances", Name: "an unknown ID is InvalidInstanceID.NotFound", Rule: "instance-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{unknownInstance}})
 				wantCode(t, err, "InvalidInstanceID.NotFound")
 			}},
 		{Op: "TerminateInstances", Name: "shutting-down, then terminated; terminating again succeeds", Rule: "terminate",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := launch(t, e, simulator.SeedSubnet1a, 1)[0]
 				e.advance(bootWait)
 				out, err := e.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
@@ -176,8 +176,8 @@ func instanceIDs(out *ec2.DescribeInstancesOutput) []string {
 
 // launchCases: RunInstances.
 func launchCases() []Case {
-	code := func(edit func(t *testing.T, e *Env, in *ec2.RunInstancesInput), want string) func(*testing.T, *Env) {
-		return func(t *testing.T, e *Env) {
+	code := func(edit func(t testing.TB, e *Env, in *ec2.RunInstancesInput), want string) func(testing.TB, *Env) {
+		return func(t testing.TB, e *Env) {
 			in := runInput(t, e, simulator.SeedSubnet1a, 1)
 			edit(t, e, in)
 			_, err := e.EC2.RunInstances(ctx, in)
@@ -186,17 +186,17 @@ func launchCases() []Case {
 	}
 	return []Case{
 		{Op: "RunInstances", Name: "an unknown image is InvalidAMIID.NotFound", Rule: "run-image-not-found",
-			Run: code(func(t *testing.T, e *Env, in *ec2.RunInstancesInput) { in.ImageId = aws.String(unknownImage) }, "InvalidAMIID.NotFound")},
+			Run: code(func(t testing.TB, e *Env, in *ec2.RunInstancesInput) { in.ImageId = aws.String(unknownImage) }, "InvalidAMIID.NotFound")},
 		{Op: "RunInstances", Name: "an unknown subnet is InvalidSubnetID.NotFound", Rule: "run-checks",
-			Run: code(func(t *testing.T, e *Env, in *ec2.RunInstancesInput) { in.SubnetId = aws.String(unknownSubnet) }, "InvalidSubnetID.NotFound")},
+			Run: code(func(t testing.TB, e *Env, in *ec2.RunInstancesInput) { in.SubnetId = aws.String(unknownSubnet) }, "InvalidSubnetID.NotFound")},
 		{Op: "RunInstances", Name: "an unknown security group is InvalidGroup.NotFound", Rule: "run-checks",
-			Run: code(func(t *testing.T, e *Env, in *ec2.RunInstancesInput) { in.SecurityGroupIds = []string{unknownGroup} }, "InvalidGroup.NotFound")},
+			Run: code(func(t testing.TB, e *Env, in *ec2.RunInstancesInput) { in.SecurityGroupIds = []string{unknownGroup} }, "InvalidGroup.NotFound")},
 		{Op: "RunInstances", Name: "an unknown instance profile is InvalidParameterValue", Rule: "run-profile",
-			Run: code(func(t *testing.T, e *Env, in *ec2.RunInstancesInput) {
+			Run: code(func(t testing.TB, e *Env, in *ec2.RunInstancesInput) {
 				in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: aws.String("no-such-profile")}
 			}, "InvalidParameterValue")},
 		{Op: "RunInstances", Name: "a new instance is pending", Rule: "instance-pending",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.EC2.RunInstances(ctx, runInput(t, e, simulator.SeedSubnet1a, 1))
 				must(t, err, "RunInstances")
 				if got := stateOf(out.Instances[0]); got != ec2types.InstanceStateNamePending {
@@ -205,7 +205,7 @@ func launchCases() []Case {
 				wantState(t, e, aws.ToString(out.Instances[0].InstanceId), ec2types.InstanceStateNamePending)
 			}},
 		{Op: "RunInstances", Name: "running once the boot time has passed, with its tags and profile", Rule: "run",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				in := runInput(t, e, simulator.SeedSubnet1c, 1)
 				in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Arn: aws.String(e.id(t, simulator.SeedProfileARN))}
 				in.TagSpecifications = []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance,
@@ -222,7 +222,7 @@ func launchCases() []Case {
 				}
 			}},
 		{Op: "RunInstances", Name: "a repeated ClientToken returns the first reservation and launches nothing", Rule: "client-token",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				in := runInput(t, e, simulator.SeedSubnet1a, 1)
 				in.ClientToken = aws.String("conformance-token-1")
 				first, err := e.EC2.RunInstances(ctx, in)
@@ -239,7 +239,7 @@ func launchCases() []Case {
 				}
 			}},
 		{Op: "RunInstances", Name: "the same ClientToken with other parameters is IdempotentParameterMismatch", Rule: "client-token",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				in := runInput(t, e, simulator.SeedSubnet1a, 1)
 				in.ClientToken = aws.String("conformance-token-2")
 				_, err := e.EC2.RunInstances(ctx, in)

@@ -37,7 +37,7 @@ func oneZoneTwice() *simulator.World {
 func loadBalancerCases() []Case {
 	return []Case{
 		{Op: "DescribeLoadBalancers", Name: "by name: active, in its three zones", Rule: "describe-load-balancers",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"web-alb"}})
 				must(t, err, "DescribeLoadBalancers")
 				if len(out.LoadBalancers) != 1 {
@@ -52,12 +52,12 @@ func loadBalancerCases() []Case {
 				}
 			}},
 		{Op: "DescribeLoadBalancers", Name: "an unknown ARN is LoadBalancerNotFound", Rule: "lb-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{unknownLoadBalancer}})
 				wantCode(t, err, "LoadBalancerNotFound")
 			}},
 		{Op: "DescribeLoadBalancers", Name: "an unknown name is LoadBalancerNotFound", Rule: "lb-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"no-such-alb"}})
 				wantCode(t, err, "LoadBalancerNotFound")
 			}},
@@ -74,7 +74,7 @@ func zonesOf(lb elbtypes.LoadBalancer) []string {
 }
 
 // targetGroup describes the seed target group.
-func targetGroup(t *testing.T, e *Env) elbtypes.TargetGroup {
+func targetGroup(t testing.TB, e *Env) elbtypes.TargetGroup {
 	t.Helper()
 	out, err := e.ELBV2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{e.id(t, simulator.SeedTargetGroup)}})
 	must(t, err, "DescribeTargetGroups")
@@ -86,8 +86,8 @@ func targetGroup(t *testing.T, e *Env) elbtypes.TargetGroup {
 
 // targetGroupCases: DescribeTargetGroups and ModifyTargetGroup.
 func targetGroupCases() []Case {
-	modify := func(edit func(*elbv2.ModifyTargetGroupInput), want string) func(*testing.T, *Env) {
-		return func(t *testing.T, e *Env) {
+	modify := func(edit func(*elbv2.ModifyTargetGroupInput), want string) func(testing.TB, *Env) {
+		return func(t testing.TB, e *Env) {
 			in := &elbv2.ModifyTargetGroupInput{TargetGroupArn: aws.String(e.id(t, simulator.SeedTargetGroup))}
 			edit(in)
 			_, err := e.ELBV2.ModifyTargetGroup(ctx, in)
@@ -96,7 +96,7 @@ func targetGroupCases() []Case {
 	}
 	return []Case{
 		{Op: "DescribeTargetGroups", Name: "by load balancer: its group, with its health check", Rule: "describe-target-groups",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.ELBV2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{LoadBalancerArn: aws.String(e.id(t, simulator.SeedALB))})
 				must(t, err, "DescribeTargetGroups")
 				if len(out.TargetGroups) != 1 {
@@ -109,12 +109,12 @@ func targetGroupCases() []Case {
 				}
 			}},
 		{Op: "DescribeTargetGroups", Name: "an unknown ARN is TargetGroupNotFound", Rule: "tg-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{unknownTargetGroup}})
 				wantCode(t, err, "TargetGroupNotFound")
 			}},
 		{Op: "ModifyTargetGroup", Name: "changes the health check", Rule: "modify-target-group",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.ModifyTargetGroup(ctx, &elbv2.ModifyTargetGroupInput{TargetGroupArn: aws.String(e.id(t, simulator.SeedTargetGroup)),
 					HealthCheckPath: aws.String("/ready"), HealthCheckIntervalSeconds: aws.Int32(10), HealthyThresholdCount: aws.Int32(3)})
 				must(t, err, "ModifyTargetGroup")
@@ -125,7 +125,7 @@ func targetGroupCases() []Case {
 				}
 			}},
 		{Op: "ModifyTargetGroup", Name: "an unknown ARN is TargetGroupNotFound", Rule: "tg-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.ModifyTargetGroup(ctx, &elbv2.ModifyTargetGroupInput{TargetGroupArn: aws.String(unknownTargetGroup), HealthCheckPath: aws.String("/")})
 				wantCode(t, err, "TargetGroupNotFound")
 			}},
@@ -137,7 +137,7 @@ func targetGroupCases() []Case {
 }
 
 // attributes describes the seed target group's attributes.
-func attributes(t *testing.T, e *Env) map[string]string {
+func attributes(t testing.TB, e *Env) map[string]string {
 	t.Helper()
 	out, err := e.ELBV2.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(e.id(t, simulator.SeedTargetGroup))})
 	must(t, err, "DescribeTargetGroupAttributes")
@@ -181,7 +181,7 @@ var (
 )
 
 // wantAttributes fails unless got holds every key of want with its value.
-func wantAttributes(t *testing.T, got, want map[string]string) {
+func wantAttributes(t testing.TB, got, want map[string]string) {
 	t.Helper()
 	for k, v := range want {
 		if g, ok := got[k]; !ok {
@@ -194,8 +194,8 @@ func wantAttributes(t *testing.T, got, want map[string]string) {
 
 // attributeCases: DescribeTargetGroupAttributes and ModifyTargetGroupAttributes.
 func attributeCases() []Case {
-	refused := func(want string, kv ...string) func(*testing.T, *Env) {
-		return func(t *testing.T, e *Env) {
+	refused := func(want string, kv ...string) func(testing.TB, *Env) {
+		return func(t testing.TB, e *Env) {
 			var attrs []elbtypes.TargetGroupAttribute
 			for i := 0; i+1 < len(kv); i += 2 {
 				attrs = append(attrs, elbtypes.TargetGroupAttribute{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
@@ -209,16 +209,16 @@ func attributeCases() []Case {
 	}
 	return []Case{
 		{Op: "DescribeTargetGroupAttributes", Name: "the defaults of a new group", Rule: "attribute-defaults", World: withoutAttributes,
-			Run: func(t *testing.T, e *Env) { wantAttributes(t, attributes(t, e), commonDefaults) }},
+			Run: func(t testing.TB, e *Env) { wantAttributes(t, attributes(t, e), commonDefaults) }},
 		{Op: "DescribeTargetGroupAttributes", Name: "every key AWS lists for an ALB instance group", Rule: "attribute-keys", World: withoutAttributes,
-			Run: func(t *testing.T, e *Env) { wantAttributes(t, attributes(t, e), moreDefaults) }},
+			Run: func(t testing.TB, e *Env) { wantAttributes(t, attributes(t, e), moreDefaults) }},
 		{Op: "DescribeTargetGroupAttributes", Name: "an unknown ARN is TargetGroupNotFound", Rule: "tg-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(unknownTargetGroup)})
 				wantCode(t, err, "TargetGroupNotFound")
 			}},
 		{Op: "ModifyTargetGroupAttributes", Name: "sets stickiness and the deregistration delay", Rule: "modify-attributes",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				want := map[string]string{"stickiness.enabled": "true", "stickiness.lb_cookie.duration_seconds": "3600", "deregistration_delay.timeout_seconds": "30"}
 				var attrs []elbtypes.TargetGroupAttribute
 				for _, k := range []string{"stickiness.enabled", "stickiness.lb_cookie.duration_seconds", "deregistration_delay.timeout_seconds"} {
@@ -238,7 +238,7 @@ func attributeCases() []Case {
 		{Op: "ModifyTargetGroupAttributes", Name: "source_ip stickiness (NLB only) is InvalidConfigurationRequest", Rule: "attribute-stickiness-type",
 			Run: refused("InvalidConfigurationRequest", "stickiness.enabled", "true", "stickiness.type", "source_ip")},
 		{Op: "ModifyTargetGroupAttributes", Name: "an unknown ARN is TargetGroupNotFound", Rule: "tg-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(unknownTargetGroup),
 					Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("stickiness.enabled"), Value: aws.String("false")}}})
 				wantCode(t, err, "TargetGroupNotFound")
@@ -247,7 +247,7 @@ func attributeCases() []Case {
 }
 
 // health is the state and reason of each registered (or asked-for) target, by instance ID.
-func health(t *testing.T, e *Env, ids ...string) map[string]string {
+func health(t testing.TB, e *Env, ids ...string) map[string]string {
 	t.Helper()
 	in := &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(e.id(t, simulator.SeedTargetGroup))}
 	for _, id := range ids {
@@ -266,7 +266,7 @@ func health(t *testing.T, e *Env, ids ...string) map[string]string {
 	return m
 }
 
-func register(e *Env, t *testing.T, ids ...string) error {
+func register(e *Env, t testing.TB, ids ...string) error {
 	in := &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(e.id(t, simulator.SeedTargetGroup))}
 	for _, id := range ids {
 		in.Targets = append(in.Targets, elbtypes.TargetDescription{Id: aws.String(id)})
@@ -275,7 +275,7 @@ func register(e *Env, t *testing.T, ids ...string) error {
 	return err
 }
 
-func deregister(e *Env, t *testing.T, ids ...string) error {
+func deregister(e *Env, t testing.TB, ids ...string) error {
 	in := &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(e.id(t, simulator.SeedTargetGroup))}
 	for _, id := range ids {
 		in.Targets = append(in.Targets, elbtypes.TargetDescription{Id: aws.String(id)})
@@ -285,7 +285,7 @@ func deregister(e *Env, t *testing.T, ids ...string) error {
 }
 
 // running launches an instance in 1a and lets it boot.
-func running(t *testing.T, e *Env) string {
+func running(t testing.TB, e *Env) string {
 	t.Helper()
 	id := launch(t, e, simulator.SeedSubnet1a, 1)[0]
 	e.advance(bootWait)
@@ -296,13 +296,13 @@ func running(t *testing.T, e *Env) string {
 func targetCases() []Case {
 	return []Case{
 		{Op: "RegisterTargets", Name: "an unknown group is TargetGroupNotFound", Rule: "tg-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(unknownTargetGroup),
 					Targets: []elbtypes.TargetDescription{{Id: aws.String(e.id(t, simulator.SeedInstance))}}})
 				wantCode(t, err, "TargetGroupNotFound")
 			}},
 		{Op: "RegisterTargets", Name: "an unknown instance is InvalidTarget and nothing is registered", Rule: "register-invalid-target",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := running(t, e)
 				wantCode(t, register(e, t, id, unknownInstance), "InvalidTarget")
 				if h := health(t, e); h[id] != "" {
@@ -310,12 +310,12 @@ func targetCases() []Case {
 				}
 			}},
 		{Op: "RegisterTargets", Name: "a pending instance is InvalidTarget", Rule: "register-pending",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := launch(t, e, simulator.SeedSubnet1a, 1)[0]
 				wantCode(t, register(e, t, id), "InvalidTarget")
 			}},
 		{Op: "RegisterTargets", Name: "a running instance is registered once, however often asked", Rule: "register",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := running(t, e)
 				must(t, register(e, t, id), "RegisterTargets")
 				must(t, register(e, t, id), "RegisterTargets again")
@@ -335,7 +335,7 @@ func targetCases() []Case {
 				}
 			}},
 		{Op: "DescribeTargetHealth", Name: "a new target is initial, RegistrationInProgress", Rule: "target-initial",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := running(t, e)
 				must(t, register(e, t, id), "RegisterTargets")
 				if got := health(t, e)[id]; got != "initial/Elb.RegistrationInProgress" {
@@ -343,7 +343,7 @@ func targetCases() []Case {
 				}
 			}},
 		{Op: "DescribeTargetHealth", Name: "a new target is healthy once its first check has passed", Rule: "target-healthy",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := running(t, e)
 				must(t, register(e, t, id), "RegisterTargets")
 				e.advance(healthy)
@@ -353,19 +353,19 @@ func targetCases() []Case {
 				}
 			}},
 		{Op: "DescribeTargetHealth", Name: "an unregistered instance asked for is unused, NotRegistered", Rule: "target-not-registered",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := running(t, e)
 				if got := health(t, e, id)[id]; got != "unused/Target.NotRegistered" {
 					t.Fatalf("unregistered target %s, want unused/Target.NotRegistered", got)
 				}
 			}},
 		{Op: "DescribeTargetHealth", Name: "an unknown group is TargetGroupNotFound", Rule: "tg-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(unknownTargetGroup)})
 				wantCode(t, err, "TargetGroupNotFound")
 			}},
 		{Op: "DeregisterTargets", Name: "an instance that is not registered succeeds and changes nothing", Rule: "deregister-unregistered",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := running(t, e)
 				must(t, deregister(e, t, id), "DeregisterTargets")
 				if got, want := health(t, e), map[string]string{e.id(t, simulator.SeedInstance): "healthy"}; !maps.Equal(got, want) {
@@ -373,7 +373,7 @@ func targetCases() []Case {
 				}
 			}},
 		{Op: "DeregisterTargets", Name: "a deregistered target drains", Rule: "target-draining",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				web := e.id(t, simulator.SeedInstance)
 				must(t, deregister(e, t, web), "DeregisterTargets")
 				if got := health(t, e)[web]; got != "draining/Target.DeregistrationInProgress" {
@@ -381,7 +381,7 @@ func targetCases() []Case {
 				}
 			}},
 		{Op: "DeregisterTargets", Name: "a drained target is gone after the deregistration delay", Rule: "deregistration-delay",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				must(t, deregister(e, t, e.id(t, simulator.SeedInstance)), "DeregisterTargets")
 				e.advance(300*time.Second + time.Second)
 				if got := health(t, e); len(got) != 0 {
@@ -389,7 +389,7 @@ func targetCases() []Case {
 				}
 			}},
 		{Op: "DeregisterTargets", Name: "an unknown group is TargetGroupNotFound", Rule: "tg-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(unknownTargetGroup),
 					Targets: []elbtypes.TargetDescription{{Id: aws.String(e.id(t, simulator.SeedInstance))}}})
 				wantCode(t, err, "TargetGroupNotFound")
@@ -398,7 +398,7 @@ func targetCases() []Case {
 }
 
 // setSubnets calls SetSubnets on the seed ALB with world subnets (or unknown ones as they are).
-func setSubnets(t *testing.T, e *Env, lb string, subnets ...string) error {
+func setSubnets(t testing.TB, e *Env, lb string, subnets ...string) error {
 	var ids []string
 	for _, s := range subnets {
 		if strings.HasPrefix(s, "subnet-0a1b2c3d4e5f6") {
@@ -412,8 +412,8 @@ func setSubnets(t *testing.T, e *Env, lb string, subnets ...string) error {
 
 // subnetCases: SetSubnets.
 func subnetCases() []Case {
-	refused := func(want string, subnets ...string) func(*testing.T, *Env) {
-		return func(t *testing.T, e *Env) {
+	refused := func(want string, subnets ...string) func(testing.TB, *Env) {
+		return func(t testing.TB, e *Env) {
 			wantCode(t, setSubnets(t, e, e.id(t, simulator.SeedALB), subnets...), want)
 			lbs, err := e.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{e.id(t, simulator.SeedALB)}})
 			must(t, err, "DescribeLoadBalancers")
@@ -430,11 +430,11 @@ func subnetCases() []Case {
 		{Op: "SetSubnets", Name: "an unknown subnet is SubnetNotFound", Rule: "set-subnets-not-found",
 			Run: refused("SubnetNotFound", simulator.SeedSubnet1a, unknownSubnet)},
 		{Op: "SetSubnets", Name: "an unknown load balancer is LoadBalancerNotFound", Rule: "lb-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				wantCode(t, setSubnets(t, e, unknownLoadBalancer, simulator.SeedSubnet1a, simulator.SeedSubnet1d), "LoadBalancerNotFound")
 			}},
 		{Op: "SetSubnets", Name: "the subnets listed replace the set", Rule: "set-subnets",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				must(t, setSubnets(t, e, e.id(t, simulator.SeedALB), simulator.SeedSubnet1a, simulator.SeedSubnet1d), "SetSubnets")
 				lbs, err := e.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{e.id(t, simulator.SeedALB)}})
 				must(t, err, "DescribeLoadBalancers")
@@ -450,7 +450,7 @@ func subnetCases() []Case {
 func readPathCases() []Case {
 	return []Case{
 		{Op: "DescribeSecurityGroups", Name: "by ID, and an unknown ID is InvalidGroup.NotFound", Rule: "describe-security-groups",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				c := optional[securityGroupReader](t, "DescribeSecurityGroups", e.EC2)
 				out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{e.id(t, simulator.SeedWebSG)}})
 				must(t, err, "DescribeSecurityGroups")
@@ -461,7 +461,7 @@ func readPathCases() []Case {
 				wantCode(t, err, "InvalidGroup.NotFound")
 			}},
 		{Op: "DescribeNetworkAcls", Name: "the VPC's default ACL", Rule: "describe-network-acls",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				c := optional[networkACLReader](t, "DescribeNetworkAcls", e.EC2)
 				out, err := c.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{
 					filter("vpc-id", e.id(t, simulator.SeedVPC)), filter("default", "true")}})
@@ -471,7 +471,7 @@ func readPathCases() []Case {
 				}
 			}},
 		{Op: "DescribeListeners", Name: "by load balancer, and an unknown one is LoadBalancerNotFound", Rule: "describe-listeners",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				c := optional[listenerReader](t, "DescribeListeners", e.ELBV2)
 				out, err := c.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(e.id(t, simulator.SeedALB))})
 				must(t, err, "DescribeListeners")
@@ -482,14 +482,16 @@ func readPathCases() []Case {
 				wantCode(t, err, "LoadBalancerNotFound")
 			}},
 		{Op: "DescribeLoadBalancerAttributes", Name: "lists the idle timeout, and an unknown ARN is LoadBalancerNotFound", Rule: "describe-lb-attributes",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				c := optional[lbAttributeReader](t, "DescribeLoadBalancerAttributes", e.ELBV2)
 				out, err := c.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: aws.String(e.id(t, simulator.SeedALB))})
 				must(t, err, "DescribeLoadBalancerAttributes")
-				if !slices.ContainsFunc(out.Attributes, func(a elbtypes.LoadBalancerAttribute) bool {
-					return aws.ToString(a.Key) == "idle_timeout.timeout_seconds"
-				}) {
-					t.Fatalf("attributes %+v lack idle_timeout.timeout_seconds", out.Attributes)
+				var keys []string
+				for _, a := range out.Attributes {
+					keys = append(keys, aws.ToString(a.Key))
+				}
+				if !slices.Contains(keys, "idle_timeout.timeout_seconds") {
+					t.Fatalf("attributes %v lack idle_timeout.timeout_seconds", keys)
 				}
 				_, err = c.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: aws.String(unknownLoadBalancer)})
 				wantCode(t, err, "LoadBalancerNotFound")

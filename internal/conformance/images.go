@@ -15,7 +15,7 @@ import (
 )
 
 // bake creates an image of the seed instance, lets it become available and returns its ID.
-func bake(t *testing.T, e *Env, name string) string {
+func bake(t testing.TB, e *Env, name string) string {
 	t.Helper()
 	out, err := e.EC2.CreateImage(ctx, &ec2.CreateImageInput{
 		InstanceId: aws.String(e.id(t, simulator.SeedInstance)), Name: aws.String(name), NoReboot: aws.Bool(true),
@@ -26,7 +26,7 @@ func bake(t *testing.T, e *Env, name string) string {
 }
 
 // image describes one image by ID.
-func image(t *testing.T, e *Env, id string) ec2types.Image {
+func image(t testing.TB, e *Env, id string) ec2types.Image {
 	t.Helper()
 	out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	must(t, err, "DescribeImages "+id)
@@ -37,7 +37,7 @@ func image(t *testing.T, e *Env, id string) ec2types.Image {
 }
 
 // snapshotOf is the snapshot of an image's root device.
-func snapshotOf(t *testing.T, e *Env, imageID string) string {
+func snapshotOf(t testing.TB, e *Env, imageID string) string {
 	t.Helper()
 	for _, m := range image(t, e, imageID).BlockDeviceMappings {
 		if m.Ebs != nil && aws.ToString(m.Ebs.SnapshotId) != "" {
@@ -59,8 +59,8 @@ func imageIDs(out *ec2.DescribeImagesOutput) []string {
 
 // imageCases: CreateImage, DescribeImages, DeregisterImage.
 func imageCases() []Case {
-	createCode := func(name, instance, want string) func(*testing.T, *Env) {
-		return func(t *testing.T, e *Env) {
+	createCode := func(name, instance, want string) func(testing.TB, *Env) {
+		return func(t testing.TB, e *Env) {
 			if instance == simulator.SeedInstance {
 				instance = e.id(t, instance)
 			}
@@ -76,7 +76,7 @@ func imageCases() []Case {
 		{Op: "CreateImage", Name: "an unknown instance is InvalidInstanceID.NotFound", Rule: "instance-not-found",
 			Run: createCode("web-conformance", unknownInstance, "InvalidInstanceID.NotFound")},
 		{Op: "CreateImage", Name: "a new image is pending", Rule: "image-pending",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.EC2.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(e.id(t, simulator.SeedInstance)), Name: aws.String("web-conformance")})
 				must(t, err, "CreateImage")
 				if got := image(t, e, aws.ToString(out.ImageId)).State; got != ec2types.ImageStatePending {
@@ -84,7 +84,7 @@ func imageCases() []Case {
 				}
 			}},
 		{Op: "CreateImage", Name: "available once the bake time has passed, with a snapshot", Rule: "image-available",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := bake(t, e, "web-conformance")
 				if got := image(t, e, id); got.State != ec2types.ImageStateAvailable || aws.ToString(got.Name) != "web-conformance" {
 					t.Fatalf("image %s is %q named %q, want available named web-conformance", id, got.State, aws.ToString(got.Name))
@@ -92,17 +92,17 @@ func imageCases() []Case {
 				snapshotOf(t, e, id)
 			}},
 		{Op: "DescribeImages", Name: "an unknown ID is InvalidAMIID.NotFound", Rule: "image-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{unknownImage}})
 				wantCode(t, err, "InvalidAMIID.NotFound")
 			}},
 		{Op: "DescribeImages", Name: "a malformed ID is InvalidAMIID.Malformed", Rule: "image-id-malformed",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{"ami-nothex"}})
 				wantCode(t, err, "InvalidAMIID.Malformed")
 			}},
 		{Op: "DescribeImages", Name: "name filters take * and ? wildcards", Rule: "filter-wildcard",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				want := []string{e.id(t, simulator.SeedImage)}
 				for _, tc := range []struct {
 					pattern string
@@ -116,7 +116,7 @@ func imageCases() []Case {
 				}
 			}},
 		{Op: "DescribeImages", Name: "Filters apply together with ImageIds", Rule: "image-filters-with-ids",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{e.id(t, simulator.SeedImage)},
 					Filters: []ec2types.Filter{filter("name", "no-such-name")}})
 				must(t, err, "DescribeImages")
@@ -125,12 +125,12 @@ func imageCases() []Case {
 				}
 			}},
 		{Op: "DeregisterImage", Name: "an unknown ID is InvalidAMIID.NotFound", Rule: "image-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(unknownImage)})
 				wantCode(t, err, "InvalidAMIID.NotFound")
 			}},
 		{Op: "DeregisterImage", Name: "a deregistered image no one uses is gone", Rule: "deregister-image",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := bake(t, e, "web-conformance")
 				_, err := e.EC2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
 				must(t, err, "DeregisterImage")
@@ -145,18 +145,18 @@ func imageCases() []Case {
 func snapshotCases() []Case {
 	return []Case{
 		{Op: "DeleteSnapshot", Name: "an unknown ID is InvalidSnapshot.NotFound", Rule: "snapshot-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(unknownSnapshot)})
 				wantCode(t, err, "InvalidSnapshot.NotFound")
 			}},
 		{Op: "DeleteSnapshot", Name: "a snapshot of a registered image is InvalidSnapshot.InUse", Rule: "snapshot-in-use",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := bake(t, e, "web-conformance")
 				_, err := e.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(snapshotOf(t, e, id))})
 				wantCode(t, err, "InvalidSnapshot.InUse")
 			}},
 		{Op: "DeleteSnapshot", Name: "deletes the snapshot of a deregistered image", Rule: "delete-snapshot",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := bake(t, e, "web-conformance")
 				snap := snapshotOf(t, e, id)
 				_, err := e.EC2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
@@ -173,12 +173,12 @@ func snapshotCases() []Case {
 func networkCases() []Case {
 	return []Case{
 		{Op: "DescribeSubnets", Name: "an unknown ID is InvalidSubnetID.NotFound", Rule: "subnet-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{unknownSubnet}})
 				wantCode(t, err, "InvalidSubnetID.NotFound")
 			}},
 		{Op: "DescribeSubnets", Name: "filters by VPC, with each subnet's zone", Rule: "describe-subnets",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{filter("vpc-id", e.id(t, simulator.SeedVPC))}})
 				must(t, err, "DescribeSubnets")
 				got := map[string]string{}
@@ -195,7 +195,7 @@ func networkCases() []Case {
 				}
 			}},
 		{Op: "DescribeInstanceTypeOfferings", Name: "lists a type by zone", Rule: "type-offerings",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.EC2.DescribeInstanceTypeOfferings(ctx, &ec2.DescribeInstanceTypeOfferingsInput{
 					LocationType: ec2types.LocationTypeAvailabilityZone,
 					Filters:      []ec2types.Filter{filter("instance-type", "t3.small"), filter("location", "ap-northeast-1a", "ap-northeast-1c")},
@@ -220,7 +220,7 @@ func networkCases() []Case {
 func tagCases() []Case {
 	return []Case{
 		{Op: "CreateTags", Name: "an unknown resource fails the call and tags nothing", Rule: "create-tags-all-or-nothing",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				web := e.id(t, simulator.SeedInstance)
 				_, err := e.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{web, unknownInstance},
 					Tags: []ec2types.Tag{{Key: aws.String("albctl:conformance"), Value: aws.String("x")}}})
@@ -230,7 +230,7 @@ func tagCases() []Case {
 				}
 			}},
 		{Op: "CreateTags", Name: "tags every resource named", Rule: "create-tags",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				web, img := e.id(t, simulator.SeedInstance), e.id(t, simulator.SeedImage)
 				_, err := e.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{web, img},
 					Tags: []ec2types.Tag{{Key: aws.String("albctl:conformance"), Value: aws.String("x")}}})
@@ -249,7 +249,7 @@ func tagCases() []Case {
 func profileCases() []Case {
 	return []Case{
 		{Op: "GetInstanceProfile", Name: "finds a profile by name", Rule: "get-instance-profile",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				out, err := e.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web-app")})
 				must(t, err, "GetInstanceProfile")
 				if got, want := aws.ToString(out.InstanceProfile.Arn), e.id(t, simulator.SeedProfileARN); got != want {
@@ -257,12 +257,12 @@ func profileCases() []Case {
 				}
 			}},
 		{Op: "GetInstanceProfile", Name: "an unknown name is NoSuchEntity", Rule: "get-instance-profile",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("no-such-profile")})
 				wantCode(t, err, "NoSuchEntity")
 			}},
 		{Op: "AssociateIamInstanceProfile", Name: "gives a running instance its profile", Rule: "associate-profile",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				id := launch(t, e, simulator.SeedSubnet1a, 1)[0]
 				e.advance(bootWait)
 				out, err := e.EC2.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: aws.String(id),
@@ -277,13 +277,13 @@ func profileCases() []Case {
 				}
 			}},
 		{Op: "AssociateIamInstanceProfile", Name: "an instance with a profile is IncorrectState", Rule: "associate-profile-twice",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: aws.String(e.id(t, simulator.SeedInstance)),
 					IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("web-app")}})
 				wantCode(t, err, "IncorrectState")
 			}},
 		{Op: "AssociateIamInstanceProfile", Name: "an unknown instance is InvalidInstanceID.NotFound", Rule: "instance-not-found",
-			Run: func(t *testing.T, e *Env) {
+			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: aws.String(unknownInstance),
 					IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("web-app")}})
 				wantCode(t, err, "InvalidInstanceID.NotFound")
