@@ -35,3 +35,30 @@ func TestCasesAreWellFormed(t *testing.T) {
 		t.Errorf("two cases share a name: %v", names)
 	}
 }
+
+// TestProbeRecordsInsteadOfReporting: RunConformance runs a case of a listed difference with a
+// probe, and decides from what it recorded whether the difference still holds. A Fatalf must
+// end the case and be recorded, an Errorf recorded without ending it, a Skipf recorded as a
+// skip, and a passing case recorded as passing — none of them may reach the real test.
+func TestProbeRecordsInsteadOfReporting(t *testing.T) {
+	after := false
+	for _, tc := range []struct {
+		name           string
+		run            func(t testing.TB, e *Env)
+		failed, ranOn  bool
+		first, skipped string
+	}{
+		{"passes", func(t testing.TB, e *Env) { after = true }, false, true, "", ""},
+		{"fatal ends the case", func(t testing.TB, e *Env) { t.Fatalf("no %d", 1); after = true }, true, false, "no 1", ""},
+		{"errors go on, the first is kept", func(t testing.TB, e *Env) { t.Errorf("a"); t.Errorf("b"); after = true }, true, true, "a", ""},
+		{"skip", func(t testing.TB, e *Env) { t.Skipf("not %s", "here"); after = true }, false, false, "", "not here"},
+		{"wantCode", func(t testing.TB, e *Env) { wantCode(t, nil, "X"); after = true }, true, false, `error code "", want "X" (error: <nil>)`, ""},
+	} {
+		after = false
+		p := probeCase(t, Case{Run: tc.run}, &Env{})
+		if p.failed != tc.failed || after != tc.ranOn || p.first != tc.first || p.skipped != tc.skipped {
+			t.Errorf("%s: failed %v, ran on %v, first %q, skipped %q; want %v, %v, %q, %q",
+				tc.name, p.failed, after, p.first, p.skipped, tc.failed, tc.ranOn, tc.first, tc.skipped)
+		}
+	}
+}
