@@ -109,7 +109,7 @@ type Case struct {
 func Cases() []Case {
 	var all []Case
 	for _, part := range [][]Case{
-		instanceCases(), launchCases(), imageCases(), snapshotCases(), networkCases(),
+		instanceCases(), launchCases(), createImageCases(), imageCases(), snapshotCases(), networkCases(),
 		tagCases(), profileCases(), loadBalancerCases(), targetGroupCases(),
 		attributeCases(), targetCases(), subnetCases(), readPathCases(),
 	} {

@@ -57,8 +57,8 @@ func imageIDs(out *ec2.DescribeImagesOutput) []string {
 	return ids
 }
 
-// imageCases: CreateImage, DescribeImages, DeregisterImage.
-func imageCases() []Case {
+// createImageCases: CreateImage.
+func createImageCases() []Case {
 	createCode := func(name, instance, want string) func(testing.TB, *Env) {
 		return func(t testing.TB, e *Env) {
 			if instance == simulator.SeedInstance {
@@ -91,6 +91,12 @@ func imageCases() []Case {
 				}
 				snapshotOf(t, e, id)
 			}},
+	}
+}
+
+// imageCases: DescribeImages and DeregisterImage.
+func imageCases() []Case {
+	return []Case{
 		{Op: "DescribeImages", Name: "an unknown ID is InvalidAMIID.NotFound", Rule: "image-not-found",
 			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{unknownImage}})
