@@ -39,11 +39,12 @@ var motoDiffers = map[string]string{
 	"instance-pending":       "moto's instances are running as soon as RunInstances answers; there is no pending state",
 	"register-pending":       "moto's instances are running at once, so an instance just launched is never pending when it is registered",
 	"image-pending":          "moto's images are available as soon as CreateImage answers; there is no pending state",
+	"target-not-in-use":      "moto reports a target healthy in a zone the load balancer is not enabled in: it models no zones, no Target.NotInUse",
 	"target-initial":         "moto reports every registered target healthy at once: no initial state, no health checks",
 	"target-draining":        "moto removes a deregistered target at once: no draining state (the end state after the delay is the same)",
 	"deregister-image":       "moto answers DescribeImages by the ID of a deregistered image with an empty list for ever, never InvalidAMIID.NotFound",
 	"pagination-token":       "moto reads NextToken as a number: any other token is a 500 internal error, not InvalidPaginationToken (observed)",
-	"describe-lb-attributes": "moto leaves idle_timeout.timeout_seconds out of a new ALB's attributes (commented out in moto's elbv2 models for Terraform)",
+	"describe-lb-attributes": "moto lists four attributes of a new ALB (access_logs.s3.*, deletion_protection.enabled): no idle_timeout.timeout_seconds (commented out in moto's elbv2 models for Terraform), and reports load_balancing.cross_zone.enabled false where AWS always has it on for an ALB",
 	// Idempotency.
 	"client-token": "moto ignores ClientToken: a repeat launches again, and other parameters are never IdempotentParameterMismatch",
 	// Checks moto leaves out.

@@ -25,6 +25,14 @@ const (
 // extraSubnet1a is a second subnet in ap-northeast-1a that the oneZoneTwice world adds.
 const extraSubnet1a = "subnet-0a1b2c3d4e5f61a02"
 
+// without1c is the seed world with the load balancer enabled in 1a and 1d only.
+func without1c() *simulator.World {
+	w := simulator.SeedWorld()
+	lb := &w.LoadBalancers[0]
+	lb.Subnets = slices.DeleteFunc(lb.Subnets, func(s simulator.LBSubnet) bool { return s.AZ == "ap-northeast-1c" })
+	return w
+}
+
 // oneZoneTwice is the seed world with a second subnet in ap-northeast-1a.
 func oneZoneTwice() *simulator.World {
 	w := simulator.SeedWorld()
@@ -359,6 +367,16 @@ func targetCases() []Case {
 					t.Fatalf("unregistered target %s, want unused/Target.NotRegistered", got)
 				}
 			}},
+		{Op: "DescribeTargetHealth", Name: "a target in a zone the load balancer is not enabled in is unused, NotInUse", Rule: "target-not-in-use", World: without1c,
+			Run: func(t testing.TB, e *Env) {
+				id := launch(t, e, simulator.SeedSubnet1c, 1)[0]
+				e.advance(bootWait)
+				must(t, register(e, t, id), "RegisterTargets")
+				e.advance(healthy)
+				if got := health(t, e)[id]; got != "unused/Target.NotInUse" {
+					t.Fatalf("target in 1c %q, want unused/Target.NotInUse", got)
+				}
+			}},
 		{Op: "DescribeTargetHealth", Name: "an unknown group is TargetGroupNotFound", Rule: "tg-not-found",
 			Run: func(t testing.TB, e *Env) {
 				_, err := e.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(unknownTargetGroup)})
@@ -481,18 +499,17 @@ func readPathCases() []Case {
 				_, err = c.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(unknownLoadBalancer)})
 				wantCode(t, err, "LoadBalancerNotFound")
 			}},
-		{Op: "DescribeLoadBalancerAttributes", Name: "lists the idle timeout, and an unknown ARN is LoadBalancerNotFound", Rule: "describe-lb-attributes",
+		{Op: "DescribeLoadBalancerAttributes", Name: "an ALB's defaults, and an unknown ARN is LoadBalancerNotFound", Rule: "describe-lb-attributes",
 			Run: func(t testing.TB, e *Env) {
 				c := optional[lbAttributeReader](t, "DescribeLoadBalancerAttributes", e.ELBV2)
 				out, err := c.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: aws.String(e.id(t, simulator.SeedALB))})
 				must(t, err, "DescribeLoadBalancerAttributes")
-				var keys []string
+				got := map[string]string{}
 				for _, a := range out.Attributes {
-					keys = append(keys, aws.ToString(a.Key))
+					got[aws.ToString(a.Key)] = aws.ToString(a.Value)
 				}
-				if !slices.Contains(keys, "idle_timeout.timeout_seconds") {
-					t.Fatalf("attributes %v lack idle_timeout.timeout_seconds", keys)
-				}
+				// Cross-zone load balancing is always on for an ALB (docs/aws-semantics.md, "DNS and nodes").
+				wantAttributes(t, got, map[string]string{"idle_timeout.timeout_seconds": "60", "load_balancing.cross_zone.enabled": "true"})
 				_, err = c.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: aws.String(unknownLoadBalancer)})
 				wantCode(t, err, "LoadBalancerNotFound")
 			}},
