@@ -50,6 +50,7 @@ var motoDiffers = map[string]string{
 	// Checks moto leaves out.
 	"run-image-not-found":        "moto checks RunInstances' image only when the server runs with MOTO_ENABLE_AMI_VALIDATION=true, which scripts/moto.sh does not set (observed)",
 	"image-name":                 "moto's CreateImage checks neither the form nor the uniqueness of the name (observed)",
+	"image-instance-state":       "moto's CreateImage accepts a terminated instance (observed)",
 	"image-id-malformed":         "moto checks only the ami- prefix of an image ID, so ami-nothex is InvalidAMIID.NotFound (observed)",
 	"image-filters-with-ids":     "moto ignores Filters when ImageIds is given",
 	"create-tags-all-or-nothing": "moto's CreateTags does not check that the resources exist: a call naming an unknown instance succeeds (observed)",

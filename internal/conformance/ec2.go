@@ -195,6 +195,16 @@ func launchCases() []Case {
 			Run: code(func(t testing.TB, e *Env, in *ec2.RunInstancesInput) {
 				in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: aws.String("no-such-profile")}
 			}, "InvalidParameterValue")},
+		{Op: "RunInstances", Name: "a pending image is InvalidAMIID.Unavailable", Rule: "image-pending",
+			Run: func(t testing.TB, e *Env) {
+				img, err := e.EC2.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(e.id(t, simulator.SeedInstance)),
+					Name: aws.String("web-conformance"), NoReboot: aws.Bool(true)})
+				must(t, err, "CreateImage")
+				in := runInput(t, e, simulator.SeedSubnet1a, 1)
+				in.ImageId = img.ImageId
+				_, err = e.EC2.RunInstances(ctx, in)
+				wantCode(t, err, "InvalidAMIID.Unavailable")
+			}},
 		{Op: "RunInstances", Name: "a new instance is pending", Rule: "instance-pending",
 			Run: func(t testing.TB, e *Env) {
 				out, err := e.EC2.RunInstances(ctx, runInput(t, e, simulator.SeedSubnet1a, 1))

@@ -75,6 +75,15 @@ func createImageCases() []Case {
 			Run: createCode("ab", simulator.SeedInstance, "InvalidAMIName.Malformed")},
 		{Op: "CreateImage", Name: "an unknown instance is InvalidInstanceID.NotFound", Rule: "instance-not-found",
 			Run: createCode("web-conformance", unknownInstance, "InvalidInstanceID.NotFound")},
+		{Op: "CreateImage", Name: "a terminated instance is IncorrectState", Rule: "image-instance-state",
+			Run: func(t testing.TB, e *Env) {
+				web := e.id(t, simulator.SeedInstance)
+				_, err := e.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{web}})
+				must(t, err, "TerminateInstances")
+				e.advance(time.Minute)
+				_, err = e.EC2.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(web), Name: aws.String("web-conformance")})
+				wantCode(t, err, "IncorrectState")
+			}},
 		{Op: "CreateImage", Name: "a new image is pending", Rule: "image-pending",
 			Run: func(t testing.TB, e *Env) {
 				out, err := e.EC2.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(e.id(t, simulator.SeedInstance)), Name: aws.String("web-conformance")})
@@ -287,6 +296,13 @@ func profileCases() []Case {
 				_, err := e.EC2.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: aws.String(e.id(t, simulator.SeedInstance)),
 					IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("web-app")}})
 				wantCode(t, err, "IncorrectState")
+			}},
+		{Op: "AssociateIamInstanceProfile", Name: "an unknown profile is InvalidParameterValue", Rule: "run-profile",
+			Run: func(t testing.TB, e *Env) {
+				id := running(t, e)
+				_, err := e.EC2.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: aws.String(id),
+					IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("no-such-profile")}})
+				wantCode(t, err, "InvalidParameterValue")
 			}},
 		{Op: "AssociateIamInstanceProfile", Name: "an unknown instance is InvalidInstanceID.NotFound", Rule: "instance-not-found",
 			Run: func(t testing.TB, e *Env) {
