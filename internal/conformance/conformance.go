@@ -85,8 +85,9 @@ type Harness interface {
 	// such as moto's default VPC). Each case starts its own.
 	Start(t *testing.T, w *simulator.World) *Env
 	// Differs says whether the implementation knowingly differs from AWS on rule (a Rule of
-	// Cases), and why. A case whose rule differs is skipped with the reason; any other
-	// failure fails. An implementation lists its differences in one table.
+	// Cases), and why. A case whose rule differs must still fail, and is then skipped with
+	// the reason (see RunConformance); any other failure fails. An implementation lists its
+	// differences in one table.
 	Differs(rule string) (reason string, ok bool)
 }
 
