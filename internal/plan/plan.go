@@ -33,6 +33,9 @@ const (
 	Wait Kind = "wait"
 	// DeregisterImage removes an image albctl baked, and its snapshots, once nothing uses it.
 	DeregisterImage Kind = "deregister_image"
+	// Gate holds a rollout at a checkpoint for its bake time while it watches the alarms and
+	// metric guards, and rolls the fleet back when one trips (gates.go).
+	Gate Kind = "gate"
 )
 
 // Plan is the ordered list of steps that takes the world to the stack.
@@ -68,6 +71,7 @@ type Step struct {
 	HealthCheck *HealthCheckParams `json:"health_check,omitempty"`
 	Wait        *WaitParams        `json:"wait,omitempty"`
 	Cleanup     *CleanupParams     `json:"cleanup,omitempty"`
+	Gate        *GateParams        `json:"gate,omitempty"`
 }
 
 // ImageParams is CreateImage of a fleet's source. CreateImage has no ClientToken; the name is

@@ -1,0 +1,177 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/albctl/albctl/internal/specs"
+)
+
+// GateParams hold a rollout at a checkpoint: for Bake from the moment the batch serves, the
+// alarms must stay out of ALARM, and at its end the target group's 5xx share and p95
+// response time over the bake must not exceed the guards where they are also worse than
+// over the same length of time before the apply began. When a gate trips, Rollback puts the
+// old members back in service before the new ones leave (docs/plans.md, "Gates,
+// checkpoints and rollback").
+type GateParams struct {
+	Fleet string `json:"fleet"`
+	Batch int    `json:"batch"`
+	// Checkpoint is the percentage of the fleet's replacements done when the gate is judged;
+	// Replaced of Total members.
+	Checkpoint       int      `json:"checkpoint"`
+	Replaced         int      `json:"replaced"`
+	Total            int      `json:"total"`
+	TargetGroupARN   string   `json:"target_group_arn"`
+	LoadBalancerARNs []string `json:"load_balancer_arns"`
+	// Zones are the fleet's zones: the guards are read per zone too, so a zone whose share
+	// of bad answers is drowned in the fleet's total still trips them.
+	Zones         []string `json:"zones"`
+	Bake          Duration `json:"bake"`
+	Alarms        []string `json:"alarms,omitempty"`
+	Max5xxPercent *float64 `json:"max_5xx_percent,omitempty"`
+	MaxP95Latency Duration `json:"max_p95_latency,omitempty"`
+	// Version is the image version being rolled out; ImageID or ImageStep its image, which
+	// a rollback tags so that a later plan remembers it.
+	Version   string       `json:"version"`
+	ImageID   string       `json:"image_id,omitempty"`
+	ImageStep string       `json:"image_step,omitempty"`
+	Rollback  GateRollback `json:"rollback"`
+}
+
+// GateRollback is what a tripped gate undoes: every old member taken out of service so far,
+// kept running (keep_old = "until_done"), is registered again and must be healthy; then the
+// new members launched so far are deregistered and terminated.
+type GateRollback struct {
+	Restore []TargetParams `json:"restore"`
+	Remove  []TargetParams `json:"remove"` // InstanceStep names each one's launch
+}
+
+// Names lists the gates for people: "alarm web-5xx", "5xx ≤ 1%", "p95 ≤ 800ms".
+func (g *GateParams) Names() []string {
+	var out []string
+	for _, a := range g.Alarms {
+		out = append(out, "alarm "+a)
+	}
+	if g.Max5xxPercent != nil {
+		out = append(out, fmt.Sprintf("5xx <= %g%%", *g.Max5xxPercent))
+	}
+	if g.MaxP95Latency > 0 {
+		out = append(out, "p95 <= "+g.MaxP95Latency.String())
+	}
+	return out
+}
+
+func gateMissing(s *Step) (m missingFields) {
+	if p := s.Gate; p != nil {
+		m.need("gate.fleet", p.Fleet)
+		m.need("gate.target_group_arn", p.TargetGroupARN)
+		m.needIf(len(p.LoadBalancerARNs) == 0, "gate.load_balancer_arns")
+		m.needIf(p.Bake.D() < time.Minute, "gate.bake of at least 1m (one period of the load balancer's metrics)")
+		m.needIf(len(p.Alarms) == 0 && p.Max5xxPercent == nil && p.MaxP95Latency <= 0, "a gate: gate.alarms, gate.max_5xx_percent or gate.max_p95_latency")
+		m.needIf((p.ImageID == "") == (p.ImageStep == ""), "exactly one of gate.image_id and gate.image_step")
+		for _, r := range p.Rollback.Remove {
+			m.needIf(r.InstanceStep == "", "gate.rollback.remove[].instance_step")
+		}
+	}
+	return m
+}
+
+// checkGates refuses gates the apply could not judge or undo: a bake shorter than one
+// metric period, old members not kept (relaunching the previous image is not done by the
+// engine), or image.keep = 1 (the previous image would be gone).
+func (b *builder) checkGates(f *specs.Fleet) bool {
+	r := f.Rollout
+	g := r.Gates
+	if !g.Any() {
+		return true
+	}
+	ok := true
+	if r.BakeTime < time.Minute {
+		b.errorf(r.DeclRange, "Bake window too short for the gates",
+			"fleet %q has gates (%s) and bake_time = %s: a gate reads the load balancer's metrics, which CloudWatch publishes per one-minute period, so bake_time must be at least 1m.", f.Label, gateList(g), humanDuration(r.BakeTime))
+		ok = false
+	}
+	if g.KeepOld != specs.KeepOldUntilDone {
+		b.errorf(r.DeclRange, "Gates need keep_old = \"until_done\"",
+			"fleet %q has gates (%s): a tripped gate rolls the fleet back by registering the old members again, so they must keep running until the rollout is done. Add keep_old = \"until_done\" to the rollout block (it costs the surge: old members run until the last checkpoint passes).", f.Label, gateList(g))
+		ok = false
+	}
+	if f.Image.Keep == 1 {
+		b.errorf(f.Image.DeclRange, "Gates need the previous image",
+			"fleet %q has gates and image.keep = 1: the previous image would be deregistered while the rollout may still roll back to it. Keep at least 2.", f.Label)
+		ok = false
+	}
+	return ok
+}
+
+func gateList(g specs.Gates) string {
+	var out []string
+	for _, a := range g.Alarms {
+		out = append(out, "alarm "+a)
+	}
+	if g.Max5xxPercent != nil {
+		out = append(out, fmt.Sprintf("max_5xx_percent = %g", *g.Max5xxPercent))
+	}
+	if g.MaxP95Latency > 0 {
+		out = append(out, "max_p95_latency = "+humanDuration(g.MaxP95Latency))
+	}
+	return strings.Join(out, ", ")
+}
+
+// checkpointAt returns the checkpoint a batch that brings the replaced members from before
+// to after (of total) reaches, or 0: the largest checkpoint percentage whose member count,
+// rounded up, lies in (before, after]. Without checkpoints, the gates are judged once, at
+// 100%.
+func checkpointAt(cps []int, before, after, total int) int {
+	if len(cps) == 0 {
+		cps = []int{100}
+	}
+	at := 0
+	for _, c := range cps {
+		n := (total*c + 99) / 100
+		if n > before && n <= after {
+			at = c
+		}
+	}
+	return at
+}
+
+// gate plans the gate of a checkpoint; deps are the batch's registrations and
+// deregistrations, restore and remove what a rollback undoes.
+func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []string, rb GateRollback) string {
+	f := fp.f
+	g := f.Rollout.Gates
+	id := fmt.Sprintf("gate.%s.batch-%d", f.Label, batch)
+	var zones []string
+	for _, z := range f.Zones {
+		if z.Count > 0 {
+			zones = append(zones, z.AZ)
+		}
+	}
+	slices.Sort(zones)
+	p := &GateParams{
+		Fleet: f.Label, Batch: batch, Checkpoint: checkpoint, Replaced: replaced, Total: len(fp.replacements),
+		TargetGroupARN: fp.tg.ARN, LoadBalancerARNs: slices.Clone(fp.tg.LoadBalancerARNs), Zones: zones,
+		Bake: Duration(f.Rollout.BakeTime), Alarms: slices.Clone(g.Alarms), Max5xxPercent: g.Max5xxPercent,
+		MaxP95Latency: Duration(g.MaxP95Latency), Version: f.Image.Version, ImageID: fp.imageID, ImageStep: fp.imageStep,
+		Rollback: rb,
+	}
+	s := b.add(&Step{
+		ID:       id,
+		Kind:     Gate,
+		Resource: fmt.Sprintf("fleet %s", f.Label),
+		Reason: fmt.Sprintf("checkpoint %d%% (%d of %d replaced): batch %d serves for %s while %s hold; on a breach the %d old member(s) out of service are registered again and the %d new one(s) removed",
+			checkpoint, replaced, len(fp.replacements), batch, humanDuration(f.Rollout.BakeTime), strings.Join(p.Names(), ", "), len(rb.Restore), len(rb.Remove)),
+		DependsOn: slices.Clone(deps),
+		Gate:      p,
+	})
+	for _, r := range rb.Remove {
+		s.dependOn(r.InstanceStep)
+	}
+	if fp.imageStep != "" {
+		s.dependOn(fp.imageStep)
+	}
+	return id
+}
