@@ -37,6 +37,7 @@ func renderPlanMarkdown(w io.Writer, header string, p *plan.Plan) {
 		return
 	}
 	fmt.Fprintf(w, "**Plan:** %s.\n\n", summary(p))
+	writeMarkdownGates(w, p)
 	fmt.Fprintf(w, "<details><summary>The %s, in order</summary>\n\n", plural(len(p.Steps), "step"))
 	fmt.Fprintln(w, "| # | | Step | Resource | Why | After |")
 	fmt.Fprintln(w, "|--:|:-:|---|---|---|---|")
@@ -76,4 +77,26 @@ func renderPlanMarkdown(w io.Writer, header string, p *plan.Plan) {
 // would end the cell, no HTML.
 func mdText(s string) string {
 	return strings.NewReplacer("\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// writeMarkdownGates lists a rollout's gates, so a reviewer sees what the rollout watches
+// and where it pauses (docs/plans.md, "Gates, checkpoints and rollback").
+func writeMarkdownGates(w io.Writer, p *plan.Plan) {
+	first := true
+	for _, s := range p.Steps {
+		g := s.Gate
+		if g == nil {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "**Gates:**")
+			fmt.Fprintln(w)
+			first = false
+		}
+		fmt.Fprintf(w, "- `%s`: fleet %s at %d%% (%d of %d replaced), for %s: %s; a breach restores %d old member(s)\n",
+			s.ID, mdText(g.Fleet), g.Checkpoint, g.Replaced, g.Total, g.Bake, mdText(strings.Join(g.Names(), ", ")), len(g.Rollback.Restore))
+	}
+	if !first {
+		fmt.Fprintln(w)
+	}
 }
