@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -263,7 +264,7 @@ func openSim(worldPath string) (*backend, error) {
 	return &backend{
 		kind:      "sim",
 		region:    region,
-		api:       cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()},
+		api:       cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()},
 		clock:     sim.Clock(),
 		header:    header,
 		identity:  identity,
@@ -384,7 +385,7 @@ func (m *Main) openAWS(ctx context.Context, t targetFlags, stack *specs.Stack, f
 	be := &backend{
 		kind:      "aws",
 		region:    cfg.Region,
-		api:       cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)},
+		api:       cloud.API{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)},
 		clock:     engine.WallClock{},
 		header:    header,
 		identity:  fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, redactURL(endpoint)),

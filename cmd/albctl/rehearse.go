@@ -549,7 +549,7 @@ func (l *trafficLog) after(ctx context.Context, clock samplingClock) error {
 // default).
 func retrying(sim *simulator.Sim, seed uint64, mode aws.RetryMode, maxAttempts int) cloud.API {
 	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{Mode: mode, MaxAttempts: maxAttempts, Seed: seed})
-	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()})
+	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()})
 }
 
 // loadFaults reads a faults file (docs/simulator.md, "Faults").

@@ -26,6 +26,8 @@ type EC2 interface {
 	DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error)
 	DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, optFns ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error)
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+	// CreateTags marks an image rolled back by a rollout's gate (TagRolledBack).
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 }
 
 // ELBV2 is the part of the Elastic Load Balancing v2 API albctl calls.
@@ -54,6 +56,9 @@ type API struct {
 	EC2   EC2
 	ELBV2 ELBV2
 	IAM   IAM
+	// CW is CloudWatch, read by a rollout's gates (cloudwatch.go); nil when the apply has
+	// no gate to judge.
+	CW CloudWatch
 }
 
 var (

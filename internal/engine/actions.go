@@ -44,6 +44,8 @@ func actionFor(s *plan.Step) (action, error) {
 		return &wait{p: s.Wait}, nil
 	case s.Kind == plan.DeregisterImage && s.Cleanup != nil:
 		return &deregisterImage{p: s.Cleanup}, nil
+	case s.Kind == plan.Gate && s.Gate != nil:
+		return &gate{p: s.Gate}, nil
 	}
 	return nil, fmt.Errorf("step %s: kind %q without its parameters", s.ID, s.Kind)
 }

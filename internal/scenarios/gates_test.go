@@ -1,0 +1,127 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+)
+
+// gatedRollout is the rollout block of the gate scenarios, with the given gate lines.
+func gatedRollout(gates string) string {
+	return `  rollout {
+    bake_time   = "5m"
+    checkpoints = [25, 50, 100]
+    keep_old    = "until_done"
+` + gates + `
+  }`
+}
+
+// TestGatesRollBackABadBuild: a four-member fleet (the source and three more) is rolled onto
+// image version 2 with gates. A build that answers 500 to a quarter of its requests, a slow
+// build, and a build that sets off a named alarm each stop the rollout at its first
+// checkpoint (25%: one member replaced); the fleet is back on version 1, healthy capacity
+// never fell below the four members at any call, the error names the gate and its figures,
+// and the image carries the rollback. A good build passes every gate.
+func TestGatesRollBackABadBuild(t *testing.T) {
+	slow := simulator.Latency{P50: simulator.Duration(600 * time.Millisecond), P95: simulator.Duration(2 * time.Second)}
+	for _, tc := range []struct {
+		name  string
+		app   *simulator.App
+		old   *simulator.App // the app of the fleet before the rollout (nil: serves)
+		gates string
+		want  []string // in the error; none: the rollout completes
+	}{
+		{"error rate", &simulator.App{ErrorRate: 0.25}, nil, "    max_5xx_percent = 1", []string{"max_5xx_percent = 1", "% 5xx", "before the rollout 0.00%", "checkpoint 25%"}},
+		{"slow", &simulator.App{Latency: slow}, nil, `    max_p95_latency = "800ms"`, []string{"max_p95_latency = 800ms", "p95 1.", "before the rollout 60ms", "checkpoint 25%"}},
+		{"alarm", &simulator.App{ErrorRate: 0.25}, nil, `    alarms = ["web-5xx"]`, []string{"alarm web-5xx", "Threshold Crossed", "checkpoint 25%"}},
+		// A fleet that already failed as much is not blamed on the new image.
+		{"already failing", nil, &simulator.App{ErrorRate: 0.25}, "    max_5xx_percent = 1", nil},
+		{"good", nil, nil, "    max_5xx_percent = 1\n    max_p95_latency = \"800ms\"\n    alarms = [\"web-5xx\"]", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := newSim(t, simulator.SeedWorld())
+			converge(t, sim, spec(t, "1", 2, 2, ""))
+			before, _ := census(t, sim)
+			w := sim.World()
+			for i := range w.Instances {
+				w.Instances[i].App = tc.old // a baked image inherits its source's app
+			}
+			if tc.app != nil {
+				w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: tc.app})
+			}
+			w.Alarms = []simulator.Alarm{{
+				Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum",
+				Dimensions: map[string]string{"LoadBalancer": dimension(w.LoadBalancers[0].ARN, ":loadbalancer/"), "TargetGroup": dimension(w.TargetGroups[0].ARN, ":")},
+				Period:     simulator.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold",
+			}}
+			sim = newSim(t, w)
+
+			v2 := spec(t, "2", 2, 2, gatedRollout(tc.gates))
+			p := planFor(t, sim, v2)
+			if n := count(p, plan.Gate); n != 3 {
+				t.Fatalf("%d gates, want 3 (25, 50, 100%%): %v", n, kinds(p))
+			}
+			lowest := 4
+			res, err := apply(sim, p, engine.Options{AfterPoll: func() { lowest = min(lowest, healthyTargets(t, sim)) }})
+			if lowest < 4 {
+				t.Errorf("healthy targets fell to %d; the minimum is 4", lowest)
+			}
+			after, _ := census(t, sim)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("a good build: %v", err)
+				}
+				for id, v := range after {
+					if v != "2" && v != "" {
+						t.Errorf("%s still on %q after the rollout", id, v)
+					}
+				}
+				if len(after) != 4 {
+					t.Errorf("%d instances after the rollout, want 4", len(after))
+				}
+				return
+			}
+			if !errors.Is(err, engine.ErrGateTripped) {
+				t.Fatalf("apply: %v, want a tripped gate (done %v)", err, res.Done)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not say %q:\n%v", want, err)
+				}
+			}
+			if len(after) != len(before) {
+				t.Errorf("instances after the rollback: %v, want the old fleet %v", after, before)
+			}
+			for id := range after {
+				if _, ok := before[id]; !ok {
+					t.Errorf("new member %s still runs after the rollback", id)
+				}
+			}
+			if n := healthyTargets(t, sim); n != 4 {
+				t.Errorf("%d healthy targets after the rollback, want the 4 old members", n)
+			}
+			if tag := rolledBackTag(sim, "web-2"); !strings.Contains(tag, strings.Fields(tc.want[0])[0]) {
+				t.Errorf("image web-2 tag %s = %q, want the gate", cloud.TagRolledBack, tag)
+			}
+		})
+	}
+}
+
+func dimension(arn, sep string) string {
+	return arn[strings.LastIndex(arn, sep)+len(sep):]
+}
+
+func rolledBackTag(sim *simulator.Sim, name string) string {
+	for _, im := range sim.World().Images {
+		if im.Name == name {
+			return im.Tags[cloud.TagRolledBack]
+		}
+	}
+	return ""
+}
