@@ -312,6 +312,9 @@ func (b *builder) launch(fp *fleetPlan, az string, n int, reason string, replace
 	if f.InstanceType != "" {
 		imageRef += "\x00" + f.InstanceType
 	}
+	if v := b.rolledBack(fp); v != "" {
+		imageRef += "\x00rolled back " + v // a new attempt after a rollback (gates.go)
+	}
 	id := fmt.Sprintf("launch_instance.%s.%s.%d", f.Label, az, n)
 	s := &Step{
 		ID:       id,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
 )
 
@@ -174,4 +175,25 @@ func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []st
 		s.dependOn(fp.imageStep)
 	}
 	return id
+}
+
+// rolledBack returns the albctl:rolled-back tag of the fleet's image ("" for none): a gate
+// rolled this version back before. A new attempt gets new ClientTokens (the tag's value
+// enters them), so it launches anew instead of finding the members the rollback terminated.
+func (b *builder) rolledBack(fp *fleetPlan) string {
+	if fp.imageID == "" {
+		return ""
+	}
+	im, ok := b.imageByID(fp.imageID)
+	if !ok {
+		return ""
+	}
+	return im.Tags[cloud.TagRolledBack]
+}
+
+// warnRolledBack says that the version the rollout is about to try again was rolled back.
+func (b *builder) warnRolledBack(fp *fleetPlan) {
+	if v := b.rolledBack(fp); v != "" && len(fp.replacements) > 0 {
+		b.warnf("fleet %q: image version %q (%s) was rolled back by a gate: %s. This plan tries it again, with new launch tokens", fp.f.Label, fp.f.Image.Version, fp.imageID, v)
+	}
 }

@@ -26,6 +26,8 @@ func (b *builder) rollout(fp *fleetPlan) {
 	if len(fp.replacements) == 0 {
 		return
 	}
+	b.image(fp)
+	b.warnRolledBack(fp)
 	f := fp.f
 	r := f.Rollout
 	desired := 0

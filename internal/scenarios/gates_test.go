@@ -10,6 +10,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // gatedRollout is the rollout block of the gate scenarios, with the given gate lines.
@@ -109,7 +110,37 @@ func TestGatesRollBackABadBuild(t *testing.T) {
 			if tag := rolledBackTag(sim, "web-2"); !strings.Contains(tag, strings.Fields(tc.want[0])[0]) {
 				t.Errorf("image web-2 tag %s = %q, want the gate", cloud.TagRolledBack, tag)
 			}
+			again(t, sim, v2, p, tc.want[0])
 		})
+	}
+}
+
+// again re-plans after a rollback: the rollout is still to do, the plan warns that the
+// version was rolled back and by which gate, and its launches have new ClientTokens, so that
+// applying it tries again (and trips the same gate) rather than finding the members the
+// rollback terminated.
+func again(t *testing.T, sim *simulator.Sim, v2 *specs.Stack, first *plan.Plan, gate string) {
+	t.Helper()
+	p := planFor(t, sim, v2)
+	if count(p, plan.LaunchInstance) != 3 || count(p, plan.Gate) != 3 {
+		t.Fatalf("re-plan after the rollback: %v", kinds(p))
+	}
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "was rolled back by a gate") || !strings.Contains(w, gate) {
+		t.Errorf("re-plan warnings do not name the rollback and %q:\n%s", gate, w)
+	}
+	tokens := map[string]bool{}
+	for _, s := range first.Steps {
+		if s.Launch != nil {
+			tokens[s.Launch.ClientToken] = true
+		}
+	}
+	for _, s := range p.Steps {
+		if s.Launch != nil && tokens[s.Launch.ClientToken] {
+			t.Errorf("%s reuses the first attempt's ClientToken", s.ID)
+		}
+	}
+	if _, err := apply(sim, p, engine.Options{}); !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), gate) {
+		t.Errorf("second attempt: %v, want the same gate to trip", err)
 	}
 }
 
