@@ -85,7 +85,7 @@ func (a *gate) advance(ctx context.Context, r *runner, t *task) (bool, string, e
 		if len(a.p.Alarms) > 0 && now.Add(alarmPoll).Before(end) {
 			t.wakeAt = now.Add(alarmPoll)
 		}
-		return false, fmt.Sprintf("the end of the bake at checkpoint %d%% (%s left; watching %s)", a.p.Checkpoint, end.Sub(now), strings.Join(a.p.Names(), ", ")), nil
+		return false, fmt.Sprintf("the end of the bake at checkpoint %d%% (%s left; watching %s)", a.p.Checkpoint, end.Sub(now).Round(time.Second), strings.Join(a.p.Names(), ", ")), nil
 	}
 	if a.p.Max5xxPercent == nil && a.p.MaxP95Latency <= 0 {
 		return true, "", nil

@@ -49,17 +49,18 @@ type GateRollback struct {
 	Remove  []TargetParams `json:"remove"` // InstanceStep names each one's launch
 }
 
-// Names lists the gates for people: "alarm web-5xx", "5xx ≤ 1%", "p95 ≤ 800ms".
+// Names lists the gates for people, as the spec names them: "alarm web-5xx",
+// "max_5xx_percent = 1", "max_p95_latency = 800ms".
 func (g *GateParams) Names() []string {
 	var out []string
 	for _, a := range g.Alarms {
 		out = append(out, "alarm "+a)
 	}
 	if g.Max5xxPercent != nil {
-		out = append(out, fmt.Sprintf("5xx <= %g%%", *g.Max5xxPercent))
+		out = append(out, fmt.Sprintf("max_5xx_percent = %g", *g.Max5xxPercent))
 	}
 	if g.MaxP95Latency > 0 {
-		out = append(out, "p95 <= "+g.MaxP95Latency.String())
+		out = append(out, "max_p95_latency = "+g.MaxP95Latency.String())
 	}
 	return out
 }
@@ -194,6 +195,6 @@ func (b *builder) rolledBack(fp *fleetPlan) string {
 // warnRolledBack says that the version the rollout is about to try again was rolled back.
 func (b *builder) warnRolledBack(fp *fleetPlan) {
 	if v := b.rolledBack(fp); v != "" && len(fp.replacements) > 0 {
-		b.warnf("fleet %q: image version %q (%s) was rolled back by a gate: %s. This plan tries it again, with new launch tokens", fp.f.Label, fp.f.Image.Version, fp.imageID, v)
+		b.warnf("fleet %q: image version %q (%s) was rolled back by a gate: %s. This plan tries it again, with new launch tokens", fp.f.Label, fp.f.Image.Version, fp.imageID, strings.TrimRight(v, "."))
 	}
 }

@@ -51,7 +51,7 @@ func TestGatesAtCheckpoints(t *testing.T) {
 	if last := gates[2].Gate; len(last.Rollback.Restore) != 4 || len(last.Rollback.Remove) != 4 {
 		t.Fatalf("last gate undoes %d/%d", len(last.Rollback.Restore), len(last.Rollback.Remove))
 	}
-	if !strings.Contains(gates[0].Reason, "alarm web-5xx, 5xx <= 1%, p95 <= 800ms") {
+	if !strings.Contains(gates[0].Reason, "alarm web-5xx, max_5xx_percent = 1, max_p95_latency = 800ms") {
 		t.Errorf("reason %q", gates[0].Reason)
 	}
 	// Batch 2 starts only after the first gate; old members are terminated only after the
