@@ -221,8 +221,8 @@ func (s *Sim) statistic(k seriesKey, metric, name string, t time.Time, period ti
 func latencyStatistic(ps []*minute, stat string) (float64, bool, error) {
 	mix := map[lognormal]float64{}
 	for _, p := range ps {
-		for d, w := range p.latency {
-			mix[d] += w
+		for _, c := range components(p.latency) {
+			mix[c.d] += c.w
 		}
 	}
 	sum, count := mean(mix)

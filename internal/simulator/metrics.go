@@ -1,7 +1,9 @@
 package simulator
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -252,29 +254,52 @@ func (a *App) latency() lognormal {
 // z95 is the standard normal's 95th percentile.
 const z95 = 1.6448536269514722
 
+// weighted is one component of a response-time mixture.
+type weighted struct {
+	d lognormal
+	w float64
+}
+
+// components returns a mixture's components in a fixed order, so that sums over them (and
+// so the published values) are the same bits on every run.
+func components(mix map[lognormal]float64) []weighted {
+	out := make([]weighted, 0, len(mix))
+	for d, w := range mix {
+		out = append(out, weighted{d, w})
+	}
+	slices.SortFunc(out, func(a, b weighted) int {
+		if c := cmp.Compare(a.d.mu, b.d.mu); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.d.sigma, b.d.sigma)
+	})
+	return out
+}
+
 // percentile is the q-th quantile (0 < q < 1) of a mixture of log-normal distributions
 // weighted by their responses, in seconds; NaN when there were no responses. It bisects the
 // mixture's distribution function (in ln seconds), which is monotonic.
 func percentile(mix map[lognormal]float64, q float64) float64 {
+	cs := components(mix)
 	total := 0.0
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for d, w := range mix {
-		total += w
-		lo, hi = min(lo, d.mu-8*d.sigma-1), max(hi, d.mu+8*d.sigma+1)
+	for _, c := range cs {
+		total += c.w
+		lo, hi = min(lo, c.d.mu-8*c.d.sigma-1), max(hi, c.d.mu+8*c.d.sigma+1)
 	}
 	if total <= 0 {
 		return math.NaN()
 	}
 	cdf := func(x float64) float64 {
 		sum := 0.0
-		for d, w := range mix {
-			if d.sigma == 0 {
-				if x >= d.mu {
-					sum += w
+		for _, c := range cs {
+			if c.d.sigma == 0 {
+				if x >= c.d.mu {
+					sum += c.w
 				}
 				continue
 			}
-			sum += w * 0.5 * math.Erfc(-(x-d.mu)/(d.sigma*math.Sqrt2))
+			sum += c.w * 0.5 * math.Erfc(-(x-c.d.mu)/(c.d.sigma*math.Sqrt2))
 		}
 		return sum / total
 	}
@@ -289,11 +314,11 @@ func percentile(mix map[lognormal]float64, q float64) float64 {
 	return math.Exp((lo + hi) / 2)
 }
 
-// mean is the mixture's mean response time in seconds.
+// mean is the mixture's total response time and count of responses.
 func mean(mix map[lognormal]float64) (sum, count float64) {
-	for d, w := range mix {
-		sum += w * math.Exp(d.mu+d.sigma*d.sigma/2)
-		count += w
+	for _, c := range components(mix) {
+		sum += c.w * math.Exp(c.d.mu+c.d.sigma*c.d.sigma/2)
+		count += c.w
 	}
 	return sum, count
 }
