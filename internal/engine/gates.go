@@ -200,7 +200,8 @@ func seconds(s float64) string {
 }
 
 // read sums, for every load balancer sending to the group, the window's requests and 5xx,
-// and takes the largest p95, per zone and in all: one GetMetricData, one period.
+// and takes the largest p95, per zone and in all: one GetMetricData, one period. A count
+// CloudWatch does not report was zero: the ALB publishes counts only when nonzero.
 func (a *gate) read(ctx context.Context, r *runner, from, to time.Time) (map[string]figures, error) {
 	period := int32(to.Sub(from) / time.Second)
 	var queries []cwtypes.MetricDataQuery
@@ -210,16 +211,22 @@ func (a *gate) read(ctx context.Context, r *runner, from, to time.Time) (map[str
 	refs := map[string]ref{}
 	for i, lb := range a.p.LoadBalancerARNs {
 		for j, zone := range append([]string{""}, a.p.Zones...) {
-			dims := []cwtypes.Dimension{
-				{Name: aws.String("LoadBalancer"), Value: aws.String(lbDimension(lb))},
-				{Name: aws.String("TargetGroup"), Value: aws.String(tgDimension(a.p.TargetGroupARN))},
-			}
-			if zone != "" {
-				dims = append(dims, cwtypes.Dimension{Name: aws.String("AvailabilityZone"), Value: aws.String(zone)})
-			}
-			for k, m := range []struct{ name, stat string }{
-				{"RequestCount", "Sum"}, {"HTTPCode_Target_5XX_Count", "Sum"}, {"HTTPCode_ELB_5XX_Count", "Sum"}, {"TargetResponseTime", "p95"},
+			for k, m := range []struct {
+				name, stat string
+				byGroup    bool
+			}{
+				{"RequestCount", "Sum", true}, {"HTTPCode_Target_5XX_Count", "Sum", true}, {"TargetResponseTime", "p95", true},
+				// The load balancer's own 5xx have no TargetGroup dimension: they count for
+				// every group of the load balancer.
+				{"HTTPCode_ELB_5XX_Count", "Sum", false},
 			} {
+				dims := []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDimension(lb))}}
+				if m.byGroup {
+					dims = append(dims, cwtypes.Dimension{Name: aws.String("TargetGroup"), Value: aws.String(tgDimension(a.p.TargetGroupARN))})
+				}
+				if zone != "" {
+					dims = append(dims, cwtypes.Dimension{Name: aws.String("AvailabilityZone"), Value: aws.String(zone)})
+				}
 				id := fmt.Sprintf("q%d_%d_%d", i, j, k)
 				refs[id] = ref{zone, m.name}
 				queries = append(queries, cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{

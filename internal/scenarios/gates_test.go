@@ -59,7 +59,7 @@ func TestGatesRollBackABadBuild(t *testing.T) {
 			w.Alarms = []simulator.Alarm{{
 				Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum",
 				Dimensions: map[string]string{"LoadBalancer": dimension(w.LoadBalancers[0].ARN, ":loadbalancer/"), "TargetGroup": dimension(w.TargetGroups[0].ARN, ":")},
-				Period:     simulator.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold",
+				Period:     simulator.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching",
 			}}
 			sim = newSim(t, w)
 

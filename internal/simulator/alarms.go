@@ -53,8 +53,13 @@ func (a Alarm) check() error {
 		return fmt.Errorf("alarm %s: period × evaluation_periods must not exceed one day", a.Name)
 	case comparisons[a.ComparisonOperator] == nil:
 		return fmt.Errorf("alarm %s: comparison_operator %q is not one of GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold, LessThanOrEqualToThreshold", a.Name, a.ComparisonOperator)
-	case a.Dimensions["LoadBalancer"] == "" || a.Dimensions["TargetGroup"] == "":
-		return fmt.Errorf("alarm %s: dimensions need LoadBalancer and TargetGroup", a.Name)
+	case a.Dimensions["LoadBalancer"] == "":
+		return fmt.Errorf("alarm %s: dimensions need LoadBalancer", a.Name)
+	}
+	for k := range a.Dimensions {
+		if k != "LoadBalancer" && k != "TargetGroup" && k != "AvailabilityZone" {
+			return fmt.Errorf("alarm %s: dimension %q is not one of the ALB metrics' (LoadBalancer, TargetGroup, AvailabilityZone)", a.Name, k)
+		}
 	}
 	switch a.TreatMissingData {
 	case "", "missing", "notBreaching", "breaching", "ignore":

@@ -117,8 +117,8 @@ func (s *Sim) query(q cwtypes.MetricDataQuery, start, end time.Time, scan cwtype
 	return res, nil
 }
 
-// series finds the series a metric names: namespace AWS/ApplicationELB, dimensions
-// LoadBalancer and TargetGroup, and optionally AvailabilityZone.
+// series finds the series a metric names: namespace AWS/ApplicationELB, dimension
+// LoadBalancer, and optionally TargetGroup and AvailabilityZone.
 func (s *Sim) series(m *cwtypes.Metric) (seriesKey, bool) {
 	if aws.ToString(m.Namespace) != ALBNamespace {
 		return seriesKey{}, false
@@ -136,7 +136,7 @@ func (s *Sim) series(m *cwtypes.Metric) (seriesKey, bool) {
 			return seriesKey{}, false
 		}
 	}
-	return k, k.lb != "" && k.tg != ""
+	return k, k.lb != ""
 }
 
 // periodsOf returns the recorded minutes of [t, t+period): the steady state for minutes
@@ -162,39 +162,73 @@ func (s *Sim) periodsOf(k seriesKey, t time.Time, period time.Duration) []*minut
 }
 
 // statistic computes stat of metric over the period starting at t; ok is false when the
-// period has no datapoint.
+// period has no datapoint. The metrics publish as the ALB's do
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html):
+// the counts only when nonzero, HTTPCode_ELB_5XX_Count only by load balancer (and zone), the
+// host counts only by target group.
 func (s *Sim) statistic(k seriesKey, metric, name string, t time.Time, period time.Duration) (float64, bool, error) {
 	ps := s.periodsOf(k, t, period)
 	if len(ps) == 0 {
 		return 0, false, nil
 	}
-	if metric == "TargetResponseTime" {
+	switch metric {
+	case "TargetResponseTime":
 		return latencyStatistic(ps, name)
+	case "RequestCount", "HTTPCode_Target_5XX_Count":
+		return countStatistic(ps, metric, name)
+	case "HTTPCode_ELB_5XX_Count":
+		if k.tg != "" {
+			return 0, false, nil // the load balancer's own answers have no TargetGroup dimension
+		}
+		return countStatistic(ps, metric, name)
+	case "HealthyHostCount", "UnHealthyHostCount":
+		if k.tg == "" {
+			return 0, false, nil
+		}
+		return hostStatistic(ps, metric, name)
 	}
+	return 0, false, nil
+}
+
+// countStatistic is a statistic of a count: Sum (and SampleCount) the requests counted;
+// Minimum, Maximum and Average 1, as each request is a datapoint of 1; no datapoint when
+// the count is zero.
+func countStatistic(ps []*minute, metric, name string) (float64, bool, error) {
+	sum := 0.0
+	for _, p := range ps {
+		switch metric {
+		case "RequestCount":
+			sum += p.requests
+		case "HTTPCode_Target_5XX_Count":
+			sum += p.target5xx
+		default:
+			sum += p.elb5xx
+		}
+	}
+	if sum <= 0 {
+		return 0, false, nil
+	}
+	switch name {
+	case "Sum", "SampleCount":
+		return sum, true, nil
+	case "Average", "Minimum", "Maximum":
+		return 1, true, nil
+	}
+	return 0, false, apiErr("InvalidParameterValue", "The statistic %s is not supported for %s in the simulator (Sum, Average, Minimum, Maximum, SampleCount)", name, metric)
+}
+
+// hostStatistic is a statistic of the healthy or unhealthy host count, sampled every
+// MetricStep.
+func hostStatistic(ps []*minute, metric, name string) (float64, bool, error) {
 	var sum, lo, hi float64
 	n := 0
 	for i, p := range ps {
-		var st stat
-		switch metric {
-		case "RequestCount":
-			st = stat{p.requests, p.requests, p.requests}
-		case "HTTPCode_Target_5XX_Count":
-			st = stat{p.target5xx, p.target5xx, p.target5xx}
-		case "HTTPCode_ELB_5XX_Count":
-			st = stat{p.elb5xx, p.elb5xx, p.elb5xx}
-		case "HealthyHostCount":
-			st = p.healthy
-		case "UnHealthyHostCount":
+		st := p.healthy
+		if metric == "UnHealthyHostCount" {
 			st = p.unhealthy
-		default:
-			return 0, false, nil
-		}
-		samples := max(p.samples, 1)
-		if metric == "RequestCount" || strings.HasSuffix(metric, "_Count") {
-			samples = 1 // count metrics publish one datapoint per minute: the minute's sum
 		}
 		sum += st.sum
-		n += samples
+		n += max(p.samples, 1)
 		if i == 0 || st.min < lo {
 			lo = st.min
 		}
@@ -203,8 +237,6 @@ func (s *Sim) statistic(k seriesKey, metric, name string, t time.Time, period ti
 		}
 	}
 	switch name {
-	case "Sum":
-		return sum, true, nil
 	case "Average":
 		return sum / float64(n), true, nil
 	case "Minimum":
@@ -213,6 +245,8 @@ func (s *Sim) statistic(k seriesKey, metric, name string, t time.Time, period ti
 		return hi, true, nil
 	case "SampleCount":
 		return float64(n), true, nil
+	case "Sum":
+		return sum, true, nil
 	}
 	return 0, false, apiErr("InvalidParameterValue", "The statistic %s is not supported for %s in the simulator (Sum, Average, Minimum, Maximum, SampleCount)", name, metric)
 }

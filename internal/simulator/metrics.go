@@ -129,7 +129,8 @@ func (s *Sim) sampleMetrics(t time.Time) {
 }
 
 // sampleInto adds one sample of every listener's requests, and every target group's host
-// counts, to the periods at gives.
+// counts, to the periods at gives: the requests both by target group and by load balancer
+// alone (with and without the zone of the node that took them).
 func (s *Sim) sampleInto(at func(seriesKey) *minute) {
 	rate := s.w.RequestRate
 	if rate <= 0 {
@@ -145,7 +146,7 @@ func (s *Sim) sampleInto(at func(seriesKey) *minute) {
 		lbDim, tgDim := lbDimension(lb.ARN), tgDimension(tg.ARN)
 		r := s.route(lb, tg)
 		s.sampleRequests(&r, n, func(az string) []*minute {
-			return []*minute{at(seriesKey{lbDim, tgDim, ""}), at(seriesKey{lbDim, tgDim, az})}
+			return []*minute{at(seriesKey{lbDim, tgDim, ""}), at(seriesKey{lbDim, tgDim, az}), at(seriesKey{lbDim, "", ""}), at(seriesKey{lbDim, "", az})}
 		})
 		s.sampleHosts(lb, tg, func(az string) *minute { return at(seriesKey{lbDim, tgDim, az}) }, touched)
 	}

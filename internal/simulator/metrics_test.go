@@ -74,6 +74,19 @@ func metric(t *testing.T, s *Sim, name, stat string, from time.Time, d time.Dura
 	return r.Values[0]
 }
 
+// datapoints counts the datapoints of a metric's Sum over [from, from+d), one period of d.
+func datapoints(t *testing.T, s *Sim, name string, from time.Time, d time.Duration) int {
+	t.Helper()
+	out, err := s.CloudWatch().GetMetricData(ctx, &cw.GetMetricDataInput{
+		StartTime: aws.Time(from), EndTime: aws.Time(from.Add(d)),
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("m"), MetricStat: &cwtypes.MetricStat{Metric: albMetric(name, ""), Period: aws.Int32(int32(d / time.Second)), Stat: aws.String("Sum")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.MetricDataResults[0].Values)
+}
+
 func near(t *testing.T, what string, got, want, tol float64) {
 	t.Helper()
 	if math.Abs(got-want) > tol {
@@ -88,7 +101,9 @@ func TestMetricsFollowTheRequestModel(t *testing.T) {
 	// The steady state before the simulator began, and the minutes since: 40 requests a second.
 	for _, from := range []time.Time{start.Add(-10 * time.Minute), start.Add(2 * time.Minute)} {
 		near(t, "RequestCount", metric(t, s, "RequestCount", "Sum", from, 5*time.Minute), 5*60*DefaultRequestRate, 1e-6)
-		near(t, "Target 5xx", metric(t, s, "HTTPCode_Target_5XX_Count", "Sum", from, 5*time.Minute), 0, 1e-9)
+		if n := datapoints(t, s, "HTTPCode_Target_5XX_Count", from, 5*time.Minute); n != 0 {
+			t.Errorf("a count of zero is not published; got %d datapoints", n)
+		}
 		near(t, "p95", metric(t, s, "TargetResponseTime", "p95", from, 5*time.Minute), 0.060, 1e-4)
 		near(t, "p50", metric(t, s, "TargetResponseTime", "p50", from, 5*time.Minute), 0.020, 1e-4)
 		near(t, "HealthyHostCount", metric(t, s, "HealthyHostCount", "Average", from, 5*time.Minute), 1, 1e-9)
@@ -102,6 +117,11 @@ func TestMetricsFollowTheRequestModel(t *testing.T) {
 	errs := metric(t, s, "HTTPCode_Target_5XX_Count", "Sum", from, 5*time.Minute)
 	near(t, "5xx share", errs/req, 0.125, 1e-6)
 	near(t, "HealthyHostCount", metric(t, s, "HealthyHostCount", "Minimum", from, 5*time.Minute), 2, 1e-9)
+	near(t, "Average of a count", metric(t, s, "RequestCount", "Average", from, 5*time.Minute), 1, 0)
+	// The load balancer's own 5xx are published by load balancer, never by target group.
+	if n := datapoints(t, s, "HTTPCode_ELB_5XX_Count", from.Add(-20*time.Minute), 30*time.Minute); n != 0 {
+		t.Errorf("HTTPCode_ELB_5XX_Count by target group: %d datapoints", n)
+	}
 	if p95 := metric(t, s, "TargetResponseTime", "p95", from, 5*time.Minute); p95 < 0.5 || p95 > 0.8 {
 		t.Errorf("p95 of an even mix of a 60ms and an 800ms app = %v s, want between 0.5 and 0.8", p95)
 	}
@@ -161,7 +181,9 @@ func TestAlarmsAreEvaluatedInVirtualTime(t *testing.T) {
 	w := metricsWorld()
 	dims := map[string]string{"LoadBalancer": lbDimension(SeedALB), "TargetGroup": tgDimension(SeedTargetGroup)}
 	w.Alarms = []Alarm{
-		{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold"},
+		{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"},
+		// The same without a missing-data treatment: no 5xx, no datapoint, no data.
+		{Name: "web-5xx-missing", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold"},
 		{Name: "web-slow", MetricName: "TargetResponseTime", Dimensions: dims, Statistic: "p95", Period: Duration(time.Minute), EvaluationPeriods: 1, Threshold: 0.5, ComparisonOperator: "GreaterThanThreshold"},
 		{Name: "web-other-az", MetricName: "RequestCount", Dimensions: map[string]string{"LoadBalancer": "app/none/1", "TargetGroup": "targetgroup/none/1"}, Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "breaching"},
 	}
@@ -169,6 +191,9 @@ func TestAlarmsAreEvaluatedInVirtualTime(t *testing.T) {
 	advance(s, 3*time.Minute)
 	if a := describeAlarm(t, s, "web-5xx"); a.StateValue != "OK" {
 		t.Fatalf("healthy fleet: web-5xx is %s (%s)", a.StateValue, aws.ToString(a.StateReason))
+	}
+	if a := describeAlarm(t, s, "web-5xx-missing"); a.StateValue != "INSUFFICIENT_DATA" {
+		t.Fatalf("no 5xx and missing data: web-5xx-missing is %s", a.StateValue)
 	}
 	if a := describeAlarm(t, s, "web-other-az"); a.StateValue != "ALARM" {
 		t.Fatalf("missing data treated as breaching: %s", a.StateValue)
