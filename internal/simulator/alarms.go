@@ -38,8 +38,9 @@ var comparisons = map[string]func(v, t float64) bool{
 	"LessThanOrEqualToThreshold":    func(v, t float64) bool { return v <= t },
 }
 
-// check validates an alarm of a world file, with CloudWatch's limits (PutMetricAlarm).
-func (a Alarm) check() error {
+// Check validates an alarm of a world file, with CloudWatch's limits (PutMetricAlarm) and
+// what the simulator evaluates.
+func (a Alarm) Check() error {
 	switch {
 	case a.Name == "" || len(a.Name) > 255:
 		return fmt.Errorf("alarm name %q must have 1 to 255 characters", a.Name)
@@ -51,6 +52,8 @@ func (a Alarm) check() error {
 		return fmt.Errorf("alarm %s: datapoints_to_alarm must be between 1 and evaluation_periods", a.Name)
 	case a.Period.D()*time.Duration(a.EvaluationPeriods) > 24*time.Hour:
 		return fmt.Errorf("alarm %s: period × evaluation_periods must not exceed one day", a.Name)
+	case !slices.Contains([]string{"Sum", "Average", "Minimum", "Maximum", "SampleCount"}, a.Statistic) && !pStatRe.MatchString(a.Statistic):
+		return fmt.Errorf("alarm %s: statistic %q is not Sum, Average, Minimum, Maximum, SampleCount or a percentile such as p95", a.Name, a.Statistic)
 	case comparisons[a.ComparisonOperator] == nil:
 		return fmt.Errorf("alarm %s: comparison_operator %q is not one of GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold, LessThanOrEqualToThreshold", a.Name, a.ComparisonOperator)
 	case a.Dimensions["LoadBalancer"] == "":

@@ -238,9 +238,15 @@ func TestWorldChecksAppsAndAlarms(t *testing.T) {
 			w.Alarms = []Alarm{{Name: "a", Period: Duration(30 * time.Second), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold"}}
 		}, "multiple of 60s"},
 		{"alarm operator", func(w *World) {
-			w.Alarms = []Alarm{{Name: "a", Period: Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "Above", Dimensions: map[string]string{"LoadBalancer": "x", "TargetGroup": "y"}}}
+			w.Alarms = []Alarm{{Name: "a", Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "Above", Dimensions: map[string]string{"LoadBalancer": "x", "TargetGroup": "y"}}}
 		}, `comparison_operator "Above"`},
 		{"negative rate", func(w *World) { w.RequestRate = -1 }, "request_rate -1"},
+		{"alarm statistic", func(w *World) {
+			w.Alarms = []Alarm{{Name: "a", Statistic: "Median", Period: Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold", Dimensions: map[string]string{"LoadBalancer": "x"}}}
+		}, `statistic "Median"`},
+		{"alarm dimension", func(w *World) {
+			w.Alarms = []Alarm{{Name: "a", Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold", Dimensions: map[string]string{"LoadBalancer": "x", "InstanceId": "i-1"}}}
+		}, `dimension "InstanceId"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := SeedWorld()

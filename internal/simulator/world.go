@@ -1022,7 +1022,7 @@ func (c *worldCheck) metrics(w *World) {
 	}
 	names := map[string]bool{}
 	for _, a := range w.Alarms {
-		if err := a.check(); err != nil {
+		if err := a.Check(); err != nil {
 			c.errs = append(c.errs, err)
 		}
 		if names[a.Name] {
