@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +72,18 @@ func TestGatesAtCheckpoints(t *testing.T) {
 	}
 	if err := Validate(p); err != nil {
 		t.Fatal(err)
+	}
+	// A saved plan keeps its gates: written as JSON and read back, they are the same.
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Plan
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate) {
+		t.Errorf("gate after a JSON round trip:\n%+v\nwant\n%+v", back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate)
 	}
 }
 
