@@ -17,13 +17,15 @@ import (
 // DescribeInstances per pass, not twenty, and twenty registrations one DescribeTargetHealth:
 // fewer calls, less throttling, and the cost of an apply does not grow with its width.
 type round struct {
-	states  map[string]string // instance ID -> state, for the IDs asked so far
-	zones   map[string]string // instance ID -> Availability Zone
-	profile map[string]string // instance ID -> IAM instance profile ARN
-	asked   map[string]bool
-	images  map[string]ec2types.Image                              // image ID -> image, read this pass
-	health  map[string]map[string]elbtypes.TargetHealthDescription // TG ARN -> "id:port" ->
-	healthy map[string]bool                                        // TG ARNs read this pass
+	states      map[string]string // instance ID -> state, for the IDs asked so far
+	zones       map[string]string // instance ID -> Availability Zone
+	profile     map[string]string // instance ID -> IAM instance profile ARN
+	asked       map[string]bool
+	images      map[string]ec2types.Image                              // image ID -> image, read this pass
+	health      map[string]map[string]elbtypes.TargetHealthDescription // TG ARN -> "id:port" ->
+	healthy     map[string]bool                                        // TG ARNs read this pass
+	alarms      map[string]alarmSeen                                   // alarm name -> as read this pass
+	alarmsAsked map[string]bool                                        // alarm names asked this pass
 }
 
 // instanceWatcher is implemented by steps that poll an instance's state.

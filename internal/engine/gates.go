@@ -47,6 +47,7 @@ type gate struct {
 	// window is the bake's whole minutes, once known.
 	from, to time.Time
 	breach   *breach
+	checkedAt time.Time // the last DescribeAlarms: once per alarmPoll, whatever the poll backoff
 	// rollback progress
 	restoreAt         time.Time // when the old members were registered again
 	restored, removed bool
@@ -66,19 +67,22 @@ func (a *gate) advance(ctx context.Context, r *runner, t *task) (bool, string, e
 	if a.breach != nil {
 		return a.rollback(ctx, r, t)
 	}
-	if len(a.p.Alarms) > 0 {
+	end := a.to
+	if end.Before(a.start.Add(a.p.Bake.D())) {
+		end = a.start.Add(a.p.Bake.D())
+	}
+	// The alarms are read once a minute, and once more when the bake ends.
+	due := a.checkedAt.IsZero() || !now.Before(a.checkedAt.Add(alarmPoll)) || (!now.Before(end) && a.checkedAt.Before(end))
+	if len(a.p.Alarms) > 0 && due {
 		b, err := a.alarms(ctx, r)
 		if err != nil {
 			return r.retry(ctx, t, "DescribeAlarms", err)
 		}
+		a.checkedAt = now
 		if b != nil {
 			a.breach = b
 			return a.rollback(ctx, r, t)
 		}
-	}
-	end := a.to
-	if end.Before(a.start.Add(a.p.Bake.D())) {
-		end = a.start.Add(a.p.Bake.D())
 	}
 	if now.Before(end) {
 		t.wakeAt = end
@@ -105,37 +109,81 @@ func (a *gate) advance(ctx context.Context, r *runner, t *task) (bool, string, e
 	return true, "", nil
 }
 
-// alarms returns the first alarm in ALARM, or one the account does not have (a gate that
-// cannot be read is not a gate that passed).
+// alarmSeen is an alarm as DescribeAlarms answered it.
+type alarmSeen struct {
+	state  cwtypes.StateValue
+	reason string
+	at     time.Time
+}
+
+// alarms returns the first of the gate's alarms in ALARM, or one the account does not have
+// (a gate that cannot be read is not a gate that passed).
 func (a *gate) alarms(ctx context.Context, r *runner) (*breach, error) {
-	if r.api.CW == nil {
-		return nil, errors.New("no CloudWatch client to read the gate's alarms")
-	}
-	out, err := r.api.CW.DescribeAlarms(ctx, &cw.DescribeAlarmsInput{AlarmNames: a.p.Alarms})
+	seen, err := r.alarmsNow(ctx, a.p.Alarms)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	for _, m := range out.MetricAlarms {
-		name := aws.ToString(m.AlarmName)
-		seen[name] = true
-		if m.StateValue == cwtypes.StateValueAlarm {
-			return &breach{gate: "alarm " + name, at: aws.ToTime(m.StateUpdatedTimestamp), figures: aws.ToString(m.StateReason)}, nil
-		}
-	}
-	for _, c := range out.CompositeAlarms {
-		name := aws.ToString(c.AlarmName)
-		seen[name] = true
-		if c.StateValue == cwtypes.StateValueAlarm {
-			return &breach{gate: "alarm " + name, at: aws.ToTime(c.StateUpdatedTimestamp), figures: aws.ToString(c.StateReason)}, nil
-		}
-	}
 	for _, name := range a.p.Alarms {
-		if !seen[name] {
+		s, ok := seen[name]
+		switch {
+		case !ok:
 			return &breach{gate: "alarm " + name, at: r.clock.Now(), figures: "DescribeAlarms does not list it: the account has no such alarm"}, nil
+		case s.state == cwtypes.StateValueAlarm:
+			return &breach{gate: "alarm " + name, at: s.at, figures: s.reason}, nil
 		}
 	}
 	return nil, nil
+}
+
+// alarmsNow returns the alarms as of this pass. Gates due together share one DescribeAlarms
+// (100 names a call): the names asked are those of every due gate still baking.
+func (r *runner) alarmsNow(ctx context.Context, want []string) (map[string]alarmSeen, error) {
+	if r.api.CW == nil {
+		return nil, errors.New("no CloudWatch client to read the gate's alarms")
+	}
+	rd := r.round
+	if rd.alarms == nil {
+		rd.alarms, rd.alarmsAsked = map[string]alarmSeen{}, map[string]bool{}
+	}
+	var names []string
+	add := func(n string) {
+		if !rd.alarmsAsked[n] && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, n := range want {
+		add(n)
+	}
+	if len(names) == 0 {
+		return rd.alarms, nil
+	}
+	for _, t := range r.due() {
+		if g, ok := t.action.(*gate); ok && g.breach == nil {
+			for _, n := range g.p.Alarms {
+				add(n)
+			}
+		}
+	}
+	slices.Sort(names)
+	for start := 0; start < len(names); start += 100 {
+		pages := cw.NewDescribeAlarmsPaginator(r.api.CW, &cw.DescribeAlarmsInput{AlarmNames: names[start:min(start+100, len(names))]})
+		for pages.HasMorePages() {
+			out, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range out.MetricAlarms {
+				rd.alarms[aws.ToString(m.AlarmName)] = alarmSeen{m.StateValue, aws.ToString(m.StateReason), aws.ToTime(m.StateUpdatedTimestamp)}
+			}
+			for _, c := range out.CompositeAlarms {
+				rd.alarms[aws.ToString(c.AlarmName)] = alarmSeen{c.StateValue, aws.ToString(c.StateReason), aws.ToTime(c.StateUpdatedTimestamp)}
+			}
+		}
+	}
+	for _, n := range names {
+		rd.alarmsAsked[n] = true
+	}
+	return rd.alarms, nil
 }
 
 // figures are one window's sums for one series (a zone, or "" for the whole group).
