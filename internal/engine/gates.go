@@ -45,8 +45,8 @@ type gate struct {
 	p     *plan.GateParams
 	start time.Time // when the batch was in service: the step's start
 	// window is the bake's whole minutes, once known.
-	from, to time.Time
-	breach   *breach
+	from, to  time.Time
+	breach    *breach
 	checkedAt time.Time // the last DescribeAlarms: once per alarmPoll, whatever the poll backoff
 	// rollback progress
 	restoreAt         time.Time // when the old members were registered again
