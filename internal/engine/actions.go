@@ -380,6 +380,7 @@ type registerTarget struct {
 	since      time.Time // when RegisterTargets was accepted
 	rolledBack bool
 	last       string // the last health seen, for the rollback report
+	fleet      *gate  // the fleet's rollback, in a rollout with gates (RollbackParams.Fleet)
 }
 
 // resolve finds the instance ID, from the plan or from the launch step that made it.
@@ -541,6 +542,12 @@ func (a *registerTarget) rollback(ctx context.Context, r *runner, t *task) (bool
 	if !rb.Auto {
 		return false, "", fmt.Errorf("%w: %s not healthy within %s (last: %s); auto_rollback is off, so it stays registered and the old members still serve",
 			ErrTimeout, who, rb.HealthTimeout, last)
+	}
+	if rb.Fleet != nil {
+		if a.fleet == nil {
+			a.fleet = healthTimeoutRollback(rb.Fleet, r.clock.Now(), fmt.Sprintf("%s not healthy within %s (last: %s)", who, rb.HealthTimeout, last))
+		}
+		return a.fleet.rollback(ctx, r, t)
 	}
 	if !a.rolledBack {
 		_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{

@@ -363,9 +363,22 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 		removed = append(removed, named(id, n.Name))
 	}
 	b := a.breach
-	return false, "", fmt.Errorf("%w at checkpoint %d%% of fleet %s (batch %d, %d of %d replaced): %s at %s: %s; rolled back to the previous image: registered %s again (healthy), then deregistered and terminated %s",
-		ErrGateTripped, a.p.Checkpoint, a.p.Fleet, a.p.Batch, a.p.Replaced, a.p.Total, b.gate, b.at.UTC().Format(time.RFC3339), b.figures,
-		orNone(restored), orNone(removed))
+	undone := fmt.Sprintf("rolled back to the previous image: registered %s again (healthy), then deregistered and terminated %s", orNone(restored), orNone(removed))
+	if a.p.Checkpoint == 0 { // a new member's health timeout (healthTimeoutRollback)
+		return false, "", fmt.Errorf("%w: fleet %s, batch %d: %s at %s: %s; %s", ErrRolledBack, a.p.Fleet, a.p.Batch, b.gate, b.at.UTC().Format(time.RFC3339), b.figures, undone)
+	}
+	return false, "", fmt.Errorf("%w at checkpoint %d%% of fleet %s (batch %d, %d of %d replaced): %s at %s: %s; %s",
+		ErrGateTripped, a.p.Checkpoint, a.p.Fleet, a.p.Batch, a.p.Replaced, a.p.Total, b.gate, b.at.UTC().Format(time.RFC3339), b.figures, undone)
+}
+
+// healthTimeoutRollback is the rollback of a rollout with gates when a new member is not
+// healthy in time: the whole fleet goes back to the previous image, as for a tripped gate
+// (docs/plans.md, "Gates, checkpoints and rollback").
+func healthTimeoutRollback(fr *plan.FleetRollback, at time.Time, why string) *gate {
+	return &gate{
+		p: &plan.GateParams{Fleet: fr.Fleet, Batch: fr.Batch, Version: fr.Version, ImageID: fr.ImageID, ImageStep: fr.ImageStep, Rollback: fr.Rollback},
+		breach: &breach{gate: "health_timeout", at: at, figures: why},
+	}
 }
 
 func orNone(s []string) string {

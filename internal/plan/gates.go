@@ -49,6 +49,27 @@ type GateRollback struct {
 	Remove  []TargetParams `json:"remove"` // InstanceStep names each one's launch
 }
 
+// FleetRollback is what a new member's health timeout undoes in a rollout with gates: as a
+// tripped gate, every old member out of service so far is registered again and must be
+// healthy, then every new member launched so far (this one included) is removed, and the
+// image is tagged rolled back.
+type FleetRollback struct {
+	Fleet     string       `json:"fleet"`
+	Batch     int          `json:"batch"`
+	Version   string       `json:"version"`
+	ImageID   string       `json:"image_id,omitempty"`
+	ImageStep string       `json:"image_step,omitempty"`
+	Rollback  GateRollback `json:"rollback"`
+}
+
+// fleetRollback returns the bound of a new member's wait for health in a rollout with gates:
+// rb with the fleet's rollback as of this member.
+func fleetRollback(fp *fleetPlan, rb *RollbackParams, batch int, undo GateRollback) *RollbackParams {
+	out := *rb
+	out.Fleet = &FleetRollback{Fleet: fp.f.Label, Batch: batch, Version: fp.f.Image.Version, ImageID: fp.imageID, ImageStep: fp.imageStep, Rollback: cloneUndo(undo)}
+	return &out
+}
+
 // Names lists the gates for people, as the spec names them: "alarm web-5xx",
 // "max_5xx_percent = 1", "max_p95_latency = 800ms".
 func (g *GateParams) Names() []string {

@@ -146,6 +146,9 @@ type RollbackParams struct {
 	// Auto: when the bound passes, deregister and terminate the new member (the old members
 	// keep serving) before failing the step. Without it the step fails and the member stays.
 	Auto bool `json:"auto"`
+	// Fleet, in a rollout with gates (old members kept until it is done), makes the timeout
+	// roll the whole fleet back as a tripped gate does (gates.go).
+	Fleet *FleetRollback `json:"fleet,omitempty"`
 }
 
 // TerminateParams terminates one member that albctl launched (never a source). Before the

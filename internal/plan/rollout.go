@@ -60,6 +60,9 @@ func (b *builder) rollout(fp *fleetPlan) {
 			registers = append(registers, reg)
 			undo.Remove = append(undo.Remove, *b.steps[reg].Target)
 			deregisters = append(deregisters, b.retireStale(fp, rp, batch, k < slack, start, &undo)...)
+			if gated {
+				b.steps[reg].Target.Rollback = fleetRollback(fp, rollback, batch, undo)
+			}
 		}
 		start = append(registers, deregisters...)
 		if cp := checkpointAt(r.Gates.Checkpoints, first, done, len(fp.replacements)); gated && cp > 0 {

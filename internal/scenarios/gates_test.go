@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +157,41 @@ func rolledBackTag(sim *simulator.Sim, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestHealthTimeoutRollsBackTheFleet: in a rollout with gates, a member of the second batch
+// that never turns healthy (its launch falls in a slow-health fault) rolls the whole fleet
+// back, the first batch included, as a tripped gate does: capacity never below four, every
+// member back on version 1, the image tagged.
+func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	converge(t, sim, spec(t, "1", 2, 2, ""))
+	before, _ := census(t, sim)
+	w := sim.World()
+	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: simulator.Duration(2 * time.Hour), Window: simulator.Window{From: simulator.Duration(10 * time.Minute), Until: simulator.Duration(20 * time.Minute)}}}
+	sim = newSim(t, w)
+
+	v2 := spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1\n    health_timeout  = \"5m\""))
+	p := planFor(t, sim, v2)
+	lowest := 4
+	res, err := apply(sim, p, engine.Options{AfterPoll: func() { lowest = min(lowest, healthyTargets(t, sim)) }})
+	if !errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "batch 2: health_timeout") {
+		t.Fatalf("apply: %v, want the fleet rolled back at batch 2 (done %v)", err, res.Done)
+	}
+	if !slices.Contains(res.Done, "gate.web.batch-1") {
+		t.Fatalf("the first gate did not pass before the timeout: done %v", res.Done)
+	}
+	if lowest < 4 {
+		t.Errorf("healthy targets fell to %d; the minimum is 4", lowest)
+	}
+	after, _ := census(t, sim)
+	if !slices.Equal(slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before))) {
+		t.Errorf("instances after the rollback %v, want the old fleet %v", after, before)
+	}
+	if n := healthyTargets(t, sim); n != 4 {
+		t.Errorf("%d healthy targets after the rollback, want the 4 old members", n)
+	}
+	if tag := rolledBackTag(sim, "web-2"); !strings.Contains(tag, "health_timeout") {
+		t.Errorf("image web-2 tag %q, want the health timeout", tag)
+	}
 }
