@@ -376,7 +376,7 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 // (docs/plans.md, "Gates, checkpoints and rollback").
 func healthTimeoutRollback(fr *plan.FleetRollback, at time.Time, why string) *gate {
 	return &gate{
-		p: &plan.GateParams{Fleet: fr.Fleet, Batch: fr.Batch, Version: fr.Version, ImageID: fr.ImageID, ImageStep: fr.ImageStep, Rollback: fr.Rollback},
+		p:      &plan.GateParams{Fleet: fr.Fleet, Batch: fr.Batch, Version: fr.Version, ImageID: fr.ImageID, ImageStep: fr.ImageStep, Rollback: fr.Rollback},
 		breach: &breach{gate: "health_timeout", at: at, figures: why},
 	}
 }
