@@ -94,6 +94,7 @@ func (c *checker) rules() {
 	c.trims()
 	c.retirements()
 	c.images()
+	c.gates()
 }
 
 // launchesAndRegistrations: images before launches; stickiness, health check and zone before a

@@ -219,3 +219,34 @@ func (b *builder) warnRolledBack(fp *fleetPlan) {
 		b.warnf("fleet %q: image version %q (%s) was rolled back by a gate: %s. This plan tries it again, with new launch tokens", fp.f.Label, fp.f.Image.Version, fp.imageID, strings.TrimRight(v, "."))
 	}
 }
+
+// gates checks the rules of gates (docs/design.md, "Rules of rollouts"): a gate judges a
+// batch that serves, so it comes after the registrations of the new members it would remove;
+// the rollout's later launches wait for it; and an old member a gate would register again is
+// terminated only after that gate, so it still runs when a rollback needs it.
+func (c *checker) gates() {
+	c.each(Gate, func(g *Step) {
+		removed := map[string]bool{}
+		for _, n := range g.Gate.Rollback.Remove {
+			removed[n.InstanceStep] = true
+			c.need(g.ID, n.InstanceStep, "a gate judges the new members it would remove")
+			c.each(RegisterTarget, func(r *Step) {
+				if r.Target.InstanceStep == n.InstanceStep {
+					c.need(g.ID, r.ID, "a gate judges the batch once it serves")
+				}
+			})
+		}
+		c.each(LaunchInstance, func(l *Step) {
+			if l.Launch.Replaces != "" && l.Launch.Tags[cloud.TagFleet] == g.Gate.Fleet && !removed[l.ID] {
+				c.need(l.ID, g.ID, "the rollout goes on past a checkpoint only once its gate passes")
+			}
+		})
+		for _, o := range g.Gate.Rollback.Restore {
+			c.each(TerminateInstance, func(t *Step) {
+				if t.Terminate.InstanceID == o.InstanceID {
+					c.need(t.ID, g.ID, "an old member a gate may register again runs until the gate passes")
+				}
+			})
+		}
+	})
+}

@@ -133,3 +133,41 @@ func TestCheckpointAt(t *testing.T) {
 		}
 	}
 }
+
+// Check refuses a plan (a hand-edited saved one) that breaks a gate's rules.
+func TestCheckGateRules(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(p *Plan)
+		want string
+	}{
+		{"a later launch does not wait for the gate", func(p *Plan) {
+			s := &p.Steps[indexOf(p, "launch_instance.web.ap-northeast-1d.1")]
+			s.DependsOn = slices.DeleteFunc(s.DependsOn, func(d string) bool { return strings.HasPrefix(d, "gate.") || strings.HasPrefix(d, "register_target.") || strings.HasPrefix(d, "deregister_target.") })
+		}, "the rollout goes on past a checkpoint only once its gate passes"},
+		{"an old member is terminated before the last gate", func(p *Plan) {
+			for i := range p.Steps {
+				if p.Steps[i].Kind == TerminateInstance {
+					p.Steps[i].DependsOn = slices.DeleteFunc(p.Steps[i].DependsOn, func(d string) bool { return strings.HasPrefix(d, "gate.") })
+				}
+			}
+		}, "an old member a gate may register again runs until the gate passes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := fleetWorld(4)
+			bump(s)
+			one := 1.0
+			s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+			s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, Checkpoints: []int{25, 50, 100}, KeepOld: specs.KeepOldUntilDone}
+			p := build(t, s, w)
+			tc.edit(p)
+			var msgs []string
+			for _, err := range Check(w, p) {
+				msgs = append(msgs, err.Error())
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), tc.want) {
+				t.Fatalf("Check: %v, want %q", msgs, tc.want)
+			}
+		})
+	}
+}
