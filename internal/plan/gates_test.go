@@ -143,7 +143,9 @@ func TestCheckGateRules(t *testing.T) {
 	}{
 		{"a later launch does not wait for the gate", func(p *Plan) {
 			s := &p.Steps[indexOf(p, "launch_instance.web.ap-northeast-1d.1")]
-			s.DependsOn = slices.DeleteFunc(s.DependsOn, func(d string) bool { return strings.HasPrefix(d, "gate.") || strings.HasPrefix(d, "register_target.") || strings.HasPrefix(d, "deregister_target.") })
+			s.DependsOn = slices.DeleteFunc(s.DependsOn, func(d string) bool {
+				return strings.HasPrefix(d, "gate.") || strings.HasPrefix(d, "register_target.") || strings.HasPrefix(d, "deregister_target.")
+			})
 		}, "the rollout goes on past a checkpoint only once its gate passes"},
 		{"an old member is terminated before the last gate", func(p *Plan) {
 			for i := range p.Steps {
