@@ -50,6 +50,9 @@ func (b *builder) rollout(fp *fleetPlan) {
 		for k := range group {
 			rp := &group[k]
 			reason := fmt.Sprintf("rollout batch %d: %s", batch, fp.staleBecause(rp.stale[0]))
+			if lastGate != "" {
+				reason += "; starts once " + lastGate + " passes"
+			}
 			launch := b.launch(fp, rp.az, rp.n, reason, rp.stale[0])
 			if launch == "" {
 				continue
