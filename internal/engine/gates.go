@@ -351,8 +351,14 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 		}
 		a.removed = true
 	}
+	tagNote := ""
 	if op, err := a.tagImage(ctx, r); err != nil {
-		return r.retry(ctx, t, op, err)
+		if ok, _, _ := retryable(cloud.ErrorCode(err), op, facts{}, r.timeouts.Propagation); ok {
+			return r.retry(ctx, t, op, err)
+		}
+		// An image albctl does not own (image { id }) may refuse the tag: the rollback
+		// stands, and the report says the account will not remember it.
+		tagNote = fmt.Sprintf(" (the image was not tagged %s: %v; a re-plan will not warn)", cloud.TagRolledBack, err)
 	}
 	var restored, removed []string
 	for _, o := range rb.Restore {
@@ -363,7 +369,7 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 		removed = append(removed, named(id, n.Name))
 	}
 	b := a.breach
-	undone := fmt.Sprintf("rolled back to the previous image: registered %s again (healthy), then deregistered and terminated %s", orNone(restored), orNone(removed))
+	undone := fmt.Sprintf("rolled back to the previous image: registered %s again (healthy), then deregistered and terminated %s%s", orNone(restored), orNone(removed), tagNote)
 	if a.p.Checkpoint == 0 { // a new member's health timeout (healthTimeoutRollback)
 		return false, "", fmt.Errorf("%w: fleet %s, batch %d: %s at %s: %s; %s", ErrRolledBack, a.p.Fleet, a.p.Batch, b.gate, b.at.UTC().Format(time.RFC3339), b.figures, undone)
 	}

@@ -1,12 +1,15 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
@@ -193,5 +196,30 @@ func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
 	}
 	if tag := rolledBackTag(sim, "web-2"); !strings.Contains(tag, "health_timeout") {
 		t.Errorf("image web-2 tag %q, want the health timeout", tag)
+	}
+}
+
+// TestRollbackStandsWhenTheImageRefusesTheTag: an image the account may not tag (one baked
+// elsewhere) does not undo the rollback: apply still fails naming the gate, and says the
+// image was not tagged.
+func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	converge(t, sim, spec(t, "1", 2, 2, ""))
+	w := sim.World()
+	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{ErrorRate: 0.25}})
+	sim = newSim(t, w)
+	p := planFor(t, sim, spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1")))
+	api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+		if op == "CreateTags" {
+			return &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
+		}
+		return call(ctx)
+	})
+	_, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
+	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), "max_5xx_percent = 1") || !strings.Contains(err.Error(), "the image was not tagged albctl:rolled-back") {
+		t.Fatalf("apply: %v", err)
+	}
+	if n := healthyTargets(t, sim); n != 4 {
+		t.Errorf("%d healthy targets after the rollback, want the 4 old members", n)
 	}
 }
