@@ -365,7 +365,10 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 		restored = append(restored, named(o.InstanceID, o.Name))
 	}
 	for _, n := range rb.Remove {
-		id, _ := r.output(n.InstanceStep)
+		id := n.InstanceID
+		if n.InstanceStep != "" {
+			id, _ = r.output(n.InstanceStep)
+		}
 		removed = append(removed, named(id, n.Name))
 	}
 	b := a.breach
@@ -454,11 +457,15 @@ func (a *gate) restore(ctx context.Context, r *runner) (waiting, op string, err 
 func (a *gate) remove(ctx context.Context, r *runner) (string, error) {
 	var ids []string
 	for _, n := range a.p.Rollback.Remove {
-		id, err := r.output(n.InstanceStep)
-		if err != nil {
-			continue // never launched: nothing to remove
+		id := n.InstanceID // launched by an interrupted run
+		if n.InstanceStep != "" {
+			out, err := r.output(n.InstanceStep)
+			if err != nil {
+				continue // never launched: nothing to remove
+			}
+			id = out
 		}
-		_, err = r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{
+		_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{
 			TargetGroupArn: aws.String(n.TargetGroupARN),
 			Targets:        []elbtypes.TargetDescription{{Id: aws.String(id), Port: aws.Int32(n.Port)}},
 		})

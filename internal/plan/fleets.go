@@ -29,6 +29,8 @@ type fleetPlan struct {
 	replacements []replacement
 	// launches are the launch steps of this fleet (new slots and replacements).
 	launches []string
+	// resumed are the slots an interrupted rollout already replaced (gates.go).
+	resumed []resumed
 }
 
 // slot is one numbered place of a fleet in a zone: the members tagged with it. Slot 0 is the
@@ -169,6 +171,7 @@ func (b *builder) zone(fp *fleetPlan, az string, want int, members []*cloud.Inst
 			b.removals = append(b.removals, removal{fleet: f.Label, tg: fp.tg, instance: in, rollout: true,
 				after:  []string{b.registerStepOf(fp, keeper)},
 				reason: fmt.Sprintf("%s; %s replaces it", fp.staleBecause(in), keeper.ID)})
+			fp.resumed = append(fp.resumed, resumed{old: in, keeper: keeper, removal: len(b.removals) - 1})
 		}
 	}
 	missing := want - min(want, len(slots))

@@ -95,7 +95,7 @@ func gateMissing(s *Step) (m missingFields) {
 		m.needIf(len(p.Alarms) == 0 && p.Max5xxPercent == nil && p.MaxP95Latency <= 0, "a gate: gate.alarms, gate.max_5xx_percent or gate.max_p95_latency")
 		m.needIf((p.ImageID == "") == (p.ImageStep == ""), "exactly one of gate.image_id and gate.image_step")
 		for _, r := range p.Rollback.Remove {
-			m.needIf(r.InstanceStep == "", "gate.rollback.remove[].instance_step")
+			m.needIf(r.InstanceStep == "" && r.InstanceID == "", "gate.rollback.remove[].instance_step or instance_id")
 		}
 	}
 	return m
@@ -164,6 +164,7 @@ func checkpointAt(cps []int, before, after, total int) int {
 // gate plans the gate of a checkpoint; deps are the batch's registrations and
 // deregistrations, restore and remove what a rollback undoes.
 func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []string, rb GateRollback) string {
+	total := len(fp.replacements) + len(fp.resumed)
 	f := fp.f
 	g := f.Rollout.Gates
 	id := fmt.Sprintf("gate.%s.batch-%d", f.Label, batch)
@@ -175,7 +176,7 @@ func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []st
 	}
 	slices.Sort(zones)
 	p := &GateParams{
-		Fleet: f.Label, Batch: batch, Checkpoint: checkpoint, Replaced: replaced, Total: len(fp.replacements),
+		Fleet: f.Label, Batch: batch, Checkpoint: checkpoint, Replaced: replaced, Total: total,
 		TargetGroupARN: fp.tg.ARN, LoadBalancerARNs: slices.Clone(fp.tg.LoadBalancerARNs), Zones: zones,
 		Bake: Duration(f.Rollout.BakeTime), Alarms: slices.Clone(g.Alarms), Max5xxPercent: g.Max5xxPercent,
 		MaxP95Latency: Duration(g.MaxP95Latency), Version: f.Image.Version, ImageID: fp.imageID, ImageStep: fp.imageStep,
@@ -186,12 +187,15 @@ func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []st
 		Kind:     Gate,
 		Resource: fmt.Sprintf("fleet %s", f.Label),
 		Reason: fmt.Sprintf("checkpoint %d%% (%d of %d replaced): batch %d serves for %s while %s hold; on a breach the %d old member(s) out of service are registered again and the %d new one(s) removed",
-			checkpoint, replaced, len(fp.replacements), batch, humanDuration(f.Rollout.BakeTime), strings.Join(p.Names(), ", "), len(rb.Restore), len(rb.Remove)),
+			checkpoint, replaced, total, batch, humanDuration(f.Rollout.BakeTime), strings.Join(p.Names(), ", "), len(rb.Restore), len(rb.Remove)),
 		DependsOn: slices.Clone(deps),
 		Gate:      p,
 	})
 	for _, r := range rb.Remove {
 		s.dependOn(r.InstanceStep)
+	}
+	for _, rs := range fp.resumed {
+		s.dependOn(b.registerStepOf(fp, rs.keeper))
 	}
 	if fp.imageStep != "" {
 		s.dependOn(fp.imageStep)
@@ -228,6 +232,9 @@ func (c *checker) gates() {
 	c.each(Gate, func(g *Step) {
 		removed := map[string]bool{}
 		for _, n := range g.Gate.Rollback.Remove {
+			if n.InstanceStep == "" {
+				continue // a member an interrupted rollout launched
+			}
 			removed[n.InstanceStep] = true
 			c.need(g.ID, n.InstanceStep, "a gate judges the new members it would remove")
 			c.each(RegisterTarget, func(r *Step) {
@@ -249,4 +256,33 @@ func (c *checker) gates() {
 			})
 		}
 	})
+}
+
+// resumed is a slot an interrupted rollout already replaced: its old member, still running,
+// and the new member that keeps the slot. In a rollout with gates the old member is kept
+// until the last gate, and every gate's rollback restores it and removes the new one, as if
+// the interruption had not happened.
+type resumed struct {
+	old, keeper *cloud.Instance
+	removal     int // the old member's entry in builder.removals
+}
+
+// resumedUndo is what a gate's rollback undoes of the slots an interrupted rollout replaced.
+func (b *builder) resumedUndo(fp *fleetPlan) GateRollback {
+	var u GateRollback
+	for _, rs := range fp.resumed {
+		if rs.old.State == "running" {
+			u.Restore = append(u.Restore, TargetParams{TargetGroupARN: fp.tg.ARN, InstanceID: rs.old.ID, Port: b.portOf(fp, rs.old), AZ: rs.old.AZ, Name: nameOf(rs.old)})
+		}
+		u.Remove = append(u.Remove, TargetParams{TargetGroupARN: fp.tg.ARN, InstanceID: rs.keeper.ID, Port: b.portOf(fp, rs.keeper), AZ: rs.keeper.AZ, Name: nameOf(rs.keeper)})
+	}
+	return u
+}
+
+// portOf is the port an instance is (or was) registered on, else the target group's.
+func (b *builder) portOf(fp *fleetPlan, in *cloud.Instance) int32 {
+	if t, ok := b.idx.target(fp.tg, in.ID); ok && t.Port != 0 {
+		return t.Port
+	}
+	return fp.tg.Port
 }

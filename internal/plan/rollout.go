@@ -23,7 +23,7 @@ import (
 // then deregisters and terminates it and the apply stops with the old members serving.
 func (b *builder) rollout(fp *fleetPlan) {
 	gated := b.checkGates(fp.f) && fp.f.Rollout.Gates.Any()
-	if len(fp.replacements) == 0 {
+	if len(fp.replacements) == 0 && (!gated || len(fp.resumed) == 0) {
 		return
 	}
 	b.image(fp)
@@ -40,6 +40,9 @@ func (b *builder) rollout(fp *fleetPlan) {
 	rollback := &RollbackParams{HealthTimeout: Duration(r.HealthTimeout), Auto: r.AutoRollback}
 	firstRemoval := len(b.removals)
 	var undo GateRollback // what a gate's rollback undoes: everything replaced so far
+	if gated {
+		undo = b.resumedUndo(fp)
+	}
 	lastGate := ""
 
 	var start []string // what the current batch waits for
@@ -68,8 +71,9 @@ func (b *builder) rollout(fp *fleetPlan) {
 			}
 		}
 		start = append(registers, deregisters...)
-		if cp := checkpointAt(r.Gates.Checkpoints, first, done, len(fp.replacements)); gated && cp > 0 {
-			lastGate = b.gate(fp, batch, cp, done, start, cloneUndo(undo))
+		resumed := len(fp.resumed)
+		if cp := checkpointAt(r.Gates.Checkpoints, resumed+first, resumed+done, resumed+len(fp.replacements)); gated && cp > 0 {
+			lastGate = b.gate(fp, batch, cp, resumed+done, start, cloneUndo(undo))
 			start = append(start, lastGate)
 		} else if r.BakeTime > 0 && done < len(fp.replacements) {
 			id := fmt.Sprintf("wait.%s.batch-%d", f.Label, batch)
@@ -84,9 +88,16 @@ func (b *builder) rollout(fp *fleetPlan) {
 			start = append(start, id)
 		}
 	}
+	if gated && lastGate == "" {
+		// Interrupted after its last batch: the last checkpoint is judged again.
+		lastGate = b.gate(fp, 1, 100, len(fp.resumed), nil, cloneUndo(undo))
+	}
 	if lastGate != "" {
 		for i := firstRemoval; i < len(b.removals); i++ {
 			b.removals[i].terminateAfter = []string{lastGate}
+		}
+		for _, rs := range fp.resumed {
+			b.removals[rs.removal].terminateAfter = []string{lastGate}
 		}
 	}
 	if fp.src != nil {

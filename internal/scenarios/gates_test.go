@@ -223,3 +223,45 @@ func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
 		t.Errorf("%d healthy targets after the rollback, want the 4 old members", n)
 	}
 }
+
+// TestInterruptedGatedRolloutStillRollsBack: an apply stopped after the first gate passed
+// leaves slot web-1a-1 replaced, its old member out of service but running. The re-plan keeps
+// that old member until the last gate and puts it in every rollback; when a later member
+// never turns healthy, the whole fleet, the slot replaced before the interruption included,
+// goes back to version 1.
+func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	converge(t, sim, spec(t, "1", 2, 2, ""))
+	before, _ := census(t, sim)
+	v2 := spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1\n    health_timeout  = \"5m\""))
+	p := planFor(t, sim, v2)
+	k := slices.IndexFunc(p.Steps, func(s plan.Step) bool { return s.ID == "gate.web.batch-1" })
+	if _, err := apply(sim, p, engine.Options{StopAfter: k + 1}); !errors.Is(err, engine.ErrStopped) {
+		t.Fatalf("stop after the first gate: %v", err)
+	}
+	w := sim.World()
+	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: simulator.Duration(2 * time.Hour), Window: simulator.Window{Until: simulator.Duration(time.Hour)}}}
+	sim = newSim(t, w)
+
+	p = planFor(t, sim, v2)
+	for _, s := range p.Steps {
+		if s.Kind == plan.TerminateInstance && !slices.ContainsFunc(s.DependsOn, func(d string) bool { return strings.HasPrefix(d, "gate.") }) {
+			t.Errorf("%s does not wait for a gate: %v", s.ID, s.DependsOn)
+		}
+	}
+	lowest := 4
+	_, err := apply(sim, p, engine.Options{AfterPoll: func() { lowest = min(lowest, healthyTargets(t, sim)) }})
+	if !errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "health_timeout") {
+		t.Fatalf("apply after the interruption: %v", err)
+	}
+	if lowest < 4 {
+		t.Errorf("healthy targets fell to %d; the minimum is 4", lowest)
+	}
+	after, _ := census(t, sim)
+	if !slices.Equal(slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before))) {
+		t.Errorf("instances after the rollback %v, want the old fleet %v", after, before)
+	}
+	if n := healthyTargets(t, sim); n != 4 {
+		t.Errorf("%d healthy targets after the rollback, want the 4 old members", n)
+	}
+}
