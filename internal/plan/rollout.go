@@ -88,17 +88,8 @@ func (b *builder) rollout(fp *fleetPlan) {
 			start = append(start, id)
 		}
 	}
-	if gated && lastGate == "" {
-		// Interrupted after its last batch: the last checkpoint is judged again.
-		lastGate = b.gate(fp, 1, 100, len(fp.resumed), nil, cloneUndo(undo))
-	}
-	if lastGate != "" {
-		for i := firstRemoval; i < len(b.removals); i++ {
-			b.removals[i].terminateAfter = []string{lastGate}
-		}
-		for _, rs := range fp.resumed {
-			b.removals[rs.removal].terminateAfter = []string{lastGate}
-		}
+	if gated {
+		b.keepOldUntilDone(fp, lastGate, firstRemoval, undo)
 	}
 	if fp.src != nil {
 		b.warnf("fleet %q: rollout replaces %d member(s) in batches of %d; the source %s is not replaced (it is the image's origin)", f.Label, len(fp.replacements), size, fp.src.ID)
@@ -142,4 +133,20 @@ func cloneUndo(u GateRollback) GateRollback {
 // deregisterID is the ID retire gives the deregistration of instance id of fleet.
 func (b *builder) deregisterID(fleet, id string) string {
 	return fmt.Sprintf("deregister_target.%s.%s", fleet, id)
+}
+
+// keepOldUntilDone makes every old member of a rollout with gates (those of this plan's
+// batches, from b.removals[first:], and those an interrupted run replaced) wait for the last
+// gate before it is terminated; when the interruption came after the last batch, it plans
+// that last gate again.
+func (b *builder) keepOldUntilDone(fp *fleetPlan, lastGate string, first int, undo GateRollback) {
+	if lastGate == "" {
+		lastGate = b.gate(fp, 1, 100, len(fp.resumed), nil, cloneUndo(undo))
+	}
+	for i := first; i < len(b.removals); i++ {
+		b.removals[i].terminateAfter = []string{lastGate}
+	}
+	for _, rs := range fp.resumed {
+		b.removals[rs.removal].terminateAfter = []string{lastGate}
+	}
 }
