@@ -41,6 +41,9 @@ type breach struct {
 	figures string
 }
 
+// gate is a rollout's checkpoint (plan.GateParams): it bakes, judges, and on a breach rolls
+// the fleet back before it fails. A health timeout in a rollout with gates uses its rollback
+// too (healthTimeoutRollback).
 type gate struct {
 	p     *plan.GateParams
 	start time.Time // when the batch was in service: the step's start
