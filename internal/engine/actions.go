@@ -95,6 +95,8 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 	return waitImage(ctx, r, t, a.imageID)
 }
 
+func (a *createImage) watchedImage() string { return a.imageID }
+
 func findImage(ctx context.Context, r *runner, name string) (id, state string, err error) {
 	out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{
 		Owners:  []string{"self"},

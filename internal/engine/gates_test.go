@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -71,5 +74,51 @@ func TestGatesShareOneDescribeAlarms(t *testing.T) {
 				t.Errorf("%d DescribeAlarms calls, want %d", calls, tc.calls)
 			}
 		})
+	}
+}
+
+// countingImages records when DescribeImages is called by image ID.
+type countingImages struct {
+	cloud.EC2
+	clock interface{ Now() time.Time }
+	at    map[time.Time]int
+}
+
+func (c *countingImages) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	for _, f := range in.Filters {
+		if aws.ToString(f.Name) == "image-id" {
+			c.at[c.clock.Now()]++
+		}
+	}
+	return c.EC2.DescribeImages(ctx, in, optFns...)
+}
+
+// Steps waiting on images share one DescribeImages per pass: two images baked at once are
+// polled together (after the instant they are made, when each asks as it is created).
+func TestImageWaitersShareOneDescribeImages(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	bake := func(name string) plan.Step {
+		return plan.Step{ID: "create_image." + name, Kind: plan.CreateImage, Resource: "image " + name, Reason: "r", DependsOn: []string{},
+			Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: name, NoReboot: true, Tags: map[string]string{"Name": name}}}
+	}
+	api := apiOf(sim)
+	counter := &countingImages{EC2: api.EC2, clock: sim.Clock(), at: map[time.Time]int{}}
+	api.EC2 = counter
+	if _, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{bake("web-a"), bake("web-b")}}, api, engine.Options{Clock: sim.Clock()}); err != nil {
+		t.Fatal(err)
+	}
+	if len(counter.at) < 2 {
+		t.Fatalf("the images were polled at %d instants; want several", len(counter.at))
+	}
+	start := sim.Clock().Now()
+	for at := range counter.at {
+		if at.Before(start) {
+			start = at
+		}
+	}
+	for at, n := range counter.at {
+		if at.After(start) && n != 1 {
+			t.Errorf("%d DescribeImages by image ID at %s, want one for both images", n, at)
+		}
 	}
 }
