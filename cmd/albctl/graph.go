@@ -24,6 +24,7 @@ var kindColor = map[plan.Kind]string{
 	plan.ValidateLaunch:           "#cfe2ff",
 	plan.ModifyHealthCheck:        "#fff3cd",
 	plan.Wait:                     "#d1e7dd",
+	plan.Gate:                     "#d1e7dd",
 	plan.DeregisterImage:          "#f8d7da",
 }
 

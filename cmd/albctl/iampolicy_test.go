@@ -18,6 +18,7 @@ var iamPrefix = map[string]string{
 	"EC2":   "ec2",
 	"ELBV2": "elasticloadbalancing",
 	"IAM":   "iam",
+	"CW":    "cloudwatch",
 }
 
 // policyExtras are actions a policy needs that are not methods of the interfaces: RunInstances

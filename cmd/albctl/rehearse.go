@@ -430,6 +430,8 @@ type rehearsal struct {
 	log         *trafficLog
 	res         *engine.Result
 	err         error
+	// unsimulated are the gates' alarms of the account the copy could not carry (rehearse_alarms.go).
+	unsimulated []string
 }
 
 func (r *rehearsal) json() *trafficReportJSON {
@@ -453,6 +455,9 @@ func (r *rehearsal) write(w io.Writer, stack *specs.Stack) {
 		for _, a := range r.assumptions {
 			fmt.Fprintf(w, "  - %s\n", a)
 		}
+	}
+	if len(r.unsimulated) > 0 {
+		fmt.Fprintf(w, "Alarms the rehearsal cannot evaluate (their gates trip on the copy): %s\n", strings.Join(r.unsimulated, ", "))
 	}
 	if r.err != nil {
 		fmt.Fprintf(w, "The plan stopped after %s simulated: %v\n", round(r.res.Elapsed()), r.err)
@@ -498,6 +503,13 @@ func (m *Main) rehearse(ctx context.Context, be *backend.Backend, p *plan.Plan, 
 		return nil, err
 	}
 	r := &rehearsal{world: what, assumptions: notes, seed: w.Seed, faults: t.faults}
+	if be.Sim == nil {
+		// The account's alarms the gates watch, so the copy judges them on its own metrics.
+		w.Alarms, r.unsimulated, err = mirrorAlarms(ctx, be.Clients.CW, p)
+		if err != nil {
+			return nil, fmt.Errorf("rehearse: %w", err)
+		}
+	}
 	sim := simulator.New(w, opts...)
 	api := backend.Retrying(sim, r.seed, mode, t.maxAttempts)
 	r.log = newTrafficLog(sim, p)

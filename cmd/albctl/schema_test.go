@@ -362,6 +362,7 @@ func everyKindPlan() *plan.Plan {
 		lb = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:loadbalancer/app/web-alb/0a1b2c3d4e5f6002"
 	)
 	tags := map[string]string{"Name": "web-1d-1", "albctl:fleet": "web"}
+	onePercent := 1.0
 	launch := func(az string, n int) *plan.LaunchParams {
 		return &plan.LaunchParams{ImageName: "web-2", AZ: az, SubnetID: "subnet-" + az, InstanceType: "t3.small",
 			KeyName: "web-key", SecurityGroupIDs: []string{"sg-1"}, IAMProfile: "web-app",
@@ -397,7 +398,16 @@ func everyKindPlan() *plan.Plan {
 			{ID: "register_target.web.ap-northeast-1d.1", Kind: plan.RegisterTarget, Resource: "instance web-1d-1 in web-tg", Reason: "r",
 				DependsOn: []string{"add_zones.web", "enable_stickiness.web"},
 				Target: &plan.TargetParams{TargetGroupARN: tg, InstanceStep: "launch_instance.web.ap-northeast-1d.1", Port: 80, AZ: "ap-northeast-1d",
-					Name: "web-1d-1", Rollback: &plan.RollbackParams{HealthTimeout: plan.Duration(10 * time.Minute), Auto: true}}},
+					Name: "web-1d-1", Rollback: &plan.RollbackParams{HealthTimeout: plan.Duration(10 * time.Minute), Auto: true,
+						Fleet: &plan.FleetRollback{Fleet: "web", Batch: 1, Version: "2", ImageStep: "create_image.web", Rollback: plan.GateRollback{
+							Restore: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-old", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
+							Remove:  []plan.TargetParams{{TargetGroupARN: tg, InstanceStep: "launch_instance.web.ap-northeast-1d.1", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
+						}}}}},
+			{ID: "register_target.web.ap-northeast-1a.1", Kind: plan.RegisterTarget, Resource: "instance web-1a-1 in web-tg", Reason: "r",
+				DependsOn: []string{},
+				Target: &plan.TargetParams{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a",
+					Rollback: &plan.RollbackParams{HealthTimeout: plan.Duration(10 * time.Minute), Auto: true,
+						Fleet: &plan.FleetRollback{Fleet: "web", Batch: 2, Version: "2", ImageID: "ami-0new", Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}}}},
 			{ID: "trim_zones.web", Kind: plan.TrimZones, Resource: "load balancer web-alb", Reason: "r",
 				DependsOn: []string{"register_target.web.ap-northeast-1d.1"},
 				Zones: &plan.ZonesParams{LoadBalancerARN: lb, SubnetIDs: []string{"subnet-a", "subnet-d"},
@@ -415,6 +425,18 @@ func everyKindPlan() *plan.Plan {
 					HealthyThreshold: &two, UnhealthyThreshold: &two, Matcher: &matcher}},
 			{ID: "wait.web.batch-1", Kind: plan.Wait, Resource: "fleet web", Reason: "r", DependsOn: []string{},
 				Wait: &plan.WaitParams{Duration: plan.Duration(5 * time.Minute)}},
+			{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{"launch_instance.web.ap-northeast-1d.1"},
+				Gate: &plan.GateParams{Fleet: "web", Batch: 1, Checkpoint: 25, Replaced: 1, Total: 4, TargetGroupARN: tg, LoadBalancerARNs: []string{lb},
+					Zones: []string{"ap-northeast-1d"}, Bake: plan.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Max5xxPercent: &onePercent,
+					MaxP95Latency: plan.Duration(800 * time.Millisecond), Version: "2", ImageID: "ami-0new",
+					Rollback: plan.GateRollback{
+						Restore: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-old", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
+						Remove:  []plan.TargetParams{{TargetGroupARN: tg, InstanceStep: "launch_instance.web.ap-northeast-1d.1", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
+					}}},
+			{ID: "gate.web.batch-2", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{"gate.web.batch-1"},
+				Gate: &plan.GateParams{Fleet: "web", Batch: 2, Checkpoint: 100, Replaced: 4, Total: 4, TargetGroupARN: tg, LoadBalancerARNs: []string{lb},
+					Zones: []string{"ap-northeast-1d"}, Bake: plan.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Version: "2", ImageStep: "create_image.web",
+					Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}},
 			{ID: "deregister_image.ami-0old", Kind: plan.DeregisterImage, Resource: "image web-1 (ami-0old)", Reason: "r",
 				DependsOn: []string{"terminate_instance.web.i-old"},
 				Cleanup:   &plan.CleanupParams{ImageID: "ami-0old", ImageName: "web-1", SnapshotIDs: []string{"snap-1"}}},

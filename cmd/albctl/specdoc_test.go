@@ -22,7 +22,7 @@ type docBlock struct {
 
 var (
 	blockHeading = regexp.MustCompile("^#{2,3} Block `([a-z_.]+)`$")
-	attrRow      = regexp.MustCompile("^\\| `([a-z_]+)` \\| [^|]+ \\| ([^|]*) \\|")
+	attrRow      = regexp.MustCompile("^\\| `([a-z0-9_]+)` \\| [^|]+ \\| ([^|]*) \\|")
 )
 
 // readSpecDoc parses docs/spec.md into its block sections, and returns the hcl examples found

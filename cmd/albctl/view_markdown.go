@@ -44,6 +44,7 @@ func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed 
 		return
 	}
 	fmt.Fprintf(w, "**Plan:** %s.\n\n", summary(p))
+	writeMarkdownGates(w, p)
 	if rehearsed != nil {
 		rehearsed(w)
 	}
@@ -124,5 +125,27 @@ func writeRehearsalMarkdown(w io.Writer, r *rehearsal, stack *specs.Stack) {
 		}
 		fmt.Fprintf(w, "\n%s\n\n", mdText(l.verdict(key, stack)))
 		l.writeMermaidChart(w, key)
+	}
+}
+
+// writeMarkdownGates lists a rollout's gates, so a reviewer sees what the rollout watches
+// and where it pauses (docs/plans.md, "Gates, checkpoints and rollback").
+func writeMarkdownGates(w io.Writer, p *plan.Plan) {
+	first := true
+	for _, s := range p.Steps {
+		g := s.Gate
+		if g == nil {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "**Gates:**")
+			fmt.Fprintln(w)
+			first = false
+		}
+		fmt.Fprintf(w, "- `%s`: fleet %s at %d%% (%d of %d replaced), for %s: %s; a breach restores %d old member(s)\n",
+			s.ID, mdText(g.Fleet), g.Checkpoint, g.Replaced, g.Total, g.Bake, mdText(strings.Join(g.Names(), ", ")), len(g.Rollback.Restore))
+	}
+	if !first {
+		fmt.Fprintln(w)
 	}
 }

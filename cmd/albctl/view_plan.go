@@ -71,7 +71,7 @@ func symbol(k plan.Kind) string {
 		return "~"
 	case plan.TrimZones, plan.DeregisterTarget, plan.TerminateInstance, plan.DeregisterImage:
 		return "-"
-	case plan.ValidateLaunch, plan.Wait:
+	case plan.ValidateLaunch, plan.Wait, plan.Gate:
 		return "="
 	}
 	return "+"
@@ -79,7 +79,7 @@ func symbol(k plan.Kind) string {
 
 var kindSequence = []plan.Kind{
 	plan.ValidateLaunch, plan.CreateImage, plan.ModifyHealthCheck, plan.LaunchInstance, plan.AssociateInstanceProfile,
-	plan.EnableStickiness, plan.AddZones, plan.RegisterTarget, plan.Wait, plan.DeregisterTarget,
+	plan.EnableStickiness, plan.AddZones, plan.RegisterTarget, plan.Wait, plan.Gate, plan.DeregisterTarget,
 	plan.TerminateInstance, plan.TrimZones, plan.DeregisterImage,
 }
 
@@ -372,6 +372,8 @@ func details(s *plan.Step) string {
 		return "ModifyTargetGroup " + healthCheckText(s.HealthCheck)
 	case s.Wait != nil:
 		return "wait " + s.Wait.Duration.String()
+	case s.Gate != nil:
+		return gateText(s.Gate)
 	case s.Cleanup != nil:
 		d := "DeregisterImage " + s.Cleanup.ImageID
 		if len(s.Cleanup.SnapshotIDs) > 0 {
@@ -411,4 +413,17 @@ func healthCheckText(h *plan.HealthCheckParams) string {
 		kv = append(kv, "matcher="+*h.Matcher)
 	}
 	return strings.Join(kv, " ")
+}
+
+// gateText says what a gate step calls and what it undoes on a breach.
+func gateText(g *plan.GateParams) string {
+	d := "wait " + g.Bake.String() + " while"
+	if len(g.Alarms) > 0 {
+		d += " DescribeAlarms " + strings.Join(g.Alarms, ", ") + " stay out of ALARM;"
+	}
+	if g.Max5xxPercent != nil || g.MaxP95Latency > 0 {
+		d += " then GetMetricData over the bake and the same time before the apply (" + strings.Join(g.Names(), ", ") + ", per zone and in all);"
+	}
+	return fmt.Sprintf("%s on a breach RegisterTargets the %d old member(s) again, wait until healthy, then deregister and terminate the %d new one(s), tag the image rolled back, and stop",
+		d, len(g.Rollback.Restore), len(g.Rollback.Remove))
 }

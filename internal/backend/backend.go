@@ -224,7 +224,7 @@ func OpenSim(worldPath string) (*Backend, error) {
 	return &Backend{
 		Kind:      "sim",
 		Region:    region,
-		API:       cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()},
+		API:       cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()},
 		Clock:     sim.Clock(),
 		Header:    header,
 		Identity:  identity,
@@ -257,7 +257,7 @@ func (b *Backend) withFaults(path string) error {
 // default).
 func Retrying(sim *simulator.Sim, seed uint64, mode aws.RetryMode, maxAttempts int) cloud.API {
 	r := cloud.NewRetrier(sim.Clock(), cloud.RetryPolicy{Mode: mode, MaxAttempts: maxAttempts, Seed: seed})
-	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()})
+	return r.Wrap(cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()})
 }
 
 // RetryMode is the SDK retry mode of --retry-mode (mode): by default adaptive for apply,

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -31,6 +32,7 @@ type Clients struct {
 	ELBV2 *elbv2.Client
 	IAM   *iam.Client
 	STS   *sts.Client
+	CW    *cloudwatch.Client // the alarms and metrics a rollout's gates read
 }
 
 // Endpoint is an AWS-API endpoint (or AWS itself) opened without a spec, for sim seed, sim
@@ -55,7 +57,7 @@ func (n Net) Connect(ctx context.Context, t Target) (*Endpoint, error) {
 }
 
 func newClients(cfg aws.Config) Clients {
-	return Clients{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}
+	return Clients{EC2: ec2.NewFromConfig(cfg), ELBV2: elbv2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)}
 }
 
 // settings merges flags over the spec's cloud block; the SDK fills in the rest from the
@@ -260,7 +262,7 @@ func (o *Opener) openAWS(ctx context.Context, t Target, stack *specs.Stack, forA
 	be := &Backend{
 		Kind:     "aws",
 		Region:   cfg.Region,
-		API:      cloud.API{EC2: clients.EC2, ELBV2: clients.ELBV2, IAM: clients.IAM},
+		API:      cloud.API{EC2: clients.EC2, ELBV2: clients.ELBV2, IAM: clients.IAM, CW: clients.CW},
 		Clock:    engine.WallClock{},
 		Header:   header,
 		Identity: fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, RedactURL(endpoint)),

@@ -28,6 +28,8 @@ type EC2 interface {
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
 	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
 	DescribeNetworkAcls(ctx context.Context, in *ec2.DescribeNetworkAclsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error)
+	// CreateTags marks an image rolled back by a rollout's gate (TagRolledBack).
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 }
 
 // ELBV2 is the part of the Elastic Load Balancing v2 API albctl calls.
@@ -58,6 +60,9 @@ type API struct {
 	EC2   EC2
 	ELBV2 ELBV2
 	IAM   IAM
+	// CW is CloudWatch, read by a rollout's gates (cloudwatch.go); nil when the apply has
+	// no gate to judge.
+	CW CloudWatch
 }
 
 var (

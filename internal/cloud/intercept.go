@@ -27,6 +27,9 @@ func Intercept(api API, f Interceptor) API {
 	if api.IAM != nil {
 		out.IAM = interceptIAM{f, api.IAM}
 	}
+	if api.CW != nil {
+		out.CW = interceptCW{f, api.CW}
+	}
 	return out
 }
 
@@ -113,6 +116,12 @@ func (c interceptEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2
 func (c interceptEC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, optFns ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
 	return via(ctx, c.f, "DeregisterImage", func(ctx context.Context) (*ec2.DeregisterImageOutput, error) {
 		return c.api.DeregisterImage(ctx, in, optFns...)
+	})
+}
+
+func (c interceptEC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	return via(ctx, c.f, "CreateTags", func(ctx context.Context) (*ec2.CreateTagsOutput, error) {
+		return c.api.CreateTags(ctx, in, optFns...)
 	})
 }
 

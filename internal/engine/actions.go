@@ -44,6 +44,8 @@ func actionFor(s *plan.Step) (action, error) {
 		return &wait{p: s.Wait}, nil
 	case s.Kind == plan.DeregisterImage && s.Cleanup != nil:
 		return &deregisterImage{p: s.Cleanup}, nil
+	case s.Kind == plan.Gate && s.Gate != nil:
+		return &gate{p: s.Gate}, nil
 	}
 	return nil, fmt.Errorf("step %s: kind %q without its parameters", s.ID, s.Kind)
 }
@@ -92,6 +94,8 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 	}
 	return waitImage(ctx, r, t, a.imageID)
 }
+
+func (a *createImage) watchedImage() string { return a.imageID }
 
 func findImage(ctx context.Context, r *runner, name string) (id, state string, err error) {
 	out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{
@@ -384,6 +388,7 @@ type registerTarget struct {
 	since      time.Time // when RegisterTargets was accepted
 	rolledBack bool
 	last       string // the last health seen, for the rollback report
+	fleet      *gate  // the fleet's rollback, in a rollout with gates (RollbackParams.Fleet)
 }
 
 // resolve finds the instance ID, from the plan or from the launch step that made it.
@@ -545,6 +550,12 @@ func (a *registerTarget) rollback(ctx context.Context, r *runner, t *task) (bool
 	if !rb.Auto {
 		return false, "", fmt.Errorf("%w: %s not healthy within %s (last: %s); auto_rollback is off, so it stays registered and the old members still serve",
 			ErrTimeout, who, rb.HealthTimeout, last)
+	}
+	if rb.Fleet != nil {
+		if a.fleet == nil {
+			a.fleet = healthTimeoutRollback(rb.Fleet, r.clock.Now(), fmt.Sprintf("%s not healthy within %s (last: %s)", who, rb.HealthTimeout, last))
+		}
+		return a.fleet.rollback(ctx, r, t)
 	}
 	if !a.rolledBack {
 		_, err := r.api.ELBV2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{

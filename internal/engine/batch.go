@@ -17,13 +17,16 @@ import (
 // DescribeInstances per pass, not twenty, and twenty registrations one DescribeTargetHealth:
 // fewer calls, less throttling, and the cost of an apply does not grow with its width.
 type round struct {
-	states  map[string]string // instance ID -> state, for the IDs asked so far
-	zones   map[string]string // instance ID -> Availability Zone
-	profile map[string]string // instance ID -> IAM instance profile ARN
-	asked   map[string]bool
-	images  map[string]ec2types.Image                              // image ID -> image, read this pass
-	health  map[string]map[string]elbtypes.TargetHealthDescription // TG ARN -> "id:port" ->
-	healthy map[string]bool                                        // TG ARNs read this pass
+	states      map[string]string // instance ID -> state, for the IDs asked so far
+	zones       map[string]string // instance ID -> Availability Zone
+	profile     map[string]string // instance ID -> IAM instance profile ARN
+	asked       map[string]bool
+	images      map[string]ec2types.Image                              // image ID -> image, read this pass
+	imagesAsked map[string]bool                                        // image IDs asked this pass
+	health      map[string]map[string]elbtypes.TargetHealthDescription // TG ARN -> "id:port" ->
+	healthy     map[string]bool                                        // TG ARNs read this pass
+	alarms      map[string]alarmSeen                                   // alarm name -> as read this pass
+	alarmsAsked map[string]bool                                        // alarm names asked this pass
 }
 
 // instanceWatcher is implemented by steps that poll an instance's state.
@@ -155,22 +158,42 @@ func notFound(id string) error {
 	return &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: fmt.Sprintf("The instance ID '%s' does not exist (not visible yet)", id)}
 }
 
-// image returns the image as of this pass; ok is false when EC2 does not list it.
+// imageWatcher is implemented by steps that wait for an image to become available.
+type imageWatcher interface{ watchedImage() string }
+
+// image returns the image as of this pass. Steps
+// waiting on images share one DescribeImages per pass (by an image-id filter, so that an
+// image not visible yet does not fail the call for the others); an image this apply made
+// that is not listed yet is InvalidAMIID.NotFound, as AWS answers by ImageIds.
 func (r *runner) image(ctx context.Context, id string) (ec2types.Image, bool, error) {
 	rd := r.round
-	if im, ok := rd.images[id]; ok {
-		return im, true, nil
-	}
-	out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	if err != nil {
-		return ec2types.Image{}, false, err
-	}
-	if len(out.Images) == 0 {
-		return ec2types.Image{}, false, nil
-	}
 	if rd.images == nil {
-		rd.images = map[string]ec2types.Image{}
+		rd.images, rd.imagesAsked = map[string]ec2types.Image{}, map[string]bool{}
 	}
-	rd.images[id] = out.Images[0]
-	return out.Images[0], true, nil
+	if !rd.imagesAsked[id] {
+		ids := []string{id}
+		for _, t := range r.due() {
+			if w, ok := t.action.(imageWatcher); ok {
+				if o := w.watchedImage(); o != "" && !rd.imagesAsked[o] && !slices.Contains(ids, o) {
+					ids = append(ids, o)
+				}
+			}
+		}
+		slices.Sort(ids)
+		out, err := r.api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{{Name: aws.String("image-id"), Values: ids}}})
+		if err != nil {
+			return ec2types.Image{}, false, err
+		}
+		for _, im := range out.Images {
+			rd.images[aws.ToString(im.ImageId)] = im
+		}
+		for _, o := range ids {
+			rd.imagesAsked[o] = true
+		}
+	}
+	im, ok := rd.images[id]
+	if !ok {
+		return ec2types.Image{}, false, &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: fmt.Sprintf("The image id '[%s]' does not exist (not visible yet)", id)}
+	}
+	return im, true, nil
 }

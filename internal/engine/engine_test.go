@@ -41,7 +41,7 @@ func newSim(t *testing.T, w *simulator.World, opts ...simulator.Option) *simulat
 }
 
 func apiOf(sim *simulator.Sim) cloud.API {
-	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
+	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()}
 }
 
 // planFor observes the simulator and plans the stack against it.

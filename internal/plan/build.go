@@ -77,6 +77,9 @@ type removal struct {
 	// rollout marks a member replaced by a rollout (its deregistration follows the batch
 	// rules, not the scale-in rule).
 	rollout bool
+	// terminateAfter are steps the termination waits for besides the draining: a rollout's
+	// last gate when old members are kept until it is done (keep_old = "until_done").
+	terminateAfter []string
 }
 
 func newBuilder(stack *specs.Stack, world *cloud.World) *builder {

@@ -95,6 +95,7 @@ func (c *checker) rules() {
 	c.zonesServe()
 	c.retirements()
 	c.images()
+	c.gates()
 }
 
 // launchesAndRegistrations: images before launches; stickiness, health check and zone before a

@@ -29,6 +29,8 @@ type fleetPlan struct {
 	replacements []replacement
 	// launches are the launch steps of this fleet (new slots and replacements).
 	launches []string
+	// resumed are the slots an interrupted rollout already replaced (gates.go).
+	resumed []resumed
 }
 
 // slot is one numbered place of a fleet in a zone: the members tagged with it. Slot 0 is the
@@ -169,6 +171,7 @@ func (b *builder) zone(fp *fleetPlan, az string, want int, members []*cloud.Inst
 			b.removals = append(b.removals, removal{fleet: f.Label, tg: fp.tg, instance: in, rollout: true,
 				after:  []string{b.registerStepOf(fp, keeper)},
 				reason: fmt.Sprintf("%s; %s replaces it", fp.staleBecause(in), keeper.ID)})
+			fp.resumed = append(fp.resumed, resumed{old: in, keeper: keeper, removal: len(b.removals) - 1})
 		}
 	}
 	missing := want - min(want, len(slots))
@@ -311,6 +314,9 @@ func (b *builder) launch(fp *fleetPlan, az string, n int, reason string, replace
 	imageRef := cmp.Or(f.Image.Name, f.Image.ID)
 	if f.InstanceType != "" {
 		imageRef += "\x00" + f.InstanceType
+	}
+	if v := b.rolledBack(fp); v != "" {
+		imageRef += "\x00rolled back " + v // a new attempt after a rollback (gates.go)
 	}
 	id := fmt.Sprintf("launch_instance.%s.%s.%d", f.Label, az, n)
 	s := &Step{

@@ -8,7 +8,7 @@ import (
 
 var kindOrder = map[Kind]int{
 	ValidateLaunch: 0, CreateImage: 1, ModifyHealthCheck: 2, LaunchInstance: 3, AssociateInstanceProfile: 4,
-	EnableStickiness: 5, AddZones: 6, RegisterTarget: 7, Wait: 8, DeregisterTarget: 9,
+	EnableStickiness: 5, AddZones: 6, RegisterTarget: 7, Wait: 8, Gate: 8, DeregisterTarget: 9,
 	TerminateInstance: 10, TrimZones: 11, DeregisterImage: 12,
 }
 

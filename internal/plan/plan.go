@@ -33,6 +33,9 @@ const (
 	Wait Kind = "wait"
 	// DeregisterImage removes an image albctl baked, and its snapshots, once nothing uses it.
 	DeregisterImage Kind = "deregister_image"
+	// Gate holds a rollout at a checkpoint for its bake time while it watches the alarms and
+	// metric guards, and rolls the fleet back when one trips (gates.go).
+	Gate Kind = "gate"
 )
 
 // Plan is the ordered list of steps that takes the world to the stack.
@@ -68,6 +71,7 @@ type Step struct {
 	HealthCheck *HealthCheckParams `json:"health_check,omitempty"`
 	Wait        *WaitParams        `json:"wait,omitempty"`
 	Cleanup     *CleanupParams     `json:"cleanup,omitempty"`
+	Gate        *GateParams        `json:"gate,omitempty"`
 }
 
 // ImageParams is CreateImage of a fleet's source. CreateImage has no ClientToken; the name is
@@ -147,6 +151,9 @@ type RollbackParams struct {
 	// Auto: when the bound passes, deregister and terminate the new member (the old members
 	// keep serving) before failing the step. Without it the step fails and the member stays.
 	Auto bool `json:"auto"`
+	// Fleet, in a rollout with gates (old members kept until it is done), makes the timeout
+	// roll the whole fleet back as a tripped gate does (gates.go).
+	Fleet *FleetRollback `json:"fleet,omitempty"`
 }
 
 // TerminateParams terminates one member that albctl launched (never a source). Before the

@@ -44,6 +44,12 @@ func (b *builder) retire() {
 			continue // never terminate what albctl did not launch
 		}
 		reason := r.reason
+		for _, id := range r.terminateAfter {
+			if _, ok := b.steps[id]; ok {
+				term = append(term, id)
+				reason += "; kept running, out of service, until " + id + " passes (keep_old = \"until_done\"), so a rollback can register it again at once"
+			}
+		}
 		if len(drain) > 0 {
 			reason += "; terminated once draining is over"
 		}

@@ -123,7 +123,7 @@ func paramProblems(s *Step) []string {
 }
 
 // paramBlocks are the names of a step's parameter blocks, in the order problems are listed.
-var paramBlocks = []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate", "health_check", "wait", "cleanup"}
+var paramBlocks = []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate", "health_check", "wait", "cleanup", "gate"}
 
 // carriedBlocks reports which parameter blocks s carries.
 func carriedBlocks(s *Step) map[string]bool {
@@ -131,7 +131,7 @@ func carriedBlocks(s *Step) map[string]bool {
 		"image": s.Image != nil, "launch": s.Launch != nil, "associate": s.Associate != nil,
 		"stickiness": s.Stickiness != nil, "zones": s.Zones != nil, "target": s.Target != nil,
 		"terminate": s.Terminate != nil, "health_check": s.HealthCheck != nil, "wait": s.Wait != nil,
-		"cleanup": s.Cleanup != nil,
+		"cleanup": s.Cleanup != nil, "gate": s.Gate != nil,
 	}
 }
 
@@ -154,6 +154,7 @@ var kindParams = map[Kind]struct {
 	RegisterTarget:           {"target", registerTargetMissing},
 	DeregisterTarget:         {"target", deregisterTargetMissing},
 	Wait:                     {"wait", waitMissing},
+	Gate:                     {"gate", gateMissing},
 }
 
 // missingFields lists the required fields a parameter block lacks, in the order checked.

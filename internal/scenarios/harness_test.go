@@ -77,7 +77,7 @@ func newSim(t *testing.T, w *simulator.World, opts ...simulator.Option) *simulat
 }
 
 func apiOf(sim *simulator.Sim) cloud.API {
-	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
+	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()}
 }
 
 func observe(t *testing.T, sim *simulator.Sim, s *specs.Stack) *cloud.World {

@@ -33,6 +33,9 @@ type outcome struct {
 type candidate struct {
 	id  string
 	out outcome
+	// errorRate is the share of the requests it serves that its app answers 500 anyway
+	// (App.ErrorRate): health checks pass, clients see errors.
+	errorRate float64
 }
 
 // nodeRoute is how one load balancer node routes a listener's requests at one instant.
@@ -150,7 +153,7 @@ func (s *Sim) route(lb *LoadBalancer, tg *TargetGroup) route {
 			}
 			zoneAll++
 			ok, why := s.reach(n, t.in, t.port)
-			c := candidate{id: t.in.ID, out: s.answer(t.in, ok, why)}
+			c := candidate{id: t.in.ID, out: s.answer(t.in, ok, why), errorRate: t.in.App.errorRate()}
 			pool = append(pool, c)
 			if t.healthy {
 				zoneHealthy++
@@ -247,7 +250,11 @@ func (r *route) mix() (t Traffic) {
 		for _, c := range n.cands {
 			switch c.out.code {
 			case 0:
-				t.Served += each
+				t.Served += each * (1 - c.errorRate)
+				t.TargetErrors += each * c.errorRate
+				if c.errorRate > 0 {
+					note(fmt.Sprintf("%s's app answers 500 to %g%% of requests", c.id, c.errorRate*100))
+				}
 				serving++
 			case 502:
 				t.Status502 += each

@@ -69,6 +69,8 @@ type Sim struct {
 	pages map[string]pagedList
 	// clients is the client model, when StartClients started it: it runs as the clock moves.
 	clients *Clients
+	// metrics are the CloudWatch datapoints recorded as the clock moves (metrics.go).
+	metrics *metricStore
 	// roundTrip, when set (WithRoundTripCheck), hears of every state a world file could not
 	// hold.
 	roundTrip func(op string, err error)
@@ -95,6 +97,7 @@ func New(w *World, opts ...Option) *Sim {
 	}
 	w.normalize()
 	s.settle()
+	s.startMetrics()
 	s.checkRoundTrip("New")
 	return s
 }
@@ -183,7 +186,7 @@ func (c *Clock) Advance(d time.Duration) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	c.s.gen++
-	c.s.runClients(c.s.w.Now.Add(d))
+	c.s.runModels(c.s.w.Now.Add(d))
 	c.s.w.Now = c.s.w.Now.Add(d)
 	c.s.settle()
 	c.s.checkRoundTrip("Advance")

@@ -53,6 +53,12 @@ type World struct {
 	// holding the address of a node that is gone gets connection errors until then
 	// (docs/simulator.md, "DNS, node addresses and connection errors").
 	ClientDNSCache Duration `json:"client_dns_cache,omitzero"`
+	// RequestRate is how many requests per second each listener gets in the metrics model
+	// (DefaultRequestRate when 0; docs/simulator.md, "Metrics and alarms").
+	RequestRate float64 `json:"request_rate,omitempty"`
+	// Alarms are CloudWatch metric alarms on the simulated metrics, evaluated in virtual
+	// time (DescribeAlarms).
+	Alarms []Alarm `json:"alarms,omitempty"`
 
 	Faults Faults `json:"faults,omitzero"`
 }
@@ -70,6 +76,19 @@ type App struct {
 	HealthPath string `json:"health_path,omitempty"`
 	// BootTime is how long the app takes to answer after the instance starts or reboots.
 	BootTime Duration `json:"boot_time,omitzero"`
+	// ErrorRate is the share of client requests (0 to 1) a serving app answers 500 while
+	// its health checks pass: a build that fails one page in twenty (docs/simulator.md,
+	// "Metrics and alarms").
+	ErrorRate float64 `json:"error_rate,omitempty"`
+	// Latency is how long the app takes to answer a request; zero: DefaultLatency.
+	Latency Latency `json:"latency,omitzero"`
+}
+
+// Latency is an app's response-time distribution, given by two percentiles: the simulator
+// draws response times from the log-normal distribution through them.
+type Latency struct {
+	P50 Duration `json:"p50"`
+	P95 Duration `json:"p95"`
 }
 
 // ImageBehaviour is a world rule for images CreateImage makes whose name matches NameGlob
@@ -586,6 +605,12 @@ func (a *App) check() error {
 	if a.BootTime < 0 {
 		return fmt.Errorf("app boot_time is negative")
 	}
+	if a.ErrorRate < 0 || a.ErrorRate > 1 || a.ErrorRate != a.ErrorRate {
+		return fmt.Errorf("app error_rate %v is not between 0 and 1", a.ErrorRate)
+	}
+	if l := a.Latency; l != (Latency{}) && (l.P50 <= 0 || l.P95 < l.P50) {
+		return fmt.Errorf("app latency: p50 (%s) must be positive and p95 (%s) at least p50", l.P50, l.P95)
+	}
 	return nil
 }
 
@@ -615,6 +640,7 @@ func (w *World) validate() error {
 	c.securityGroupRules(w.SecurityGroups)
 	c.networkACLs(w.NetworkACLs)
 	c.sessions(w.TargetGroups)
+	c.metrics(w)
 	if len(c.errs) > maxWorldErrors {
 		n := len(c.errs) - maxWorldErrors
 		c.errs = append(c.errs[:maxWorldErrors], fmt.Errorf("and %d more problems", n))
@@ -995,4 +1021,22 @@ func isAccountID(s string) bool {
 		}
 	}
 	return true
+}
+
+// metrics checks the metrics model's settings and the alarms (docs/simulator.md, "Metrics
+// and alarms").
+func (c *worldCheck) metrics(w *World) {
+	if w.RequestRate < 0 || w.RequestRate > 1e6 || w.RequestRate != w.RequestRate {
+		c.bad("request_rate %v must be between 0 and 1000000 requests per second", w.RequestRate)
+	}
+	names := map[string]bool{}
+	for _, a := range w.Alarms {
+		if err := a.Check(); err != nil {
+			c.errs = append(c.errs, err)
+		}
+		if names[a.Name] {
+			c.bad("alarm %q is defined twice", a.Name)
+		}
+		names[a.Name] = true
+	}
 }

@@ -56,6 +56,11 @@ var rolloutSchema = &hcl.BodySchema{
 		{Name: "bake_time"},
 		{Name: "health_timeout"},
 		{Name: "auto_rollback"},
+		{Name: "alarms"},
+		{Name: "max_5xx_percent"},
+		{Name: "max_p95_latency"},
+		{Name: "checkpoints"},
+		{Name: "keep_old"},
 	},
 }
 
@@ -280,6 +285,7 @@ func (l *loader) rollout(b *hcl.Block, ctx *hcl.EvalContext, r *Rollout) {
 	if v, _, ok := a.boolean("auto_rollback"); ok {
 		r.AutoRollback = v
 	}
+	l.gates(a, ctx, &r.Gates)
 	if r.MaxSurge == 0 && r.MinHealthyPercent == 100 {
 		rng := b.DefRange
 		if surgeAttr != nil {

@@ -2,6 +2,7 @@ package specs
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +186,11 @@ func TestFleetErrors(t *testing.T) {
 		{"rollout percent", fleet(okBody + "\n  rollout { min_healthy_percent = 120 }"), Options{}, []string{"bad.hcl:11:35:", "Invalid min_healthy_percent"}},
 		{"rollout stuck", fleet(okBody + "\n  rollout { max_surge = 0 }"), Options{}, []string{"bad.hcl:11:25:", "Rollout cannot make progress"}},
 		{"rollout bake", fleet(okBody + "\n  rollout { bake_time = \"2d\" }"), Options{}, []string{"bad.hcl:11:25:", "Invalid bake_time"}},
+		{"checkpoints not ending at 100", fleet(okBody + "\n  rollout { checkpoints = [25, 50] }"), Options{}, []string{"Invalid checkpoints", "must be 100"}},
+		{"checkpoints not increasing", fleet(okBody + "\n  rollout { checkpoints = [50, 25, 100] }"), Options{}, []string{"Invalid checkpoints", "25 follows 50"}},
+		{"max 5xx percent", fleet(okBody + "\n  rollout { max_5xx_percent = 100 }"), Options{}, []string{"Invalid max_5xx_percent"}},
+		{"keep_old", fleet(okBody + "\n  rollout { keep_old = \"forever\" }"), Options{}, []string{"Invalid keep_old"}},
+		{"alarm twice", fleet(okBody + "\n  rollout { alarms = [\"a\", \"a\"] }"), Options{}, []string{"Invalid alarms", "listed twice"}},
 		{"rollout timeout", fleet(okBody + "\n  rollout { health_timeout = \"5s\" }"), Options{}, []string{"bad.hcl:11:30:", "Invalid health_timeout"}},
 		{"two rollouts", fleet(okBody + "\n  rollout {}\n  rollout {}"), Options{}, []string{"bad.hcl:12:3:", "Duplicate rollout block"}},
 		{"unknown block", fleet(okBody + "\n  launch_template {}"), Options{}, []string{"bad.hcl:11:3:", "Unsupported block type"}},
@@ -296,7 +302,7 @@ func TestFleetRolloutImageAndType(t *testing.T) {
 			want := Rollout{MinHealthyPercent: 100, MaxSurge: 1, HealthTimeout: 10 * time.Minute, AutoRollback: true}
 			got := f.Rollout
 			got.DeclRange = want.DeclRange
-			if got != want || f.Image.Keep != 2 || f.InstanceType != "" {
+			if !reflect.DeepEqual(got, want) || f.Image.Keep != 2 || f.InstanceType != "" {
 				return fmt.Sprintf("rollout %+v keep %d type %q", got, f.Image.Keep, f.InstanceType)
 			}
 			return ""
@@ -313,6 +319,26 @@ func TestFleetRolloutImageAndType(t *testing.T) {
 			r := f.Rollout
 			if r.MinHealthyPercent != 50 || r.MaxSurge != 2 || r.BakeTime != 5*time.Minute || r.HealthTimeout != 20*time.Minute || r.AutoRollback || f.InstanceType != "m7i-flex.large" {
 				return fmt.Sprintf("%+v %q", r, f.InstanceType)
+			}
+			return ""
+		}},
+		{"gates", okBody + `
+  rollout {
+    bake_time       = "5m"
+    alarms          = ["web-5xx", "web-latency"]
+    max_5xx_percent = 1.5
+    max_p95_latency = "800ms"
+    checkpoints     = [25, 50, 100]
+    keep_old        = "until_done"
+  }`, func(f Fleet) string {
+			g := f.Rollout.Gates
+			want := Gates{Alarms: []string{"web-5xx", "web-latency"}, MaxP95Latency: 800 * time.Millisecond, Checkpoints: []int{25, 50, 100}, KeepOld: KeepOldUntilDone}
+			if g.Max5xxPercent == nil || *g.Max5xxPercent != 1.5 {
+				return fmt.Sprintf("max_5xx_percent %v", g.Max5xxPercent)
+			}
+			g.Max5xxPercent = nil
+			if !reflect.DeepEqual(g, want) || !f.Rollout.Gates.Any() {
+				return fmt.Sprintf("%+v", g)
 			}
 			return ""
 		}},

@@ -132,8 +132,10 @@ type Rollout struct {
 	HealthTimeout time.Duration `json:"health_timeout"`
 	// AutoRollback deregisters and terminates a new member that is not healthy in time, so
 	// the old members keep serving (default true).
-	AutoRollback bool      `json:"auto_rollback"`
-	DeclRange    hcl.Range `json:"-"`
+	AutoRollback bool `json:"auto_rollback"`
+	// Gates are the alarms and metric guards judged at checkpoints (gates.go).
+	Gates     Gates     `json:"gates,omitzero"`
+	DeclRange hcl.Range `json:"-"`
 }
 
 // FleetZone is a zone "<az>" { count = N } block. The source instance counts as a member of

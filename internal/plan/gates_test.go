@@ -1,0 +1,175 @@
+package plan
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/albctl/albctl/internal/specs"
+)
+
+// gatedStack is fleetWorld(4) bumped to a new version, with gates at 25/50/100 %.
+func gatedStack(edit func(r *specs.Rollout, im *specs.Image)) (*specs.Stack, *Plan, error) {
+	s, w := fleetWorld(4)
+	bump(s)
+	one := 1.0
+	r := &s.Fleets[0].Rollout
+	r.BakeTime = 5 * time.Minute
+	r.Gates = specs.Gates{Alarms: []string{"web-5xx"}, Max5xxPercent: &one, MaxP95Latency: 800 * time.Millisecond, Checkpoints: []int{25, 50, 100}, KeepOld: specs.KeepOldUntilDone}
+	if edit != nil {
+		edit(r, &s.Fleets[0].Image)
+	}
+	p, err := Build(s, w)
+	return s, p, err
+}
+
+func TestGatesAtCheckpoints(t *testing.T) {
+	_, p, err := gatedStack(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gates []*Step
+	for i := range p.Steps {
+		if p.Steps[i].Kind == Gate {
+			gates = append(gates, &p.Steps[i])
+		}
+	}
+	// 4 members (the source is not replaced), one a batch: checkpoints 25% (1), 50% (2),
+	// 100% (4); batch 3 has only its bake wait.
+	var at []int
+	for _, g := range gates {
+		at = append(at, g.Gate.Checkpoint)
+	}
+	if !slices.Equal(at, []int{25, 50, 100}) {
+		t.Fatalf("gates at %v; steps %v", at, kinds(p))
+	}
+	g := gates[0].Gate
+	if g.Replaced != 1 || g.Total != 4 || g.Bake.D() != 5*time.Minute || len(g.Rollback.Restore) != 1 || len(g.Rollback.Remove) != 1 || g.ImageStep == "" {
+		t.Fatalf("first gate %+v", g)
+	}
+	if last := gates[2].Gate; len(last.Rollback.Restore) != 4 || len(last.Rollback.Remove) != 4 {
+		t.Fatalf("last gate undoes %d/%d", len(last.Rollback.Restore), len(last.Rollback.Remove))
+	}
+	if !strings.Contains(gates[0].Reason, "alarm web-5xx, max_5xx_percent = 1, max_p95_latency = 800ms") {
+		t.Errorf("reason %q", gates[0].Reason)
+	}
+	// Batch 2 starts only after the first gate; old members are terminated only after the
+	// last gate (keep_old = "until_done").
+	for _, s := range p.Steps {
+		switch {
+		case s.Kind == LaunchInstance && s.Launch.Replaces != "" && s.ID != p.Steps[indexOf(p, gates[0].Gate.Rollback.Remove[0].InstanceStep)].ID:
+			if !dependsOn(p, s.ID, gates[0].ID) {
+				t.Errorf("%s does not wait for %s", s.ID, gates[0].ID)
+			}
+		case s.Kind == TerminateInstance:
+			if !dependsOn(p, s.ID, gates[2].ID) {
+				t.Errorf("%s does not wait for the last gate", s.ID)
+			}
+		}
+	}
+	if err := Validate(p); err != nil {
+		t.Fatal(err)
+	}
+	// A saved plan keeps its gates: written as JSON and read back, they are the same.
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Plan
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate) {
+		t.Errorf("gate after a JSON round trip:\n%+v\nwant\n%+v", back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate)
+	}
+}
+
+func indexOf(p *Plan, id string) int {
+	for i := range p.Steps {
+		if p.Steps[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestPlanRefusesGatesItCannotJudgeOrUndo(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(r *specs.Rollout, im *specs.Image)
+		want string
+	}{
+		{"bake shorter than a metric period", func(r *specs.Rollout, _ *specs.Image) { r.BakeTime = 30 * time.Second }, "bake_time must be at least 1m"},
+		{"old members not kept", func(r *specs.Rollout, _ *specs.Image) { r.Gates.KeepOld = "" }, `keep_old = "until_done"`},
+		{"previous image not kept", func(_ *specs.Rollout, im *specs.Image) { im.Keep = 1 }, "image.keep = 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := gatedStack(tc.edit)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckpointAt(t *testing.T) {
+	for _, tc := range []struct {
+		cps                  []int
+		before, after, total int
+		want                 int
+	}{
+		{[]int{25, 50, 100}, 0, 1, 4, 25},
+		{[]int{25, 50, 100}, 2, 3, 4, 0},
+		{[]int{25, 50, 100}, 0, 2, 4, 50}, // a batch of two passes two checkpoints: judged once
+		{nil, 0, 2, 4, 0},
+		{nil, 2, 4, 4, 100},
+		{[]int{10, 100}, 0, 1, 3, 10},
+	} {
+		if got := checkpointAt(tc.cps, tc.before, tc.after, tc.total); got != tc.want {
+			t.Errorf("checkpointAt(%v, %d, %d, %d) = %d, want %d", tc.cps, tc.before, tc.after, tc.total, got, tc.want)
+		}
+	}
+}
+
+// Check refuses a plan (a hand-edited saved one) that breaks a gate's rules.
+func TestCheckGateRules(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(p *Plan)
+		want string
+	}{
+		{"a later launch does not wait for the gate", func(p *Plan) {
+			s := &p.Steps[indexOf(p, "launch_instance.web.ap-northeast-1d.1")]
+			s.DependsOn = slices.DeleteFunc(s.DependsOn, func(d string) bool {
+				return strings.HasPrefix(d, "gate.") || strings.HasPrefix(d, "register_target.") || strings.HasPrefix(d, "deregister_target.")
+			})
+		}, "the rollout goes on past a checkpoint only once its gate passes"},
+		{"an old member is terminated before the last gate", func(p *Plan) {
+			for i := range p.Steps {
+				if p.Steps[i].Kind == TerminateInstance {
+					p.Steps[i].DependsOn = slices.DeleteFunc(p.Steps[i].DependsOn, func(d string) bool { return strings.HasPrefix(d, "gate.") })
+				}
+			}
+		}, "an old member a gate may register again runs until the gate passes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := fleetWorld(4)
+			bump(s)
+			one := 1.0
+			s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+			s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, Checkpoints: []int{25, 50, 100}, KeepOld: specs.KeepOldUntilDone}
+			p := build(t, s, w)
+			tc.edit(p)
+			var msgs []string
+			for _, err := range Check(w, p) {
+				msgs = append(msgs, err.Error())
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), tc.want) {
+				t.Fatalf("Check: %v, want %q", msgs, tc.want)
+			}
+		})
+	}
+}
