@@ -4,6 +4,10 @@
 # shellcheck shell=bash
 
 MOTO_VERSION=5.2.5
+# The AWS clients integration/clients runs against sim serve (docs/sim-serve.md), pinned and
+# installed into .venv beside moto (boto3 is moto's dependency too: this pin is the one moto
+# 5.2.5 resolves with; awscli v1 brings its own botocore).
+VENV_CLIENTS=(boto3==1.44.18 awscli==1.46.3)
 VENV=.venv
 PY=$VENV/bin/python
 
@@ -25,19 +29,21 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 
-# moto_installed: .venv has the pinned moto with its server extra.
+# moto_installed: .venv has the pinned moto with its server extra, and the pinned clients.
 moto_installed() {
-	[ -x "$PY" ] && "$PY" - "$MOTO_VERSION" 2>/dev/null <<'EOF'
+	[ -x "$PY" ] && "$PY" - "moto==$MOTO_VERSION" "${VENV_CLIENTS[@]}" 2>/dev/null <<'EOF'
 import importlib.metadata, sys
 import moto.server  # needs the [server] extra (flask)
-sys.exit(0 if importlib.metadata.version("moto") == sys.argv[1] else 1)
+pins = [a.split("==") for a in sys.argv[1:]]
+sys.exit(0 if all(importlib.metadata.version(n) == v for n, v in pins) else 1)
 EOF
 }
 
 install_moto() {
-	echo "moto.sh: installing moto[server]==$MOTO_VERSION into $VENV" >&2
+	echo "moto.sh: installing moto[server]==$MOTO_VERSION ${VENV_CLIENTS[*]} into $VENV" >&2
 	{ [ -x "$PY" ] || python3 -m venv "$VENV"; } &&
-		"$PY" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" &&
+		"$PY" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" \
+			"${VENV_CLIENTS[@]}" &&
 		moto_installed
 }
 

@@ -39,11 +39,15 @@ error_code() {
 check "sts account" "$($AWS sts get-caller-identity --query Account --output text)" 123456789012
 check "ec2 filter by tag" "$($AWS ec2 describe-instances --filters Name=tag:Name,Values=web \
 	--query 'Reservations[].Instances[].InstanceId' --output text)" "$source_instance"
+# What the simulator holds for the instance (examples/blog/world.json), as the CLI prints it.
+check "ec2 describe-instances" "$($AWS ec2 describe-instances --instance-ids "$source_instance" --output text \
+	--query 'Reservations[].Instances[].[InstanceType,Placement.AvailabilityZone,SubnetId,ImageId,State.Name,IamInstanceProfile.Arn]')" \
+	"$(printf 't3.small\tap-northeast-1a\tsubnet-0a1b2c3d4e5f61a01\tami-0a1b2c3d4e5f60100\trunning\tarn:aws:iam::123456789012:instance-profile/web-app')"
 $AWS ec2 wait instance-running --instance-ids "$source_instance"
 echo "ok ec2 wait instance-running"
-check "ec2 error" "$(error_code $AWS ec2 describe-instances --instance-ids i-0123456789abcdef9)" InvalidInstanceID.NotFound
-check "unserved action" "$(error_code $AWS ec2 describe-hosts)" InvalidAction
-check "other region" "$(error_code $AWS ec2 describe-vpcs --region us-west-2)" SignatureDoesNotMatch
+check "ec2 error" "$(error_code "$AWS" ec2 describe-instances --instance-ids i-0123456789abcdef9)" InvalidInstanceID.NotFound
+check "unserved action" "$(error_code "$AWS" ec2 describe-hosts)" InvalidAction
+check "other region" "$(error_code "$AWS" ec2 describe-vpcs --region us-west-2)" SignatureDoesNotMatch
 
 tg=$($AWS elbv2 describe-target-groups --names web-tg --query 'TargetGroups[0].TargetGroupArn' --output text)
 $AWS elbv2 modify-target-group-attributes --target-group-arn "$tg" \
@@ -57,14 +61,22 @@ advance 31s
 $AWS elbv2 wait target-deregistered --target-group-arn "$tg" --targets Id=$source_instance,Port=80
 echo "ok elbv2 wait target-deregistered"
 $AWS elbv2 register-targets --target-group-arn "$tg" --targets Id=$source_instance,Port=80
+# Registered, the target waits for its health checks: the clock has not moved, so it is
+# initial, and only the advance below lets the waiter return.
+check "elbv2 initial" "$($AWS elbv2 describe-target-health --target-group-arn "$tg" \
+	--query 'TargetHealthDescriptions[].[Target.Id,Target.Port,TargetHealth.State,TargetHealth.Reason]' --output text)" \
+	"$(printf '%s\t80\tinitial\tElb.RegistrationInProgress' "$source_instance")"
 advance 10m
 $AWS elbv2 wait target-in-service --target-group-arn "$tg" --targets Id=$source_instance,Port=80
 echo "ok elbv2 wait target-in-service"
+check "elbv2 healthy" "$($AWS elbv2 describe-target-health --target-group-arn "$tg" \
+	--query 'TargetHealthDescriptions[].[Target.Id,TargetHealth.State]' --output text)" \
+	"$(printf '%s\thealthy' "$source_instance")"
 
 body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 echo '{"id":"cli"}' >"$body"
 $AWS s3api put-object --bucket locks --key cli.lock --body "$body" --if-none-match '*' >/dev/null
-check "s3 conditional put refused" "$(error_code $AWS s3api put-object --bucket locks --key cli.lock --body "$body" --if-none-match '*')" PreconditionFailed
+check "s3 conditional put refused" "$(error_code "$AWS" s3api put-object --bucket locks --key cli.lock --body "$body" --if-none-match '*')" PreconditionFailed
 $AWS s3api delete-object --bucket locks --key cli.lock
-check "s3 deleted" "$(error_code $AWS s3api head-object --bucket locks --key cli.lock)" 404
+check "s3 deleted" "$(error_code "$AWS" s3api head-object --bucket locks --key cli.lock)" 404
