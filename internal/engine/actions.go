@@ -66,11 +66,8 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 				InstanceId: aws.String(a.p.SourceInstanceID),
 				Name:       aws.String(a.p.Name),
 				NoReboot:   aws.Bool(a.p.NoReboot),
-				// The snapshot gets the image's tags too: the apply policy lets albctl delete
-				// only snapshots tagged albctl:stack (docs/security.md).
 				TagSpecifications: []ec2types.TagSpecification{
 					{ResourceType: ec2types.ResourceTypeImage, Tags: cloud.EC2Tags(a.p.Tags)},
-					{ResourceType: ec2types.ResourceTypeSnapshot, Tags: cloud.EC2Tags(a.p.Tags)},
 				},
 			})
 			if cloud.ErrorCode(err) == "InvalidAMIName.Duplicate" {
