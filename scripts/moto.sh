@@ -47,6 +47,21 @@ install_moto() {
 		moto_installed
 }
 
+# parliament, the IAM policy linter TestIAMPoliciesPassParliament runs on docs/iam-policy-*.json
+# (docs/security.md), goes into the same .venv; it needs no network once installed.
+PARLIAMENT_VERSION=1.6.4
+
+parliament_installed() {
+	[ -x "$VENV/bin/parliament" ] && [ "$("$PY" -c 'import importlib.metadata as m; print(m.version("parliament"))' 2>/dev/null)" = "$PARLIAMENT_VERSION" ]
+}
+
+install_parliament() {
+	echo "moto.sh: installing parliament==$PARLIAMENT_VERSION into $VENV" >&2
+	{ [ -x "$PY" ] || python3 -m venv "$VENV"; } &&
+		"$PY" -m pip install --quiet --disable-pip-version-check "parliament==$PARLIAMENT_VERSION" &&
+		parliament_installed
+}
+
 # start_moto runs moto on a free loopback port and waits (at most 20 s a try, three tries)
 # until it answers; it exports ALBCTL_MOTO_ENDPOINT.
 start_moto() {
