@@ -40,10 +40,10 @@ func (serveHarness) Start(t *testing.T, w *simulator.World) *conformance.Env {
 	creds := credentials.NewStaticCredentialsProvider("testing", "testing", "")
 	hc := srv.Client()
 	return &conformance.Env{
-		EC2: ec2.New(ec2.Options{BaseEndpoint: aws.String(srv.URL), Region: w.Region, Credentials: creds, RetryMaxAttempts: 1, HTTPClient: hc}),
+		EC2: ec2.New(ec2.Options{BaseEndpoint: aws.String(srv.URL), Region: w.Region, Credentials: creds, Retryer: simserve.ConnRetryer(), HTTPClient: hc}),
 		ELBV2: elbv2.New(elbv2.Options{BaseEndpoint: aws.String(srv.URL), Region: w.Region, Credentials: creds,
-			RetryMaxAttempts: 1, HTTPClient: hc}),
-		IAM:     iam.New(iam.Options{BaseEndpoint: aws.String(srv.URL), Region: w.Region, Credentials: creds, RetryMaxAttempts: 1, HTTPClient: hc}),
+			Retryer: simserve.ConnRetryer(), HTTPClient: hc}),
+		IAM:     iam.New(iam.Options{BaseEndpoint: aws.String(srv.URL), Region: w.Region, Credentials: creds, Retryer: simserve.ConnRetryer(), HTTPClient: hc}),
 		Advance: func(d time.Duration) { advance(t, hc, srv.URL, d) },
 	}
 }
