@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -296,4 +297,69 @@ func TestSimServeFaults(t *testing.T) {
 	if w := mustWorld(t, world); len(w.Faults.Throttle) != 0 {
 		t.Errorf("the saved world holds the --faults throttle: %+v", w.Faults)
 	}
+}
+
+// TestRehearseAgainstSimServe: `plan -rehearse --cloud aws` against sim serve (a snapshot of
+// the served account, read through the SDK) shows what the rehearsal of the world file shows,
+// share for share within a point, causes included. The copy's seed is a hash of the IDs it
+// read (mirror.NotCarried), so the world file is rehearsed with that seed; sim serve keeps
+// the world's IDs, so nothing else differs.
+func TestRehearseAgainstSimServe(t *testing.T) {
+	serveEnv(t)
+	url, _, _ := serveWorld(t, simserve.Options{})
+	spec := filepath.Join("..", "..", "examples", "blog")
+	ctx := context.Background()
+	var overHTTP bytes.Buffer
+	if code, stderr := albctl(t, ctx, &overHTTP, "plan", "-rehearse", "-json", "--cloud", "aws", "--endpoint", url, spec); code != 0 {
+		t.Fatalf("plan -rehearse against sim serve: exit %d\n%s", code, stderr)
+	}
+	remote := rehearsalOf(t, overHTTP.Bytes())
+	w, err := simulator.LoadWorld(filepath.Join(spec, "world.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Seed = remote.Seed
+	world := filepath.Join(t.TempDir(), "world.json")
+	if err := w.Save(world); err != nil {
+		t.Fatal(err)
+	}
+	var inProcess bytes.Buffer
+	if code, stderr := albctl(t, ctx, &inProcess, "plan", "-rehearse", "-json", "--world", world, spec); code != 0 {
+		t.Fatalf("plan -rehearse of the world file: exit %d\n%s", code, stderr)
+	}
+	local := rehearsalOf(t, inProcess.Bytes())
+	if len(local.Listeners) == 0 || len(local.Listeners) != len(remote.Listeners) {
+		t.Fatalf("listeners: %d in the world file's rehearsal, %d through sim serve", len(local.Listeners), len(remote.Listeners))
+	}
+	for i, l := range local.Listeners {
+		r := remote.Listeners[i]
+		if len(l.Phases) != len(r.Phases) {
+			t.Fatalf("%s: %d phases in the world file's rehearsal, %d through sim serve", l.LoadBalancer, len(l.Phases), len(r.Phases))
+		}
+		for j, p := range l.Phases {
+			q := r.Phases[j]
+			a := []float64{p.Served, p.ConnErrors, p.Status502, p.Status503, p.Status504, p.AppErrors, p.SessionsLost}
+			b := []float64{q.Served, q.ConnErrors, q.Status502, q.Status503, q.Status504, q.AppErrors, q.SessionsLost}
+			for k := range a {
+				if d := a[k] - b[k]; d > 0.01 || d < -0.01 || p.Phase != q.Phase || p.Step != q.Step || !slices.Equal(p.Why, q.Why) {
+					t.Errorf("%s %s: world file %v %q, sim serve %s %s %v %q", p.Phase, p.Step, a, p.Why, q.Phase, q.Step, b, q.Why)
+					break
+				}
+			}
+		}
+	}
+	if local.Listeners[0].Phases[0].Status504 == 0 {
+		t.Error("the blog world's rehearsal shows no 504 before the first step: the comparison would prove nothing")
+	}
+}
+
+func rehearsalOf(t *testing.T, out []byte) trafficReportJSON {
+	t.Helper()
+	var doc struct {
+		Rehearsal *trafficReportJSON `json:"rehearsal"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil || doc.Rehearsal == nil {
+		t.Fatalf("no rehearsal in the plan JSON (%v):\n%s", err, out)
+	}
+	return *doc.Rehearsal
 }

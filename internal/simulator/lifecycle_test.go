@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +261,39 @@ func TestGetInstanceProfile(t *testing.T) {
 	if _, err := s.IAM().GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("new-role")}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ListInstanceProfiles pages in name order with Marker and MaxItems, filters by path prefix,
+// and refuses a MaxItems outside 1–1000 (IAM API Reference, "ListInstanceProfiles").
+func TestListInstanceProfiles(t *testing.T) {
+	s := seedSim(t)
+	s.CreateInstanceProfile("a-role")
+	s.CreateInstanceProfile("z-role")
+	var names []string
+	var marker *string
+	for pages := 0; ; pages++ {
+		out, err := s.IAM().ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{MaxItems: aws.Int32(2), Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.InstanceProfiles) > 2 || pages > 5 {
+			t.Fatalf("page of %d, or too many pages", len(out.InstanceProfiles))
+		}
+		for _, p := range out.InstanceProfiles {
+			names = append(names, aws.ToString(p.InstanceProfileName))
+		}
+		if !out.IsTruncated {
+			break
+		}
+		marker = out.Marker
+	}
+	if want := []string{"a-role", "web-app", "z-role"}; !slices.Equal(names, want) {
+		t.Errorf("listed %q, want %q", names, want)
+	}
+	out, err := s.IAM().ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{PathPrefix: aws.String("/service/")})
+	if err != nil || len(out.InstanceProfiles) != 0 || out.IsTruncated {
+		t.Errorf("path prefix /service/: %v %+v", err, out)
+	}
+	_, err = s.IAM().ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{MaxItems: aws.Int32(0)})
+	wantCode(t, err, "ValidationError")
 }

@@ -40,6 +40,7 @@ type (
 	}
 	iamOps2 interface {
 		GetInstanceProfile(context.Context, *iam.GetInstanceProfileInput, ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+		ListInstanceProfiles(context.Context, *iam.ListInstanceProfilesInput, ...func(*iam.Options)) (*iam.ListInstanceProfilesOutput, error)
 	}
 )
 
@@ -208,7 +209,7 @@ var elbOps = []string{
 	"SetSubnets", "DescribeListeners", "ModifyTargetGroup", "DescribeLoadBalancerAttributes",
 }
 
-var iamOps = []string{"GetInstanceProfile"}
+var iamOps = []string{"GetInstanceProfile", "ListInstanceProfiles"}
 
 func init() {
 	for _, op := range ec2Ops {
