@@ -173,3 +173,98 @@ func TestCheckGateRules(t *testing.T) {
 		})
 	}
 }
+
+// The first gate of gatedStack's plan, for tests that edit it.
+func firstGate(t *testing.T, p *Plan) *Step {
+	t.Helper()
+	for i := range p.Steps {
+		if p.Steps[i].Kind == Gate {
+			return &p.Steps[i]
+		}
+	}
+	t.Fatal("no gate in the plan")
+	return nil
+}
+
+// Validate accepts a saved plan's gate exactly when the apply can judge and undo it: a bake
+// of at least one metric period, at least one guard, and a rollback that names each member.
+func TestValidateGateParameters(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(g *GateParams)
+		want string // "" for accepted
+	}{
+		{"bake of exactly one metric period", func(g *GateParams) { g.Bake = Duration(time.Minute) }, ""},
+		{"bake shorter than a metric period", func(g *GateParams) { g.Bake = Duration(59 * time.Second) }, "gate.bake of at least 1m"},
+		{"only a latency guard", func(g *GateParams) { g.Alarms, g.Max5xxPercent = nil, nil }, ""},
+		{"only an alarm", func(g *GateParams) { g.Max5xxPercent, g.MaxP95Latency = nil, 0 }, ""},
+		{"no guard at all", func(g *GateParams) { g.Alarms, g.Max5xxPercent, g.MaxP95Latency = nil, nil, 0 }, "a gate: gate.alarms"},
+		{"removal named by instance ID only", func(g *GateParams) {
+			g.Rollback.Remove[0].InstanceStep, g.Rollback.Remove[0].InstanceID = "", "i-0aaaaaaaaaaaaaaa9"
+		}, ""},
+		{"removal naming no member", func(g *GateParams) { g.Rollback.Remove[0].InstanceStep, g.Rollback.Remove[0].InstanceID = "", "" }, "gate.rollback.remove[].instance_step or instance_id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, p, err := gatedStack(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(firstGate(t, p).Gate)
+			err = Validate(p)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Validate refused the gate: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Validate: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A gate names for people only the guards the spec sets.
+func TestGateNamesListOnlyTheGuardsSet(t *testing.T) {
+	one := 1.5
+	for _, tc := range []struct {
+		name string
+		g    GateParams
+		want []string
+	}{
+		{"alarms only", GateParams{Alarms: []string{"web-5xx", "web-latency"}}, []string{"alarm web-5xx", "alarm web-latency"}},
+		{"5xx only", GateParams{Max5xxPercent: &one}, []string{"max_5xx_percent = 1.5"}},
+		{"latency only", GateParams{MaxP95Latency: Duration(800 * time.Millisecond)}, []string{"max_p95_latency = 800ms"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.g.Names(); !slices.Equal(got, tc.want) {
+				t.Errorf("Names() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// The plan's refusal names the fleet's gates as the spec sets them, and only those.
+func TestRefusalNamesTheGatesSet(t *testing.T) {
+	one := 2.0
+	for _, tc := range []struct {
+		name  string
+		gates specs.Gates
+		want  string
+	}{
+		{"alarm only", specs.Gates{Alarms: []string{"web-5xx"}}, `has gates (alarm web-5xx):`},
+		{"5xx only", specs.Gates{Max5xxPercent: &one}, `has gates (max_5xx_percent = 2):`},
+		{"latency only", specs.Gates{MaxP95Latency: 2 * time.Second}, `has gates (max_p95_latency = 2s):`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.Gates = tc.gates })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A bake of exactly one metric period is enough for the gates.
+func TestBakeOfOneMetricPeriodIsEnough(t *testing.T) {
+	if _, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.BakeTime = time.Minute }); err != nil {
+		t.Fatal(err)
+	}
+}
