@@ -2,12 +2,14 @@ package plan
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
 )
 
@@ -266,5 +268,65 @@ func TestRefusalNamesTheGatesSet(t *testing.T) {
 func TestBakeOfOneMetricPeriodIsEnough(t *testing.T) {
 	if _, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.BakeTime = time.Minute }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// resumedGatedWorld is fleetWorld(members) bumped to a new version whose image ami-0v2
+// exists (with the given tags), gated at 100%, after an interrupted rollout already replaced
+// the 1d member of slot 1: its new member serves, the old one still runs.
+func resumedGatedWorld(members int, imageTags map[string]string) (*specs.Stack, *cloud.World) {
+	s, w := fleetWorld(members)
+	bump(s)
+	one := 1.0
+	s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+	s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, KeepOld: specs.KeepOldUntilDone}
+	nu := member("i-0ddddddddddddddd1", "ap-northeast-1d", "subnet-0d", 1)
+	nu.Tags[cloud.TagImageVersion] = "2024-01-01"
+	nu.ImageID = "ami-0v2"
+	w.Instances = append(w.Instances, nu)
+	w.Images = append(w.Images, cloud.Image{ID: "ami-0v2", Name: "web-2024-01-01", State: "available", Tags: imageTags})
+	w.TargetGroups[0].Targets = append(w.TargetGroups[0].Targets, cloud.Target{ID: nu.ID, Port: 80, State: "healthy"})
+	return s, w
+}
+
+// A gate counts the slots an interrupted rollout already replaced in the fleet's total, and
+// a version a gate rolled back is announced when, and only when, this plan launches it again.
+func TestResumedGateAndRolledBackVersion(t *testing.T) {
+	rolledBack := map[string]string{cloud.TagRolledBack: "gate web batch 1: max_5xx_percent = 1."}
+	for _, tc := range []struct {
+		name        string
+		members     int
+		tags        map[string]string
+		total       int
+		wantWarning bool
+	}{
+		{"one slot left to replace, version rolled back before", 2, rolledBack, 2, true},
+		{"one slot left to replace, never rolled back", 2, nil, 2, false},
+		{"every slot already replaced, version rolled back before", 1, rolledBack, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := resumedGatedWorld(tc.members, tc.tags)
+			p := build(t, s, w)
+			var gates []*Step
+			for i := range p.Steps {
+				if p.Steps[i].Kind == Gate {
+					gates = append(gates, &p.Steps[i])
+				}
+			}
+			if len(gates) != 1 {
+				t.Fatalf("gates: %v", kinds(p))
+			}
+			g := gates[0]
+			if g.Gate.Total != tc.total || g.Gate.Replaced != tc.total || g.Gate.Checkpoint != 100 {
+				t.Errorf("gate at %d%%, %d of %d replaced; want 100%%, %d of %d", g.Gate.Checkpoint, g.Gate.Replaced, g.Gate.Total, tc.total, tc.total)
+			}
+			if want := fmt.Sprintf("(%d of %d replaced)", tc.total, tc.total); !strings.Contains(g.Reason, want) {
+				t.Errorf("reason %q does not say %q", g.Reason, want)
+			}
+			warned := strings.Contains(strings.Join(p.Warnings, "\n"), `image version "2024-01-01" (ami-0v2) was rolled back by a gate: gate web batch 1: max_5xx_percent = 1. This plan tries it again`)
+			if warned != tc.wantWarning {
+				t.Errorf("rolled-back warning = %v, want %v; warnings %q", warned, tc.wantWarning, p.Warnings)
+			}
+		})
 	}
 }
