@@ -330,3 +330,56 @@ func TestResumedGateAndRolledBackVersion(t *testing.T) {
 		})
 	}
 }
+
+// A gate reads its guards in the zones the fleet has members in, sorted; a zone the spec
+// sets to zero members has no target to judge.
+func TestGateReadsTheZonesWithMembers(t *testing.T) {
+	s, w := fleetWorld(4)
+	bump(s)
+	one := 1.0
+	s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+	s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, KeepOld: specs.KeepOldUntilDone}
+	s.Fleets[0].Zones = append([]specs.FleetZone{{AZ: "ap-northeast-1c", Count: 0}}, s.Fleets[0].Zones[1], s.Fleets[0].Zones[0])
+	p := build(t, s, w)
+	g := firstGate(t, p).Gate
+	if want := []string{"ap-northeast-1a", "ap-northeast-1d"}; !slices.Equal(g.Zones, want) {
+		t.Errorf("gate zones %q, want %q", g.Zones, want)
+	}
+}
+
+// Check refuses a plan in which any one old member is terminated before the last gate,
+// which may register it again, has passed; a fleet of one member included, where the gate
+// restores that member alone.
+func TestCheckKeepsEachOldMemberUntilTheLastGate(t *testing.T) {
+	for _, members := range []int{1, 4} {
+		s, w := fleetWorld(members)
+		bump(s)
+		one := 1.0
+		s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+		s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, Checkpoints: []int{25, 50, 100}, KeepOld: specs.KeepOldUntilDone}
+		p := build(t, s, w)
+		var terms []string
+		for _, s := range p.Steps {
+			if s.Kind == TerminateInstance {
+				terms = append(terms, s.ID)
+			}
+		}
+		if len(terms) != members {
+			t.Fatalf("terminations %q", terms)
+		}
+		for _, id := range terms {
+			t.Run(fmt.Sprintf("%d members/%s", members, id), func(t *testing.T) {
+				q := clone(t, p)
+				s := &q.Steps[indexOf(q, id)]
+				s.DependsOn = slices.DeleteFunc(s.DependsOn, func(d string) bool { return strings.HasPrefix(d, "gate.") })
+				var msgs []string
+				for _, err := range Check(w, q) {
+					msgs = append(msgs, err.Error())
+				}
+				if want := "an old member a gate may register again runs until the gate passes"; !strings.Contains(strings.Join(msgs, "\n"), want) {
+					t.Fatalf("Check: %v, want %q", msgs, want)
+				}
+			})
+		}
+	}
+}
