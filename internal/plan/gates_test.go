@@ -299,10 +299,11 @@ func TestResumedGateAndRolledBackVersion(t *testing.T) {
 		tags        map[string]string
 		total       int
 		wantWarning bool
+		bakeUnused  bool // one batch of new launches: bake_time has nothing to wait between
 	}{
-		{"one slot left to replace, version rolled back before", 2, rolledBack, 2, true},
-		{"one slot left to replace, never rolled back", 2, nil, 2, false},
-		{"every slot already replaced, version rolled back before", 1, rolledBack, 1, false},
+		{"one slot left to replace, version rolled back before", 2, rolledBack, 2, true, true},
+		{"one slot left to replace, never rolled back", 2, nil, 2, false, true},
+		{"every slot already replaced, version rolled back before", 1, rolledBack, 1, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, w := resumedGatedWorld(tc.members, tc.tags)
@@ -326,6 +327,9 @@ func TestResumedGateAndRolledBackVersion(t *testing.T) {
 			warned := strings.Contains(strings.Join(p.Warnings, "\n"), `image version "2024-01-01" (ami-0v2) was rolled back by a gate: gate web batch 1: max_5xx_percent = 1. This plan tries it again`)
 			if warned != tc.wantWarning {
 				t.Errorf("rolled-back warning = %v, want %v; warnings %q", warned, tc.wantWarning, p.Warnings)
+			}
+			if bake := strings.Contains(strings.Join(p.Warnings, "\n"), "bake_time = 5m is not used"); bake != tc.bakeUnused {
+				t.Errorf("bake_time warning = %v, want %v; warnings %q", bake, tc.bakeUnused, p.Warnings)
 			}
 		})
 	}
@@ -381,5 +385,45 @@ func TestCheckKeepsEachOldMemberUntilTheLastGate(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Launching a version again after a gate rolled it back takes new ClientTokens, one per
+// rollback (the tag's value enters them), so EC2 does not hand back the members the
+// rollback terminated; the same rollback gives the same tokens on a re-run.
+func TestRetryAfterRollbackTakesNewTokens(t *testing.T) {
+	token := func(tags map[string]string) string {
+		s, w := resumedGatedWorld(2, tags)
+		return step(t, build(t, s, w), LaunchInstance).Launch.ClientToken
+	}
+	first := map[string]string{cloud.TagRolledBack: "gate web batch 1: max_5xx_percent = 1."}
+	second := map[string]string{cloud.TagRolledBack: "gate web batch 2: alarm web-5xx."}
+	never, a, again, b := token(nil), token(first), token(first), token(second)
+	if a != again {
+		t.Errorf("the same rollback gives tokens %q and %q", a, again)
+	}
+	if a == never || b == never || a == b {
+		t.Errorf("tokens never rolled back %q, after rollback 1 %q, after rollback 2 %q: want three different", never, a, b)
+	}
+}
+
+// In a rollout with gates, a batch's launch says which gate it waits for; the first batch
+// waits for none.
+func TestLaunchReasonNamesTheGateItWaitsFor(t *testing.T) {
+	_, p, err := gatedStack(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Steps {
+		if s.Kind != LaunchInstance {
+			continue
+		}
+		waits := strings.Contains(s.Reason, "; starts once gate.")
+		if first := strings.Contains(s.Reason, "rollout batch 1:"); first == waits {
+			t.Errorf("%s: reason %q (a batch after the first names its gate, the first none)", s.ID, s.Reason)
+		}
+	}
+	if i := indexOf(p, "launch_instance.web.ap-northeast-1a.2"); i < 0 || !strings.Contains(p.Steps[i].Reason, "starts once gate.web.batch-") {
+		t.Errorf("no later launch names its gate: %v", kinds(p))
 	}
 }
