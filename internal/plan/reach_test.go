@@ -244,3 +244,29 @@ func TestPlannedLaunchServesAZone(t *testing.T) {
 		t.Errorf("without the launch: %q", got)
 	}
 }
+
+// A rule that stops one target is said once, without a list of others it stops too.
+func TestOneBlockedTargetIsNamedAlone(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	oneInstance(s)
+	w.SecurityGroups[1].Egress = nil
+	got := diagsOf(t, s, w)
+	if !strings.Contains(got, "allows no TCP 80 out") || strings.Contains(got, "likewise") || strings.Contains(got, "more") {
+		t.Errorf("diagnostics %q: want the one blocked target alone", got)
+	}
+}
+
+// A target registered on a port of its own (not the target group's) is reached on that port.
+func TestTargetOnItsOwnPortIsReachedThere(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	oneInstance(s)
+	w.TargetGroups[0].Targets[0].Port = 8080
+	w.SecurityGroups[0].Ingress = []cloud.SGRule{{Protocol: "tcp", FromPort: 8080, ToPort: 8080, CIDRs: []string{"10.0.0.0/16"}}}
+	if _, err := Build(s, w); err != nil {
+		t.Fatalf("the target's own port 8080 is admitted, yet: %v", err)
+	}
+	w.SecurityGroups[0].Ingress[0].FromPort, w.SecurityGroups[0].Ingress[0].ToPort = 80, 80
+	if got := diagsOf(t, s, w); !strings.Contains(got, "admits no TCP 8080") {
+		t.Errorf("diagnostics %q: want the target's port 8080 judged", got)
+	}
+}
