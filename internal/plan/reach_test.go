@@ -270,3 +270,28 @@ func TestTargetOnItsOwnPortIsReachedThere(t *testing.T) {
 		t.Errorf("diagnostics %q: want the target's port 8080 judged", got)
 	}
 }
+
+// Three rules that each stop a target are all named; only past three are the rest counted.
+func TestThreeBlockingRulesAreAllNamed(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	oneInstance(s)
+	w.SecurityGroups[0].Ingress = nil
+	// Two more targets, each in a group of its own that admits nothing: with web-sg, three rules.
+	for i, sg := range []string{"sg-2", "sg-3"} {
+		w.SecurityGroups = append(w.SecurityGroups, cloud.SecurityGroup{ID: sg, Name: "other-" + sg, VpcID: "vpc-1", Egress: allTraffic()})
+		in := member("i-0eeeeeeeeeeeeee"+itoa(i+1), "ap-northeast-1a", "subnet-0a", 0)
+		in.Tags = map[string]string{"Name": "other-" + itoa(i+1)}
+		in.SecurityGroupIDs = []string{sg}
+		w.Instances = append(w.Instances, in)
+		w.TargetGroups[0].Targets = append(w.TargetGroups[0].Targets, cloud.Target{ID: in.ID, Port: 80, State: "healthy"})
+	}
+	got := diagsOf(t, s, w)
+	for _, want := range []string{"sg-1 (web-sg)", "sg-2 (other-sg-2)", "sg-3 (other-sg-3)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diagnostics %q do not name %q", got, want)
+		}
+	}
+	if strings.Contains(got, "more") {
+		t.Errorf("diagnostics %q count more rules than the three named", got)
+	}
+}
