@@ -427,3 +427,16 @@ func TestLaunchReasonNamesTheGateItWaitsFor(t *testing.T) {
 		t.Errorf("no later launch names its gate: %v", kinds(p))
 	}
 }
+
+// When every slot was already replaced but the version's image is gone (deregistered since),
+// the plan makes the image again and the gate, which tags that image on a rollback, waits
+// for it.
+func TestGateWaitsForTheImageItWouldTag(t *testing.T) {
+	s, w := resumedGatedWorld(1, nil)
+	w.Images = slices.DeleteFunc(w.Images, func(im cloud.Image) bool { return im.ID == "ami-0v2" })
+	p := build(t, s, w)
+	g := firstGate(t, p)
+	if g.Gate.ImageStep == "" || !dependsOn(p, g.ID, g.Gate.ImageStep) {
+		t.Fatalf("gate %s (image step %q) does not wait for the image; steps %v", g.ID, g.Gate.ImageStep, kinds(p))
+	}
+}
