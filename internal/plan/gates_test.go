@@ -2,12 +2,14 @@ package plan
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
 )
 
@@ -171,5 +173,270 @@ func TestCheckGateRules(t *testing.T) {
 				t.Fatalf("Check: %v, want %q", msgs, tc.want)
 			}
 		})
+	}
+}
+
+// The first gate of gatedStack's plan, for tests that edit it.
+func firstGate(t *testing.T, p *Plan) *Step {
+	t.Helper()
+	for i := range p.Steps {
+		if p.Steps[i].Kind == Gate {
+			return &p.Steps[i]
+		}
+	}
+	t.Fatal("no gate in the plan")
+	return nil
+}
+
+// Validate accepts a saved plan's gate exactly when the apply can judge and undo it: a bake
+// of at least one metric period, at least one guard, and a rollback that names each member.
+func TestValidateGateParameters(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(g *GateParams)
+		want string // "" for accepted
+	}{
+		{"bake of exactly one metric period", func(g *GateParams) { g.Bake = Duration(time.Minute) }, ""},
+		{"bake shorter than a metric period", func(g *GateParams) { g.Bake = Duration(59 * time.Second) }, "gate.bake of at least 1m"},
+		{"only a latency guard", func(g *GateParams) { g.Alarms, g.Max5xxPercent = nil, nil }, ""},
+		{"only an alarm", func(g *GateParams) { g.Max5xxPercent, g.MaxP95Latency = nil, 0 }, ""},
+		{"no guard at all", func(g *GateParams) { g.Alarms, g.Max5xxPercent, g.MaxP95Latency = nil, nil, 0 }, "a gate: gate.alarms"},
+		{"removal named by instance ID only", func(g *GateParams) {
+			g.Rollback.Remove[0].InstanceStep, g.Rollback.Remove[0].InstanceID = "", "i-0aaaaaaaaaaaaaaa9"
+		}, ""},
+		{"removal naming no member", func(g *GateParams) { g.Rollback.Remove[0].InstanceStep, g.Rollback.Remove[0].InstanceID = "", "" }, "gate.rollback.remove[].instance_step or instance_id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, p, err := gatedStack(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(firstGate(t, p).Gate)
+			err = Validate(p)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Validate refused the gate: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Validate: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A gate names for people only the guards the spec sets.
+func TestGateNamesListOnlyTheGuardsSet(t *testing.T) {
+	one := 1.5
+	for _, tc := range []struct {
+		name string
+		g    GateParams
+		want []string
+	}{
+		{"alarms only", GateParams{Alarms: []string{"web-5xx", "web-latency"}}, []string{"alarm web-5xx", "alarm web-latency"}},
+		{"5xx only", GateParams{Max5xxPercent: &one}, []string{"max_5xx_percent = 1.5"}},
+		{"latency only", GateParams{MaxP95Latency: Duration(800 * time.Millisecond)}, []string{"max_p95_latency = 800ms"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.g.Names(); !slices.Equal(got, tc.want) {
+				t.Errorf("Names() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// The plan's refusal names the fleet's gates as the spec sets them, and only those.
+func TestRefusalNamesTheGatesSet(t *testing.T) {
+	one := 2.0
+	for _, tc := range []struct {
+		name  string
+		gates specs.Gates
+		want  string
+	}{
+		{"alarm only", specs.Gates{Alarms: []string{"web-5xx"}}, `has gates (alarm web-5xx):`},
+		{"5xx only", specs.Gates{Max5xxPercent: &one}, `has gates (max_5xx_percent = 2):`},
+		{"latency only", specs.Gates{MaxP95Latency: 2 * time.Second}, `has gates (max_p95_latency = 2s):`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.Gates = tc.gates })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A bake of exactly one metric period is enough for the gates.
+func TestBakeOfOneMetricPeriodIsEnough(t *testing.T) {
+	if _, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.BakeTime = time.Minute }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resumedGatedWorld is fleetWorld(members) bumped to a new version whose image ami-0v2
+// exists (with the given tags), gated at 100%, after an interrupted rollout already replaced
+// the 1d member of slot 1: its new member serves, the old one still runs.
+func resumedGatedWorld(members int, imageTags map[string]string) (*specs.Stack, *cloud.World) {
+	s, w := fleetWorld(members)
+	bump(s)
+	one := 1.0
+	s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+	s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, KeepOld: specs.KeepOldUntilDone}
+	nu := member("i-0ddddddddddddddd1", "ap-northeast-1d", "subnet-0d", 1)
+	nu.Tags[cloud.TagImageVersion] = "2024-01-01"
+	nu.ImageID = "ami-0v2"
+	w.Instances = append(w.Instances, nu)
+	w.Images = append(w.Images, cloud.Image{ID: "ami-0v2", Name: "web-2024-01-01", State: "available", Tags: imageTags})
+	w.TargetGroups[0].Targets = append(w.TargetGroups[0].Targets, cloud.Target{ID: nu.ID, Port: 80, State: "healthy"})
+	return s, w
+}
+
+// A gate counts the slots an interrupted rollout already replaced in the fleet's total, and
+// a version a gate rolled back is announced when, and only when, this plan launches it again.
+func TestResumedGateAndRolledBackVersion(t *testing.T) {
+	rolledBack := map[string]string{cloud.TagRolledBack: "gate web batch 1: max_5xx_percent = 1."}
+	for _, tc := range []struct {
+		name        string
+		members     int
+		tags        map[string]string
+		total       int
+		wantWarning bool
+		bakeUnused  bool // one batch of new launches: bake_time has nothing to wait between
+	}{
+		{"one slot left to replace, version rolled back before", 2, rolledBack, 2, true, true},
+		{"one slot left to replace, never rolled back", 2, nil, 2, false, true},
+		{"every slot already replaced, version rolled back before", 1, rolledBack, 1, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := resumedGatedWorld(tc.members, tc.tags)
+			p := build(t, s, w)
+			var gates []*Step
+			for i := range p.Steps {
+				if p.Steps[i].Kind == Gate {
+					gates = append(gates, &p.Steps[i])
+				}
+			}
+			if len(gates) != 1 {
+				t.Fatalf("gates: %v", kinds(p))
+			}
+			g := gates[0]
+			if g.Gate.Total != tc.total || g.Gate.Replaced != tc.total || g.Gate.Checkpoint != 100 {
+				t.Errorf("gate at %d%%, %d of %d replaced; want 100%%, %d of %d", g.Gate.Checkpoint, g.Gate.Replaced, g.Gate.Total, tc.total, tc.total)
+			}
+			if want := fmt.Sprintf("(%d of %d replaced)", tc.total, tc.total); !strings.Contains(g.Reason, want) {
+				t.Errorf("reason %q does not say %q", g.Reason, want)
+			}
+			warned := strings.Contains(strings.Join(p.Warnings, "\n"), `image version "2024-01-01" (ami-0v2) was rolled back by a gate: gate web batch 1: max_5xx_percent = 1. This plan tries it again`)
+			if warned != tc.wantWarning {
+				t.Errorf("rolled-back warning = %v, want %v; warnings %q", warned, tc.wantWarning, p.Warnings)
+			}
+			if bake := strings.Contains(strings.Join(p.Warnings, "\n"), "bake_time = 5m is not used"); bake != tc.bakeUnused {
+				t.Errorf("bake_time warning = %v, want %v; warnings %q", bake, tc.bakeUnused, p.Warnings)
+			}
+		})
+	}
+}
+
+// A gate reads its guards in the zones the fleet has members in, sorted; a zone the spec
+// sets to zero members has no target to judge.
+func TestGateReadsTheZonesWithMembers(t *testing.T) {
+	s, w := fleetWorld(4)
+	bump(s)
+	one := 1.0
+	s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+	s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, KeepOld: specs.KeepOldUntilDone}
+	s.Fleets[0].Zones = append([]specs.FleetZone{{AZ: "ap-northeast-1c", Count: 0}}, s.Fleets[0].Zones[1], s.Fleets[0].Zones[0])
+	p := build(t, s, w)
+	g := firstGate(t, p).Gate
+	if want := []string{"ap-northeast-1a", "ap-northeast-1d"}; !slices.Equal(g.Zones, want) {
+		t.Errorf("gate zones %q, want %q", g.Zones, want)
+	}
+}
+
+// Check refuses a plan in which any one old member is terminated before the last gate,
+// which may register it again, has passed; a fleet of one member included, where the gate
+// restores that member alone.
+func TestCheckKeepsEachOldMemberUntilTheLastGate(t *testing.T) {
+	for _, members := range []int{1, 4} {
+		s, w := fleetWorld(members)
+		bump(s)
+		one := 1.0
+		s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+		s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, Checkpoints: []int{25, 50, 100}, KeepOld: specs.KeepOldUntilDone}
+		p := build(t, s, w)
+		var terms []string
+		for _, s := range p.Steps {
+			if s.Kind == TerminateInstance {
+				terms = append(terms, s.ID)
+			}
+		}
+		if len(terms) != members {
+			t.Fatalf("terminations %q", terms)
+		}
+		for _, id := range terms {
+			t.Run(fmt.Sprintf("%d members/%s", members, id), func(t *testing.T) {
+				q := clone(t, p)
+				s := &q.Steps[indexOf(q, id)]
+				s.DependsOn = slices.DeleteFunc(s.DependsOn, func(d string) bool { return strings.HasPrefix(d, "gate.") })
+				var msgs []string
+				for _, err := range Check(w, q) {
+					msgs = append(msgs, err.Error())
+				}
+				if want := "an old member a gate may register again runs until the gate passes"; !strings.Contains(strings.Join(msgs, "\n"), want) {
+					t.Fatalf("Check: %v, want %q", msgs, want)
+				}
+			})
+		}
+	}
+}
+
+// Launching a version again after a gate rolled it back takes new ClientTokens, one per
+// rollback (the tag's value enters them), so EC2 does not hand back the members the
+// rollback terminated; the same rollback gives the same tokens on a re-run.
+func TestRetryAfterRollbackTakesNewTokens(t *testing.T) {
+	token := func(tags map[string]string) string {
+		s, w := resumedGatedWorld(2, tags)
+		return step(t, build(t, s, w), LaunchInstance).Launch.ClientToken
+	}
+	first := map[string]string{cloud.TagRolledBack: "gate web batch 1: max_5xx_percent = 1."}
+	second := map[string]string{cloud.TagRolledBack: "gate web batch 2: alarm web-5xx."}
+	never, a, again, b := token(nil), token(first), token(first), token(second)
+	if a != again {
+		t.Errorf("the same rollback gives tokens %q and %q", a, again)
+	}
+	if a == never || b == never || a == b {
+		t.Errorf("tokens never rolled back %q, after rollback 1 %q, after rollback 2 %q: want three different", never, a, b)
+	}
+}
+
+// In a rollout with gates, a batch's launch says which gate it waits for; the first batch
+// waits for none.
+func TestLaunchReasonNamesTheGateItWaitsFor(t *testing.T) {
+	_, p, err := gatedStack(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Steps {
+		if s.Kind != LaunchInstance {
+			continue
+		}
+		waits := strings.Contains(s.Reason, "; starts once gate.")
+		if first := strings.Contains(s.Reason, "rollout batch 1:"); first == waits {
+			t.Errorf("%s: reason %q (a batch after the first names its gate, the first none)", s.ID, s.Reason)
+		}
+	}
+	if i := indexOf(p, "launch_instance.web.ap-northeast-1a.2"); i < 0 || !strings.Contains(p.Steps[i].Reason, "starts once gate.web.batch-") {
+		t.Errorf("no later launch names its gate: %v", kinds(p))
+	}
+}
+
+// When every slot was already replaced but the version's image is gone (deregistered since),
+// the plan makes the image again and the gate, which tags that image on a rollback, waits
+// for it.
+func TestGateWaitsForTheImageItWouldTag(t *testing.T) {
+	s, w := resumedGatedWorld(1, nil)
+	w.Images = slices.DeleteFunc(w.Images, func(im cloud.Image) bool { return im.ID == "ami-0v2" })
+	p := build(t, s, w)
+	g := firstGate(t, p)
+	if g.Gate.ImageStep == "" || !dependsOn(p, g.ID, g.Gate.ImageStep) {
+		t.Fatalf("gate %s (image step %q) does not wait for the image; steps %v", g.ID, g.Gate.ImageStep, kinds(p))
 	}
 }

@@ -244,3 +244,54 @@ func TestPlannedLaunchServesAZone(t *testing.T) {
 		t.Errorf("without the launch: %q", got)
 	}
 }
+
+// A rule that stops one target is said once, without a list of others it stops too.
+func TestOneBlockedTargetIsNamedAlone(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	oneInstance(s)
+	w.SecurityGroups[1].Egress = nil
+	got := diagsOf(t, s, w)
+	if !strings.Contains(got, "allows no TCP 80 out") || strings.Contains(got, "likewise") || strings.Contains(got, "more") {
+		t.Errorf("diagnostics %q: want the one blocked target alone", got)
+	}
+}
+
+// A target registered on a port of its own (not the target group's) is reached on that port.
+func TestTargetOnItsOwnPortIsReachedThere(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	oneInstance(s)
+	w.TargetGroups[0].Targets[0].Port = 8080
+	w.SecurityGroups[0].Ingress = []cloud.SGRule{{Protocol: "tcp", FromPort: 8080, ToPort: 8080, CIDRs: []string{"10.0.0.0/16"}}}
+	if _, err := Build(s, w); err != nil {
+		t.Fatalf("the target's own port 8080 is admitted, yet: %v", err)
+	}
+	w.SecurityGroups[0].Ingress[0].FromPort, w.SecurityGroups[0].Ingress[0].ToPort = 80, 80
+	if got := diagsOf(t, s, w); !strings.Contains(got, "admits no TCP 8080") {
+		t.Errorf("diagnostics %q: want the target's port 8080 judged", got)
+	}
+}
+
+// Three rules that each stop a target are all named; only past three are the rest counted.
+func TestThreeBlockingRulesAreAllNamed(t *testing.T) {
+	s, w := seedStack(), seedWorld()
+	oneInstance(s)
+	w.SecurityGroups[0].Ingress = nil
+	// Two more targets, each in a group of its own that admits nothing: with web-sg, three rules.
+	for i, sg := range []string{"sg-2", "sg-3"} {
+		w.SecurityGroups = append(w.SecurityGroups, cloud.SecurityGroup{ID: sg, Name: "other-" + sg, VpcID: "vpc-1", Egress: allTraffic()})
+		in := member("i-0eeeeeeeeeeeeee"+itoa(i+1), "ap-northeast-1a", "subnet-0a", 0)
+		in.Tags = map[string]string{"Name": "other-" + itoa(i+1)}
+		in.SecurityGroupIDs = []string{sg}
+		w.Instances = append(w.Instances, in)
+		w.TargetGroups[0].Targets = append(w.TargetGroups[0].Targets, cloud.Target{ID: in.ID, Port: 80, State: "healthy"})
+	}
+	got := diagsOf(t, s, w)
+	for _, want := range []string{"sg-1 (web-sg)", "sg-2 (other-sg-2)", "sg-3 (other-sg-3)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diagnostics %q do not name %q", got, want)
+		}
+	}
+	if strings.Contains(got, "more") {
+		t.Errorf("diagnostics %q count more rules than the three named", got)
+	}
+}

@@ -150,6 +150,11 @@ func TestRolloutBatches(t *testing.T) {
 		if p2 := build(t, s2, w2); slices.ContainsFunc(p2.Warnings, func(w string) bool { return strings.Contains(w, "bake_time") }) {
 			t.Errorf("bake_time is used, yet a warning says otherwise: %q", p2.Warnings)
 		}
+		// Without bake_time there is nothing to say about it.
+		s.Fleets[0].Rollout.BakeTime = 0
+		if p3 := build(t, s, w); slices.ContainsFunc(p3.Warnings, func(w string) bool { return strings.Contains(w, "bake_time") }) {
+			t.Errorf("no bake_time, yet a warning names it: %q", p3.Warnings)
+		}
 	})
 }
 
