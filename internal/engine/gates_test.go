@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
@@ -120,5 +123,88 @@ func TestImageWaitersShareOneDescribeImages(t *testing.T) {
 		if at.After(start) && n != 1 {
 			t.Errorf("%d DescribeImages by image ID at %s, want one for both images", n, at)
 		}
+	}
+}
+
+// A tripped gate rolls back and says so: the error is ErrGateTripped (a checkpoint's gate,
+// not a new member's health timeout), names the gate and the old members registered again,
+// and the image it rolled out carries albctl:rolled-back naming the gate (the tag call
+// succeeded, so no note that it did not). Each guard trips on its own: a 5xx-only gate and a
+// p95-only gate are judged: a member of a bad build (a quarter 5xx, slow) joins the fleet
+// just before the apply, so the baseline (the fleet as loaded) is good and the bake is not.
+func TestGateTripRollsBackAndTagsTheImage(t *testing.T) {
+	pct := 1.0
+	for _, tc := range []struct {
+		name   string
+		alarms []string
+		max5xx *float64
+		maxP95 time.Duration
+		want   string
+	}{
+		{"alarm", []string{"always"}, nil, 0, "alarm always"},
+		{"5xx only", nil, &pct, 0, "max_5xx_percent = 1"},
+		{"p95 only", nil, nil, 500 * time.Millisecond, "max_p95_latency = 500ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := everyNodeReaches()
+			im := w.Images[0]
+			im.ID, im.Name = badImage, "web-bad"
+			im.App = &simulator.App{ErrorRate: 0.25, Latency: simulator.Latency{P50: simulator.Duration(200 * time.Millisecond), P95: simulator.Duration(800 * time.Millisecond)}}
+			w.Images = append(w.Images, im)
+			w.Alarms = []simulator.Alarm{{Name: "always", MetricName: "HTTPCode_ELB_4XX_Count", Statistic: "Sum", Period: simulator.Duration(time.Minute),
+				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1000,
+				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "breaching"}}
+			sim := newSim(t, w)
+			serveBadBuild(t, sim)
+			step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
+				Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
+				LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"},
+				Bake: plan.Duration(10 * time.Minute), Alarms: tc.alarms, Max5xxPercent: tc.max5xx, MaxP95Latency: plan.Duration(tc.maxP95),
+				Version: "1", ImageID: simulator.SeedImage,
+				Rollback: plan.GateRollback{Restore: []plan.TargetParams{{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: simulator.SeedInstance, Port: 80, AZ: "ap-northeast-1a", Name: "web"}}},
+			}}
+			_, err := apply(t, sim, &plan.Plan{Steps: []plan.Step{step}}, engine.Options{})
+			if !errors.Is(err, engine.ErrGateTripped) || errors.Is(err, engine.ErrRolledBack) {
+				t.Fatalf("apply: %v, want a tripped gate", err)
+			}
+			msg := err.Error()
+			for _, want := range []string{tc.want, "checkpoint 100%", "registered " + simulator.SeedInstance + " (web) again (healthy), then deregistered and terminated none"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error does not say %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "was not tagged") {
+				t.Errorf("the tag was made, yet the error says it was not:\n%s", msg)
+			}
+			tag := ""
+			for _, im := range sim.World().Images {
+				if im.ID == simulator.SeedImage {
+					tag = im.Tags[cloud.TagRolledBack]
+				}
+			}
+			if !strings.Contains(tag, tc.want) {
+				t.Errorf("image %s tag %s = %q, want the gate %q", simulator.SeedImage, cloud.TagRolledBack, tag, tc.want)
+			}
+		})
+	}
+}
+
+const badImage = "ami-0a1b2c3d4e5f60bad"
+
+// serveBadBuild launches a member of badImage in 1d and registers it in the seed target group.
+func serveBadBuild(t *testing.T, sim *simulator.Sim) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := sim.EC2().RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String(badImage), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: aws.String(simulator.SeedSubnet1d), InstanceType: "t3.small", SecurityGroupIds: []string{simulator.SeedWebSG},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Clock().Advance(time.Minute)
+	if _, err := sim.ELBV2().RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(simulator.SeedTargetGroup),
+		Targets: []elbtypes.TargetDescription{{Id: out.Instances[0].InstanceId}}}); err != nil {
+		t.Fatal(err)
 	}
 }
