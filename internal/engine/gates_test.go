@@ -21,7 +21,8 @@ import (
 
 // Gates due together share one DescribeAlarms per pass, as waiters on instances share one
 // DescribeInstances: two fleets' gates baking at once cost one call per poll, not two; a
-// gate naming an alarm the account lacks trips, naming it.
+// gate naming an alarm the account lacks trips, naming it. Gates with alarms only read no
+// metrics.
 func TestGatesShareOneDescribeAlarms(t *testing.T) {
 	const (
 		tg = simulator.SeedTargetGroup
@@ -59,10 +60,13 @@ func TestGatesShareOneDescribeAlarms(t *testing.T) {
 			var mu sync.Mutex
 			calls := 0
 			api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
-				if op == "DescribeAlarms" {
+				switch op {
+				case "DescribeAlarms":
 					mu.Lock()
 					calls++
 					mu.Unlock()
+				case "GetMetricData": // gates with alarms only have no metrics to read
+					t.Errorf("%s by a gate with no max_5xx_percent nor max_p95_latency", op)
 				}
 				return call(ctx)
 			})
@@ -206,5 +210,23 @@ func serveBadBuild(t *testing.T, sim *simulator.Sim) {
 	if _, err := sim.ELBV2().RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(simulator.SeedTargetGroup),
 		Targets: []elbtypes.TargetDescription{{Id: out.Instances[0].InstanceId}}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Without a CloudWatch client, a gate with guards only fails on the metrics it cannot read,
+// not on alarms it does not have.
+func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	pct := 1.0
+	step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
+		Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
+		LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(3 * time.Minute),
+		Max5xxPercent: &pct, Version: "1", ImageID: simulator.SeedImage,
+	}}
+	api := apiOf(sim)
+	api.CW = nil
+	_, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock()})
+	if err == nil || !strings.Contains(err.Error(), "no CloudWatch client to read the gate's metrics") {
+		t.Fatalf("apply: %v, want the metrics it cannot read", err)
 	}
 }
