@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +229,41 @@ func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
 	_, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock()})
 	if err == nil || !strings.Contains(err.Error(), "no CloudWatch client to read the gate's metrics") {
 		t.Fatalf("apply: %v, want the metrics it cannot read", err)
+	}
+}
+
+// DescribeAlarms takes at most 100 names a call: a one-minute bake polls twice (at its start
+// and its end), a gate watching 100 alarms asks them in one call a poll, and one more alarm
+// makes a second call, never one with no names (which would list every alarm of the account).
+func TestGateAsksAlarmsByHundreds(t *testing.T) {
+	for _, tc := range []struct{ alarms, calls int }{{100, 2}, {101, 4}} {
+		w := simulator.SeedWorld()
+		var names []string
+		for i := range tc.alarms {
+			n := fmt.Sprintf("web-%03d", i)
+			names = append(names, n)
+			w.Alarms = append(w.Alarms, simulator.Alarm{Name: n, MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum", Period: simulator.Duration(time.Minute),
+				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1e9,
+				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"})
+		}
+		sim := newSim(t, w)
+		calls := 0
+		api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+			if op == "DescribeAlarms" {
+				calls++
+			}
+			return call(ctx)
+		})
+		step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
+			Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
+			LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(time.Minute),
+			Alarms: names, Version: "1", ImageID: simulator.SeedImage,
+		}}
+		if _, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock()}); err != nil {
+			t.Fatalf("%d alarms: %v", tc.alarms, err)
+		}
+		if calls != tc.calls {
+			t.Errorf("%d alarms: %d DescribeAlarms calls, want %d", tc.alarms, calls, tc.calls)
+		}
 	}
 }
