@@ -372,3 +372,30 @@ func TestWideApplyBatchesCalls(t *testing.T) {
 		}
 	}
 }
+
+// Registrations waiting on instances read them 200 IDs a DescribeInstances, never with a call
+// of no IDs (a filter with no values). The first registration of the pass asks for its own
+// instance alone; the registration batch then knows every other one, read together: 201
+// registrations take 1 + 200 IDs (two calls, not a third one empty), 202 take 1 + 200 + 1.
+func TestRegistrationsReadInstancesByTwoHundreds(t *testing.T) {
+	for _, tc := range []struct{ n, calls int }{{201, 2}, {202, 3}} {
+		w := simulator.SeedWorld()
+		var steps []plan.Step
+		for i := range tc.n {
+			in := w.Instances[0]
+			in.ID = fmt.Sprintf("i-0a1b2c3d4e5f6%04d", 1000+i)
+			in.IAMAssociation, in.IAMProfileARN, in.Tags = "", "", map[string]string{"Name": fmt.Sprintf("web-%d", i)}
+			w.Instances = append(w.Instances, in)
+			steps = append(steps, plan.Step{ID: "register_target." + in.ID, Kind: plan.RegisterTarget, Resource: "target " + in.ID, Reason: "r", DependsOn: []string{},
+				Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: in.ID, Port: 80, AZ: "ap-northeast-1a"}})
+		}
+		sim := newSim(t, w)
+		sim.ResetCalls()
+		if _, err := apply(t, sim, &plan.Plan{Steps: steps}, engine.Options{}); err != nil {
+			t.Fatalf("%d registrations: %v", tc.n, err)
+		}
+		if got := sim.Calls()["DescribeInstances"]; got != tc.calls {
+			t.Errorf("%d registrations: %d DescribeInstances calls, want %d", tc.n, got, tc.calls)
+		}
+	}
+}
