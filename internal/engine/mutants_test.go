@@ -975,3 +975,20 @@ func TestDeregisterImageNamesTheImage(t *testing.T) {
 		t.Fatalf("apply = %v, want no empty name", err)
 	}
 }
+
+// A wait fails once more than its bound has passed, not when the bound is reached: an image
+// wait bounded at 5s, whose first poll comes exactly 5s after the step started (the poll
+// backoff starts at 5s), fails at the next poll, 12.5s in.
+func TestWaitFailsOnlyPastItsBound(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
+		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
+	start := sim.Clock().Now()
+	_, err := apply(t, sim, &plan.Plan{Steps: []plan.Step{step}}, engine.Options{Timeouts: engine.Timeouts{ImageAvailable: 5 * time.Second}})
+	if !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("apply: %v, want a timeout", err)
+	}
+	if got := sim.Clock().Now().Sub(start); got != 12500*time.Millisecond {
+		t.Errorf("the wait failed %s after it started, want 12.5s (the first poll past 5s)", got)
+	}
+}
