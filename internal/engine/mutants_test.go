@@ -992,3 +992,28 @@ func TestWaitFailsOnlyPastItsBound(t *testing.T) {
 		t.Errorf("the wait failed %s after it started, want 12.5s (the first poll past 5s)", got)
 	}
 }
+
+// A run of retryable errors fails once more than its bound has passed since the first, not
+// when the bound is reached: CreateImage throttled at every call, with a 5s bound, is tried
+// at 0s, 5s (exactly the bound: tried again) and 12.5s, where the step fails.
+func TestRetriesStopOnlyPastTheirBound(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	calls := 0
+	api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+		if op == "CreateImage" {
+			calls++
+			return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+		}
+		return call(ctx)
+	})
+	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
+		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
+	start := sim.Clock().Now()
+	_, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock(), Timeouts: engine.Timeouts{Propagation: 5 * time.Second}})
+	if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "Throttling") {
+		t.Fatalf("apply: %v, want the retries to run out", err)
+	}
+	if got := sim.Clock().Now().Sub(start); calls != 3 || got != 12500*time.Millisecond {
+		t.Errorf("%d CreateImage calls, the last %s after the first; want 3, the last 12.5s after", calls, got)
+	}
+}
