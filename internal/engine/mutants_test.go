@@ -1017,3 +1017,24 @@ func TestRetriesStopOnlyPastTheirBound(t *testing.T) {
 		t.Errorf("%d CreateImage calls, the last %s after the first; want 3, the last 12.5s after", calls, got)
 	}
 }
+
+// A terminate whose target is still in service gives the deregistration the propagation
+// bound to show, and fails once more than the bound has passed, not on it: with a 5s bound,
+// the poll exactly 5s in waits on, the one at 12.5s fails; the instance keeps running.
+func TestTerminateOfAServingTargetFailsPastTheBound(t *testing.T) {
+	fw := newFleetWorld(t)
+	old := fw.members[0]
+	term := replace(old, 1, nil)[3]
+	term.DependsOn = nil
+	start := fw.sim.Clock().Now()
+	_, err := apply(t, fw.sim, &plan.Plan{Steps: []plan.Step{term}}, engine.Options{Timeouts: engine.Timeouts{Propagation: 5 * time.Second}})
+	if err == nil || !strings.Contains(err.Error(), "is still registered (healthy)") {
+		t.Fatalf("apply = %v, want the terminate refused", err)
+	}
+	if got := fw.sim.Clock().Now().Sub(start); got != 12500*time.Millisecond {
+		t.Errorf("the terminate failed %s in, want 12.5s (the first poll past 5s)", got)
+	}
+	if st := instanceState(t, fw.sim, old.ID); st != "running" {
+		t.Errorf("instance is %s; it must not be terminated while in service", st)
+	}
+}
