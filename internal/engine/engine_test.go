@@ -287,6 +287,28 @@ func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
 	}
 }
 
+// A profile exactly as old as the propagation bound is not new any more: its launch's
+// InvalidParameterValue fails at once, without the DryRun probe a new profile is worth.
+func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim.CreateInstanceProfile("web-app-v2")
+	sim.Clock().Advance(5 * time.Minute) // the default propagation bound
+	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
+	for i := range p.Steps {
+		if l := p.Steps[i].Launch; l != nil {
+			l.InstanceType = "t3.huge-nope"
+		}
+	}
+	sim.ResetCalls()
+	_, err := apply(t, sim, p, engine.Options{})
+	if err == nil || cloud.ErrorCode(err) != "InvalidParameterValue" {
+		t.Fatalf("apply = %v, want InvalidParameterValue at once", err)
+	}
+	if c := sim.Calls(); c["RunInstances"] != 1 {
+		t.Errorf("calls = %v; want one RunInstances (the validation), no probe", c)
+	}
+}
+
 // A profile IAM does not know is permanent: the first call that names it fails its step, and
 // since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {
