@@ -287,6 +287,28 @@ func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
 	}
 }
 
+// A profile exactly as old as the propagation bound is not new any more: its launch's
+// InvalidParameterValue fails at once, without the DryRun probe a new profile is worth.
+func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim.CreateInstanceProfile("web-app-v2")
+	sim.Clock().Advance(5 * time.Minute) // the default propagation bound
+	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
+	for i := range p.Steps {
+		if l := p.Steps[i].Launch; l != nil {
+			l.InstanceType = "t3.huge-nope"
+		}
+	}
+	sim.ResetCalls()
+	_, err := apply(t, sim, p, engine.Options{})
+	if err == nil || cloud.ErrorCode(err) != "InvalidParameterValue" {
+		t.Fatalf("apply = %v, want InvalidParameterValue at once", err)
+	}
+	if c := sim.Calls(); c["RunInstances"] != 1 {
+		t.Errorf("calls = %v; want one RunInstances (the validation), no probe", c)
+	}
+}
+
 // A profile IAM does not know is permanent: the first call that names it fails its step, and
 // since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {
@@ -369,6 +391,33 @@ func TestWideApplyBatchesCalls(t *testing.T) {
 	for _, op := range []string{"RegisterTargets", "DescribeTargetHealth", "DescribeInstances"} {
 		if twenty[op] > 2*one[op]+3 {
 			t.Errorf("%s: %d calls for 20 launches vs %d for one: not batched", op, twenty[op], one[op])
+		}
+	}
+}
+
+// Registrations waiting on instances read them 200 IDs a DescribeInstances, never with a call
+// of no IDs (a filter with no values). The first registration of the pass asks for its own
+// instance alone; the registration batch then knows every other one, read together: 201
+// registrations take 1 + 200 IDs (two calls, not a third one empty), 202 take 1 + 200 + 1.
+func TestRegistrationsReadInstancesByTwoHundreds(t *testing.T) {
+	for _, tc := range []struct{ n, calls int }{{201, 2}, {202, 3}} {
+		w := simulator.SeedWorld()
+		var steps []plan.Step
+		for i := range tc.n {
+			in := w.Instances[0]
+			in.ID = fmt.Sprintf("i-0a1b2c3d4e5f6%04d", 1000+i)
+			in.IAMAssociation, in.IAMProfileARN, in.Tags = "", "", map[string]string{"Name": fmt.Sprintf("web-%d", i)}
+			w.Instances = append(w.Instances, in)
+			steps = append(steps, plan.Step{ID: "register_target." + in.ID, Kind: plan.RegisterTarget, Resource: "target " + in.ID, Reason: "r", DependsOn: []string{},
+				Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: in.ID, Port: 80, AZ: "ap-northeast-1a"}})
+		}
+		sim := newSim(t, w)
+		sim.ResetCalls()
+		if _, err := apply(t, sim, &plan.Plan{Steps: steps}, engine.Options{}); err != nil {
+			t.Fatalf("%d registrations: %v", tc.n, err)
+		}
+		if got := sim.Calls()["DescribeInstances"]; got != tc.calls {
+			t.Errorf("%d registrations: %d DescribeInstances calls, want %d", tc.n, got, tc.calls)
 		}
 	}
 }

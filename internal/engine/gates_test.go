@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
@@ -18,7 +22,8 @@ import (
 
 // Gates due together share one DescribeAlarms per pass, as waiters on instances share one
 // DescribeInstances: two fleets' gates baking at once cost one call per poll, not two; a
-// gate naming an alarm the account lacks trips, naming it.
+// gate naming an alarm the account lacks trips, naming it. Gates with alarms only read no
+// metrics.
 func TestGatesShareOneDescribeAlarms(t *testing.T) {
 	const (
 		tg = simulator.SeedTargetGroup
@@ -56,10 +61,13 @@ func TestGatesShareOneDescribeAlarms(t *testing.T) {
 			var mu sync.Mutex
 			calls := 0
 			api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
-				if op == "DescribeAlarms" {
+				switch op {
+				case "DescribeAlarms":
 					mu.Lock()
 					calls++
 					mu.Unlock()
+				case "GetMetricData": // gates with alarms only have no metrics to read
+					t.Errorf("%s by a gate with no max_5xx_percent nor max_p95_latency", op)
 				}
 				return call(ctx)
 			})
@@ -119,6 +127,143 @@ func TestImageWaitersShareOneDescribeImages(t *testing.T) {
 	for at, n := range counter.at {
 		if at.After(start) && n != 1 {
 			t.Errorf("%d DescribeImages by image ID at %s, want one for both images", n, at)
+		}
+	}
+}
+
+// A tripped gate rolls back and says so: the error is ErrGateTripped (a checkpoint's gate,
+// not a new member's health timeout), names the gate and the old members registered again,
+// and the image it rolled out carries albctl:rolled-back naming the gate (the tag call
+// succeeded, so no note that it did not). Each guard trips on its own: a 5xx-only gate and a
+// p95-only gate are judged: a member of a bad build (a quarter 5xx, slow) joins the fleet
+// just before the apply, so the baseline (the fleet as loaded) is good and the bake is not.
+func TestGateTripRollsBackAndTagsTheImage(t *testing.T) {
+	pct := 1.0
+	for _, tc := range []struct {
+		name   string
+		alarms []string
+		max5xx *float64
+		maxP95 time.Duration
+		want   string
+	}{
+		{"alarm", []string{"always"}, nil, 0, "alarm always"},
+		{"5xx only", nil, &pct, 0, "max_5xx_percent = 1"},
+		{"p95 only", nil, nil, 500 * time.Millisecond, "max_p95_latency = 500ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := everyNodeReaches()
+			im := w.Images[0]
+			im.ID, im.Name = badImage, "web-bad"
+			im.App = &simulator.App{ErrorRate: 0.25, Latency: simulator.Latency{P50: simulator.Duration(200 * time.Millisecond), P95: simulator.Duration(800 * time.Millisecond)}}
+			w.Images = append(w.Images, im)
+			w.Alarms = []simulator.Alarm{{Name: "always", MetricName: "HTTPCode_ELB_4XX_Count", Statistic: "Sum", Period: simulator.Duration(time.Minute),
+				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1000,
+				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "breaching"}}
+			sim := newSim(t, w)
+			serveBadBuild(t, sim)
+			step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
+				Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
+				LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"},
+				Bake: plan.Duration(10 * time.Minute), Alarms: tc.alarms, Max5xxPercent: tc.max5xx, MaxP95Latency: plan.Duration(tc.maxP95),
+				Version: "1", ImageID: simulator.SeedImage,
+				Rollback: plan.GateRollback{Restore: []plan.TargetParams{{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: simulator.SeedInstance, Port: 80, AZ: "ap-northeast-1a", Name: "web"}}},
+			}}
+			_, err := apply(t, sim, &plan.Plan{Steps: []plan.Step{step}}, engine.Options{})
+			if !errors.Is(err, engine.ErrGateTripped) || errors.Is(err, engine.ErrRolledBack) {
+				t.Fatalf("apply: %v, want a tripped gate", err)
+			}
+			msg := err.Error()
+			for _, want := range []string{tc.want, "checkpoint 100%", "registered " + simulator.SeedInstance + " (web) again (healthy), then deregistered and terminated none"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error does not say %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "was not tagged") {
+				t.Errorf("the tag was made, yet the error says it was not:\n%s", msg)
+			}
+			tag := ""
+			for _, im := range sim.World().Images {
+				if im.ID == simulator.SeedImage {
+					tag = im.Tags[cloud.TagRolledBack]
+				}
+			}
+			if !strings.Contains(tag, tc.want) {
+				t.Errorf("image %s tag %s = %q, want the gate %q", simulator.SeedImage, cloud.TagRolledBack, tag, tc.want)
+			}
+		})
+	}
+}
+
+const badImage = "ami-0a1b2c3d4e5f60bad"
+
+// serveBadBuild launches a member of badImage in 1d and registers it in the seed target group.
+func serveBadBuild(t *testing.T, sim *simulator.Sim) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := sim.EC2().RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String(badImage), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: aws.String(simulator.SeedSubnet1d), InstanceType: "t3.small", SecurityGroupIds: []string{simulator.SeedWebSG},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Clock().Advance(time.Minute)
+	if _, err := sim.ELBV2().RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(simulator.SeedTargetGroup),
+		Targets: []elbtypes.TargetDescription{{Id: out.Instances[0].InstanceId}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Without a CloudWatch client, a gate with guards only fails on the metrics it cannot read,
+// not on alarms it does not have.
+func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	pct := 1.0
+	step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
+		Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
+		LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(3 * time.Minute),
+		Max5xxPercent: &pct, Version: "1", ImageID: simulator.SeedImage,
+	}}
+	api := apiOf(sim)
+	api.CW = nil
+	_, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock()})
+	if err == nil || !strings.Contains(err.Error(), "no CloudWatch client to read the gate's metrics") {
+		t.Fatalf("apply: %v, want the metrics it cannot read", err)
+	}
+}
+
+// DescribeAlarms takes at most 100 names a call: a one-minute bake polls twice (at its start
+// and its end), a gate watching 100 alarms asks them in one call a poll, and one more alarm
+// makes a second call, never one with no names (which would list every alarm of the account).
+func TestGateAsksAlarmsByHundreds(t *testing.T) {
+	for _, tc := range []struct{ alarms, calls int }{{100, 2}, {101, 4}} {
+		w := simulator.SeedWorld()
+		var names []string
+		for i := range tc.alarms {
+			n := fmt.Sprintf("web-%03d", i)
+			names = append(names, n)
+			w.Alarms = append(w.Alarms, simulator.Alarm{Name: n, MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum", Period: simulator.Duration(time.Minute),
+				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1e9,
+				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"})
+		}
+		sim := newSim(t, w)
+		calls := 0
+		api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+			if op == "DescribeAlarms" {
+				calls++
+			}
+			return call(ctx)
+		})
+		step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
+			Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
+			LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(time.Minute),
+			Alarms: names, Version: "1", ImageID: simulator.SeedImage,
+		}}
+		if _, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock()}); err != nil {
+			t.Fatalf("%d alarms: %v", tc.alarms, err)
+		}
+		if calls != tc.calls {
+			t.Errorf("%d alarms: %d DescribeAlarms calls, want %d", tc.alarms, calls, tc.calls)
 		}
 	}
 }

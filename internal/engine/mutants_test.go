@@ -975,3 +975,66 @@ func TestDeregisterImageNamesTheImage(t *testing.T) {
 		t.Fatalf("apply = %v, want no empty name", err)
 	}
 }
+
+// A wait fails once more than its bound has passed, not when the bound is reached: an image
+// wait bounded at 5s, whose first poll comes exactly 5s after the step started (the poll
+// backoff starts at 5s), fails at the next poll, 12.5s in.
+func TestWaitFailsOnlyPastItsBound(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
+		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
+	start := sim.Clock().Now()
+	_, err := apply(t, sim, &plan.Plan{Steps: []plan.Step{step}}, engine.Options{Timeouts: engine.Timeouts{ImageAvailable: 5 * time.Second}})
+	if !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("apply: %v, want a timeout", err)
+	}
+	if got := sim.Clock().Now().Sub(start); got != 12500*time.Millisecond {
+		t.Errorf("the wait failed %s after it started, want 12.5s (the first poll past 5s)", got)
+	}
+}
+
+// A run of retryable errors fails once more than its bound has passed since the first, not
+// when the bound is reached: CreateImage throttled at every call, with a 5s bound, is tried
+// at 0s, 5s (exactly the bound: tried again) and 12.5s, where the step fails.
+func TestRetriesStopOnlyPastTheirBound(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	calls := 0
+	api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+		if op == "CreateImage" {
+			calls++
+			return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+		}
+		return call(ctx)
+	})
+	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
+		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
+	start := sim.Clock().Now()
+	_, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock(), Timeouts: engine.Timeouts{Propagation: 5 * time.Second}})
+	if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "Throttling") {
+		t.Fatalf("apply: %v, want the retries to run out", err)
+	}
+	if got := sim.Clock().Now().Sub(start); calls != 3 || got != 12500*time.Millisecond {
+		t.Errorf("%d CreateImage calls, the last %s after the first; want 3, the last 12.5s after", calls, got)
+	}
+}
+
+// A terminate whose target is still in service gives the deregistration the propagation
+// bound to show, and fails once more than the bound has passed, not on it: with a 5s bound,
+// the poll exactly 5s in waits on, the one at 12.5s fails; the instance keeps running.
+func TestTerminateOfAServingTargetFailsPastTheBound(t *testing.T) {
+	fw := newFleetWorld(t)
+	old := fw.members[0]
+	term := replace(old, 1, nil)[3]
+	term.DependsOn = nil
+	start := fw.sim.Clock().Now()
+	_, err := apply(t, fw.sim, &plan.Plan{Steps: []plan.Step{term}}, engine.Options{Timeouts: engine.Timeouts{Propagation: 5 * time.Second}})
+	if err == nil || !strings.Contains(err.Error(), "is still registered (healthy)") {
+		t.Fatalf("apply = %v, want the terminate refused", err)
+	}
+	if got := fw.sim.Clock().Now().Sub(start); got != 12500*time.Millisecond {
+		t.Errorf("the terminate failed %s in, want 12.5s (the first poll past 5s)", got)
+	}
+	if st := instanceState(t, fw.sim, old.ID); st != "running" {
+		t.Errorf("instance is %s; it must not be terminated while in service", st)
+	}
+}

@@ -1,10 +1,12 @@
 package engine_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 )
 
@@ -28,5 +30,33 @@ func TestProgressOnASteadyCadence(t *testing.T) {
 		if want := time.Duration(i+1) * 10 * time.Second; d != want {
 			t.Fatalf("report %d at %s, want %s (all: %v)", i+1, d, want, times)
 		}
+	}
+}
+
+// A step polled exactly on its report time reports right after that poll, before the steps
+// advanced after it in the same pass: the stream is in the order things happened. Two
+// one-minute gates end at 09:01:00 exactly, where gate a (its load balancer publishes no
+// datapoints) also reports; a's report comes before b's step_done.
+func TestProgressReportedRightAfterItsPoll(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	pct := 1.0
+	gate := func(id, lb string) plan.Step {
+		return plan.Step{ID: id, Kind: plan.Gate, Resource: "fleet " + id, Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
+			Fleet: id, Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
+			LoadBalancerARNs: []string{lb}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(time.Minute),
+			Max5xxPercent: &pct, Version: "1", ImageID: simulator.SeedImage,
+		}}
+	}
+	quiet := "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:loadbalancer/app/quiet/0a1b2c3d4e5f6009"
+	var at []string
+	if _, err := apply(t, sim, &plan.Plan{Steps: []plan.Step{gate("a", quiet), gate("b", simulator.SeedALB)}}, engine.Options{Events: func(e engine.Event) {
+		if e.Elapsed == time.Minute && e.Step != "" {
+			at = append(at, string(e.Type)+" "+e.Step)
+		}
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"waiting a", "step_done b"}; !slices.Equal(at, want) {
+		t.Errorf("events at 1m: %q, want %q", at, want)
 	}
 }

@@ -38,6 +38,8 @@ func TestRetryTable(t *testing.T) {
 		{"InvalidParameterValue", "RunInstances", newProfile, true, 4 * time.Minute},
 		{"InvalidParameterValue", "AssociateIamInstanceProfile", newProfile, true, 4 * time.Minute},
 		{"InvalidParameterValue", "RunInstances", oldProfile, false, 0},
+		// A profile exactly as old as the bound has had its time: the error is the request's.
+		{"InvalidParameterValue", "RunInstances", facts{ProfileKnown: true, ProfileAge: prop}, false, 0},
 		{"InvalidParameterValue", "RunInstances", facts{}, false, 0},
 		{"InvalidParameterValue", "ModifyTargetGroupAttributes", newProfile, false, 0},
 		{"InvalidParameterValue", "RunInstances", facts{ProfileUnknown: true}, true, shortPropagation},

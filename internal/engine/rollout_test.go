@@ -698,3 +698,16 @@ func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
 		})
 	}
 }
+
+// A health timeout rolls back once more than its bound has passed since the registration,
+// not on it: with a 5s bound, the first poll (exactly 5s after the registration, where the
+// poll backoff starts) still reads the target's health, so the error reports what it was.
+func TestHealthTimeoutOnlyPastItsBound(t *testing.T) {
+	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
+	fw := newFleetWorld(t, broken)
+	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: plan.Duration(5 * time.Second), Auto: true})
+	_, err := apply(t, fw.sim, p, engine.Options{})
+	if !errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "not healthy within 5s (last: initial") {
+		t.Fatalf("apply: %v, want a rollback after one reading of the target's health", err)
+	}
+}
