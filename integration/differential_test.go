@@ -11,8 +11,8 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
-	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/simulator"
 )
 
@@ -104,10 +104,10 @@ func TestDifferential(t *testing.T) {
 			seeded := mo.seed(t, seedIndependently(w))
 			motoRoles := worldRoles(w).through(seeded.IDs)
 			if sc.before != nil {
-				converge(t, "moto (before)", mo.api(), engine.WallClock{}, loadStack(t, sc.before(t)))
+				converge(t, "moto (before)", mo.api(), clock.Wall{}, loadStack(t, sc.before(t)))
 			}
 			start := time.Now()
-			motoPlans := converge(t, "moto", mo.api(), engine.WallClock{}, stack)
+			motoPlans := converge(t, "moto", mo.api(), clock.Wall{}, stack)
 			t.Logf("moto: %d steps in %s", len(motoPlans[0].Steps), time.Since(start).Round(time.Millisecond))
 			motoObserved := observe(t, mo.api(), stack)
 

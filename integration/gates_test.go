@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -99,7 +100,7 @@ func TestMotoGateRollsBackMidRollout(t *testing.T) {
 		}
 		return s
 	}
-	converge(t, "moto", api, engine.WallClock{}, at("2023-05-14"))
+	converge(t, "moto", api, clock.Wall{}, at("2023-05-14"))
 	before := liveByVersion(t, api)
 	ctx := context.Background()
 

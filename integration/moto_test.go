@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/albctl/albctl/internal/bench"
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/mirror"
@@ -176,7 +177,7 @@ func build(t *testing.T, stack *specs.Stack, w *cloud.World) *plan.Plan {
 
 // converge plans and applies (on who: "moto" or "simulator") until the plan is empty (at most three rounds) and returns the
 // plans of every round, the last one empty.
-func converge(t *testing.T, who string, api cloud.API, clock engine.Clock, stack *specs.Stack) []*plan.Plan {
+func converge(t *testing.T, who string, api cloud.API, clk clock.Clock, stack *specs.Stack) []*plan.Plan {
 	t.Helper()
 	var plans []*plan.Plan
 	for round := range 3 {
@@ -185,7 +186,7 @@ func converge(t *testing.T, who string, api cloud.API, clock engine.Clock, stack
 		if p.Empty() {
 			return plans
 		}
-		res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: clock})
+		res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: clk})
 		if err != nil {
 			t.Fatalf("%s: apply (round %d): %v\ndone: %v\nnot done: %v", who, round+1, err, res.Done, res.NotDone)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/albctl/albctl/internal/backend"
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/mirror"
 	"github.com/albctl/albctl/internal/plan"
@@ -147,7 +148,7 @@ type samplingClock struct {
 	sample func()
 }
 
-var _ engine.Clock = samplingClock{}
+var _ clock.Clock = samplingClock{}
 
 func (c samplingClock) Now() time.Time { return c.clock.Now() }
 

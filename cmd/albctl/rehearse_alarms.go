@@ -11,6 +11,7 @@ import (
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
@@ -82,7 +83,7 @@ func worldAlarm(m cwtypes.MetricAlarm) (simulator.Alarm, string) {
 	}
 	a := simulator.Alarm{
 		Name: aws.ToString(m.AlarmName), MetricName: aws.ToString(m.MetricName), Dimensions: map[string]string{},
-		Statistic: string(m.Statistic), Period: simulator.Duration(time.Duration(aws.ToInt32(m.Period)) * time.Second),
+		Statistic: string(m.Statistic), Period: clock.Duration(time.Duration(aws.ToInt32(m.Period)) * time.Second),
 		EvaluationPeriods: aws.ToInt32(m.EvaluationPeriods), DatapointsToAlarm: aws.ToInt32(m.DatapointsToAlarm),
 		Threshold: aws.ToFloat64(m.Threshold), ComparisonOperator: string(m.ComparisonOperator), TreatMissingData: aws.ToString(m.TreatMissingData),
 	}

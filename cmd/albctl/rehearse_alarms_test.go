@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 )
@@ -22,11 +23,11 @@ func TestMirrorAlarmsRoundTrip(t *testing.T) {
 	w := simulator.SeedWorld()
 	dims := map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002", "TargetGroup": "targetgroup/web-tg/0a1b2c3d4e5f6001"}
 	w.Alarms = []simulator.Alarm{
-		{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: simulator.Duration(time.Minute),
+		{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: clock.Duration(time.Minute),
 			EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"},
-		{Name: "web-p95", MetricName: "TargetResponseTime", Dimensions: dims, Statistic: "p95", Period: simulator.Duration(5 * time.Minute),
+		{Name: "web-p95", MetricName: "TargetResponseTime", Dimensions: dims, Statistic: "p95", Period: clock.Duration(5 * time.Minute),
 			EvaluationPeriods: 1, Threshold: 0.8, ComparisonOperator: "GreaterThanOrEqualToThreshold"},
-		{Name: "unwatched", MetricName: "RequestCount", Dimensions: dims, Statistic: "Sum", Period: simulator.Duration(time.Minute),
+		{Name: "unwatched", MetricName: "RequestCount", Dimensions: dims, Statistic: "Sum", Period: clock.Duration(time.Minute),
 			EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "LessThanThreshold"},
 	}
 	sim := simulator.New(w)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/plan"
 )
 
@@ -398,7 +399,7 @@ func everyKindPlan() *plan.Plan {
 			{ID: "register_target.web.ap-northeast-1d.1", Kind: plan.RegisterTarget, Resource: "instance web-1d-1 in web-tg", Reason: "r",
 				DependsOn: []string{"add_zones.web", "enable_stickiness.web"},
 				Target: &plan.TargetParams{TargetGroupARN: tg, InstanceStep: "launch_instance.web.ap-northeast-1d.1", Port: 80, AZ: "ap-northeast-1d",
-					Name: "web-1d-1", Rollback: &plan.RollbackParams{HealthTimeout: plan.Duration(10 * time.Minute), Auto: true,
+					Name: "web-1d-1", Rollback: &plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true,
 						Fleet: &plan.FleetRollback{Fleet: "web", Batch: 1, Version: "2", ImageStep: "create_image.web", Rollback: plan.GateRollback{
 							Restore: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-old", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
 							Remove:  []plan.TargetParams{{TargetGroupARN: tg, InstanceStep: "launch_instance.web.ap-northeast-1d.1", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
@@ -406,7 +407,7 @@ func everyKindPlan() *plan.Plan {
 			{ID: "register_target.web.ap-northeast-1a.1", Kind: plan.RegisterTarget, Resource: "instance web-1a-1 in web-tg", Reason: "r",
 				DependsOn: []string{},
 				Target: &plan.TargetParams{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a",
-					Rollback: &plan.RollbackParams{HealthTimeout: plan.Duration(10 * time.Minute), Auto: true,
+					Rollback: &plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true,
 						Fleet: &plan.FleetRollback{Fleet: "web", Batch: 2, Version: "2", ImageID: "ami-0new", Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}}}},
 			{ID: "trim_zones.web", Kind: plan.TrimZones, Resource: "load balancer web-alb", Reason: "r",
 				DependsOn: []string{"register_target.web.ap-northeast-1d.1"},
@@ -424,18 +425,18 @@ func everyKindPlan() *plan.Plan {
 				HealthCheck: &plan.HealthCheckParams{TargetGroupARN: tg, Path: &path, IntervalSeconds: &secs, TimeoutSeconds: &secs,
 					HealthyThreshold: &two, UnhealthyThreshold: &two, Matcher: &matcher}},
 			{ID: "wait.web.batch-1", Kind: plan.Wait, Resource: "fleet web", Reason: "r", DependsOn: []string{},
-				Wait: &plan.WaitParams{Duration: plan.Duration(5 * time.Minute)}},
+				Wait: &plan.WaitParams{Duration: clock.Duration(5 * time.Minute)}},
 			{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{"launch_instance.web.ap-northeast-1d.1"},
 				Gate: &plan.GateParams{Fleet: "web", Batch: 1, Checkpoint: 25, Replaced: 1, Total: 4, TargetGroupARN: tg, LoadBalancerARNs: []string{lb},
-					Zones: []string{"ap-northeast-1d"}, Bake: plan.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Max5xxPercent: &onePercent,
-					MaxP95Latency: plan.Duration(800 * time.Millisecond), Version: "2", ImageID: "ami-0new",
+					Zones: []string{"ap-northeast-1d"}, Bake: clock.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Max5xxPercent: &onePercent,
+					MaxP95Latency: clock.Duration(800 * time.Millisecond), Version: "2", ImageID: "ami-0new",
 					Rollback: plan.GateRollback{
 						Restore: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-old", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
 						Remove:  []plan.TargetParams{{TargetGroupARN: tg, InstanceStep: "launch_instance.web.ap-northeast-1d.1", Port: 80, AZ: "ap-northeast-1d", Name: "web-1d-1"}},
 					}}},
 			{ID: "gate.web.batch-2", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{"gate.web.batch-1"},
 				Gate: &plan.GateParams{Fleet: "web", Batch: 2, Checkpoint: 100, Replaced: 4, Total: 4, TargetGroupARN: tg, LoadBalancerARNs: []string{lb},
-					Zones: []string{"ap-northeast-1d"}, Bake: plan.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Version: "2", ImageStep: "create_image.web",
+					Zones: []string{"ap-northeast-1d"}, Bake: clock.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Version: "2", ImageStep: "create_image.web",
 					Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}},
 			{ID: "deregister_image.ami-0old", Kind: plan.DeregisterImage, Resource: "image web-1 (ami-0old)", Reason: "r",
 				DependsOn: []string{"terminate_instance.web.i-old"},

@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
-	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/lock"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
@@ -49,7 +49,7 @@ type LockOptions struct {
 type Backend struct {
 	Kind   string // "sim" or "aws"
 	API    cloud.API
-	Clock  engine.Clock
+	Clock  clock.Clock
 	Header string // the first line of every plan: what it talks to (credentials redacted)
 	// Identity names the target for saved plans: a plan made for one target never applies
 	// to another. For a world file it holds the file's absolute, symlink-free path.
@@ -298,7 +298,7 @@ func (b *Backend) TakeLock(ctx context.Context, lo LockOptions, version string) 
 	}
 	l, err := lock.Acquire(ctx, b.LockStore, lock.Info{
 		Operation: op, Who: who, Where: b.Header, When: time.Now().UTC(), Plan: planned, Version: version,
-	}, lo.Timeout, engine.WallClock{})
+	}, lo.Timeout, clock.Wall{})
 	if err != nil {
 		return err
 	}

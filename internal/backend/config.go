@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
-	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/lock"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -263,7 +263,7 @@ func (o *Opener) openAWS(ctx context.Context, t Target, stack *specs.Stack, forA
 		Kind:     "aws",
 		Region:   cfg.Region,
 		API:      cloud.API{EC2: clients.EC2, ELBV2: clients.ELBV2, IAM: clients.IAM, CW: clients.CW},
-		Clock:    engine.WallClock{},
+		Clock:    clock.Wall{},
 		Header:   header,
 		Identity: fmt.Sprintf("aws:%s:%s:%s", account, cfg.Region, RedactURL(endpoint)),
 		Clients:  &clients,

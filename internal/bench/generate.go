@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
@@ -179,7 +180,7 @@ func (b *builder) fleet(f int) {
 		ARN: tgARN, Name: tgName, VPC: b.vpc, Protocol: "HTTP", Port: 80, Attributes: attrs,
 		HealthCheck: simulator.HealthCheck{
 			Protocol: "HTTP", Path: "/health", Port: "traffic-port",
-			Interval: simulator.Duration(30 * time.Second), Timeout: simulator.Duration(6 * time.Second),
+			Interval: clock.Duration(30 * time.Second), Timeout: clock.Duration(6 * time.Second),
 			HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200",
 		},
 	}

@@ -11,6 +11,8 @@ import (
 
 // internal/cloud reads what the planner asks for (a cloud.Query, built by plan.QueryOf) and
 // knows neither the spec nor the plan (docs/design.md, "Packages and what each must not do").
+// The one albctl package it may import is internal/clock, a leaf that knows neither either
+// (the retry layer waits on a clock.Clock).
 func TestCloudKnowsNeitherSpecNorPlan(t *testing.T) {
 	entries, err := os.ReadDir(".")
 	if err != nil {
@@ -27,7 +29,7 @@ func TestCloudKnowsNeitherSpecNorPlan(t *testing.T) {
 		}
 		for _, im := range f.Imports {
 			path, _ := strconv.Unquote(im.Path.Value)
-			if strings.HasPrefix(path, "github.com/albctl/albctl/internal/") {
+			if strings.HasPrefix(path, "github.com/albctl/albctl/internal/") && path != "github.com/albctl/albctl/internal/clock" {
 				t.Errorf("%s imports %s", e.Name(), path)
 			}
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // Against AWS, every call goes through the SDK's retryer, which absorbs throttling and
@@ -26,13 +28,6 @@ import (
 // from its retry quota; only the waiting is albctl's, because the SDK sleeps on the wall
 // clock and draws its jitter from crypto/rand, and a rehearsal must sleep on the simulated
 // clock and draw from the world's seed.
-
-// Clock is how the retry layer waits: the simulator's virtual clock, or the wall clock.
-// engine.Clock has the same shape.
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
 
 // RetryPolicy chooses the SDK retryer's settings; the zero value of each field takes the
 // SDK's default.
@@ -71,7 +66,7 @@ type RetryStats struct {
 
 // Retrier retries calls as the SDK's retryer does. It is safe for concurrent use.
 type Retrier struct {
-	clock    Clock
+	clock    clock.Clock
 	std      *retry.Standard
 	adaptive *adaptiveRate // nil in standard mode
 
@@ -80,9 +75,9 @@ type Retrier struct {
 	stats RetryStats
 }
 
-// NewRetrier returns a Retrier that sleeps on clock.
-func NewRetrier(clock Clock, p RetryPolicy) *Retrier {
-	r := &Retrier{clock: clock, rng: rand.New(rand.NewPCG(p.Seed, 0x616c6263746c))}
+// NewRetrier returns a Retrier that sleeps on clk.
+func NewRetrier(clk clock.Clock, p RetryPolicy) *Retrier {
+	r := &Retrier{clock: clk, rng: rand.New(rand.NewPCG(p.Seed, 0x616c6263746c))}
 	r.std = retry.NewStandard(func(o *retry.StandardOptions) {
 		if p.MaxAttempts > 0 {
 			o.MaxAttempts = p.MaxAttempts
@@ -96,7 +91,7 @@ func NewRetrier(clock Clock, p RetryPolicy) *Retrier {
 		o.Backoff = seededBackoff{max: o.MaxBackoff, r: r}
 	})
 	if p.Mode == aws.RetryModeAdaptive {
-		r.adaptive = newAdaptiveRate(clock.Now())
+		r.adaptive = newAdaptiveRate(clk.Now())
 	}
 	return r
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -268,7 +269,7 @@ func converge(t *testing.T, rate float64) (calls, throttled int, stats cloud.Ret
 	var opts []simulator.Option
 	if rate > 0 {
 		opts = append(opts, simulator.WithFaults(simulator.Faults{ThrottleRates: []simulator.ThrottleRate{
-			{Operation: "*", Rate: rate, Window: simulator.Window{Until: simulator.Duration(2 * time.Minute)}},
+			{Operation: "*", Rate: rate, Window: simulator.Window{Until: clock.Duration(2 * time.Minute)}},
 		}}))
 	}
 	sim := simulator.New(simulator.SeedWorld(), opts...)
@@ -312,7 +313,7 @@ func TestConvergesUnderThrottling(t *testing.T) {
 	}
 	// Without the retry layer the same fault fails the first Observe.
 	bare := simulator.New(simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ThrottleRates: []simulator.ThrottleRate{
-		{Operation: "*", Rate: 0.3, Window: simulator.Window{Until: simulator.Duration(2 * time.Minute)}},
+		{Operation: "*", Rate: 0.3, Window: simulator.Window{Until: clock.Duration(2 * time.Minute)}},
 	}}))
 	if _, err := cloud.Observe(context.Background(), cloud.API{EC2: bare.EC2(), ELBV2: bare.ELBV2(), IAM: bare.IAM()}, plan.QueryOf(blogStack(t))); cloud.ErrorCode(err) == "" {
 		t.Fatalf("Observe without retries under 30%% throttling: %v, want a throttling error", err)

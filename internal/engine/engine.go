@@ -14,13 +14,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 )
 
 // Options tune an apply. The zero value works against AWS.
 type Options struct {
-	Clock Clock
+	Clock clock.Clock
 	// Events receives progress as it happens; nil drops it.
 	Events func(Event)
 	// AfterPoll, when set, runs after every step advance (each API call or poll), e.g. to
@@ -132,7 +133,7 @@ type runner struct {
 	// waiting on the same target group or on many instances share one Describe call.
 	round    *round
 	api      cloud.API
-	clock    Clock
+	clock    clock.Clock
 	opts     Options
 	timeouts Timeouts
 	tasks    []*task
@@ -144,7 +145,7 @@ type runner struct {
 // what was done and what was not.
 func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Result, error) {
 	if opts.Clock == nil {
-		opts.Clock = WallClock{}
+		opts.Clock = clock.Wall{}
 	}
 	if opts.ProgressEvery == 0 {
 		opts.ProgressEvery = 30 * time.Second

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -19,7 +20,7 @@ import (
 	"github.com/albctl/albctl/internal/specs"
 )
 
-var _ engine.Clock = (*simulator.Clock)(nil)
+var _ clock.Clock = (*simulator.Clock)(nil)
 
 func blogStack(t *testing.T) *specs.Stack {
 	t.Helper()
@@ -206,7 +207,7 @@ func TestSurvivesAWSFaults(t *testing.T) {
 			"CreateImage": 2, "RunInstances": 3, "DescribeInstances": 2, "RegisterTargets": 2,
 			"ModifyTargetGroupAttributes": 1, "SetSubnets": 2, "DescribeTargetHealth": 2,
 		},
-		InstanceVisibilityDelay: simulator.Duration(20 * time.Second),
+		InstanceVisibilityDelay: clock.Duration(20 * time.Second),
 	}))
 	var retries []string
 	res, err := apply(t, sim, p, engine.Options{Events: func(e engine.Event) {
@@ -242,7 +243,7 @@ func withProfile(p *plan.Plan, profile string) *plan.Plan {
 // engine asks IAM when it was created and retries within the propagation bound.
 func TestProfilePropagation(t *testing.T) {
 	w := simulator.SeedWorld()
-	sim := newSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim := newSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	var retries []string
@@ -265,7 +266,7 @@ func TestProfilePropagation(t *testing.T) {
 // An InvalidParameterValue about another parameter fails at once even while the launch's
 // profile is new: a DryRun of the same launch without the profile is refused too.
 func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	for i := range p.Steps {

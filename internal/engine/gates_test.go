@@ -14,6 +14,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -33,9 +34,9 @@ func TestGatesShareOneDescribeAlarms(t *testing.T) {
 		w := simulator.SeedWorld()
 		dims := map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002", "TargetGroup": "targetgroup/web-tg/0a1b2c3d4e5f6001"}
 		w.Alarms = []simulator.Alarm{
-			{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum", Period: simulator.Duration(time.Minute), Dimensions: dims,
+			{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum", Period: clock.Duration(time.Minute), Dimensions: dims,
 				EvaluationPeriods: 1, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"},
-			{Name: "web-p95", MetricName: "TargetResponseTime", Statistic: "p95", Period: simulator.Duration(time.Minute), Dimensions: dims,
+			{Name: "web-p95", MetricName: "TargetResponseTime", Statistic: "p95", Period: clock.Duration(time.Minute), Dimensions: dims,
 				EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanThreshold"},
 		}
 		return w
@@ -43,7 +44,7 @@ func TestGatesShareOneDescribeAlarms(t *testing.T) {
 	gateStep := func(id string, alarms ...string) plan.Step {
 		return plan.Step{ID: id, Kind: plan.Gate, Resource: "fleet " + id, Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
 			Fleet: id, Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: tg, LoadBalancerARNs: []string{lb},
-			Zones: []string{"ap-northeast-1d"}, Bake: plan.Duration(3 * time.Minute), Alarms: alarms, ImageID: simulator.SeedImage,
+			Zones: []string{"ap-northeast-1d"}, Bake: clock.Duration(3 * time.Minute), Alarms: alarms, ImageID: simulator.SeedImage,
 		}}
 	}
 	for _, tc := range []struct {

@@ -16,6 +16,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -573,7 +574,7 @@ var mutatingOps = []string{"CreateImage", "RunInstances", "ModifyTargetGroupAttr
 // launching or baking anything twice: the RunInstances ClientToken returns the instance the
 // crashed run launched.
 func TestCrashAfterEveryCall(t *testing.T) {
-	faults := simulator.Faults{InstanceVisibilityDelay: simulator.Duration(2 * time.Minute)}
+	faults := simulator.Faults{InstanceVisibilityDelay: clock.Duration(2 * time.Minute)}
 	for _, op := range mutatingOps {
 		t.Run(op, func(t *testing.T) {
 			sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(faults))
@@ -740,7 +741,7 @@ func TestEventTimes(t *testing.T) {
 // for ever.
 func TestFailedImageHoldsItsName(t *testing.T) {
 	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
-		ImageFailures: []simulator.ImageFault{{NameGlob: "web-*", Window: simulator.Window{Until: simulator.Duration(time.Minute)}}},
+		ImageFailures: []simulator.ImageFault{{NameGlob: "web-*", Window: simulator.Window{Until: clock.Duration(time.Minute)}}},
 	}))
 	s := blogStack(t)
 	if _, err := apply(t, sim, planFor(t, sim, s), engine.Options{}); err == nil || !strings.Contains(err.Error(), "failed: Server.InternalError") {
@@ -911,7 +912,7 @@ func (e goneEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstan
 func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
-	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: plan.Duration(5 * time.Minute), Auto: true})[:2]...)}
+	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Minute), Auto: true})[:2]...)}
 	api := apiOf(fw.sim)
 	api.ELBV2, api.EC2 = alreadyGone{ELBV2: api.ELBV2}, goneEC2{api.EC2}
 	res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})

@@ -15,6 +15,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -172,7 +173,7 @@ func targetState(t *testing.T, sim *simulator.Sim, id string) string {
 func TestRolloutKeepsCapacity(t *testing.T) {
 	fw := newFleetWorld(t)
 	sim := fw.sim
-	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: plan.Duration(10 * time.Minute), Auto: true})
+	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true})
 	minHealthy, maxInService, samples := 99, 0, 0
 	times := map[string]time.Time{}
 	res, err := apply(t, sim, p, engine.Options{
@@ -263,7 +264,7 @@ func TestAutoRollback(t *testing.T) {
 		t.Run(fmt.Sprintf("auto=%v", auto), func(t *testing.T) {
 			fw := newFleetWorld(t, broken)
 			sim := fw.sim
-			p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: plan.Duration(5 * time.Minute), Auto: auto})
+			p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Minute), Auto: auto})
 			minHealthy := 99
 			res, err := apply(t, sim, p, engine.Options{AfterPoll: func() {
 				h, _ := serving(t, sim)
@@ -313,7 +314,7 @@ func TestAutoRollback(t *testing.T) {
 // TestRolloutCrashAfterEveryStep stops the rollout after k steps, for every k, then applies
 // the same plan again, as a resumed run would: it completes and nothing exists twice.
 func TestRolloutCrashAfterEveryStep(t *testing.T) {
-	rollback := &plan.RollbackParams{HealthTimeout: plan.Duration(10 * time.Minute), Auto: true}
+	rollback := &plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true}
 	n := len(newFleetWorld(t).rolloutPlan(rollback).Steps)
 	for k := 1; k < n; k++ {
 		t.Run(fmt.Sprintf("after_%d", k), func(t *testing.T) {
@@ -382,7 +383,7 @@ func TestNewKinds(t *testing.T) {
 	})
 	t.Run("wait", func(t *testing.T) {
 		sim := newSim(t, simulator.SeedWorld())
-		p := &plan.Plan{Steps: []plan.Step{{ID: "wait.web.batch-1", Kind: plan.Wait, Wait: &plan.WaitParams{Duration: plan.Duration(2*time.Minute + 7*time.Second)}}}}
+		p := &plan.Plan{Steps: []plan.Step{{ID: "wait.web.batch-1", Kind: plan.Wait, Wait: &plan.WaitParams{Duration: clock.Duration(2*time.Minute + 7*time.Second)}}}}
 		var waiting []string
 		res, err := apply(t, sim, p, engine.Options{Events: func(e engine.Event) {
 			if e.Type == engine.EventWaiting {

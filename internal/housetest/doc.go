@@ -6,7 +6,10 @@
 //   - no function in plan/, engine/ or simulator/ runs over 80 lines, unless its body is a
 //     single table literal (funclen_test.go);
 //   - every simulator operation starts with `unlock, err := s.begin(ctx, "Op", …)` and
-//     never takes the lock, counts calls or settles time itself (operations_test.go).
+//     never takes the lock, counts calls or settles time itself (operations_test.go);
+//   - only internal/clock declares a clock interface (Now, Sleep) or a Duration over
+//     time.Duration, and it imports nothing but context, encoding/json, fmt and time
+//     (clock_test.go).
 //
 // The rules live here, beside each other, rather than in the packages they check, so that
 // one place lists them and a package moving (say under internal/) is one line to change.

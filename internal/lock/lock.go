@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // Info is what a lock records about its holder.
@@ -62,12 +64,6 @@ func (e *HeldError) Error() string {
 		e.Location, h.Who, h.Operation, h.When.UTC().Format(time.RFC3339), h.Operation, h.Plan, h.Where, h.ID)
 }
 
-// Clock is the time source Acquire waits with (engine.WallClock in production).
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
 // Lock is a held lock.
 type Lock struct {
 	store Store
@@ -85,8 +81,9 @@ func NewID() string {
 }
 
 // Acquire takes the lock, trying again with backoff until timeout has passed (0: one try).
-// When another holds it, the error is a *HeldError naming the holder.
-func Acquire(ctx context.Context, s Store, info Info, timeout time.Duration, clock Clock) (*Lock, error) {
+// When another holds it, the error is a *HeldError naming the holder. It waits on clk: the
+// wall clock (clock.Wall) in production, the simulator's virtual clock in a rehearsal.
+func Acquire(ctx context.Context, s Store, info Info, timeout time.Duration, clk clock.Clock) (*Lock, error) {
 	if info.ID == "" {
 		info.ID = NewID()
 	}
@@ -95,7 +92,7 @@ func Acquire(ctx context.Context, s Store, info Info, timeout time.Duration, clo
 		return nil, err
 	}
 	data = append(data, '\n')
-	deadline := clock.Now().Add(timeout)
+	deadline := clk.Now().Add(timeout)
 	wait := time.Second
 	for {
 		created, holder, err := s.Create(ctx, data)
@@ -109,14 +106,14 @@ func Acquire(ctx context.Context, s Store, info Info, timeout time.Duration, clo
 		if holder != nil {
 			held = heldError(s, holder)
 		}
-		left := deadline.Sub(clock.Now())
+		left := deadline.Sub(clk.Now())
 		if left <= 0 {
 			if held == nil {
 				held = fmt.Errorf("the lock at %s was held and released while albctl tried to take it; try again", s)
 			}
 			return nil, held
 		}
-		if err := clock.Sleep(ctx, min(wait, left)); err != nil {
+		if err := clk.Sleep(ctx, min(wait, left)); err != nil {
 			if held != nil {
 				return nil, fmt.Errorf("interrupted while waiting: %w", held)
 			}

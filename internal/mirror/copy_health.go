@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/simulator"
 )
@@ -66,7 +67,7 @@ func (c *copier) targetGroups() {
 	c.placeApps()
 }
 
-func seconds32(n int32) simulator.Duration { return simulator.Duration(time.Duration(n) * time.Second) }
+func seconds32(n int32) clock.Duration { return clock.Duration(time.Duration(n) * time.Second) }
 
 // copyTarget turns a target's reported health into what makes the simulator report the
 // same: healthy and unused targets are registered since their instance's launch (the

@@ -16,6 +16,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/simulator"
 )
@@ -546,7 +547,7 @@ func (s *seeder) describeInstances(ctx context.Context, filters []ec2types.Filte
 	return out, nil
 }
 
-func seconds(d simulator.Duration) *int32 {
+func seconds(d clock.Duration) *int32 {
 	if d <= 0 {
 		return nil
 	}

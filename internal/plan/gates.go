@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -28,11 +29,11 @@ type GateParams struct {
 	LoadBalancerARNs []string `json:"load_balancer_arns"`
 	// Zones are the fleet's zones: the guards are read per zone too, so a zone whose share
 	// of bad answers is drowned in the fleet's total still trips them.
-	Zones         []string `json:"zones"`
-	Bake          Duration `json:"bake"`
-	Alarms        []string `json:"alarms,omitempty"`
-	Max5xxPercent *float64 `json:"max_5xx_percent,omitempty"`
-	MaxP95Latency Duration `json:"max_p95_latency,omitempty"`
+	Zones         []string       `json:"zones"`
+	Bake          clock.Duration `json:"bake"`
+	Alarms        []string       `json:"alarms,omitempty"`
+	Max5xxPercent *float64       `json:"max_5xx_percent,omitempty"`
+	MaxP95Latency clock.Duration `json:"max_p95_latency,omitempty"`
 	// Version is the image version being rolled out; ImageID or ImageStep its image, which
 	// a rollback tags so that a later plan remembers it.
 	Version   string       `json:"version"`
@@ -178,8 +179,8 @@ func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []st
 	p := &GateParams{
 		Fleet: f.Label, Batch: batch, Checkpoint: checkpoint, Replaced: replaced, Total: total,
 		TargetGroupARN: fp.tg.ARN, LoadBalancerARNs: slices.Clone(fp.tg.LoadBalancerARNs), Zones: zones,
-		Bake: Duration(f.Rollout.BakeTime), Alarms: slices.Clone(g.Alarms), Max5xxPercent: g.Max5xxPercent,
-		MaxP95Latency: Duration(g.MaxP95Latency), Version: f.Image.Version, ImageID: fp.imageID, ImageStep: fp.imageStep,
+		Bake: clock.Duration(f.Rollout.BakeTime), Alarms: slices.Clone(g.Alarms), Max5xxPercent: g.Max5xxPercent,
+		MaxP95Latency: clock.Duration(g.MaxP95Latency), Version: f.Image.Version, ImageID: fp.imageID, ImageStep: fp.imageStep,
 		Rollback: rb,
 	}
 	s := b.add(&Step{

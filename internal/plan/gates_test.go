@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -196,8 +197,8 @@ func TestValidateGateParameters(t *testing.T) {
 		edit func(g *GateParams)
 		want string // "" for accepted
 	}{
-		{"bake of exactly one metric period", func(g *GateParams) { g.Bake = Duration(time.Minute) }, ""},
-		{"bake shorter than a metric period", func(g *GateParams) { g.Bake = Duration(59 * time.Second) }, "gate.bake of at least 1m"},
+		{"bake of exactly one metric period", func(g *GateParams) { g.Bake = clock.Duration(time.Minute) }, ""},
+		{"bake shorter than a metric period", func(g *GateParams) { g.Bake = clock.Duration(59 * time.Second) }, "gate.bake of at least 1m"},
 		{"only a latency guard", func(g *GateParams) { g.Alarms, g.Max5xxPercent = nil, nil }, ""},
 		{"only an alarm", func(g *GateParams) { g.Max5xxPercent, g.MaxP95Latency = nil, 0 }, ""},
 		{"no guard at all", func(g *GateParams) { g.Alarms, g.Max5xxPercent, g.MaxP95Latency = nil, nil, 0 }, "a gate: gate.alarms"},
@@ -233,7 +234,7 @@ func TestGateNamesListOnlyTheGuardsSet(t *testing.T) {
 	}{
 		{"alarms only", GateParams{Alarms: []string{"web-5xx", "web-latency"}}, []string{"alarm web-5xx", "alarm web-latency"}},
 		{"5xx only", GateParams{Max5xxPercent: &one}, []string{"max_5xx_percent = 1.5"}},
-		{"latency only", GateParams{MaxP95Latency: Duration(800 * time.Millisecond)}, []string{"max_p95_latency = 800ms"}},
+		{"latency only", GateParams{MaxP95Latency: clock.Duration(800 * time.Millisecond)}, []string{"max_p95_latency = 800ms"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.g.Names(); !slices.Equal(got, tc.want) {

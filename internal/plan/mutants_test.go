@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -342,11 +343,11 @@ func TestValidateNamesMissingFields(t *testing.T) {
 		{Step{Kind: ValidateLaunch, Launch: func() *LaunchParams { l := launch(); l.InstanceType = ""; return l }()}, "launch.instance_type"},
 		{Step{Kind: ModifyHealthCheck, HealthCheck: &HealthCheckParams{TargetGroupARN: tgARN}}, ""},
 		{Step{Kind: ModifyHealthCheck, HealthCheck: &HealthCheckParams{}}, "health_check.target_group_arn"},
-		{Step{Kind: Wait, Wait: &WaitParams{Duration: Duration(time.Minute)}}, ""},
-		{Step{Kind: Wait, Wait: &WaitParams{Duration: Duration(24 * time.Hour)}}, ""},
-		{Step{Kind: Wait, Wait: &WaitParams{Duration: Duration(time.Nanosecond)}}, ""},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(time.Minute)}}, ""},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(24 * time.Hour)}}, ""},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(time.Nanosecond)}}, ""},
 		{Step{Kind: Wait, Wait: &WaitParams{}}, "wait.duration between 0 and 24h"},
-		{Step{Kind: Wait, Wait: &WaitParams{Duration: Duration(24*time.Hour + time.Second)}}, "wait.duration between 0 and 24h"},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(24*time.Hour + time.Second)}}, "wait.duration between 0 and 24h"},
 		{Step{Kind: DeregisterImage, Cleanup: &CleanupParams{ImageID: "ami-1"}}, ""},
 		{Step{Kind: DeregisterImage, Cleanup: &CleanupParams{}}, "cleanup.image_id"},
 		{Step{Kind: LaunchInstance, Launch: launch()}, ""},

@@ -5,11 +5,7 @@
 // Rendering lives in the CLI, not here.
 package plan
 
-import (
-	"encoding/json"
-	"fmt"
-	"time"
-)
+import "github.com/albctl/albctl/internal/clock"
 
 // Kind is what a step does.
 type Kind string
@@ -147,7 +143,7 @@ type TargetParams struct {
 // RollbackParams bound a new member's wait for health during a rollout.
 type RollbackParams struct {
 	// HealthTimeout is how long the new target may take to become healthy.
-	HealthTimeout Duration `json:"health_timeout"`
+	HealthTimeout clock.Duration `json:"health_timeout"`
 	// Auto: when the bound passes, deregister and terminate the new member (the old members
 	// keep serving) before failing the step. Without it the step fails and the member stays.
 	Auto bool `json:"auto"`
@@ -185,7 +181,7 @@ type HealthCheckParams struct {
 
 // WaitParams is a pause on the apply's clock.
 type WaitParams struct {
-	Duration Duration `json:"duration"`
+	Duration clock.Duration `json:"duration"`
 }
 
 // CleanupParams deregisters an image albctl baked and deletes its EBS snapshots.
@@ -193,30 +189,4 @@ type CleanupParams struct {
 	ImageID     string   `json:"image_id"`
 	ImageName   string   `json:"image_name"`
 	SnapshotIDs []string `json:"snapshot_ids,omitempty"`
-}
-
-// Duration is a time.Duration written in JSON as a Go duration string ("5m0s"), so that
-// saved plans and -json output are readable.
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalJSON writes d as a duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration: %w", err)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration: %w", err)
-	}
-	*d = Duration(v)
-	return nil
 }

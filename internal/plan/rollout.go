@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"slices"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // rollout plans the replacement of members that run an older image version, surge-first and
@@ -37,7 +39,7 @@ func (b *builder) rollout(fp *fleetPlan) {
 	minHealthy := (desired*r.MinHealthyPercent + 99) / 100
 	slack := desired - minHealthy
 	size := max(1, r.MaxSurge+slack)
-	rollback := &RollbackParams{HealthTimeout: Duration(r.HealthTimeout), Auto: r.AutoRollback}
+	rollback := &RollbackParams{HealthTimeout: clock.Duration(r.HealthTimeout), Auto: r.AutoRollback}
 	firstRemoval := len(b.removals)
 	var undo GateRollback // what a gate's rollback undoes: everything replaced so far
 	if gated {
@@ -83,7 +85,7 @@ func (b *builder) rollout(fp *fleetPlan) {
 				Resource:  fmt.Sprintf("fleet %s", f.Label),
 				Reason:    fmt.Sprintf("bake_time: batch %d must stay healthy for %s before batch %d starts", batch, humanDuration(r.BakeTime), batch+1),
 				DependsOn: registers,
-				Wait:      &WaitParams{Duration: Duration(r.BakeTime)},
+				Wait:      &WaitParams{Duration: clock.Duration(r.BakeTime)},
 			})
 			start = append(start, id)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -35,7 +36,7 @@ func gatedRollout(gates string) string {
 // never fell below the four members at any call, the error names the gate and its figures,
 // and the image carries the rollback. A good build passes every gate.
 func TestGatesRollBackABadBuild(t *testing.T) {
-	slow := simulator.Latency{P50: simulator.Duration(600 * time.Millisecond), P95: simulator.Duration(2 * time.Second)}
+	slow := simulator.Latency{P50: clock.Duration(600 * time.Millisecond), P95: clock.Duration(2 * time.Second)}
 	for _, tc := range []struct {
 		name  string
 		app   *simulator.App
@@ -64,7 +65,7 @@ func TestGatesRollBackABadBuild(t *testing.T) {
 			w.Alarms = []simulator.Alarm{{
 				Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum",
 				Dimensions: map[string]string{"LoadBalancer": dimension(w.LoadBalancers[0].ARN, ":loadbalancer/"), "TargetGroup": dimension(w.TargetGroups[0].ARN, ":")},
-				Period:     simulator.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching",
+				Period:     clock.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching",
 			}}
 			sim = newSim(t, w)
 
@@ -171,7 +172,7 @@ func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
 	converge(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ := census(t, sim)
 	w := sim.World()
-	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: simulator.Duration(2 * time.Hour), Window: simulator.Window{From: simulator.Duration(10 * time.Minute), Until: simulator.Duration(20 * time.Minute)}}}
+	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: clock.Duration(2 * time.Hour), Window: simulator.Window{From: clock.Duration(10 * time.Minute), Until: clock.Duration(20 * time.Minute)}}}
 	sim = newSim(t, w)
 
 	v2 := spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1\n    health_timeout  = \"5m\""))
@@ -240,7 +241,7 @@ func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
 		t.Fatalf("stop after the first gate: %v", err)
 	}
 	w := sim.World()
-	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: simulator.Duration(2 * time.Hour), Window: simulator.Window{Until: simulator.Duration(time.Hour)}}}
+	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: clock.Duration(2 * time.Hour), Window: simulator.Window{Until: clock.Duration(time.Hour)}}}
 	sim = newSim(t, w)
 
 	p = planFor(t, sim, v2)

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // Alarm is a CloudWatch metric alarm of the world file, on a metric of the simulated
@@ -21,12 +23,12 @@ type Alarm struct {
 	MetricName string            `json:"metric_name"`
 	Dimensions map[string]string `json:"dimensions"`
 	// Statistic is Sum, Average, Minimum, Maximum, SampleCount, or a percentile (p95).
-	Statistic          string   `json:"statistic"`
-	Period             Duration `json:"period"`
-	EvaluationPeriods  int32    `json:"evaluation_periods"`
-	DatapointsToAlarm  int32    `json:"datapoints_to_alarm,omitempty"` // 0: EvaluationPeriods
-	Threshold          float64  `json:"threshold"`
-	ComparisonOperator string   `json:"comparison_operator"`
+	Statistic          string         `json:"statistic"`
+	Period             clock.Duration `json:"period"`
+	EvaluationPeriods  int32          `json:"evaluation_periods"`
+	DatapointsToAlarm  int32          `json:"datapoints_to_alarm,omitempty"` // 0: EvaluationPeriods
+	Threshold          float64        `json:"threshold"`
+	ComparisonOperator string         `json:"comparison_operator"`
 	// TreatMissingData is missing (the default), notBreaching, breaching or ignore.
 	TreatMissingData string `json:"treat_missing_data,omitempty"`
 }

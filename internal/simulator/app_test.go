@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // bake makes an image of the seed instance without a reboot and waits until it is done.
@@ -72,7 +74,7 @@ func TestImageInheritsTheSourceInstancesApp(t *testing.T) {
 
 func TestAppBootTime(t *testing.T) {
 	w := SeedWorld()
-	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "slow-*", App: &App{BootTime: Duration(90 * time.Second)}}}
+	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "slow-*", App: &App{BootTime: clock.Duration(90 * time.Second)}}}
 	s := New(w, checkRoundTrips(t))
 	id := launchFrom(t, s, bake(t, s, "slow-boot"))
 	// Checks at +40s and +70s find the app still booting; from +100s they pass, and five

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // ClientOptions size the client model (StartClients). Zero values take the defaults.
@@ -89,8 +91,8 @@ type client struct {
 type Report struct {
 	Start     time.Time        `json:"start"` // when StartClients was called
 	End       time.Time        `json:"end"`   // the clock when the report was taken
-	Every     Duration         `json:"every"`
-	Bucket    Duration         `json:"bucket"`
+	Every     clock.Duration   `json:"every"`
+	Bucket    clock.Duration   `json:"bucket"`
 	Clients   int              `json:"clients_per_listener"`
 	Listeners []ListenerReport `json:"listeners"`
 }
@@ -400,7 +402,7 @@ func (c *Clients) Report() Report {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	now := c.s.w.Now
-	r := Report{Start: c.start, End: now, Every: Duration(c.opts.Every), Bucket: Duration(c.opts.Bucket), Clients: c.opts.Clients}
+	r := Report{Start: c.start, End: now, Every: clock.Duration(c.opts.Every), Bucket: clock.Duration(c.opts.Bucket), Clients: c.opts.Clients}
 	for _, lc := range c.listeners {
 		lr := lc.report
 		lr.Total.Why = slices.Clone(lr.Total.Why)

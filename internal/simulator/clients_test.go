@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 func total(t *testing.T, c *Clients) Counts {
@@ -164,7 +166,7 @@ func TestClientsRouting(t *testing.T) {
 			hold  time.Duration // the TTL plus the client's own cache
 		}{{0, DNSTTL}, {90 * time.Second, DNSTTL + 90*time.Second}} {
 			w := reachableSeed()
-			w.ClientDNSCache = Duration(tc.cache)
+			w.ClientDNSCache = clock.Duration(tc.cache)
 			s := New(w)
 			c := s.StartClients(ClientOptions{Bucket: 5 * time.Second})
 			advance(s, 5*time.Minute)

@@ -6,7 +6,7 @@
 //
 // A World is the whole state (a JSON world file); New wraps it in a Sim, whose EC2 and
 // ELBV2 satisfy cloud.EC2 and cloud.ELBV2, whose IAM serves GetInstanceProfile, and whose
-// Clock satisfies engine.Clock. What the simulator models and where each behaviour comes
+// Clock satisfies clock.Clock. What the simulator models and where each behaviour comes
 // from is in docs/simulator.md. Every call
 // is counted (Calls) and may be made to fail by Faults (the world's, or a faults file read by
 // LoadFaults): throttling by count or by rate in a window, a new instance that calls cannot

@@ -12,6 +12,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // ELBV2 is the simulated Elastic Load Balancing v2 client. Its methods have the signatures of
@@ -703,10 +705,10 @@ func modifiedHealthCheck(tg *TargetGroup, in *elbv2.ModifyTargetGroupInput) (Hea
 		hc.Matcher = code
 	}
 	if in.HealthCheckIntervalSeconds != nil {
-		hc.Interval = Duration(time.Duration(*in.HealthCheckIntervalSeconds) * time.Second)
+		hc.Interval = clock.Duration(time.Duration(*in.HealthCheckIntervalSeconds) * time.Second)
 	}
 	if in.HealthCheckTimeoutSeconds != nil {
-		hc.Timeout = Duration(time.Duration(*in.HealthCheckTimeoutSeconds) * time.Second)
+		hc.Timeout = clock.Duration(time.Duration(*in.HealthCheckTimeoutSeconds) * time.Second)
 	}
 	if hc.Timeout >= hc.Interval {
 		return hc, apiErr("ValidationError", "Health check timeout '%d' must be smaller than the interval '%d'", int(hc.Timeout.D().Seconds()), int(hc.Interval.D().Seconds()))

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/safefile"
 )
@@ -26,10 +27,10 @@ type Faults struct {
 	Throttle map[string]int `json:"throttle,omitempty"`
 	// InstanceVisibilityDelay hides a new instance from calls that name it for this long
 	// after RunInstances (EC2's eventual consistency).
-	InstanceVisibilityDelay Duration `json:"instance_visibility_delay,omitzero"`
+	InstanceVisibilityDelay clock.Duration `json:"instance_visibility_delay,omitzero"`
 	// ProfilePropagationDelay keeps an IAM instance profile unknown to EC2 for this long
 	// after its creation.
-	ProfilePropagationDelay Duration `json:"profile_propagation_delay,omitzero"`
+	ProfilePropagationDelay clock.Duration `json:"profile_propagation_delay,omitzero"`
 
 	// Since is the instant the windows below count from. When it is absent, it is the
 	// world's clock when the faults are applied (WithFaults, or loading the world file).
@@ -47,8 +48,8 @@ type Faults struct {
 
 // Window is a span of simulated time, [Since+From, Since+Until); no Until: for ever.
 type Window struct {
-	From  Duration `json:"from,omitzero"`
-	Until Duration `json:"until,omitzero"`
+	From  clock.Duration `json:"from,omitzero"`
+	Until clock.Duration `json:"until,omitzero"`
 }
 
 // ThrottleRate throttles calls of Operation ("*" or empty: every operation) with
@@ -77,7 +78,7 @@ type ImageFault struct {
 
 // SlowHealth adds BootTime to the app boot time of instances launched in its window.
 type SlowHealth struct {
-	BootTime Duration `json:"boot_time"`
+	BootTime clock.Duration `json:"boot_time"`
 	Window
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 func TestThrottle(t *testing.T) {
@@ -69,7 +71,7 @@ func TestThrottleFromWorldFile(t *testing.T) {
 
 func TestInstanceVisibilityDelay(t *testing.T) {
 	const delay = 2 * time.Minute
-	s := seedSim(t, WithFaults(Faults{InstanceVisibilityDelay: Duration(delay)}))
+	s := seedSim(t, WithFaults(Faults{InstanceVisibilityDelay: clock.Duration(delay)}))
 	id := launch(t, s, SeedSubnet1d)
 	_, err := s.EC2().DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	wantCode(t, err, "InvalidInstanceID.NotFound")
@@ -96,7 +98,7 @@ func TestInstanceVisibilityDelay(t *testing.T) {
 
 func TestProfilePropagationDelay(t *testing.T) {
 	const delay = 10 * time.Second
-	s := seedSim(t, WithFaults(Faults{ProfilePropagationDelay: Duration(delay)}))
+	s := seedSim(t, WithFaults(Faults{ProfilePropagationDelay: clock.Duration(delay)}))
 	arn := s.CreateInstanceProfile("web-worker")
 	if arn != "arn:aws:iam::123456789012:instance-profile/web-worker" {
 		t.Fatalf("arn %s", arn)
@@ -124,7 +126,7 @@ func TestProfilePropagationDelay(t *testing.T) {
 		t.Fatalf("profile %+v", p)
 	}
 	// AssociateIamInstanceProfile waits for propagation too.
-	s2 := seedSim(t, WithFaults(Faults{ProfilePropagationDelay: Duration(delay)}))
+	s2 := seedSim(t, WithFaults(Faults{ProfilePropagationDelay: clock.Duration(delay)}))
 	id := running(t, s2, SeedSubnet1c)
 	s2.CreateInstanceProfile("web-worker")
 	_, err = s2.EC2().AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: aws.String(id),
@@ -152,7 +154,7 @@ func TestCallsCounted(t *testing.T) {
 
 func TestThrottleRate(t *testing.T) {
 	run := func() (throttled []int) {
-		s := seedSim(t, WithFaults(Faults{ThrottleRates: []ThrottleRate{{Operation: "*", Rate: 0.3, Window: Window{Until: Duration(2 * time.Minute)}}}}))
+		s := seedSim(t, WithFaults(Faults{ThrottleRates: []ThrottleRate{{Operation: "*", Rate: 0.3, Window: Window{Until: clock.Duration(2 * time.Minute)}}}}))
 		for i := range 200 {
 			if _, err := s.EC2().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
 				wantCode(t, err, "RequestLimitExceeded")
@@ -180,7 +182,7 @@ func TestThrottleRate(t *testing.T) {
 		t.Fatal("the same calls are throttled differently")
 	}
 	// A rate for one operation leaves the others alone; from delays the start.
-	s := seedSim(t, WithFaults(Faults{ThrottleRates: []ThrottleRate{{Operation: "RunInstances", Rate: 1, Window: Window{From: Duration(time.Minute)}}}}))
+	s := seedSim(t, WithFaults(Faults{ThrottleRates: []ThrottleRate{{Operation: "RunInstances", Rate: 1, Window: Window{From: clock.Duration(time.Minute)}}}}))
 	launch(t, s, SeedSubnet1a)
 	advance(s, time.Minute)
 	_, err := s.EC2().RunInstances(ctx, runInput(SeedSubnet1a))
@@ -191,7 +193,7 @@ func TestThrottleRate(t *testing.T) {
 }
 
 func TestCapacityFaultWindow(t *testing.T) {
-	s := seedSim(t, WithFaults(Faults{Capacity: []CapacityFault{{AZ: "ap-northeast-1d", InstanceTypes: []string{"t3.small"}, Window: Window{Until: Duration(10 * time.Minute)}}}}))
+	s := seedSim(t, WithFaults(Faults{Capacity: []CapacityFault{{AZ: "ap-northeast-1d", InstanceTypes: []string{"t3.small"}, Window: Window{Until: clock.Duration(10 * time.Minute)}}}}))
 	_, err := s.EC2().RunInstances(ctx, runInput(SeedSubnet1d))
 	wantCode(t, err, "InsufficientInstanceCapacity")
 	launch(t, s, SeedSubnet1a) // another zone has capacity
@@ -200,7 +202,7 @@ func TestCapacityFaultWindow(t *testing.T) {
 }
 
 func TestImageFailureFault(t *testing.T) {
-	s := seedSim(t, WithFaults(Faults{ImageFailures: []ImageFault{{NameGlob: "web-*", Window: Window{Until: Duration(time.Hour)}}}}))
+	s := seedSim(t, WithFaults(Faults{ImageFailures: []ImageFault{{NameGlob: "web-*", Window: Window{Until: clock.Duration(time.Hour)}}}}))
 	out, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("web-2"), NoReboot: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +222,7 @@ func TestImageFailureFault(t *testing.T) {
 }
 
 func TestSlowHealthFault(t *testing.T) {
-	s := seedSim(t, WithFaults(Faults{SlowHealth: []SlowHealth{{BootTime: Duration(3 * time.Minute), Window: Window{Until: Duration(time.Minute)}}}}))
+	s := seedSim(t, WithFaults(Faults{SlowHealth: []SlowHealth{{BootTime: clock.Duration(3 * time.Minute), Window: Window{Until: clock.Duration(time.Minute)}}}}))
 	slow := launch(t, s, SeedSubnet1a)
 	advance(s, time.Minute)
 	fast := launch(t, s, SeedSubnet1a) // after the window

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // step is "after advancing by, the target's health is want".
@@ -53,7 +55,7 @@ func TestNewTargetBecomesHealthy(t *testing.T) {
 
 func TestHealthFollowsHealthCheckSettings(t *testing.T) {
 	w := SeedWorld()
-	w.TargetGroups[0].HealthCheck.Interval = Duration(10 * time.Second)
+	w.TargetGroups[0].HealthCheck.Interval = clock.Duration(10 * time.Second)
 	w.TargetGroups[0].HealthCheck.HealthyThreshold = 3
 	s := New(w, checkRoundTrips(t))
 	id := running(t, s, SeedSubnet1d)

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 func (s *Sim) instance(id string) *Instance {
@@ -575,7 +577,7 @@ func (s *Sim) createInstances(l *launchReq, n int32) *ec2.RunInstancesOutput {
 			if app == nil {
 				app = &App{}
 			}
-			app.BootTime += Duration(d)
+			app.BootTime += clock.Duration(d)
 			inst.App = app
 		}
 		s.w.Instances = append(s.w.Instances, inst)

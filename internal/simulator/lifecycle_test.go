@@ -13,6 +13,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 func TestDescribeInstanceTypeOfferings(t *testing.T) {
@@ -256,7 +258,7 @@ func TestGetInstanceProfile(t *testing.T) {
 		t.Fatalf("calls %v", s.Calls())
 	}
 	// IAM knows a new profile at once, while EC2 may not yet (propagation).
-	s = seedSim(t, WithFaults(Faults{ProfilePropagationDelay: Duration(time.Minute)}))
+	s = seedSim(t, WithFaults(Faults{ProfilePropagationDelay: clock.Duration(time.Minute)}))
 	s.CreateInstanceProfile("new-role")
 	if _, err := s.IAM().GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("new-role")}); err != nil {
 		t.Fatal(err)

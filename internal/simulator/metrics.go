@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 // The simulator's CloudWatch metrics for Application Load Balancers (namespace
@@ -25,7 +27,7 @@ const (
 )
 
 // DefaultLatency is the response time of an app whose Latency is not set.
-var DefaultLatency = Latency{P50: Duration(20 * time.Millisecond), P95: Duration(60 * time.Millisecond)}
+var DefaultLatency = Latency{P50: clock.Duration(20 * time.Millisecond), P95: clock.Duration(60 * time.Millisecond)}
 
 // seriesKey names a set of ALB metrics by their dimensions: AZ is "" for the series without
 // the AvailabilityZone dimension.

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 const badImage = "ami-0a1b2c3d4e5f60bad"
@@ -22,7 +24,7 @@ func metricsWorld() *World {
 	w := reachableSeed()
 	im := w.Images[0]
 	im.ID, im.Name = badImage, "web-bad"
-	im.App = &App{ErrorRate: 0.25, Latency: Latency{P50: Duration(200 * time.Millisecond), P95: Duration(800 * time.Millisecond)}}
+	im.App = &App{ErrorRate: 0.25, Latency: Latency{P50: clock.Duration(200 * time.Millisecond), P95: clock.Duration(800 * time.Millisecond)}}
 	w.Images = append(w.Images, im)
 	w.normalize()
 	return w
@@ -181,11 +183,11 @@ func TestAlarmsAreEvaluatedInVirtualTime(t *testing.T) {
 	w := metricsWorld()
 	dims := map[string]string{"LoadBalancer": lbDimension(SeedALB), "TargetGroup": tgDimension(SeedTargetGroup)}
 	w.Alarms = []Alarm{
-		{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"},
+		{Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: clock.Duration(time.Minute), EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"},
 		// The same without a missing-data treatment: no 5xx, no datapoint, no data.
-		{Name: "web-5xx-missing", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold"},
-		{Name: "web-slow", MetricName: "TargetResponseTime", Dimensions: dims, Statistic: "p95", Period: Duration(time.Minute), EvaluationPeriods: 1, Threshold: 0.5, ComparisonOperator: "GreaterThanThreshold"},
-		{Name: "web-other-az", MetricName: "RequestCount", Dimensions: map[string]string{"LoadBalancer": "app/none/1", "TargetGroup": "targetgroup/none/1"}, Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "breaching"},
+		{Name: "web-5xx-missing", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: dims, Statistic: "Sum", Period: clock.Duration(time.Minute), EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold"},
+		{Name: "web-slow", MetricName: "TargetResponseTime", Dimensions: dims, Statistic: "p95", Period: clock.Duration(time.Minute), EvaluationPeriods: 1, Threshold: 0.5, ComparisonOperator: "GreaterThanThreshold"},
+		{Name: "web-other-az", MetricName: "RequestCount", Dimensions: map[string]string{"LoadBalancer": "app/none/1", "TargetGroup": "targetgroup/none/1"}, Statistic: "Sum", Period: clock.Duration(time.Minute), EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "breaching"},
 	}
 	s := New(w, checkRoundTrips(t))
 	advance(s, 3*time.Minute)
@@ -232,20 +234,20 @@ func TestWorldChecksAppsAndAlarms(t *testing.T) {
 	}{
 		{"error rate above 1", func(w *World) { w.Images[0].App = &App{ErrorRate: 1.5} }, "error_rate 1.5"},
 		{"p95 below p50", func(w *World) {
-			w.Images[0].App = &App{Latency: Latency{P50: Duration(time.Second), P95: Duration(time.Millisecond)}}
+			w.Images[0].App = &App{Latency: Latency{P50: clock.Duration(time.Second), P95: clock.Duration(time.Millisecond)}}
 		}, "p95 (1ms) at least p50"},
 		{"alarm period", func(w *World) {
-			w.Alarms = []Alarm{{Name: "a", Period: Duration(30 * time.Second), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold"}}
+			w.Alarms = []Alarm{{Name: "a", Period: clock.Duration(30 * time.Second), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold"}}
 		}, "multiple of 60s"},
 		{"alarm operator", func(w *World) {
-			w.Alarms = []Alarm{{Name: "a", Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "Above", Dimensions: map[string]string{"LoadBalancer": "x", "TargetGroup": "y"}}}
+			w.Alarms = []Alarm{{Name: "a", Statistic: "Sum", Period: clock.Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "Above", Dimensions: map[string]string{"LoadBalancer": "x", "TargetGroup": "y"}}}
 		}, `comparison_operator "Above"`},
 		{"negative rate", func(w *World) { w.RequestRate = -1 }, "request_rate -1"},
 		{"alarm statistic", func(w *World) {
-			w.Alarms = []Alarm{{Name: "a", Statistic: "Median", Period: Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold", Dimensions: map[string]string{"LoadBalancer": "x"}}}
+			w.Alarms = []Alarm{{Name: "a", Statistic: "Median", Period: clock.Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold", Dimensions: map[string]string{"LoadBalancer": "x"}}}
 		}, `statistic "Median"`},
 		{"alarm dimension", func(w *World) {
-			w.Alarms = []Alarm{{Name: "a", Statistic: "Sum", Period: Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold", Dimensions: map[string]string{"LoadBalancer": "x", "InstanceId": "i-1"}}}
+			w.Alarms = []Alarm{{Name: "a", Statistic: "Sum", Period: clock.Duration(time.Minute), EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold", Dimensions: map[string]string{"LoadBalancer": "x", "InstanceId": "i-1"}}}
 		}, `dimension "InstanceId"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,10 @@
 package simulator
 
-import "time"
+import (
+	"time"
+
+	"github.com/albctl/albctl/internal/clock"
+)
 
 // Fixed IDs of the seed scenario's resources.
 const (
@@ -141,8 +145,8 @@ func seedLoadBalancer(w *World) {
 			Protocol:           "HTTP",
 			Path:               "/health",
 			Port:               "traffic-port",
-			Interval:           Duration(30 * time.Second),
-			Timeout:            Duration(6 * time.Second),
+			Interval:           clock.Duration(30 * time.Second),
+			Timeout:            clock.Duration(6 * time.Second),
 			HealthyThreshold:   5,
 			UnhealthyThreshold: 2,
 			Matcher:            "200",

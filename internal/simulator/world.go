@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/safefile"
 )
 
@@ -52,7 +53,7 @@ type World struct {
 	// JVM's or an OS resolver's own cache): 0 to MaxClientDNSCache, 0 by default. A client
 	// holding the address of a node that is gone gets connection errors until then
 	// (docs/simulator.md, "DNS, node addresses and connection errors").
-	ClientDNSCache Duration `json:"client_dns_cache,omitzero"`
+	ClientDNSCache clock.Duration `json:"client_dns_cache,omitzero"`
 	// RequestRate is how many requests per second each listener gets in the metrics model
 	// (DefaultRequestRate when 0; docs/simulator.md, "Metrics and alarms").
 	RequestRate float64 `json:"request_rate,omitempty"`
@@ -75,7 +76,7 @@ type App struct {
 	// path gets 404 (a wrong health-check path), though clients are served.
 	HealthPath string `json:"health_path,omitempty"`
 	// BootTime is how long the app takes to answer after the instance starts or reboots.
-	BootTime Duration `json:"boot_time,omitzero"`
+	BootTime clock.Duration `json:"boot_time,omitzero"`
 	// ErrorRate is the share of client requests (0 to 1) a serving app answers 500 while
 	// its health checks pass: a build that fails one page in twenty (docs/simulator.md,
 	// "Metrics and alarms").
@@ -87,8 +88,8 @@ type App struct {
 // Latency is an app's response-time distribution, given by two percentiles: the simulator
 // draws response times from the log-normal distribution through them.
 type Latency struct {
-	P50 Duration `json:"p50"`
-	P95 Duration `json:"p95"`
+	P50 clock.Duration `json:"p50"`
+	P95 clock.Duration `json:"p95"`
 }
 
 // ImageBehaviour is a world rule for images CreateImage makes whose name matches NameGlob
@@ -281,14 +282,14 @@ type TargetGroup struct {
 
 // HealthCheck holds a target group's health check settings.
 type HealthCheck struct {
-	Protocol           string   `json:"protocol"`
-	Path               string   `json:"path"`
-	Port               string   `json:"port"` // "traffic-port" or a number
-	Interval           Duration `json:"interval"`
-	Timeout            Duration `json:"timeout"`
-	HealthyThreshold   int32    `json:"healthy_threshold"`
-	UnhealthyThreshold int32    `json:"unhealthy_threshold"`
-	Matcher            string   `json:"matcher"`
+	Protocol           string         `json:"protocol"`
+	Path               string         `json:"path"`
+	Port               string         `json:"port"` // "traffic-port" or a number
+	Interval           clock.Duration `json:"interval"`
+	Timeout            clock.Duration `json:"timeout"`
+	HealthyThreshold   int32          `json:"healthy_threshold"`
+	UnhealthyThreshold int32          `json:"unhealthy_threshold"`
+	Matcher            string         `json:"matcher"`
 }
 
 // Target is a registration of an instance (on a port) in a target group. A deregistered
@@ -312,31 +313,6 @@ type HealthMark struct {
 	Streak      int32     `json:"streak,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
 	Description string    `json:"description,omitempty"`
-}
-
-// Duration is a time.Duration written in JSON as a Go duration string ("5m0s").
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalJSON writes d as a duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads a duration string such as "30s" or "5m0s".
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a duration must be a string such as \"30s\", not %s", b)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
 }
 
 // LoadWorld reads and validates a world file.

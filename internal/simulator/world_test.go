@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/albctl/albctl/internal/clock"
 )
 
 var update = flag.Bool("update", false, "rewrite examples/blog/world.json from SeedWorld")
@@ -64,12 +66,12 @@ func TestSeedScenario(t *testing.T) {
 }
 
 func TestWorldRoundTripAfterChanges(t *testing.T) {
-	s := seedSim(t, WithFaults(Faults{Throttle: map[string]int{"DescribeInstances": 2}, InstanceVisibilityDelay: Duration(5 * time.Second)}))
+	s := seedSim(t, WithFaults(Faults{Throttle: map[string]int{"DescribeInstances": 2}, InstanceVisibilityDelay: clock.Duration(5 * time.Second)}))
 	id := launch(t, s, SeedSubnet1d)
 	advance(s, time.Minute)
 	register(t, s, id)
 	wc := s.World()
-	wc.ClientDNSCache = Duration(30 * time.Second)
+	wc.ClientDNSCache = clock.Duration(30 * time.Second)
 	b, err := wc.Marshal()
 	if err != nil {
 		t.Fatal(err)
