@@ -291,7 +291,7 @@ func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
 // A profile exactly as old as the propagation bound is not new any more: its launch's
 // InvalidParameterValue fails at once, without the DryRun probe a new profile is worth.
 func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: simulator.Duration(90 * time.Second)}))
+	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	sim.Clock().Advance(5 * time.Minute) // the default propagation bound
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")

@@ -155,9 +155,9 @@ func TestGateTripRollsBackAndTagsTheImage(t *testing.T) {
 			w := everyNodeReaches()
 			im := w.Images[0]
 			im.ID, im.Name = badImage, "web-bad"
-			im.App = &simulator.App{ErrorRate: 0.25, Latency: simulator.Latency{P50: simulator.Duration(200 * time.Millisecond), P95: simulator.Duration(800 * time.Millisecond)}}
+			im.App = &simulator.App{ErrorRate: 0.25, Latency: simulator.Latency{P50: clock.Duration(200 * time.Millisecond), P95: clock.Duration(800 * time.Millisecond)}}
 			w.Images = append(w.Images, im)
-			w.Alarms = []simulator.Alarm{{Name: "always", MetricName: "HTTPCode_ELB_4XX_Count", Statistic: "Sum", Period: simulator.Duration(time.Minute),
+			w.Alarms = []simulator.Alarm{{Name: "always", MetricName: "HTTPCode_ELB_4XX_Count", Statistic: "Sum", Period: clock.Duration(time.Minute),
 				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1000,
 				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "breaching"}}
 			sim := newSim(t, w)
@@ -165,7 +165,7 @@ func TestGateTripRollsBackAndTagsTheImage(t *testing.T) {
 			step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
 				Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
 				LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"},
-				Bake: plan.Duration(10 * time.Minute), Alarms: tc.alarms, Max5xxPercent: tc.max5xx, MaxP95Latency: plan.Duration(tc.maxP95),
+				Bake: clock.Duration(10 * time.Minute), Alarms: tc.alarms, Max5xxPercent: tc.max5xx, MaxP95Latency: clock.Duration(tc.maxP95),
 				Version: "1", ImageID: simulator.SeedImage,
 				Rollback: plan.GateRollback{Restore: []plan.TargetParams{{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: simulator.SeedInstance, Port: 80, AZ: "ap-northeast-1a", Name: "web"}}},
 			}}
@@ -222,7 +222,7 @@ func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
 	pct := 1.0
 	step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
 		Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
-		LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(3 * time.Minute),
+		LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: clock.Duration(3 * time.Minute),
 		Max5xxPercent: &pct, Version: "1", ImageID: simulator.SeedImage,
 	}}
 	api := apiOf(sim)
@@ -243,7 +243,7 @@ func TestGateAsksAlarmsByHundreds(t *testing.T) {
 		for i := range tc.alarms {
 			n := fmt.Sprintf("web-%03d", i)
 			names = append(names, n)
-			w.Alarms = append(w.Alarms, simulator.Alarm{Name: n, MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum", Period: simulator.Duration(time.Minute),
+			w.Alarms = append(w.Alarms, simulator.Alarm{Name: n, MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum", Period: clock.Duration(time.Minute),
 				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1e9,
 				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"})
 		}
@@ -257,7 +257,7 @@ func TestGateAsksAlarmsByHundreds(t *testing.T) {
 		})
 		step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
 			Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
-			LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(time.Minute),
+			LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: clock.Duration(time.Minute),
 			Alarms: names, Version: "1", ImageID: simulator.SeedImage,
 		}}
 		if _, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock()}); err != nil {

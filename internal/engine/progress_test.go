@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
@@ -43,7 +44,7 @@ func TestProgressReportedRightAfterItsPoll(t *testing.T) {
 	gate := func(id, lb string) plan.Step {
 		return plan.Step{ID: id, Kind: plan.Gate, Resource: "fleet " + id, Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
 			Fleet: id, Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
-			LoadBalancerARNs: []string{lb}, Zones: []string{"ap-northeast-1a"}, Bake: plan.Duration(time.Minute),
+			LoadBalancerARNs: []string{lb}, Zones: []string{"ap-northeast-1a"}, Bake: clock.Duration(time.Minute),
 			Max5xxPercent: &pct, Version: "1", ImageID: simulator.SeedImage,
 		}}
 	}

@@ -706,7 +706,7 @@ func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
 func TestHealthTimeoutOnlyPastItsBound(t *testing.T) {
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
-	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: plan.Duration(5 * time.Second), Auto: true})
+	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Second), Auto: true})
 	_, err := apply(t, fw.sim, p, engine.Options{})
 	if !errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "not healthy within 5s (last: initial") {
 		t.Fatalf("apply: %v, want a rollback after one reading of the target's health", err)
