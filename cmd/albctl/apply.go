@@ -14,6 +14,7 @@ import (
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/views"
 )
 
 type applyFlags struct {
@@ -85,9 +86,9 @@ func (m *Main) confirm(ctx context.Context, p *plan.Plan) error {
 	if m.IsTerminal == nil || !m.IsTerminal() {
 		return errors.New("not applying: stdin is not a terminal, so nobody can approve the plan. Review it and re-run with -auto-approve, or save it with 'plan -out FILE' and 'apply FILE'")
 	}
-	if ws := planWarnings(p); len(ws) > 0 {
-		fmt.Fprintf(m.Stdout, "\nBefore you approve: %s.\n", plural(len(ws), "warning"))
-		writeWarningList(m.Stdout, ws, m.colour())
+	if ws := views.PlanWarnings(p); len(ws) > 0 {
+		fmt.Fprintf(m.Stdout, "\nBefore you approve: %s.\n", views.Plural(len(ws), "warning"))
+		views.WriteWarningList(m.Stdout, ws, m.colour())
 	}
 	fmt.Fprint(m.Stdout, "\nDo you want to take these steps?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
 	m.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // kindColor gives each step kind a fill in the graph, so a reviewer sees the phases at once:
@@ -149,10 +150,10 @@ func renderGraph(w io.Writer, p *plan.Plan, format string) error {
 			}
 		}
 		fmt.Fprintln(w, "  subgraph cluster_legend {\n    label=\"legend\";\n    style=solid;")
-		for _, k := range kindOrder(kinds) {
-			fmt.Fprintf(w, "    %q [label=%q, fillcolor=%q];\n", "legend_"+string(k), string(symbol(k)+" "+string(k)), fillOf(k))
+		for _, k := range views.KindOrder(kinds) {
+			fmt.Fprintf(w, "    %q [label=%q, fillcolor=%q];\n", "legend_"+string(k), string(views.Symbol(k)+" "+string(k)), fillOf(k))
 		}
-		if len(planWarnings(p)) > 0 {
+		if len(views.PlanWarnings(p)) > 0 {
 			fmt.Fprintf(w, "    \"legend_warning\" [label=%q, fillcolor=\"#ffffff\", color=\"#dc3545\", penwidth=3, fontcolor=\"#dc3545\"];\n", warningMark+"step with a warning")
 		}
 		fmt.Fprintln(w, "  }")
@@ -179,14 +180,14 @@ func renderGraph(w io.Writer, p *plan.Plan, format string) error {
 			}
 		}
 		fmt.Fprintln(w, "  subgraph legend[\"legend\"]")
-		for _, k := range kindOrder(kinds) {
-			fmt.Fprintf(w, "    legend_%s[\"%s %s\"]:::%s\n", k, symbol(k), k, k)
+		for _, k := range views.KindOrder(kinds) {
+			fmt.Fprintf(w, "    legend_%s[\"%s %s\"]:::%s\n", k, views.Symbol(k), k, k)
 		}
-		if len(planWarnings(p)) > 0 {
+		if len(views.PlanWarnings(p)) > 0 {
 			fmt.Fprintf(w, "    legend_warning[\"%sstep with a warning\"]:::warning\n", warningMark)
 		}
 		fmt.Fprintln(w, "  end")
-		for _, k := range kindOrder(kinds) {
+		for _, k := range views.KindOrder(kinds) {
 			fmt.Fprintf(w, "  classDef %s fill:%s\n", k, fillOf(k))
 		}
 		fmt.Fprintln(w, "  classDef warning stroke:#dc3545,stroke-width:4px,color:#dc3545")
@@ -205,7 +206,7 @@ func renderGraph(w io.Writer, p *plan.Plan, format string) error {
 // writeGraphWarnings repeats the plan's warnings in full as comments, so a graph pasted alone
 // still carries them.
 func writeGraphWarnings(w io.Writer, p *plan.Plan, prefix string) {
-	for _, warn := range planWarnings(p) {
+	for _, warn := range views.PlanWarnings(p) {
 		text := warn.Text
 		if warn.Step > 0 {
 			text = fmt.Sprintf("step %d (%s): %s", warn.Step, warn.ID, warn.Text)

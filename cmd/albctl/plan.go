@@ -9,6 +9,7 @@ import (
 	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/views"
 )
 
 type planFlags struct {
@@ -93,11 +94,11 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			return err
 		}
 	case f.json:
-		doc := newPlanJSON(be.Header, p)
+		doc := views.NewPlanJSON(be.Header, p)
 		if reh != nil {
 			doc.Rehearsal = reh.json()
 		}
-		if err := writeJSON(m.Stdout, doc); err != nil {
+		if err := views.WritePlanJSON(m.Stdout, doc); err != nil {
 			return err
 		}
 	case f.markdown && reh != nil:
@@ -105,7 +106,7 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	case f.markdown:
 		renderPlanMarkdown(m.Stdout, be.Header, p)
 	default:
-		renderPlanHuman(m.Stdout, be.Header, p, m.colour())
+		views.RenderPlanHuman(m.Stdout, be.Header, p, m.colour())
 		if reh != nil {
 			reh.write(m.Stdout, pl.spec.stack)
 		}

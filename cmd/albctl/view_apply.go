@@ -12,6 +12,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // applyView renders an apply for people or, with -json, as one JSON object per line.
@@ -159,10 +160,10 @@ func (v *applyHuman) plan(header string, p *plan.Plan) {
 	if v.compact {
 		// On the simulator the steps are listed as they end, a line each: listing them
 		// first too would say everything twice.
-		renderPlanCompact(v.w, header, p, v.fancy, !v.collapse)
+		views.RenderPlanCompact(v.w, header, p, v.fancy, !v.collapse)
 		return
 	}
-	renderPlanHuman(v.w, header, p, v.fancy)
+	views.RenderPlanHuman(v.w, header, p, v.fancy)
 }
 
 func (v *applyHuman) event(e engine.Event) {
@@ -192,10 +193,10 @@ func (v *applyHuman) event(e engine.Event) {
 // the simulated time it took and how many times it retried.
 func (v *applyHuman) collapsed(e engine.Event) {
 	s := v.steps[e.Step]
-	head := fmt.Sprintf("%3d. %s %s:", v.numbers[e.Step], symbol(s.Kind), e.Step)
+	head := fmt.Sprintf("%3d. %s %s:", v.numbers[e.Step], views.Symbol(s.Kind), e.Step)
 	waited := ""
 	if n := v.waits[e.Step]; n > 0 {
-		waited = fmt.Sprintf(" (%s)", plural(n, "retry"))
+		waited = fmt.Sprintf(" (%s)", views.Plural(n, "retry"))
 		waited = strings.Replace(waited, "retrys", "retries", 1)
 	}
 	switch e.Type {
@@ -241,7 +242,7 @@ func writeGroup(w io.Writer, title string, steps []plan.Step, note string) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "%s: %s", title, plural(len(steps), "step"))
+	fmt.Fprintf(w, "%s: %s", title, views.Plural(len(steps), "step"))
 	if note != "" {
 		fmt.Fprintf(w, " (%s)", note)
 	}
@@ -250,7 +251,7 @@ func writeGroup(w io.Writer, title string, steps []plan.Step, note string) {
 	for _, s := range steps {
 		byKind[s.Kind] = append(byKind[s.Kind], s.ID)
 	}
-	for _, k := range kindOrder(byKind) {
+	for _, k := range views.KindOrder(byKind) {
 		ids := byKind[k]
 		shown := strings.Join(ids[:min(len(ids), maxIDsPerKind)], ", ")
 		if len(ids) > maxIDsPerKind {
@@ -262,13 +263,13 @@ func writeGroup(w io.Writer, title string, steps []plan.Step, note string) {
 
 func (v *applyHuman) complete(res *engine.Result, remaining *plan.Plan, simulated string) {
 	v.line("", "")
-	fmt.Fprintf(v.w, "Apply complete! %s in %s%s.", plural(len(res.Done), "step"), round(res.Elapsed()), simulated)
+	fmt.Fprintf(v.w, "Apply complete! %s in %s%s.", views.Plural(len(res.Done), "step"), round(res.Elapsed()), simulated)
 	if remaining.Empty() {
 		fmt.Fprintln(v.w, " The world now matches the spec.")
 		return
 	}
 	fmt.Fprintln(v.w)
-	fmt.Fprintf(v.w, "The world does not match the spec yet: %s remain. Run apply again.\n", summary(remaining))
+	fmt.Fprintf(v.w, "The world does not match the spec yet: %s remain. Run apply again.\n", views.Summary(remaining))
 }
 
 type applyJSON struct{ enc *json.Encoder }
@@ -277,9 +278,9 @@ var _ applyView = (*applyJSON)(nil)
 
 func (v *applyJSON) plan(header string, p *plan.Plan) {
 	_ = v.enc.Encode(struct {
-		Type string   `json:"type"`
-		Plan planJSON `json:"plan"`
-	}{"plan", newPlanJSON(header, p)})
+		Type string         `json:"type"`
+		Plan views.PlanJSON `json:"plan"`
+	}{"plan", views.NewPlanJSON(header, p)})
 }
 
 func (v *applyJSON) event(e engine.Event) { _ = v.enc.Encode(e) }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // runAlbctl runs albctl in-process and returns its stdout; a non-zero exit fails the test.
@@ -176,8 +177,8 @@ func TestCompactPlan(t *testing.T) {
 	}
 	p := &plan.Plan{Steps: doc.Steps}
 	var listed, bare bytes.Buffer
-	renderPlanCompact(&listed, "AWS account 123456789012, ap-northeast-1", p, false, true)
-	renderPlanCompact(&bare, "simulator", p, false, false)
+	views.RenderPlanCompact(&listed, "AWS account 123456789012, ap-northeast-1", p, false, true)
+	views.RenderPlanCompact(&bare, "simulator", p, false, false)
 	lines := strings.Split(strings.TrimSpace(listed.String()), "\n")
 	for _, want := range []string{
 		"   1. = validate_launch.web.ap-northeast-1d    launch parameters in subnet-0a1b2c3d4e5f61d01",

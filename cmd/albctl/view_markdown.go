@@ -9,6 +9,7 @@ import (
 
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // renderPlanMarkdown prints a plan as a pull-request comment (GitHub-flavoured markdown):
@@ -21,13 +22,13 @@ func renderPlanMarkdown(w io.Writer, header string, p *plan.Plan) {
 // renderPlanMarkdownWith adds, when rehearsed is set, what clients would see right under
 // the summary line, before the folded steps: it is what a reviewer weighs.
 func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed func(io.Writer)) {
-	ws := planWarnings(p)
+	ws := views.PlanWarnings(p)
 	title := "no changes"
 	if !p.Empty() {
-		title = plural(len(p.Steps), "step")
+		title = views.Plural(len(p.Steps), "step")
 	}
 	if len(ws) > 0 {
-		title += ", " + plural(len(ws), "warning")
+		title += ", " + views.Plural(len(ws), "warning")
 	}
 	fmt.Fprintf(w, "### albctl plan: %s\n\n", title)
 	for _, warn := range ws {
@@ -43,12 +44,12 @@ func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed 
 		fmt.Fprintln(w, "No changes. The world matches the spec.")
 		return
 	}
-	fmt.Fprintf(w, "**Plan:** %s.\n\n", summary(p))
+	fmt.Fprintf(w, "**Plan:** %s.\n\n", views.Summary(p))
 	writeMarkdownGates(w, p)
 	if rehearsed != nil {
 		rehearsed(w)
 	}
-	fmt.Fprintf(w, "<details><summary>The %s, in order</summary>\n\n", plural(len(p.Steps), "step"))
+	fmt.Fprintf(w, "<details><summary>The %s, in order</summary>\n\n", views.Plural(len(p.Steps), "step"))
 	fmt.Fprintln(w, "| # | | Step | Resource | Why | After |")
 	fmt.Fprintln(w, "|--:|:-:|---|---|---|---|")
 	index := map[string]int{}
@@ -65,7 +66,7 @@ func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed 
 		for _, n := range nums {
 			after = append(after, strconv.Itoa(n))
 		}
-		mark := symbol(s.Kind)
+		mark := views.Symbol(s.Kind)
 		if s.Warning != "" {
 			mark += " ⚠️"
 		}
@@ -76,7 +77,7 @@ func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed 
 	fmt.Fprintln(w, "<details><summary>The API calls</summary>")
 	fmt.Fprintln(w)
 	for i, s := range p.Steps {
-		if d := details(&s); d != "" {
+		if d := views.Details(&s); d != "" {
 			fmt.Fprintf(w, "%d. %s\n", i+1, mdText(d))
 		}
 	}
@@ -149,3 +150,7 @@ func writeMarkdownGates(w io.Writer, p *plan.Plan) {
 		fmt.Fprintln(w)
 	}
 }
+
+// plural is views.Plural for the rehearsal's rendering still in this package (traffic.go),
+// until it moves to internal/views.
+func plural(n int, noun string) string { return views.Plural(n, noun) }
