@@ -150,7 +150,3 @@ func writeMarkdownGates(w io.Writer, p *plan.Plan) {
 		fmt.Fprintln(w)
 	}
 }
-
-// plural is views.Plural for the rehearsal's rendering still in this package (traffic.go),
-// until it moves to internal/views.
-func plural(n int, noun string) string { return views.Plural(n, noun) }
