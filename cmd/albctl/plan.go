@@ -102,9 +102,9 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			return err
 		}
 	case f.markdown && reh != nil:
-		renderPlanMarkdownWith(m.Stdout, be.Header, p, func(w io.Writer) { writeRehearsalMarkdown(w, reh, pl.spec.stack) })
+		views.RenderPlanMarkdownWith(m.Stdout, be.Header, p, func(w io.Writer) { writeRehearsalMarkdown(w, reh, pl.spec.stack) })
 	case f.markdown:
-		renderPlanMarkdown(m.Stdout, be.Header, p)
+		views.RenderPlanMarkdown(m.Stdout, be.Header, p)
 	default:
 		views.RenderPlanHuman(m.Stdout, be.Header, p, m.colour())
 		if reh != nil {

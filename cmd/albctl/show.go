@@ -39,7 +39,7 @@ func (m *Main) show(_ context.Context, args []string) error {
 	}
 	header := recorded + " " + unverifiedNote
 	if *markdown {
-		renderPlanMarkdown(m.Stdout, header, sp.Plan)
+		views.RenderPlanMarkdown(m.Stdout, header, sp.Plan)
 		return nil
 	}
 	views.RenderPlanHuman(m.Stdout, header, sp.Plan, m.colour())
