@@ -85,12 +85,12 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	switch {
 	case f.graph != "" && f.markdown:
 		fmt.Fprintln(m.Stdout, "```mermaid")
-		if err := renderGraph(m.Stdout, p, f.graph); err != nil {
+		if err := views.RenderGraph(m.Stdout, p, f.graph); err != nil {
 			return err
 		}
 		fmt.Fprintln(m.Stdout, "```")
 	case f.graph != "":
-		if err := renderGraph(m.Stdout, p, f.graph); err != nil {
+		if err := views.RenderGraph(m.Stdout, p, f.graph); err != nil {
 			return err
 		}
 	case f.json:
