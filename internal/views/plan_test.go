@@ -189,7 +189,8 @@ func TestKindOrder(t *testing.T) {
 	}{
 		{"known", []plan.Kind{plan.TrimZones, plan.CreateImage, plan.RegisterTarget, plan.ValidateLaunch},
 			[]plan.Kind{plan.ValidateLaunch, plan.CreateImage, plan.RegisterTarget, plan.TrimZones}},
-		{"unknown after, by name", []plan.Kind{"zz_new", plan.Gate, "aa_new"}, []plan.Kind{plan.Gate, "aa_new", "zz_new"}},
+		{"unknown after, by name", []plan.Kind{"zz_new", plan.Gate, "aa_new", "mm_new", "bb_new", "yy_new"},
+			[]plan.Kind{plan.Gate, "aa_new", "bb_new", "mm_new", "yy_new", "zz_new"}},
 		{"none", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
