@@ -26,9 +26,8 @@ type PlanJSON struct {
 	Summary        map[string]int `json:"summary"`
 	Steps          []plan.Step    `json:"steps"`
 	Warnings       []string       `json:"warnings"`
-	// Rehearsal is set by plan -rehearse: what clients would see (docs/review.md). It is
-	// the rehearsal's own document, built where the rehearsal is (cmd/albctl rehearse.go);
-	// nil leaves the field out.
+	// Rehearsal is set by plan -rehearse: what clients would see (docs/plan-json.md). It is
+	// the rehearsal's own document, which the rehearsal builds; nil leaves the field out.
 	Rehearsal any `json:"rehearsal,omitempty"`
 }
 
