@@ -311,44 +311,6 @@ func TestInitDeterministic(t *testing.T) {
 	}
 }
 
-func TestWrapText(t *testing.T) {
-	tests := []struct {
-		in    string
-		width int
-		want  []string
-	}{
-		{"a b c", 3, []string{"a b", "c"}},
-		{"- item that wraps", 8, []string{"- item", "  that", "  wraps"}},
-		{"  arn:aws:long", 5, []string{"  arn:aws:long"}},
-		{"", 10, []string{""}},
-	}
-	for _, tt := range tests {
-		if got := wrapText(tt.in, tt.width); !slices.Equal(got, tt.want) {
-			t.Errorf("wrapText(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
-		}
-	}
-}
-
-func TestSpecLabelAndDuration(t *testing.T) {
-	for in, want := range map[string]string{"web": "web", "My App 2": "My_App_2", "2fast": "fast", "": "app", "web-tg": "web-tg"} {
-		if got := specLabel(in); got != want {
-			t.Errorf("specLabel(%q) = %q, want %q", in, got, want)
-		}
-	}
-	long := strings.Repeat("a", 200)
-	if got, other := specLabel(long), specLabel(long+"b"); len(got) != maxLabel || got == other || !strings.HasPrefix(got, strings.Repeat("a", maxLabel-9)+"-") || got != specLabel(long) {
-		t.Errorf("specLabel of 200 characters = %q (%d), of 201 = %q: want %d characters, the start and a hash, deterministic", got, len(got), other, maxLabel)
-	}
-	if got := specLabel("", "web-tg"); got != "web-tg" {
-		t.Errorf("specLabel falls back to the next name: got %q", got)
-	}
-	for sec, want := range map[int]string{86400: "24h", 5400: "90m", 61: "61s", 604800: "168h"} {
-		if got := specDuration(sec); got != want {
-			t.Errorf("specDuration(%d) = %q, want %q", sec, got, want)
-		}
-	}
-}
-
 // TestInitCandidatesLeaveOutMembers: without SOURCE, the list names sources only — not the
 // instances albctl launched (tagged albctl:fleet), which are registered targets too.
 func TestInitCandidatesLeaveOutMembers(t *testing.T) {
@@ -390,6 +352,9 @@ func TestWriteNewRefusesExisting(t *testing.T) {
 		t.Errorf("a new file holds %q", data)
 	}
 }
+
+// maxLabel is the longest label init derives (docs/init.md; internal/discover holds the bound).
+const maxLabel = 64
 
 // TestInitAnyNameTag: init takes SOURCE as an exact Name tag — a decoy whose name a wildcard
 // reading would also match is never taken — and writes a spec that loads, validates and plans
