@@ -30,8 +30,14 @@ func ReadAccount(ctx context.Context, api cloud.RegionAPI) (*Account, error) {
 	return &Account{World: w, ec2: api.EC2}, nil
 }
 
-// liveStates are the states of an instance that can be a source (as plan counts them).
-var liveStates = []string{"pending", "running", "stopping", "stopped"}
+// live reports whether an instance in state can be a source (the states plan counts).
+func live(state string) bool {
+	switch state {
+	case "pending", "running", "stopping", "stopped":
+		return true
+	}
+	return false
+}
 
 // Candidate is an instance that could be a source.
 type Candidate struct {
@@ -41,7 +47,7 @@ type Candidate struct {
 
 // isSource reports whether in can be a source: live, and not a member albctl launched.
 func isSource(in cloud.Instance) bool {
-	return slices.Contains(liveStates, in.State) && in.Tags[cloud.TagFleet] == ""
+	return live(in.State) && in.Tags[cloud.TagFleet] == ""
 }
 
 // albs are the application load balancers of the region, by ARN.
@@ -169,7 +175,7 @@ func (a *Account) resolveSource(source string) (cloud.Instance, error) {
 	var insts []cloud.Instance
 	if cloud.IsInstanceID(source) {
 		for _, in := range a.World.Instances {
-			if in.ID == source && slices.Contains(liveStates, in.State) {
+			if in.ID == source && live(in.State) {
 				insts = append(insts, in)
 			}
 		}

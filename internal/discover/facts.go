@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/reach"
 )
 
 // Facts is what init read about one source, its target group and load balancers: the
@@ -20,6 +21,12 @@ type Facts struct {
 	// all known ("" when they are).
 	Groups       []cloud.SecurityGroup
 	GroupsUnread string
+
+	// net and targets are what the planner's reachability rule is applied to (serve.go):
+	// the region's network, and the target group's registered targets that are not
+	// draining (nil net: not judged).
+	net     *reach.Net
+	targets []reach.Target
 }
 
 // Source is the instance to scale out.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/reach"
 )
 
 // Facts gathers everything the spec is written from: the source (an instance ID or exact
@@ -31,6 +32,7 @@ func (a *Account) Facts(ctx context.Context, source, wantTG string) (*Facts, err
 		f.LBs = append(f.LBs, loadBalancerFrom(lb))
 	}
 	a.network(f)
+	f.net, f.targets = reach.FromWorld(a.World), a.reachTargets(tg)
 	if err := a.offerings(ctx, f); err != nil {
 		return nil, err
 	}
@@ -161,4 +163,23 @@ func (a *Account) offerings(ctx context.Context, f *Facts) error {
 		f.Offered[o.AZ] = true
 	}
 	return nil
+}
+
+// reachTargets are tg's registered targets that are not draining, as the planner counts
+// them (its future targets before any step): an instance the region holds, on its port.
+func (a *Account) reachTargets(tg *cloud.TargetGroup) []reach.Target {
+	var out []reach.Target
+	for _, t := range tg.Targets {
+		i := slices.IndexFunc(a.World.Instances, func(in cloud.Instance) bool { return in.ID == t.ID })
+		if i < 0 || t.State == "draining" {
+			continue
+		}
+		in := a.World.Instances[i]
+		port := t.Port
+		if port == 0 {
+			port = tg.Port
+		}
+		out = append(out, reach.Target{ID: in.ID, AZ: in.AZ, Subnet: in.SubnetID, Groups: in.SecurityGroupIDs, Port: port})
+	}
+	return out
 }

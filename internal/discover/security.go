@@ -12,14 +12,17 @@ import (
 
 // Finding is what the source's security groups say about one zone a member could go to:
 // whether they admit its load balancer node on the target group's ports. When they do not,
-// LB, Subnet, CIDR and Port name the first node and port they refuse.
+// LB, Subnet, CIDR and Port name the first node and port they refuse. Serves is the
+// planner's verdict on the zone (serve.go), NotServing its reason when it refuses.
 type Finding struct {
-	AZ       string
-	Admitted bool
-	LB       string
-	Subnet   string
-	CIDR     string
-	Port     int32
+	AZ         string
+	Admitted   bool
+	LB         string
+	Subnet     string
+	CIDR       string
+	Port       int32
+	Serves     bool
+	NotServing string
 }
 
 // why says what a refusing finding means, for the spec's comment.
@@ -44,7 +47,9 @@ func checkedPorts(tg TargetGroup) []int32 {
 func findings(f *Facts, zones []string) []Finding {
 	var out []Finding
 	for _, az := range zones {
-		out = append(out, finding(f, az))
+		fd := finding(f, az)
+		fd.Serves, fd.NotServing = serves(f, az)
+		out = append(out, fd)
 	}
 	return out
 }

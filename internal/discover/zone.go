@@ -15,8 +15,8 @@ const (
 	RuleReachable Rule = "reachable"
 	// RuleAllReachable: the groups admit every candidate's node; the first alphabetically.
 	RuleAllReachable Rule = "all-reachable"
-	// RuleNoneReachable: the groups admit no candidate's node; the first alphabetically,
-	// with a warning.
+	// RuleNoneReachable: the groups admit no candidate's node by a rule init reads, but the
+	// planner's rule lets some serve; the first of those, with a warning.
 	RuleNoneReachable Rule = "none-reachable"
 	// RuleGroupsUnread: the groups are not known; the first alphabetically, with a warning.
 	RuleGroupsUnread Rule = "groups-unread"
@@ -75,11 +75,14 @@ func chooseZone(f *Facts) (ZoneChoice, []Finding, error) {
 	}
 	var fds []Finding
 	var c ZoneChoice
+	var err error
 	if f.GroupsUnread != "" {
 		c = unreadChoice(f, cands)
 	} else {
 		fds = findings(f, cands)
-		c = reachableChoice(f, cands, fds)
+		if c, err = reachableChoice(f, cands, notes, fds); err != nil {
+			return ZoneChoice{}, nil, err
+		}
 	}
 	c.Candidates, c.NotPossible = cands, notes
 	if len(notes) > 0 {
@@ -96,22 +99,34 @@ func unreadChoice(f *Facts, cands []string) ZoneChoice {
 	return c
 }
 
-// reachableChoice picks among the candidates by what the source's groups admit.
-func reachableChoice(f *Facts, cands []string, fds []Finding) ZoneChoice {
-	var admitted, refused []string
+// reachableChoice picks among the candidates by what the source's groups admit and the
+// planner accepts: the first whose node both admit; else, with a warning, the first the
+// planner accepts; else none, and init refuses, since plan would refuse the spec.
+func reachableChoice(f *Facts, cands, notes []string, fds []Finding) (ZoneChoice, error) {
+	var admitted, serving, refused []string
 	for _, fd := range fds {
-		if fd.Admitted {
-			admitted = append(admitted, fd.AZ)
-		} else {
+		switch {
+		case !fd.Admitted:
 			refused = append(refused, fd.why(f.Source.Groups))
+		case !fd.Serves:
+			refused = append(refused, fd.AZ+": "+fd.NotServing)
+		default:
+			admitted = append(admitted, fd.AZ)
+		}
+		if fd.Serves {
+			serving = append(serving, fd.AZ)
 		}
 	}
 	var c ZoneChoice
 	switch {
+	case len(serving) == 0:
+		refused = append(refused, notes...)
+		return c, fmt.Errorf("no second zone for %s that plan would accept: %s. Let the source's security groups admit the load balancer's subnets (or its security group) on port %d, then run init again",
+			f.Source.ID, strings.Join(refused, "; "), f.TG.Port)
 	case len(admitted) == 0:
-		c = ZoneChoice{AZ: cands[0], Rule: RuleNoneReachable, Short: "the first alphabetically; no zone is admitted by the source's security groups"}
+		c = ZoneChoice{AZ: serving[0], Rule: RuleNoneReachable, Short: "the first alphabetically; no zone is admitted by the source's security groups"}
 		c.Reasons = append(c.Reasons, fmt.Sprintf("the first alphabetically of the load balancer's other zones a member can go to (%s). The source's security groups (%s) admit none of the load balancer's subnets on port %d by address block or security group (prefix lists are not read): check that the load balancer can reach a member in %s before you apply.",
-			strings.Join(cands, ", "), strings.Join(f.Source.Groups, ", "), f.TG.Port, c.AZ))
+			strings.Join(serving, ", "), strings.Join(f.Source.Groups, ", "), f.TG.Port, c.AZ))
 	case len(refused) == 0:
 		c = ZoneChoice{AZ: admitted[0], Rule: RuleAllReachable, Short: "the first alphabetically"}
 		c.Reasons = append(c.Reasons, fmt.Sprintf("the first alphabetically of the load balancer's other zones a member can go to (%s); the source's security groups admit the load balancer's node in each.",
@@ -124,27 +139,37 @@ func reachableChoice(f *Facts, cands []string, fds []Finding) ZoneChoice {
 			c.Reasons = append(c.Reasons, "- "+r+".")
 		}
 	}
-	return c
+	return c, nil
 }
 
-// pickSubnet names the member's subnet when the zone has several of the VPC: plan takes the
-// only one by itself. It follows the source: a load balancer subnet if the source is in one,
-// else a subnet the load balancer does not use (an app subnet).
-func pickSubnet(f *Facts, c *ZoneChoice) {
-	subnets := f.subnetsIn(c.AZ)
-	if len(subnets) == 1 {
-		c.Reasons = append(c.Reasons, fmt.Sprintf("A member there goes into %s, the only subnet of %s in %s.", subnets[0], f.Source.VPC, c.AZ))
-		return
+// memberSubnet is the subnet a member in az goes into: the only subnet of the VPC there, or,
+// among several, one like the source's: a load balancer subnet if the source is in one, else
+// a subnet the load balancer does not use (an app subnet).
+func memberSubnet(f *Facts, az string) (pick Subnet, subnets []Subnet, sourceInLB bool) {
+	subnets = f.subnetsIn(az)
+	if len(subnets) == 0 {
+		return Subnet{}, nil, false
 	}
 	lbSubnet := func(id string) bool {
 		return slices.ContainsFunc(f.LBs, func(lb LoadBalancer) bool {
 			return slices.ContainsFunc(lb.Zones, func(z LBZone) bool { return z.Subnet == id })
 		})
 	}
-	sourceInLB := lbSubnet(f.Source.Subnet)
-	pick := subnets[0]
+	sourceInLB = lbSubnet(f.Source.Subnet)
+	pick = subnets[0]
 	if i := slices.IndexFunc(subnets, func(s Subnet) bool { return lbSubnet(s.ID) == sourceInLB }); i >= 0 {
 		pick = subnets[i]
+	}
+	return pick, subnets, sourceInLB
+}
+
+// pickSubnet names the member's subnet when the zone has several of the VPC (plan takes the
+// only one by itself) and says why.
+func pickSubnet(f *Facts, c *ZoneChoice) {
+	pick, subnets, sourceInLB := memberSubnet(f, c.AZ)
+	if len(subnets) == 1 {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("A member there goes into %s, the only subnet of %s in %s.", pick, f.Source.VPC, c.AZ))
+		return
 	}
 	c.Subnet = pick.ID
 	var others []string
