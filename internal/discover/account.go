@@ -2,6 +2,7 @@ package discover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -153,7 +154,7 @@ func (a *Account) unknownSource(msg string) error {
 	} else {
 		b.WriteString("; and no instance is a registered target of a target group behind an Application Load Balancer")
 	}
-	return fmt.Errorf("%s", strings.TrimRight(b.String(), "\n"))
+	return errors.New(strings.TrimRight(b.String(), "\n"))
 }
 
 // namedLive returns the live instances not launched by albctl whose Name tag is exactly name:
