@@ -22,6 +22,7 @@ type RegionEC2 interface {
 	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
 	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error)
 }
 
 // RegionELBV2 is the part of the ELBv2 API ReadRegion calls: Describe calls only.
@@ -271,4 +272,40 @@ func (r *regionReader) targetGroups(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ReadOfferings reads which of instanceTypes EC2 offers in zones, as Observe does for a
+// stack's fleets: one paginated DescribeInstanceTypeOfferings by location. ReadRegion does
+// not read offerings (EC2 offers hundreds of types in every zone); a caller that knows the
+// types and zones it cares about (albctl init: the source's type, the load balancers'
+// zones) reads them here. The answer is sorted by type, then zone.
+func ReadOfferings(ctx context.Context, api RegionEC2, instanceTypes, zones []string) ([]Offering, error) {
+	if len(instanceTypes) == 0 || len(zones) == 0 {
+		return nil, nil
+	}
+	types, azs := slices.Sorted(slices.Values(instanceTypes)), slices.Sorted(slices.Values(zones))
+	p := ec2.NewDescribeInstanceTypeOfferingsPaginator(api, &ec2.DescribeInstanceTypeOfferingsInput{
+		LocationType: ec2types.LocationTypeAvailabilityZone,
+		Filters: []ec2types.Filter{
+			{Name: aws.String("instance-type"), Values: slices.Compact(types)},
+			{Name: aws.String("location"), Values: slices.Compact(azs)},
+		},
+	})
+	var out []Offering
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe instance type offerings %v in %v: %w", types, azs, err)
+		}
+		for _, of := range page.InstanceTypeOfferings {
+			out = append(out, Offering{InstanceType: string(of.InstanceType), AZ: aws.ToString(of.Location)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Offering) int {
+		if c := strings.Compare(a.InstanceType, b.InstanceType); c != 0 {
+			return c
+		}
+		return strings.Compare(a.AZ, b.AZ)
+	})
+	return out, nil
 }
