@@ -10,8 +10,8 @@ import (
 
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
-	"github.com/albctl/albctl/internal/simulator"
-	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/rehearse"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // applyView renders an apply for people or, with -json, as one JSON object per line.
@@ -21,7 +21,7 @@ type applyView interface {
 	stopped(res *engine.Result, g stepGroups, err error, simulated string)
 	complete(res *engine.Result, remaining *plan.Plan, simulated string)
 	// traffic reports what simulated clients saw (simulator only).
-	traffic(l *trafficLog, stack *specs.Stack)
+	traffic(r *rehearse.Report)
 }
 
 func (m *Main) applyView(jsonOut bool) applyView {
@@ -212,9 +212,9 @@ func (v *applyHuman) collapsed(e engine.Event) {
 	}
 }
 
-func (v *applyHuman) traffic(l *trafficLog, stack *specs.Stack) {
+func (v *applyHuman) traffic(r *rehearse.Report) {
 	v.line("", "")
-	l.write(v.w, stack)
+	views.WriteTraffic(v.w, r)
 }
 
 func (v *applyHuman) stopped(res *engine.Result, g stepGroups, err error, simulated string) {
@@ -284,16 +284,7 @@ func (v *applyJSON) plan(header string, p *plan.Plan) {
 
 func (v *applyJSON) event(e engine.Event) { _ = v.enc.Encode(e) }
 
-func (v *applyJSON) traffic(l *trafficLog, _ *specs.Stack) {
-	for _, e := range l.entries {
-		_ = v.enc.Encode(struct {
-			Type    string        `json:"type"`
-			Time    time.Time     `json:"time"`
-			Elapsed time.Duration `json:"elapsed_ns"`
-			simulator.Traffic
-		}{"traffic", e.at, e.at.Sub(l.start), e.t})
-	}
-}
+func (v *applyJSON) traffic(r *rehearse.Report) { _ = views.EncodeTraffic(v.enc, r) }
 
 // outcome is the last line of apply -json: how the run ended.
 type outcome struct {

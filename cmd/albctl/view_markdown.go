@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/albctl/albctl/internal/plan"
-	"github.com/albctl/albctl/internal/specs"
 )
 
 // renderPlanMarkdown prints a plan as a pull-request comment (GitHub-flavoured markdown):
@@ -87,45 +86,6 @@ func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed 
 // would end the cell, no HTML.
 func mdText(s string) string {
 	return strings.NewReplacer("\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// writeRehearsalMarkdown is the "What clients would see" section of plan -rehearse
-// -markdown (docs/review.md): per listener the worst moment in a sentence, the phase table,
-// the verdict under it, and a mermaid xychart that GitHub draws inline.
-func writeRehearsalMarkdown(w io.Writer, r *rehearsal, stack *specs.Stack) {
-	fmt.Fprintln(w, "#### What clients would see")
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Rehearsal on a copy of %s (nothing is written back; seed %d", mdText(r.world), r.seed)
-	if r.faults != "" {
-		fmt.Fprintf(w, ", faults from `%s`", mdText(r.faults))
-	}
-	if r.err != nil {
-		fmt.Fprintf(w, "): **the plan stopped** after %s simulated: %s\n\n", round(r.res.Elapsed()), mdText(r.err.Error()))
-	} else {
-		fmt.Fprintf(w, "): the plan ran to the end in %s simulated.\n\n", round(r.res.Elapsed()))
-	}
-	l := r.log
-	if len(l.timeline.listeners()) == 0 {
-		fmt.Fprintln(w, "No load balancer has a listener: no client traffic to show.")
-		return
-	}
-	for _, key := range l.timeline.listeners() {
-		fmt.Fprintf(w, "**%s**: %s\n\n", mdText(key), mdText(l.worstMoment(key)))
-		rows := l.phaseRows(key)
-		fmt.Fprintln(w, "| "+strings.Join(rows[0], " | ")+" |")
-		fmt.Fprintln(w, "|---|---|"+strings.Repeat("--:|", len(rows[0])-2))
-		for _, row := range rows[1:] {
-			for i := range row {
-				row[i] = mdText(row[i])
-			}
-			if l.outage(row[0]) {
-				row[0] = "**" + row[0] + " (OUTAGE)**"
-			}
-			fmt.Fprintln(w, "| "+strings.Join(row, " | ")+" |")
-		}
-		fmt.Fprintf(w, "\n%s\n\n", mdText(l.verdict(key, stack)))
-		l.writeMermaidChart(w, key)
-	}
 }
 
 // writeMarkdownGates lists a rollout's gates, so a reviewer sees what the rollout watches

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // PlanFormatVersion is the version of the JSON plan schema (docs/plan-json.md). It changes
@@ -27,8 +28,8 @@ type planJSON struct {
 	Summary        map[string]int `json:"summary"`
 	Steps          []plan.Step    `json:"steps"`
 	Warnings       []string       `json:"warnings"`
-	// Rehearsal is set by plan -rehearse: what clients would see (rehearse.go).
-	Rehearsal *trafficReportJSON `json:"rehearsal,omitempty"`
+	// Rehearsal is set by plan -rehearse: what clients would see (internal/rehearse).
+	Rehearsal *views.RehearsalJSON `json:"rehearsal,omitempty"`
 }
 
 func newPlanJSON(header string, p *plan.Plan) planJSON {

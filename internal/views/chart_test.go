@@ -1,14 +1,15 @@
-package main
+package views
 
 import (
 	"bytes"
 	"encoding/xml"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/rehearse"
 )
 
 // svgNode is any SVG element, with its attributes and children.
@@ -52,29 +53,23 @@ func parsePoints(t *testing.T, s string) []point {
 	return out
 }
 
+func chartOf(r *rehearse.Report) []byte {
+	var b bytes.Buffer
+	RenderChart(&b, r, "the blog")
+	return b.Bytes()
+}
+
 // The chart of the seed's rehearsal: one polyline per series, points in time order, every
 // step of the plan marked, the 504s of the 1c node gone after the trim, and the same bytes
 // twice.
 func TestTrafficChart(t *testing.T) {
-	dir := t.TempDir()
-	world := filepath.Join(dir, "world.json")
-	copyFile(t, filepath.Join("..", "..", "examples", "blog", "world.json"), world)
-	render := func(name string) ([]byte, string) {
-		chart := filepath.Join(dir, name)
-		out, code := runCLI(t, "plan", "-rehearse", "-traffic-chart", chart, "--world", world, filepath.Join("..", "..", "examples", "blog"))
-		if code != 0 {
-			t.Fatalf("plan -rehearse exit %d:\n%s", code, out)
-		}
-		data, err := os.ReadFile(chart)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data, out
+	r, p := blogRehearsal(t, "")
+	data := chartOf(r)
+	if !bytes.Equal(data, chartOf(r)) {
+		t.Error("the same report drew different charts")
 	}
-	data, out := render("a.svg")
-	again, _ := render("b.svg")
-	if !bytes.Equal(data, again) {
-		t.Error("the same rehearsal drew different charts")
+	if again, _ := blogRehearsal(t, ""); !bytes.Equal(data, chartOf(again)) {
+		t.Error("two rehearsals of the same world drew different charts")
 	}
 	var root svgNode
 	if err := xml.Unmarshal(data, &root); err != nil {
@@ -132,7 +127,7 @@ func TestTrafficChart(t *testing.T) {
 		if !slices.Contains(steps, id) {
 			t.Errorf("step %s is not marked (marked: %v)", id, steps)
 		}
-		if !strings.Contains(out, id) {
+		if !slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.ID == id }) {
 			t.Errorf("the plan has no step %s", id)
 		}
 	}

@@ -1,0 +1,87 @@
+package views
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// The small text helpers the rehearsal's views share with the plan's and apply's.
+
+// maxWidth is the width human output wraps to: CI logs and terminals show it whole.
+const maxWidth = 120
+
+// writeWrapped prints words wrapped at maxWidth, the first line after first, the others
+// indented by indent spaces.
+func writeWrapped(w io.Writer, first string, indent int, text string) {
+	line := first
+	for i, word := range strings.Fields(text) {
+		if i > 0 && len(line)+1+len(word) > maxWidth {
+			fmt.Fprintln(w, line)
+			line = strings.Repeat(" ", indent) + word
+			continue
+		}
+		if i > 0 {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
+}
+
+// writeTable prints rows in columns, indented by two spaces: the first left columns
+// left-aligned, the others (numbers) right-aligned.
+func writeTable(w io.Writer, rows [][]string, left int) {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString(" ")
+		for i, c := range r {
+			b.WriteString(" ")
+			if i < left {
+				fmt.Fprintf(&b, "%-*s", widths[i], c)
+			} else {
+				fmt.Fprintf(&b, "%*s", widths[i], c)
+			}
+			if i < len(r)-1 {
+				b.WriteString(" ")
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// plural says "1 step", "2 steps".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// round is a duration to the second, as people read simulated time.
+func round(d time.Duration) time.Duration { return d.Round(time.Second) }
+
+// pct is a share as a percentage with one decimal: "33.3%".
+func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
+
+// offset is a time from the first step, to the second: "-1m0s", "4m36s".
+func offset(d time.Duration) string {
+	d = round(d)
+	if d < 0 {
+		return "-" + (-d).String()
+	}
+	return d.String()
+}
+
+// mdText makes free text safe inside a markdown table cell or quote: one line, no pipe that
+// would end the cell, no HTML.
+func mdText(s string) string {
+	return strings.NewReplacer("\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+}
