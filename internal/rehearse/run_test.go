@@ -1,7 +1,9 @@
 package rehearse
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -39,9 +41,17 @@ func rehearseBlog(t *testing.T, world, faults string) *Report {
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
+	before, err := json.Marshal(be.Sim.World())
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := Run(ctx, be, p, stack, Options{Faults: faults, RetryMode: aws.RetryModeAdaptive})
 	if err != nil {
 		t.Fatalf("rehearse: %v", err)
+	}
+	// A rehearsal runs on a copy: the world it copied is as it was.
+	if after, err := json.Marshal(be.Sim.World()); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the rehearsal changed the world it copied (%v)", err)
 	}
 	return r
 }
