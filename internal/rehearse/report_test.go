@@ -9,6 +9,7 @@ import (
 
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 const key = "web-alb -> tg"
@@ -104,5 +105,33 @@ func TestReport(t *testing.T) {
 				t.Errorf("report (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// The verdict's sessions come from the spec: local when a fleet of the target group keeps
+// them on its servers.
+func TestLocalSessions(t *testing.T) {
+	stack := &specs.Stack{
+		TargetGroups: []specs.TargetGroup{{Label: "web", Name: "web-tg"}, {Label: "api", Name: "api-tg"}, {Label: "idle", Name: "idle-tg"}},
+		Fleets: []specs.Fleet{
+			{TargetGroup: "api", Sessions: specs.SessionsShared},
+			{TargetGroup: "web", Sessions: specs.SessionsShared}, {TargetGroup: "web", Sessions: specs.SessionsLocal},
+		},
+	}
+	tests := []struct {
+		stack *specs.Stack
+		tg    string
+		want  bool
+	}{
+		{stack, "web-tg", true},
+		{stack, "api-tg", false},
+		{stack, "idle-tg", false},
+		{stack, "web", false}, // a label is not a name
+		{nil, "web-tg", false},
+	}
+	for _, tt := range tests {
+		if got := localSessions(tt.stack, tt.tg); got != tt.want {
+			t.Errorf("localSessions(%s) = %v, want %v", tt.tg, got, tt.want)
+		}
 	}
 }
