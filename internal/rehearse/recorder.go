@@ -42,8 +42,12 @@ type stepMark struct {
 type Change struct {
 	At      time.Time
 	Elapsed time.Duration // since the apply's start
-	Traffic simulator.Traffic
+	Traffic Traffic
 }
+
+// Traffic is one listener's shares in the routing model (the simulator's): apply -json
+// prints it as it is, and the views need not import the simulator for it.
+type Traffic = simulator.Traffic
 
 // Record starts recording the clients of sim for the apply of p, which starts now.
 func Record(sim *simulator.Sim, p *plan.Plan) *Recorder {

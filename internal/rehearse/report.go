@@ -17,7 +17,7 @@ type Report struct {
 	Faults string // the faults file given, if any
 	// Assumptions are what a copy of an account assumed or left out (empty for a world
 	// file, which is the simulator's own world).
-	Assumptions []mirror.Assumption
+	Assumptions []Assumption
 	// Unsimulated are the gates' alarms of the account the copy could not carry: their
 	// gates find them missing and trip.
 	Unsimulated []string
@@ -38,6 +38,10 @@ type Report struct {
 	// Changes are the routing model's samples during the apply in which a share changed.
 	Changes []Change
 }
+
+// Assumption is what a snapshot of an account assumed or left out (mirror.Snapshot): the
+// views print and encode it without knowing the mirror.
+type Assumption = mirror.Assumption
 
 // Step is one step as it ran, numbered as the plan numbers it.
 type Step struct {

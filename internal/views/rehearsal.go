@@ -27,9 +27,9 @@ func WriteRehearsal(w io.Writer, r *rehearse.Report) {
 		fmt.Fprintf(w, "Alarms the rehearsal cannot evaluate (their gates trip on the copy): %s\n", strings.Join(r.Unsimulated, ", "))
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "The plan stopped after %s simulated: %s\n", round(r.Elapsed), r.Error)
+		fmt.Fprintf(w, "The plan stopped after %s simulated: %s\n", Round(r.Elapsed), r.Error)
 	} else {
-		fmt.Fprintf(w, "The plan ran to the end in %s simulated.\n", round(r.Elapsed))
+		fmt.Fprintf(w, "The plan ran to the end in %s simulated.\n", Round(r.Elapsed))
 	}
 	WriteTraffic(w, r)
 }
@@ -43,16 +43,16 @@ func WriteTraffic(w io.Writer, r *rehearse.Report) {
 		for i, win := range rt.Windows {
 			parts = append(parts, windowText(win, i == len(rt.Windows)-1))
 		}
-		writeWrapped(w, "", 2, "Traffic "+rt.Key+" (routing model, at every poll): "+strings.Join(parts, "; ")+".")
+		WriteWrapped(w, "", 2, "Traffic "+rt.Key+" (routing model, at every poll): "+strings.Join(parts, "; ")+".")
 	}
 	for i, c := range r.Legend {
-		writeWrapped(w, fmt.Sprintf("  [%d] ", i+1), 6, c)
+		WriteWrapped(w, fmt.Sprintf("  [%d] ", i+1), 6, c)
 	}
 	for _, l := range r.Listeners {
 		fmt.Fprintf(w, "\nWhat clients see, by phase: %s (%d simulated clients, a request each per %s):\n",
 			l.Key, r.Clients, r.RequestEvery)
 		writeTable(w, phaseRows(l), 2)
-		writeWrapped(w, "  ", 4, verdictText(l.Verdict))
+		WriteWrapped(w, "  ", 4, verdictText(l.Verdict))
 	}
 }
 
@@ -183,7 +183,7 @@ func worstText(w *rehearse.Worst) string {
 	if len(w.Causes) > 0 {
 		text += ": " + w.Causes[0]
 		if n := len(w.Causes) - 1; n > 0 {
-			text += fmt.Sprintf(" (and %s)", plural(n, "other cause"))
+			text += fmt.Sprintf(" (and %s)", Plural(n, "other cause"))
 		}
 	}
 	return text + "."

@@ -5,9 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/albctl/albctl/internal/mirror"
 	"github.com/albctl/albctl/internal/rehearse"
-	"github.com/albctl/albctl/internal/simulator"
 )
 
 // RehearsalJSON is the `rehearsal` object of plan -json (docs/plan-json.md).
@@ -23,7 +21,7 @@ type RehearsalJSON struct {
 	Listeners   []RehearsalListenerJSON `json:"listeners"`
 	// Assumptions are what a copy of an account assumed or left out (empty for a world
 	// file, which is the simulator's own world).
-	Assumptions []mirror.Assumption `json:"assumptions"`
+	Assumptions []rehearse.Assumption `json:"assumptions"`
 }
 
 // RehearsalListenerJSON is what clients of one listener saw, by phase.
@@ -59,7 +57,7 @@ func share(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 func NewRehearsalJSON(r *rehearse.Report) *RehearsalJSON {
 	out := &RehearsalJSON{World: r.World, Seed: r.Seed, Faults: r.Faults, Clients: r.Clients, RequestEach: r.RequestEvery,
 		Outcome: "complete", Elapsed: r.Elapsed, Listeners: []RehearsalListenerJSON{},
-		Assumptions: append([]mirror.Assumption{}, r.Assumptions...)}
+		Assumptions: append([]rehearse.Assumption{}, r.Assumptions...)}
 	if r.Error != "" {
 		out.Outcome, out.Error = "stopped", r.Error
 	}
@@ -84,7 +82,7 @@ type trafficLineJSON struct {
 	Type    string        `json:"type"`
 	Time    time.Time     `json:"time"`
 	Elapsed time.Duration `json:"elapsed_ns"`
-	simulator.Traffic
+	rehearse.Traffic
 }
 
 // EncodeTraffic writes the routing model's changes during an apply, a JSON object each

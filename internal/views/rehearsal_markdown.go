@@ -17,23 +17,23 @@ import (
 func WriteRehearsalMarkdown(w io.Writer, r *rehearse.Report) {
 	fmt.Fprintln(w, "#### What clients would see")
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Rehearsal on a copy of %s (nothing is written back; seed %d", mdText(r.World), r.Seed)
+	fmt.Fprintf(w, "Rehearsal on a copy of %s (nothing is written back; seed %d", MarkdownText(r.World), r.Seed)
 	if r.Faults != "" {
-		fmt.Fprintf(w, ", faults from `%s`", mdText(r.Faults))
+		fmt.Fprintf(w, ", faults from `%s`", MarkdownText(r.Faults))
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "): **the plan stopped** after %s simulated: %s\n\n", round(r.Elapsed), mdText(r.Error))
+		fmt.Fprintf(w, "): **the plan stopped** after %s simulated: %s\n\n", Round(r.Elapsed), MarkdownText(r.Error))
 	} else {
-		fmt.Fprintf(w, "): the plan ran to the end in %s simulated.\n\n", round(r.Elapsed))
+		fmt.Fprintf(w, "): the plan ran to the end in %s simulated.\n\n", Round(r.Elapsed))
 	}
 	if len(r.Listeners) == 0 {
 		fmt.Fprintln(w, "No load balancer has a listener: no client traffic to show.")
 		return
 	}
 	for _, l := range r.Listeners {
-		fmt.Fprintf(w, "**%s**: %s\n\n", mdText(l.Key), mdText(worstText(l.Worst)))
+		fmt.Fprintf(w, "**%s**: %s\n\n", MarkdownText(l.Key), MarkdownText(worstText(l.Worst)))
 		writePhasesMarkdown(w, l)
-		fmt.Fprintf(w, "\n%s\n\n", mdText(verdictText(l.Verdict)))
+		fmt.Fprintf(w, "\n%s\n\n", MarkdownText(verdictText(l.Verdict)))
 		writeMermaidChart(w, r, l)
 	}
 }
@@ -45,7 +45,7 @@ func writePhasesMarkdown(w io.Writer, l rehearse.Listener) {
 	fmt.Fprintln(w, "|---|---|"+strings.Repeat("--:|", len(rows[0])-2))
 	for i, row := range rows[1:] {
 		for j := range row {
-			row[j] = mdText(row[j])
+			row[j] = MarkdownText(row[j])
 		}
 		if l.Phases[i].Outage {
 			row[0] = "**" + row[0] + " (OUTAGE)**"

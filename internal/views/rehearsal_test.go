@@ -10,9 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/albctl/albctl/internal/mirror"
 	"github.com/albctl/albctl/internal/rehearse"
-	"github.com/albctl/albctl/internal/simulator"
 )
 
 func sec(s int) time.Duration { return time.Duration(s) * time.Second }
@@ -50,6 +48,8 @@ func TestVerdictText(t *testing.T) {
 			"During the apply: 7.4% of requests failed, at worst 33.3% (step 1); sessions are shared, so none is lost. After the apply: 2.8% failed."},
 		{"nothing failed, local sessions", rehearse.Verdict{During: failed(0), LocalSessions: true},
 			"During the apply: no request failed; no session lost."},
+		{"no time passed and nothing failed", rehearse.Verdict{},
+			"During the apply: no request failed; sessions are shared, so none is lost."},
 		{"instant steps only", rehearse.Verdict{WorstStep: 2, WorstFailed: 0.5, LocalSessions: true},
 			"During the apply: no simulated time passed, at worst 50.0% (step 2); no session lost."},
 		{"sessions lost", rehearse.Verdict{During: rehearse.Stats{Requests: 10, Served: 1, SessionsLost: 0.2}, LostIn: 3, WorstLost: 0.49, LocalSessions: true,
@@ -89,18 +89,18 @@ func report() *rehearse.Report {
 	stats := rehearse.Stats{Requests: 10, Served: 0.9, Status504: 0.1, SessionsLost: 0.25, Why: []string{"down"}}
 	return &rehearse.Report{
 		World: "a snapshot of aws", Seed: 7, Faults: "f.json", Elapsed: sec(90), Error: "create_image.web: failed",
-		Assumptions: []mirror.Assumption{{Kind: "instance", Resource: "i-1", Text: "state assumed"}},
+		Assumptions: []rehearse.Assumption{{Kind: "instance", Resource: "i-1", Text: "state assumed"}},
 		Unsimulated: []string{"web-5xx (metric math)"}, Clients: 200, RequestEvery: time.Second, From: -sec(60), To: sec(120),
 		Steps:   []rehearse.Step{{ID: "create_image.web", N: 2, Outage: true, Failed: true, To: sec(90)}},
 		Routing: []rehearse.Routing{{Key: "alb -> tg", Windows: []rehearse.Window{{From: 0, To: sec(90), Failed: 0.1, Causes: []string{"down"}, Refs: []int{1}}}}},
 		Legend:  []string{"down"},
 		Listeners: []rehearse.Listener{{Key: "alb -> tg", LoadBalancer: "alb", TargetGroup: "tg", Sessions: "local",
 			Phases: []rehearse.Phase{{Name: "before", From: -sec(60)}, {Name: "step", Step: "create_image.web", N: 2, Failed: true, Outage: true, To: sec(90), Stats: stats},
-				{Name: "after", From: sec(90), To: sec(120)}},
+				{Name: "step", Step: "trim_zones.web", N: 6, Failed: true, From: sec(90), To: sec(90)}, {Name: "after", From: sec(90), To: sec(120)}},
 			Verdict: rehearse.Verdict{During: stats, WorstStep: 2, WorstFailed: 0.1, LostIn: 2, WorstLost: 0.25, LocalSessions: true},
 			Worst:   &rehearse.Worst{Failed: 0.1, Answer: "504", To: sec(90), Step: "create_image.web", N: 2, Until: true, Causes: []string{"down"}},
 			Bars:    []rehearse.Stats{{}, stats}}},
-		Changes: []rehearse.Change{{At: time.Date(2023, 5, 14, 9, 0, 0, 0, time.UTC), Traffic: simulator.Traffic{LoadBalancer: "alb", TargetGroup: "tg", Failed: 0.1, Status504: 0.1}}},
+		Changes: []rehearse.Change{{At: time.Date(2023, 5, 14, 9, 0, 0, 0, time.UTC), Traffic: rehearse.Traffic{LoadBalancer: "alb", TargetGroup: "tg", Failed: 0.1, Status504: 0.1}}},
 	}
 }
 
@@ -122,6 +122,7 @@ What clients see, by phase: alb -> tg (200 simulated clients, a request each per
   phase                         window         served  conn err   502   503    504  app err  sess lost
   before the first step         -1m0s .. 0s      0.0%      0.0%  0.0%  0.0%   0.0%     0.0%       0.0%
   2. create_image.web (failed)  0s .. 1m30s     90.0%      0.0%  0.0%  0.0%  10.0%     0.0%      25.0%
+  6. trim_zones.web (failed)    at 1m30s         0.0%      0.0%  0.0%  0.0%   0.0%     0.0%       0.0%
   after the last step           1m30s .. 2m0s    0.0%      0.0%  0.0%  0.0%   0.0%     0.0%       0.0%
   During the apply: 10.0% of requests failed, at worst 10.0% (step 2); 25.0% of sessions lost, at worst 25.0% (step 2).
 `
@@ -141,6 +142,7 @@ func TestWriteRehearsalMarkdown(t *testing.T) {
 		"**alb -&gt; tg**: the worst moment: 10% of requests get 504 from 0s to 1m30s, until step 2, create_image.web: down.\n",
 		"| **2. create_image.web (failed) (OUTAGE)** | 0s .. 1m30s | 90.0% |",
 		"| before the first step | -1m0s .. 0s | 0.0% |",
+		"| 6. trim_zones.web (failed) | at 1m30s | 0.0% |",
 		"    x-axis \"simulated seconds from the first step\" -60 --> -30\n    y-axis \"% of requests\" 0 --> 100\n    bar [0, 10]\n    line [0, 90]\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -7,17 +7,19 @@ import (
 	"time"
 )
 
-// The small text helpers the rehearsal's views share with the plan's and apply's.
+// The small text helpers the rehearsal's views share with the plan's and apply's. Plural,
+// Round, MaxWidth, WriteWrapped and MarkdownText are the ones cmd/albctl's plan and apply views
+// use too: when those views move here, one copy of each stays.
 
-// maxWidth is the width human output wraps to: CI logs and terminals show it whole.
-const maxWidth = 120
+// MaxWidth is the width human output wraps to: CI logs and terminals show it whole.
+const MaxWidth = 120
 
-// writeWrapped prints words wrapped at maxWidth, the first line after first, the others
+// WriteWrapped prints words wrapped at MaxWidth, the first line after first, the others
 // indented by indent spaces.
-func writeWrapped(w io.Writer, first string, indent int, text string) {
+func WriteWrapped(w io.Writer, first string, indent int, text string) {
 	line := first
 	for i, word := range strings.Fields(text) {
-		if i > 0 && len(line)+1+len(word) > maxWidth {
+		if i > 0 && len(line)+1+len(word) > MaxWidth {
 			fmt.Fprintln(w, line)
 			line = strings.Repeat(" ", indent) + word
 			continue
@@ -57,31 +59,31 @@ func writeTable(w io.Writer, rows [][]string, left int) {
 	}
 }
 
-// plural says "1 step", "2 steps".
-func plural(n int, noun string) string {
+// Plural says "1 step", "2 steps".
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// round is a duration to the second, as people read simulated time.
-func round(d time.Duration) time.Duration { return d.Round(time.Second) }
+// Round is how albctl shows a duration: to the second.
+func Round(d time.Duration) time.Duration { return d.Round(time.Second) }
 
 // pct is a share as a percentage with one decimal: "33.3%".
 func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 
 // offset is a time from the first step, to the second: "-1m0s", "4m36s".
 func offset(d time.Duration) string {
-	d = round(d)
+	d = Round(d)
 	if d < 0 {
 		return "-" + (-d).String()
 	}
 	return d.String()
 }
 
-// mdText makes free text safe inside a markdown table cell or quote: one line, no pipe that
+// MarkdownText makes free text safe inside a markdown table cell or quote: one line, no pipe that
 // would end the cell, no HTML.
-func mdText(s string) string {
+func MarkdownText(s string) string {
 	return strings.NewReplacer("\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }
