@@ -15,6 +15,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/rehearse"
+	"github.com/albctl/albctl/internal/views"
 )
 
 type applyFlags struct {
@@ -54,11 +55,11 @@ func (m *Main) apply(ctx context.Context, args []string) error {
 		return err
 	}
 	be, l, p := pl.backend, pl.spec, pl.plan
-	out := m.applyView(f.json)
-	if h, ok := out.(*applyHuman); ok {
-		h.compact, h.collapse = f.autoApprove, m.collapseProgress(be)
+	out := views.NewApply(m.Stdout, f.json, m.colour())
+	if h, ok := out.(*views.ApplyHuman); ok {
+		h.Compact, h.Collapse = f.autoApprove, m.collapseProgress(be)
 	}
-	out.plan(be.Header, p)
+	out.Plan(be.Header, p)
 	if p.Empty() {
 		return nil
 	}
@@ -86,9 +87,9 @@ func (m *Main) confirm(ctx context.Context, p *plan.Plan) error {
 	if m.IsTerminal == nil || !m.IsTerminal() {
 		return errors.New("not applying: stdin is not a terminal, so nobody can approve the plan. Review it and re-run with -auto-approve, or save it with 'plan -out FILE' and 'apply FILE'")
 	}
-	if ws := planWarnings(p); len(ws) > 0 {
-		fmt.Fprintf(m.Stdout, "\nBefore you approve: %s.\n", plural(len(ws), "warning"))
-		writeWarningList(m.Stdout, ws, m.colour())
+	if ws := views.PlanWarnings(p); len(ws) > 0 {
+		fmt.Fprintf(m.Stdout, "\nBefore you approve: %s.\n", views.Plural(len(ws), "warning"))
+		views.WriteWarningList(m.Stdout, ws, m.colour())
 	}
 	fmt.Fprint(m.Stdout, "\nDo you want to take these steps?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
 	m.mu.Lock()
@@ -151,21 +152,21 @@ func readLine(r io.Reader, limit int) (string, error) {
 
 // execute runs the plan, saves the simulator's world whatever happens, and checks that the
 // world now matches the spec.
-func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *plan.Plan, planned *cloud.World, out applyView, chart string) error {
+func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *plan.Plan, planned *cloud.World, out views.Apply, chart string) error {
 	if chart != "" && be.Sim == nil {
 		return errChartNeedsSim
 	}
-	if h, ok := out.(*applyHuman); ok {
-		h.collapse = m.collapseProgress(be)
+	if h, ok := out.(*views.ApplyHuman); ok {
+		h.Collapse = m.collapseProgress(be)
 	}
-	track := newTracker(p)
+	track := views.NewTracker(p)
 	opts := engine.Options{
 		Clock:         be.Clock,
 		ProgressEvery: progressEvery,
 		World:         planned,
 		Events: func(e engine.Event) {
-			track.event(e)
-			out.event(e)
+			track.Event(e)
+			out.Event(e)
 		},
 	}
 	var traffic *rehearse.Recorder
@@ -173,8 +174,8 @@ func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *p
 		traffic = rehearse.Record(be.Sim, p)
 		opts.AfterPoll, opts.Clock = traffic.Sample, traffic.Clock()
 		opts.Events = func(e engine.Event) {
-			track.event(e)
-			out.event(e)
+			track.Event(e)
+			out.Event(e)
 			traffic.Event(e)
 		}
 	}
@@ -191,7 +192,7 @@ func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *p
 			return errors.Join(applyErr, err)
 		}
 		report := traffic.Report(l.stack)
-		out.traffic(report)
+		out.Traffic(report)
 		if err := m.writeChart(chart, report, be.Header); err != nil {
 			return errors.Join(applyErr, err)
 		}
@@ -201,7 +202,7 @@ func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *p
 		simulated = " simulated"
 	}
 	if applyErr != nil {
-		out.stopped(res, track.groups(res), applyErr, simulated)
+		out.Stopped(res, track.Groups(res), applyErr, simulated)
 		return &exitError{code: 1, err: errReported}
 	}
 	// The cloud is the source of truth: look again rather than trust the run.
@@ -213,7 +214,7 @@ func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *p
 	if err != nil {
 		return m.reportPlanError(l, err)
 	}
-	out.complete(res, again, simulated)
+	out.Complete(res, again, simulated)
 	if !again.Empty() {
 		return &exitError{code: 1, err: errReported}
 	}
@@ -228,8 +229,8 @@ func (m *Main) collapseProgress(be *backend.Backend) bool {
 
 // forceStop is the second Ctrl-C during an apply: save the simulator's world as it is at this
 // instant, or say plainly what may be left half done on AWS.
-func (m *Main) forceStop(be *backend.Backend, track *tracker) {
-	inFlight := track.inFlight()
+func (m *Main) forceStop(be *backend.Backend, track *views.Tracker) {
+	inFlight := track.InFlight()
 	switch {
 	case be.Sim != nil && be.WorldPath != "":
 		if err := be.Save(); err != nil {

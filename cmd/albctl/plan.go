@@ -86,28 +86,28 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	switch {
 	case f.graph != "" && f.markdown:
 		fmt.Fprintln(m.Stdout, "```mermaid")
-		if err := renderGraph(m.Stdout, p, f.graph); err != nil {
+		if err := views.RenderGraph(m.Stdout, p, f.graph); err != nil {
 			return err
 		}
 		fmt.Fprintln(m.Stdout, "```")
 	case f.graph != "":
-		if err := renderGraph(m.Stdout, p, f.graph); err != nil {
+		if err := views.RenderGraph(m.Stdout, p, f.graph); err != nil {
 			return err
 		}
 	case f.json:
-		doc := newPlanJSON(be.Header, p)
+		doc := views.NewPlanJSON(be.Header, p)
 		if reh != nil {
 			doc.Rehearsal = views.NewRehearsalJSON(reh)
 		}
-		if err := writeJSON(m.Stdout, doc); err != nil {
+		if err := views.WritePlanJSON(m.Stdout, doc); err != nil {
 			return err
 		}
 	case f.markdown && reh != nil:
-		renderPlanMarkdownWith(m.Stdout, be.Header, p, func(w io.Writer) { views.WriteRehearsalMarkdown(w, reh) })
+		views.RenderPlanMarkdownWith(m.Stdout, be.Header, p, func(w io.Writer) { views.WriteRehearsalMarkdown(w, reh) })
 	case f.markdown:
-		renderPlanMarkdown(m.Stdout, be.Header, p)
+		views.RenderPlanMarkdown(m.Stdout, be.Header, p)
 	default:
-		renderPlanHuman(m.Stdout, be.Header, p, m.colour())
+		views.RenderPlanHuman(m.Stdout, be.Header, p, m.colour())
 		if reh != nil {
 			views.WriteRehearsal(m.Stdout, reh)
 		}

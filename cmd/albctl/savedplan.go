@@ -13,6 +13,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/planfile"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // The saved-plan format and its checks are internal/planfile's; this file wires them to the
@@ -102,8 +103,8 @@ func (m *Main) applyChecked(ctx context.Context, path string, sp *planfile.Plan,
 	if err := sp.CheckSteps(path, again); err != nil {
 		return err
 	}
-	out := m.applyView(f.json)
-	out.plan(be.Header, sp.Plan)
+	out := views.NewApply(m.Stdout, f.json, m.colour())
+	out.Plan(be.Header, sp.Plan)
 	if sp.Plan.Empty() {
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // schemaRow is one row of a table in docs/plan-json.md.
@@ -461,7 +462,7 @@ func TestEveryDocumentedPlanFieldIsPrinted(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := renderPlanJSON(&buf, "simulator, world w.json", p); err != nil {
+	if err := views.RenderPlanJSON(&buf, "simulator, world w.json", p); err != nil {
 		t.Fatal(err)
 	}
 	var v any

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/albctl/albctl/internal/planfile"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // unverifiedNote follows a saved plan's target wherever show prints it.
@@ -32,15 +33,15 @@ func (m *Main) show(_ context.Context, args []string) error {
 	// show says so; apply compares it with its own flags and configuration before it trusts it.
 	recorded := sp.RecordedHeader()
 	if *jsonOut {
-		doc := newPlanJSON(recorded, sp.Plan)
+		doc := views.NewPlanJSON(recorded, sp.Plan)
 		doc.TargetVerified = false
-		return writeJSON(m.Stdout, doc)
+		return views.WritePlanJSON(m.Stdout, doc)
 	}
 	header := recorded + " " + unverifiedNote
 	if *markdown {
-		renderPlanMarkdown(m.Stdout, header, sp.Plan)
+		views.RenderPlanMarkdown(m.Stdout, header, sp.Plan)
 		return nil
 	}
-	renderPlanHuman(m.Stdout, header, sp.Plan, m.colour())
+	views.RenderPlanHuman(m.Stdout, header, sp.Plan, m.colour())
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/albctl/albctl/internal/views"
 )
 
 func (m *Main) validate(_ context.Context, args []string) error {
@@ -22,6 +23,6 @@ func (m *Main) validate(_ context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "Success! The spec is valid: %s, %s, %s.\n",
-		plural(len(l.stack.TargetGroups), "target group"), plural(len(l.stack.LoadBalancers), "load balancer"), plural(len(l.stack.Fleets), "fleet"))
+		views.Plural(len(l.stack.TargetGroups), "target group"), views.Plural(len(l.stack.LoadBalancers), "load balancer"), views.Plural(len(l.stack.Fleets), "fleet"))
 	return nil
 }

@@ -11,27 +11,6 @@ import (
 // Round, MaxWidth, WriteWrapped and MarkdownText are the ones cmd/albctl's plan and apply views
 // use too: when those views move here, one copy of each stays.
 
-// MaxWidth is the width human output wraps to: CI logs and terminals show it whole.
-const MaxWidth = 120
-
-// WriteWrapped prints words wrapped at MaxWidth, the first line after first, the others
-// indented by indent spaces.
-func WriteWrapped(w io.Writer, first string, indent int, text string) {
-	line := first
-	for i, word := range strings.Fields(text) {
-		if i > 0 && len(line)+1+len(word) > MaxWidth {
-			fmt.Fprintln(w, line)
-			line = strings.Repeat(" ", indent) + word
-			continue
-		}
-		if i > 0 {
-			line += " "
-		}
-		line += word
-	}
-	fmt.Fprintln(w, line)
-}
-
 // writeTable prints rows in columns, indented by two spaces: the first left columns
 // left-aligned, the others (numbers) right-aligned.
 func writeTable(w io.Writer, rows [][]string, left int) {
@@ -59,17 +38,6 @@ func writeTable(w io.Writer, rows [][]string, left int) {
 	}
 }
 
-// Plural says "1 step", "2 steps".
-func Plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// Round is how albctl shows a duration: to the second.
-func Round(d time.Duration) time.Duration { return d.Round(time.Second) }
-
 // pct is a share as a percentage with one decimal: "33.3%".
 func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 
@@ -80,10 +48,4 @@ func offset(d time.Duration) string {
 		return "-" + (-d).String()
 	}
 	return d.String()
-}
-
-// MarkdownText makes free text safe inside a markdown table cell or quote: one line, no pipe that
-// would end the cell, no HTML.
-func MarkdownText(s string) string {
-	return strings.NewReplacer("\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -3,15 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // runAlbctl runs albctl in-process and returns its stdout; a non-zero exit fails the test.
@@ -34,8 +32,8 @@ func TestDemoFitsAScreen(t *testing.T) {
 		t.Errorf("the demo prints %d lines, more than 40:\n%s", len(lines), out)
 	}
 	for i, l := range lines {
-		if n := len([]rune(l)); n > maxWidth {
-			t.Errorf("line %d is %d characters, more than %d: %s", i+1, n, maxWidth, l)
+		if n := len([]rune(l)); n > views.MaxWidth {
+			t.Errorf("line %d is %d characters, more than %d: %s", i+1, n, views.MaxWidth, l)
 		}
 	}
 	// Every step ends in one line, numbered as the plan numbers it.
@@ -159,42 +157,5 @@ func TestVerdictMatchesTable(t *testing.T) {
 				t.Errorf("verdict %q speaks of an after window the table shows clean", verdict)
 			}
 		})
-	}
-}
-
-// apply -auto-approve against AWS lists the plan a step a line (the simulator leaves the
-// lines to its progress): number, symbol, ID, resource, and OUTAGE where the step warns of one;
-// the warnings in full, wrapped.
-func TestCompactPlan(t *testing.T) {
-	var full bytes.Buffer
-	if code := (&Main{Stdout: &full, Stderr: &full}).Run(context.Background(), []string{"plan", "-json", "../../examples/blog"}); code != 0 {
-		t.Fatalf("plan -json: exit %d\n%s", code, full.String())
-	}
-	var doc struct{ Steps []plan.Step }
-	if err := json.Unmarshal(full.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	p := &plan.Plan{Steps: doc.Steps}
-	var listed, bare bytes.Buffer
-	renderPlanCompact(&listed, "AWS account 123456789012, ap-northeast-1", p, false, true)
-	renderPlanCompact(&bare, "simulator", p, false, false)
-	lines := strings.Split(strings.TrimSpace(listed.String()), "\n")
-	for _, want := range []string{
-		"   1. = validate_launch.web.ap-northeast-1d    launch parameters in subnet-0a1b2c3d4e5f61d01",
-		"   2. + create_image.web                       image web-2023-05-14  OUTAGE",
-		"   6. - trim_zones.web                         load balancer web-alb",
-		"  ! step 2 (create_image.web): OUTAGE: CreateImage reboots i-0a1b2c3d4e5f60001 (no_reboot = false), and it is the only",
-	} {
-		if !slices.Contains(lines, want) {
-			t.Errorf("no line %q in:\n%s", want, listed.String())
-		}
-	}
-	for _, l := range lines {
-		if len(l) > maxWidth {
-			t.Errorf("line of %d characters: %s", len(l), l)
-		}
-	}
-	if strings.Contains(bare.String(), "trim_zones.web ") || !strings.Contains(bare.String(), "Plan: 6 steps") {
-		t.Errorf("without the list, the steps are left to the progress lines:\n%s", bare.String())
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package views
 
 import (
 	"fmt"
@@ -10,44 +10,44 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 )
 
-// renderPlanMarkdown prints a plan as a pull-request comment (GitHub-flavoured markdown):
+// RenderPlanMarkdown prints a plan as a pull-request comment (GitHub-flavoured markdown):
 // a one-line title, the warnings first and in full, the summary line, and the steps folded
 // away in a <details> block so that a long plan does not bury the conversation.
-func renderPlanMarkdown(w io.Writer, header string, p *plan.Plan) {
-	renderPlanMarkdownWith(w, header, p, nil)
+func RenderPlanMarkdown(w io.Writer, header string, p *plan.Plan) {
+	RenderPlanMarkdownWith(w, header, p, nil)
 }
 
-// renderPlanMarkdownWith adds, when rehearsed is set, what clients would see right under
+// RenderPlanMarkdownWith adds, when rehearsed is set, what clients would see right under
 // the summary line, before the folded steps: it is what a reviewer weighs.
-func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed func(io.Writer)) {
-	ws := planWarnings(p)
+func RenderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed func(io.Writer)) {
+	ws := PlanWarnings(p)
 	title := "no changes"
 	if !p.Empty() {
-		title = plural(len(p.Steps), "step")
+		title = Plural(len(p.Steps), "step")
 	}
 	if len(ws) > 0 {
-		title += ", " + plural(len(ws), "warning")
+		title += ", " + Plural(len(ws), "warning")
 	}
 	fmt.Fprintf(w, "### albctl plan: %s\n\n", title)
 	for _, warn := range ws {
 		fmt.Fprintln(w, "> [!WARNING]")
 		if warn.Step > 0 {
-			fmt.Fprintf(w, "> **Step %d** (`%s`): %s\n\n", warn.Step, warn.ID, mdText(warn.Text))
+			fmt.Fprintf(w, "> **Step %d** (`%s`): %s\n\n", warn.Step, warn.ID, MarkdownText(warn.Text))
 		} else {
-			fmt.Fprintf(w, "> %s\n\n", mdText(warn.Text))
+			fmt.Fprintf(w, "> %s\n\n", MarkdownText(warn.Text))
 		}
 	}
-	fmt.Fprintf(w, "Target: %s\n\n", mdText(header))
+	fmt.Fprintf(w, "Target: %s\n\n", MarkdownText(header))
 	if p.Empty() {
 		fmt.Fprintln(w, "No changes. The world matches the spec.")
 		return
 	}
-	fmt.Fprintf(w, "**Plan:** %s.\n\n", summary(p))
+	fmt.Fprintf(w, "**Plan:** %s.\n\n", Summary(p))
 	writeMarkdownGates(w, p)
 	if rehearsed != nil {
 		rehearsed(w)
 	}
-	fmt.Fprintf(w, "<details><summary>The %s, in order</summary>\n\n", plural(len(p.Steps), "step"))
+	fmt.Fprintf(w, "<details><summary>The %s, in order</summary>\n\n", Plural(len(p.Steps), "step"))
 	fmt.Fprintln(w, "| # | | Step | Resource | Why | After |")
 	fmt.Fprintln(w, "|--:|:-:|---|---|---|---|")
 	index := map[string]int{}
@@ -64,27 +64,27 @@ func renderPlanMarkdownWith(w io.Writer, header string, p *plan.Plan, rehearsed 
 		for _, n := range nums {
 			after = append(after, strconv.Itoa(n))
 		}
-		mark := symbol(s.Kind)
+		mark := Symbol(s.Kind)
 		if s.Warning != "" {
 			mark += " ⚠️"
 		}
-		fmt.Fprintf(w, "| %d | `%s` | `%s` | %s | %s | %s |\n", i+1, mark, s.ID, mdText(s.Resource), mdText(s.Reason), strings.Join(after, ", "))
+		fmt.Fprintf(w, "| %d | `%s` | `%s` | %s | %s | %s |\n", i+1, mark, s.ID, MarkdownText(s.Resource), MarkdownText(s.Reason), strings.Join(after, ", "))
 	}
 	fmt.Fprintln(w, "\n</details>")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "<details><summary>The API calls</summary>")
 	fmt.Fprintln(w)
 	for i, s := range p.Steps {
-		if d := details(&s); d != "" {
-			fmt.Fprintf(w, "%d. %s\n", i+1, mdText(d))
+		if d := Details(&s); d != "" {
+			fmt.Fprintf(w, "%d. %s\n", i+1, MarkdownText(d))
 		}
 	}
 	fmt.Fprintln(w, "\n</details>")
 }
 
-// mdText makes free text safe inside a markdown table cell or quote: one line, no pipe that
+// MarkdownText makes free text safe inside a markdown table cell or quote: one line, no pipe that
 // would end the cell, no HTML.
-func mdText(s string) string {
+func MarkdownText(s string) string {
 	return strings.NewReplacer("\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
@@ -103,7 +103,7 @@ func writeMarkdownGates(w io.Writer, p *plan.Plan) {
 			first = false
 		}
 		fmt.Fprintf(w, "- `%s`: fleet %s at %d%% (%d of %d replaced), for %s: %s; a breach restores %d old member(s)\n",
-			s.ID, mdText(g.Fleet), g.Checkpoint, g.Replaced, g.Total, g.Bake, mdText(strings.Join(g.Names(), ", ")), len(g.Rollback.Restore))
+			s.ID, MarkdownText(g.Fleet), g.Checkpoint, g.Replaced, g.Total, g.Bake, MarkdownText(strings.Join(g.Names(), ", ")), len(g.Rollback.Restore))
 	}
 	if !first {
 		fmt.Fprintln(w)
