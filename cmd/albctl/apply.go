@@ -14,6 +14,7 @@ import (
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/rehearse"
 	"github.com/albctl/albctl/internal/views"
 )
 
@@ -168,16 +169,14 @@ func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *p
 			out.Event(e)
 		},
 	}
-	var traffic *trafficLog
-	var clock samplingClock
+	var traffic *rehearse.Recorder
 	if be.Sim != nil {
-		traffic = newTrafficLog(be.Sim, p)
-		clock = samplingClock{clock: be.Sim.Clock(), origin: traffic.start, sample: traffic.sample}
-		opts.AfterPoll, opts.Clock = traffic.sample, clock
+		traffic = rehearse.Record(be.Sim, p)
+		opts.AfterPoll, opts.Clock = traffic.Sample, traffic.Clock()
 		opts.Events = func(e engine.Event) {
 			track.Event(e)
 			out.Event(e)
-			traffic.timeline.event(e)
+			traffic.Event(e)
 		}
 	}
 	m.setOnForce(func() { m.forceStop(be, track) })
@@ -189,11 +188,12 @@ func (m *Main) execute(ctx context.Context, be *backend.Backend, l *loaded, p *p
 	if traffic != nil {
 		// Clients are watched after the world is saved: the window after the last step
 		// is not part of the apply.
-		if err := traffic.after(context.WithoutCancel(ctx), clock); err != nil {
+		if err := traffic.Finish(context.WithoutCancel(ctx)); err != nil {
 			return errors.Join(applyErr, err)
 		}
-		out.Traffic(applyTraffic{traffic, l.stack})
-		if err := m.writeChart(chart, traffic, be.Header); err != nil {
+		report := traffic.Report(l.stack)
+		out.Traffic(report)
+		if err := m.writeChart(chart, report, be.Header); err != nil {
 			return errors.Join(applyErr, err)
 		}
 	}

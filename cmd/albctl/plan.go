@@ -9,6 +9,7 @@ import (
 	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/rehearse"
 	"github.com/albctl/albctl/internal/views"
 )
 
@@ -68,12 +69,12 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		return err
 	}
 	be, p := pl.backend, pl.plan
-	var reh *rehearsal
+	var reh *rehearse.Report
 	if f.rehearse {
-		if reh, err = m.rehearse(ctx, be, p, f.target); err != nil {
+		if reh, err = m.rehearse(ctx, be, p, pl.spec.stack, f.target); err != nil {
 			return err
 		}
-		if err := m.writeChart(f.chart, reh.log, reh.world); err != nil {
+		if err := m.writeChart(f.chart, reh, reh.World); err != nil {
 			return err
 		}
 	}
@@ -96,19 +97,19 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	case f.json:
 		doc := views.NewPlanJSON(be.Header, p)
 		if reh != nil {
-			doc.Rehearsal = reh.json()
+			doc.Rehearsal = views.NewRehearsalJSON(reh)
 		}
 		if err := views.WritePlanJSON(m.Stdout, doc); err != nil {
 			return err
 		}
 	case f.markdown && reh != nil:
-		views.RenderPlanMarkdownWith(m.Stdout, be.Header, p, func(w io.Writer) { writeRehearsalMarkdown(w, reh, pl.spec.stack) })
+		views.RenderPlanMarkdownWith(m.Stdout, be.Header, p, func(w io.Writer) { views.WriteRehearsalMarkdown(w, reh) })
 	case f.markdown:
 		views.RenderPlanMarkdown(m.Stdout, be.Header, p)
 	default:
 		views.RenderPlanHuman(m.Stdout, be.Header, p, m.colour())
 		if reh != nil {
-			reh.write(m.Stdout, pl.spec.stack)
+			views.WriteRehearsal(m.Stdout, reh)
 		}
 		if f.out != "" {
 			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, applyCommand(f.target, f.out))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/albctl/albctl/internal/simserve"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/views"
 )
 
 // serveBuffer is a stdout that a test may read while the command writes it.
@@ -353,10 +354,10 @@ func TestRehearseAgainstSimServe(t *testing.T) {
 	}
 }
 
-func rehearsalOf(t *testing.T, out []byte) trafficReportJSON {
+func rehearsalOf(t *testing.T, out []byte) views.RehearsalJSON {
 	t.Helper()
 	var doc struct {
-		Rehearsal *trafficReportJSON `json:"rehearsal"`
+		Rehearsal *views.RehearsalJSON `json:"rehearsal"`
 	}
 	if err := json.Unmarshal(out, &doc); err != nil || doc.Rehearsal == nil {
 		t.Fatalf("no rehearsal in the plan JSON (%v):\n%s", err, out)

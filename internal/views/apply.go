@@ -9,6 +9,7 @@ import (
 
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/rehearse"
 )
 
 // Apply renders an apply for people or, with -json, as one JSON object per line
@@ -22,7 +23,7 @@ type Apply interface {
 	// Complete reports an apply that ran every step, and what the world still lacks.
 	Complete(res *engine.Result, remaining *plan.Plan, simulated string)
 	// Traffic reports what simulated clients saw (simulator only).
-	Traffic(t Traffic)
+	Traffic(r *rehearse.Report)
 }
 
 // NewApply returns the human view or, with jsonOut, the JSON one, writing to w; colour adds
@@ -138,9 +139,9 @@ func (v *ApplyHuman) collapsed(e engine.Event) {
 }
 
 // Traffic prints the report of what clients saw after an empty line.
-func (v *ApplyHuman) Traffic(t Traffic) {
+func (v *ApplyHuman) Traffic(r *rehearse.Report) {
 	v.line("", "")
-	t.WriteText(v.W)
+	WriteTraffic(v.W, r)
 }
 
 func (v *ApplyHuman) Stopped(res *engine.Result, g StepGroups, err error, simulated string) {
@@ -211,17 +212,8 @@ func (v *ApplyJSON) Plan(header string, p *plan.Plan) {
 
 func (v *ApplyJSON) Event(e engine.Event) { _ = v.enc.Encode(e) }
 
-// Traffic prints a "traffic" line per sample, the listener's shares inline.
-func (v *ApplyJSON) Traffic(t Traffic) {
-	for _, s := range t.Samples() {
-		_ = v.enc.Encode(struct {
-			Type    string        `json:"type"`
-			Time    time.Time     `json:"time"`
-			Elapsed time.Duration `json:"elapsed_ns"`
-			ListenerTraffic
-		}{"traffic", s.At, s.Elapsed, s.Listener})
-	}
-}
+// Traffic prints a "traffic" line per change of a listener's shares.
+func (v *ApplyJSON) Traffic(r *rehearse.Report) { _ = EncodeTraffic(v.enc, r) }
 
 // outcome is the last line of apply -json: how the run ended.
 type outcome struct {

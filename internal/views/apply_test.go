@@ -14,6 +14,7 @@ import (
 
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/rehearse"
 )
 
 var t0 = time.Date(2023, 5, 14, 9, 0, 0, 0, time.UTC)
@@ -165,26 +166,18 @@ func TestApplyHumanComplete(t *testing.T) {
 	}
 }
 
-// fakeTraffic is a rehearsal's record as the apply view sees it.
-type fakeTraffic struct {
-	text    string
-	samples []TrafficSample
-}
-
-func (f fakeTraffic) WriteText(w io.Writer)    { fmt.Fprint(w, f.text) }
-func (f fakeTraffic) Samples() []TrafficSample { return f.samples }
-
 func TestApplyTraffic(t *testing.T) {
-	lt := ListenerTraffic{LoadBalancer: "web-alb", TargetGroup: "web-tg", Served: 0.5, Failed: 0.5, Why: "no healthy target",
+	lt := rehearse.Traffic{LoadBalancer: "web-alb", TargetGroup: "web-tg", Served: 0.5, Failed: 0.5, Why: "no healthy target",
 		Status503: 0.5, Sessions: "local"}
-	tr := fakeTraffic{text: "Traffic web-alb -> web-tg: ...\n", samples: []TrafficSample{
-		{At: t0, Listener: lt},
-		{At: t0.Add(time.Minute), Elapsed: time.Minute, Listener: ListenerTraffic{LoadBalancer: "web-alb", TargetGroup: "web-tg", Served: 1, Sessions: "local"}},
-	}}
+	tr := &rehearse.Report{Routing: []rehearse.Routing{{Key: "web-alb -> web-tg", Windows: []rehearse.Window{{Failed: 0.5, To: time.Minute}}}},
+		Changes: []rehearse.Change{
+			{At: t0, Traffic: lt},
+			{At: t0.Add(time.Minute), Elapsed: time.Minute, Traffic: rehearse.Traffic{LoadBalancer: "web-alb", TargetGroup: "web-tg", Served: 1, Sessions: "local"}},
+		}}
 	t.Run("human", func(t *testing.T) {
 		var buf bytes.Buffer
 		NewApply(&buf, false, false).Traffic(tr)
-		if got, want := buf.String(), "\nTraffic web-alb -> web-tg: ...\n"; got != want {
+		if got, want := buf.String(), "\nTraffic web-alb -> web-tg (routing model, at every poll): 50% failed from 0s.\n"; got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	})
@@ -206,13 +199,13 @@ func TestApplyTraffic(t *testing.T) {
 			Type    string        `json:"type"`
 			Time    time.Time     `json:"time"`
 			Elapsed time.Duration `json:"elapsed_ns"`
-			ListenerTraffic
+			rehearse.Traffic
 		}
 		if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
 			t.Fatal(err)
 		}
-		if second.Type != "traffic" || !second.Time.Equal(tr.samples[1].At) || second.Elapsed != time.Minute || second.ListenerTraffic != tr.samples[1].Listener {
-			t.Errorf("line 2 reads back as %+v, want sample %+v", second, tr.samples[1])
+		if second.Type != "traffic" || !second.Time.Equal(tr.Changes[1].At) || second.Elapsed != time.Minute || second.Traffic != tr.Changes[1].Traffic {
+			t.Errorf("line 2 reads back as %+v, want change %+v", second, tr.Changes[1])
 		}
 	})
 }
