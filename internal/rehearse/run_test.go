@@ -65,6 +65,7 @@ type summary struct {
 	Elapsed  time.Duration
 	Steps    []string // "N id", with " OUTAGE" and " failed"
 	Routing  [][]int  // per listener, the percent failed in each window
+	Changes  int      // the routing model's changes during the apply
 	Legend   int
 	Sessions string
 	Phases   []string // "name step: failed‰ lost‰"
@@ -74,7 +75,7 @@ type summary struct {
 }
 
 func summarize(r *Report) summary {
-	s := summary{Error: r.Error, Elapsed: r.Elapsed.Round(time.Second), Legend: len(r.Legend)}
+	s := summary{Error: r.Error, Elapsed: r.Elapsed.Round(time.Second), Legend: len(r.Legend), Changes: len(r.Changes)}
 	for _, st := range r.Steps {
 		line := strconv.Itoa(st.N) + " " + st.ID
 		if st.Outage {
@@ -119,7 +120,7 @@ func TestRun(t *testing.T) {
 			Elapsed: 5*time.Minute + 57*time.Second,
 			Steps: []string{"1 validate_launch.web.ap-northeast-1d", "4 enable_stickiness.web", "2 create_image.web OUTAGE",
 				"3 launch_instance.web.ap-northeast-1d.1", "5 register_target.web.ap-northeast-1d.1", "6 trim_zones.web"},
-			Routing: [][]int{{100, 33, 0}}, Legend: 7, Sessions: "local", Local: true,
+			Routing: [][]int{{100, 33, 0}}, Changes: 7, Legend: 7, Sessions: "local", Local: true,
 			Phases: []string{"before : 57 0", "step validate_launch.web.ap-northeast-1d: 333 0", "step enable_stickiness.web: 333 0",
 				"step create_image.web: 85 0", "step launch_instance.web.ap-northeast-1d.1: 45 0",
 				"step register_target.web.ap-northeast-1d.1: 45 0", "step trim_zones.web: 0 0", "after : 28 0"},
@@ -132,7 +133,7 @@ func TestRun(t *testing.T) {
 			Error:   "create_image.web: image ami-fbaf48a981dfb63f9 is failed: Server.InternalError: Internal error",
 			Elapsed: 4*time.Minute + 36*time.Second,
 			Steps:   []string{"1 validate_launch.web.ap-northeast-1d", "4 enable_stickiness.web", "2 create_image.web OUTAGE failed"},
-			Routing: [][]int{{100, 33}}, Legend: 5, Sessions: "local", Local: true,
+			Routing: [][]int{{100, 33}}, Changes: 5, Legend: 5, Sessions: "local", Local: true,
 			Phases: []string{"before : 57 0", "step validate_launch.web.ap-northeast-1d: 333 0", "step enable_stickiness.web: 333 0",
 				"step create_image.web: 85 0", "after : 48 0"},
 			Verdict: [5]int{1, 333, 0, 85, 48},
@@ -142,16 +143,39 @@ func TestRun(t *testing.T) {
 		name: "without stickiness half the sessions are lost before the step that turns it on", world: filepath.Join("testdata", "nosticky.json"),
 		want: summary{
 			Steps:   []string{"1 enable_stickiness.web"},
-			Routing: [][]int{{0}}, Sessions: "local", Local: true,
+			Routing: [][]int{{0}}, Changes: 2, Sessions: "local", Local: true,
 			Phases: []string{"before : 0 493", "step enable_stickiness.web: 0 0", "after : 0 2"},
 		},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := summarize(rehearseBlog(t, tt.world, tt.faults))
+			r := rehearseBlog(t, tt.world, tt.faults)
+			got := summarize(r)
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("report (-want +got):\n%s", d)
 			}
+			checkChanges(t, r)
 		})
+	}
+}
+
+// checkChanges: the routing model's changes fall within the apply, each differs from the
+// listener's one before, and the last window of each listener ends where the apply did.
+func checkChanges(t *testing.T, r *Report) {
+	t.Helper()
+	last := map[string]Traffic{}
+	for _, c := range r.Changes {
+		if c.Elapsed < 0 || c.Elapsed > r.Elapsed {
+			t.Errorf("a change at %s, outside the apply (0s .. %s)", c.Elapsed, r.Elapsed)
+		}
+		if prev, ok := last[listenerKey(c.Traffic)]; ok && prev == c.Traffic {
+			t.Errorf("a change at %s repeats the one before: %+v", c.Elapsed, c.Traffic)
+		}
+		last[listenerKey(c.Traffic)] = c.Traffic
+	}
+	for _, rt := range r.Routing {
+		if n := len(rt.Windows); n == 0 || rt.Windows[n-1].To != r.Elapsed {
+			t.Errorf("%s: the windows end at %v, the apply at %s", rt.Key, rt.Windows, r.Elapsed)
+		}
 	}
 }

@@ -194,3 +194,28 @@ func TestRehearsalJSONRoundTrip(t *testing.T) {
 		t.Errorf("%d traffic lines for %d changes", n, len(r.Changes))
 	}
 }
+
+// Each share lands under its own documented key (docs/plan-json.md), and the phase's step,
+// window and causes with it.
+func TestRehearsalJSONPhaseFields(t *testing.T) {
+	r := &rehearse.Report{Listeners: []rehearse.Listener{{LoadBalancer: "alb", TargetGroup: "tg", Sessions: "shared", Phases: []rehearse.Phase{{
+		Name: "step", Step: "trim", Failed: true, From: sec(5), To: sec(7),
+		Stats: rehearse.Stats{Requests: 7, Served: 0.1, ConnErrors: 0.2, Status502: 0.3, Status503: 0.4, Status504: 0.5, AppErrors: 0.6, SessionsLost: 0.7, Why: []string{"why"}},
+	}}}}}
+	data, err := json.Marshal(NewRehearsalJSON(r).Listeners[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"load_balancer": "alb", "target_group": "tg", "sessions": "shared", "phases": []any{map[string]any{
+		"phase": "step", "step": "trim", "failed": true, "from_ns": 5e9, "to_ns": 7e9, "requests": 7.0, "served": 0.1,
+		"connection_errors": 0.2, "status_502": 0.3, "status_503": 0.4, "status_504": 0.5, "target_errors": 0.6, "sessions_lost": 0.7,
+		"why": []any{"why"},
+	}}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("listener JSON (-want +got):\n%s", d)
+	}
+}
