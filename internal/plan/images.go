@@ -172,12 +172,39 @@ func (b *builder) cleanImage(fleet string, keep int, im *cloud.Image) {
 		}
 		after = append(after, id)
 	}
-	b.add(&Step{
+	s := &Step{
 		ID:        "deregister_image." + im.ID,
 		Kind:      DeregisterImage,
 		Resource:  fmt.Sprintf("image %s (%s)", cmp.Or(im.Name, im.ID), im.ID),
 		Reason:    fmt.Sprintf("fleet %q keeps its %d newest images (image.keep); %s is older and unused once its members are gone, so it goes with its snapshots", fleet, keep, cmp.Or(im.Name, im.ID)),
 		DependsOn: after,
-		Cleanup:   &CleanupParams{ImageID: im.ID, ImageName: im.Name, SnapshotIDs: slices.Clone(im.SnapshotIDs)},
-	})
+		Cleanup:   &CleanupParams{ImageID: im.ID, ImageName: im.Name},
+	}
+	s.Cleanup.SnapshotIDs, s.Warning = b.snapshotsToDelete(im)
+	if s.Warning != "" {
+		b.warnings = append(b.warnings, s.Warning)
+	}
+	b.add(s)
+}
+
+// snapshotsToDelete are the snapshots of an image to clean up that carry albctl's tag
+// (DeleteSnapshot is granted on those only); the others are left, with a warning that says
+// how to have the next plan delete them (docs/security.md, "Snapshots"). A snapshot the
+// world did not see is gone already (or another account's): nothing to delete.
+func (b *builder) snapshotsToDelete(im *cloud.Image) (ids []string, warning string) {
+	var untagged []string
+	for _, id := range im.SnapshotIDs {
+		switch {
+		case b.world.SnapshotTagged(id, im.Tags[cloud.TagStack]):
+			ids = append(ids, id)
+		case b.world.SnapshotSeen(id):
+			untagged = append(untagged, id)
+		}
+	}
+	if len(untagged) == 0 {
+		return ids, ""
+	}
+	list := strings.Join(untagged, " ")
+	return ids, fmt.Sprintf("image %s: snapshot %s lacks the %s tag (baked by an albctl that did not tag snapshots, or an apply stopped before tagging them), so it is left in place: albctl deletes only snapshots it tagged. To have the next plan delete it: aws ec2 create-tags --resources %s --tags Key=%s,Value=%s",
+		cmp.Or(im.Name, im.ID), list, cloud.TagStack, list, cloud.TagStack, im.Tags[cloud.TagStack])
 }

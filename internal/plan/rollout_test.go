@@ -219,6 +219,7 @@ func TestImageCleanupKeepsNewest(t *testing.T) {
 		w.Images = append(w.Images, cloud.Image{ID: fmt.Sprintf("ami-0old%d", i), Name: fmt.Sprintf("web-2022-01-%d", day), State: "available",
 			Created: time.Date(2022, 1, day, 0, 0, 0, 0, time.UTC), SnapshotIDs: []string{fmt.Sprintf("snap-%d", i)},
 			Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg"}})
+		w.Snapshots = append(w.Snapshots, cloud.Snapshot{ID: fmt.Sprintf("snap-%d", i), Tags: map[string]string{cloud.TagStack: "web-tg"}})
 	}
 	p := build(t, s, w)
 	got := filter(p, DeregisterImage)
@@ -233,6 +234,52 @@ func TestImageCleanupKeepsNewest(t *testing.T) {
 	di, ok := stepByID(p, "deregister_image.ami-0new")
 	if !ok || !dependsOn(p, di.ID, "terminate_instance.web."+w.Instances[1].ID) || di.Cleanup.SnapshotIDs[0] != "snap-0new" {
 		t.Fatalf("ami-0new goes only after the member running it: %+v", di)
+	}
+}
+
+// Image clean-up deletes only the snapshots that carry albctl's tag for the stack
+// (DeleteSnapshot is granted on those only, docs/security.md); an untagged one is left, with
+// a warning that says how to tag it, and one the world did not see is not asked for.
+func TestImageCleanupDeletesOnlyTaggedSnapshots(t *testing.T) {
+	cases := []struct {
+		name      string
+		tags      map[string]string // of snap-0 (nil: untagged); absent: not seen
+		seen      bool
+		want      []string
+		wantWarns bool
+	}{
+		{"tagged for the stack", map[string]string{cloud.TagStack: "web-tg"}, true, []string{"snap-0"}, false},
+		{"untagged (an older albctl)", nil, true, nil, true},
+		{"tagged for another stack", map[string]string{cloud.TagStack: "api-tg"}, true, nil, true},
+		{"not seen (gone already)", nil, false, nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := fleetWorld(1)
+			bump(s)
+			s.Fleets[0].Image.Keep = 1
+			w.Images = append(w.Images, cloud.Image{ID: "ami-0old0", Name: "web-2022-01-10", State: "available",
+				Created: time.Date(2022, 1, 10, 0, 0, 0, 0, time.UTC), SnapshotIDs: []string{"snap-0"},
+				Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg"}})
+			if tc.seen {
+				w.Snapshots = append(w.Snapshots, cloud.Snapshot{ID: "snap-0", State: "completed", Tags: tc.tags})
+			}
+			p := build(t, s, w)
+			di, ok := stepByID(p, "deregister_image.ami-0old0")
+			if !ok {
+				t.Fatalf("no deregister_image step: %v", kinds(p))
+			}
+			if !slices.Equal(di.Cleanup.SnapshotIDs, tc.want) {
+				t.Errorf("snapshots to delete = %v, want %v", di.Cleanup.SnapshotIDs, tc.want)
+			}
+			warned := strings.Contains(di.Warning, "snap-0") && slices.Contains(p.Warnings, di.Warning)
+			if warned != tc.wantWarns {
+				t.Errorf("warned about snap-0 = %v, want %v (step warning %q)", warned, tc.wantWarns, di.Warning)
+			}
+			if tc.wantWarns && !strings.Contains(di.Warning, "aws ec2 create-tags --resources snap-0 --tags Key=albctl:stack,Value=web-tg") {
+				t.Errorf("the warning must say how to tag the snapshot: %q", di.Warning)
+			}
+		})
 	}
 }
 

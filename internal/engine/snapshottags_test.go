@@ -1,0 +1,96 @@
+package engine_test
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
+
+	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/simulator"
+)
+
+// deniedTags is an EC2 whose CreateTags AWS refuses (a policy without the snapshot
+// statement): the apply stops after the image is baked and before its snapshots are tagged.
+type deniedTags struct{ cloud.EC2 }
+
+func (deniedTags) CreateTags(context.Context, *ec2.CreateTagsInput, ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
+}
+
+// bakedSnapshotTags returns, for each snapshot of an image albctl baked, whether it carries
+// every tag of its image (docs/security.md, "Snapshots").
+func bakedSnapshotTags(t *testing.T, sim *simulator.Sim) map[string]bool {
+	t.Helper()
+	w := sim.World()
+	out := map[string]bool{}
+	for _, im := range w.Images {
+		if im.Tags[cloud.TagStack] == "" {
+			continue
+		}
+		for _, id := range im.Snapshots {
+			for _, sn := range w.Snapshots {
+				if sn.ID != id {
+					continue
+				}
+				got := map[string]string{}
+				for k := range im.Tags {
+					if v, ok := sn.Tags[k]; ok {
+						got[k] = v
+					}
+				}
+				out[id] = maps.Equal(got, im.Tags)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("the apply baked no image with a snapshot: the test checks nothing")
+	}
+	return out
+}
+
+// The engine tags the snapshots of each image it bakes with the image's tags, the tag that
+// DeleteSnapshot is conditioned on; an apply stopped before tagging converges when the same
+// plan is applied again, without baking twice.
+func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
+	t.Run("apply", func(t *testing.T) {
+		sim := newSim(t, simulator.SeedWorld())
+		if _, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		for id, ok := range bakedSnapshotTags(t, sim) {
+			if !ok {
+				t.Errorf("snapshot %s lacks its image's tags", id)
+			}
+		}
+	})
+	t.Run("stopped before tagging, then resumed", func(t *testing.T) {
+		sim := newSim(t, simulator.SeedWorld())
+		p := planFor(t, sim, blogStack(t))
+		api := apiOf(sim)
+		api.EC2 = deniedTags{api.EC2}
+		if _, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()}); err == nil {
+			t.Fatal("apply with CreateTags denied succeeded")
+		}
+		for id, ok := range bakedSnapshotTags(t, sim) {
+			if ok {
+				t.Fatalf("snapshot %s tagged although CreateTags was denied: the case tests nothing", id)
+			}
+		}
+		sim.ResetCalls()
+		if _, err := apply(t, sim, p, engine.Options{}); err != nil {
+			t.Fatalf("resume: %v", err)
+		}
+		if c := sim.Calls()["CreateImage"]; c != 0 {
+			t.Errorf("CreateImage called %d times on resume", c)
+		}
+		for id, ok := range bakedSnapshotTags(t, sim) {
+			if !ok {
+				t.Errorf("snapshot %s still lacks its image's tags after the resume", id)
+			}
+		}
+	})
+}
