@@ -229,17 +229,18 @@ func policyActions(t *testing.T, name string) []string {
 	return slices.Compact(actions)
 }
 
-// The documented IAM policies are exactly what the code can call: plan the read-only
-// operations of every client plan, rehearse, snapshot and init use; apply those, the writes
-// and the lock. A method added to any listed interface without the policy fails here; so does
-// a policy granting more than the code uses.
+// The policies albctl iam-policy generates (and so docs/iam-policy-*.json) are exactly what
+// the code can call: plan the read-only operations of every client plan, rehearse, snapshot
+// and init use; apply those, the writes and the lock. A method added to any listed interface
+// without the generator (internal/iampolicy) granting it fails here; so does an operation
+// taken out of the generator, or one it grants that the code never calls.
 func TestIAMPoliciesCoverEveryOperation(t *testing.T) {
 	want := operations(t)
 	for _, policy := range []string{"plan", "apply"} {
 		got := policyActions(t, policy)
 		for _, op := range want[policy] {
 			if !slices.Contains(got, op) {
-				t.Errorf("docs/iam-policy-%s.json lacks %s, which albctl can call", policy, op)
+				t.Errorf("the generated %s policy (docs/iam-policy-%s.json) lacks %s, which albctl can call", policy, policy, op)
 			}
 		}
 		for _, a := range got {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 )
 
@@ -64,6 +65,16 @@ func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 		for id, ok := range bakedSnapshotTags(t, sim) {
 			if !ok {
 				t.Errorf("snapshot %s lacks its image's tags", id)
+			}
+		}
+		// A plan reads them back: the world it plans from knows them tagged for the stack.
+		w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(blogStack(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := range bakedSnapshotTags(t, sim) {
+			if !w.SnapshotTagged(id, "web-tg") {
+				t.Errorf("the observed world does not have snapshot %s tagged for web-tg: %+v", id, w.Snapshots)
 			}
 		}
 	})
