@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"maps"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -104,4 +106,64 @@ func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 			}
 		}
 	})
+	t.Run("stopped before tagging, then re-planned", func(t *testing.T) {
+		sim := newSim(t, simulator.SeedWorld())
+		s := blogStack(t)
+		api := apiOf(sim)
+		api.EC2 = deniedTags{api.EC2}
+		if _, err := engine.Apply(context.Background(), planFor(t, sim, s), api, engine.Options{Clock: sim.Clock()}); err == nil {
+			t.Fatal("apply with CreateTags denied succeeded")
+		}
+		p := planFor(t, sim, s)
+		if !slices.ContainsFunc(p.Steps, func(st plan.Step) bool { return st.Kind == plan.TagSnapshots }) {
+			t.Fatalf("the re-plan does not tag the snapshots: %v", p.Steps)
+		}
+		converge(t, sim, s)
+		for id, ok := range bakedSnapshotTags(t, sim) {
+			if !ok {
+				t.Errorf("snapshot %s still lacks its image's tags after the re-plan's apply", id)
+			}
+		}
+	})
+}
+
+// A tag_snapshots step tags only what the cloud says backs the image, and only while the
+// image carries the stack's tag: a plan edited to name another snapshot (a backup) cannot
+// make it deletable.
+func TestTagSnapshotsTrustsTheCloudNotThePlan(t *testing.T) {
+	sim := newSim(t, simulator.SeedWorld())
+	if _, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var baked simulator.Image
+	for _, im := range sim.World().Images {
+		if im.Tags[cloud.TagStack] == "web-tg" {
+			baked = im
+		}
+	}
+	other, otherSnaps := bakeUnused(t, sim, "backup-1") // untagged: not albctl's
+	tags := map[string]string{cloud.TagStack: "web-tg", cloud.TagFleet: "web"}
+	cases := []struct {
+		name  string
+		image string
+		snaps []string
+		want  string
+	}{
+		{"a snapshot of another image", baked.ID, otherSnaps, "does not back image"},
+		{"an image without the stack's tag", other, otherSnaps, "not albctl's to tag"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &plan.Plan{Steps: []plan.Step{{ID: "tag_snapshots." + tc.image, Kind: plan.TagSnapshots, Resource: "snapshots",
+				Snapshots: &plan.SnapshotTagParams{ImageID: tc.image, SnapshotIDs: tc.snaps, Tags: tags}}}}
+			sim.ResetCalls()
+			_, err := apply(t, sim, p, engine.Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("apply = %v, want a refusal saying %q", err, tc.want)
+			}
+			if c := sim.Calls()["CreateTags"]; c != 0 {
+				t.Errorf("CreateTags called %d times", c)
+			}
+		})
+	}
 }

@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -238,29 +240,33 @@ func TestImageCleanupKeepsNewest(t *testing.T) {
 }
 
 // Image clean-up deletes only the snapshots that carry albctl's tag for the stack
-// (DeleteSnapshot is granted on those only, docs/security.md); an untagged one is left, with
-// a warning that says how to tag it, and one the world did not see is not asked for.
+// (DeleteSnapshot is granted on those only, docs/security.md): an untagged one is tagged
+// first by a tag_snapshots step, one tagged for another stack is left with a warning, and
+// one the world did not see is not asked for.
 func TestImageCleanupDeletesOnlyTaggedSnapshots(t *testing.T) {
 	cases := []struct {
-		name      string
-		tags      map[string]string // of snap-0 (nil: untagged); absent: not seen
-		seen      bool
-		want      []string
-		wantWarns bool
+		name     string
+		state    string            // of the image ("": available)
+		tags     map[string]string // of snap-0; absent: not seen
+		seen     bool
+		want     []string
+		wantTag  bool // a tag_snapshots step first
+		wantWarn bool
 	}{
-		{"tagged for the stack", map[string]string{cloud.TagStack: "web-tg"}, true, []string{"snap-0"}, false},
-		{"untagged (an older albctl)", nil, true, nil, true},
-		{"tagged for another stack", map[string]string{cloud.TagStack: "api-tg"}, true, nil, true},
-		{"not seen (gone already)", nil, false, nil, false},
+		{"tagged for the stack", "", map[string]string{cloud.TagStack: "web-tg"}, true, []string{"snap-0"}, false, false},
+		{"untagged (an older albctl)", "", nil, true, []string{"snap-0"}, true, false},
+		{"untagged, of a failed image", "failed", nil, true, nil, false, true},
+		{"tagged for another stack", "", map[string]string{cloud.TagStack: "api-tg"}, true, nil, false, true},
+		{"not seen (gone already)", "", nil, false, nil, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, w := fleetWorld(1)
 			bump(s)
 			s.Fleets[0].Image.Keep = 1
-			w.Images = append(w.Images, cloud.Image{ID: "ami-0old0", Name: "web-2022-01-10", State: "available",
+			w.Images = append(w.Images, cloud.Image{ID: "ami-0old0", Name: "web-2022-01-10", State: cmp.Or(tc.state, "available"),
 				Created: time.Date(2022, 1, 10, 0, 0, 0, 0, time.UTC), SnapshotIDs: []string{"snap-0"},
-				Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg"}})
+				Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: "2022-01-10", "Name": "web-2022-01-10", "team": "blog"}})
 			if tc.seen {
 				w.Snapshots = append(w.Snapshots, cloud.Snapshot{ID: "snap-0", State: "completed", Tags: tc.tags})
 			}
@@ -272,14 +278,42 @@ func TestImageCleanupDeletesOnlyTaggedSnapshots(t *testing.T) {
 			if !slices.Equal(di.Cleanup.SnapshotIDs, tc.want) {
 				t.Errorf("snapshots to delete = %v, want %v", di.Cleanup.SnapshotIDs, tc.want)
 			}
-			warned := strings.Contains(di.Warning, "snap-0") && slices.Contains(p.Warnings, di.Warning)
-			if warned != tc.wantWarns {
-				t.Errorf("warned about snap-0 = %v, want %v (step warning %q)", warned, tc.wantWarns, di.Warning)
+			tag, tagged := stepByID(p, "tag_snapshots.ami-0old0")
+			if tagged != tc.wantTag {
+				t.Fatalf("tag_snapshots step planned = %v, want %v: %v", tagged, tc.wantTag, kinds(p))
 			}
-			if tc.wantWarns && !strings.Contains(di.Warning, "aws ec2 create-tags --resources snap-0 --tags Key=albctl:stack,Value=web-tg") {
-				t.Errorf("the warning must say how to tag the snapshot: %q", di.Warning)
+			if tagged {
+				wantTags := map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: "2022-01-10", "Name": "web-2022-01-10"}
+				if !slices.Equal(tag.Snapshots.SnapshotIDs, []string{"snap-0"}) || !maps.Equal(tag.Snapshots.Tags, wantTags) {
+					t.Errorf("tag_snapshots = %+v, want snap-0 with the image's albctl tags only (the policy allows those keys)", tag.Snapshots)
+				}
+				if !dependsOn(p, di.ID, tag.ID) {
+					t.Errorf("the snapshot is deleted before it is tagged")
+				}
+			}
+			warned := strings.Contains(di.Warning, "snap-0") && slices.Contains(p.Warnings, di.Warning)
+			if warned != tc.wantWarn {
+				t.Errorf("warned about snap-0 = %v, want %v (step warning %q)", warned, tc.wantWarn, di.Warning)
 			}
 		})
+	}
+}
+
+// The spec's own image, baked by an apply that stopped before tagging its snapshots, gets
+// them tagged by the next plan; once tagged, the plan is empty again.
+func TestUntaggedSnapshotsOfTheSpecImageAreTagged(t *testing.T) {
+	s, w := fleetWorld(1)
+	w.Snapshots[0].Tags = nil
+	p := build(t, s, w)
+	if got := kinds(p); !slices.Equal(got, []string{"tag_snapshots"}) {
+		t.Fatalf("kinds = %v, want only tag_snapshots", got)
+	}
+	if p.Steps[0].Snapshots.ImageID != "ami-0new" || !slices.Equal(p.Steps[0].Snapshots.SnapshotIDs, []string{"snap-0new"}) {
+		t.Errorf("tag_snapshots = %+v", p.Steps[0].Snapshots)
+	}
+	w.Snapshots[0].Tags = map[string]string{cloud.TagStack: "web-tg"}
+	if p := build(t, s, w); !p.Empty() {
+		t.Errorf("tagged: the plan still has %v", kinds(p))
 	}
 }
 
