@@ -31,7 +31,7 @@ var Uses = []Use{Plan, Apply}
 type Input struct {
 	Use Use
 	// Roles are the ARNs of the IAM roles apply may pass to EC2 (the roles of the spec's
-	// instance profiles), or placeholders for them (RolePlaceholders).
+	// instance profiles), or placeholders for them (RolePlaceholders). None: no PassRole.
 	Roles []string
 	// Lock is the spec's cloud.lock, s3://bucket/key ("": no lock, no S3 statement).
 	Lock string
@@ -82,10 +82,11 @@ func Generate(in Input) (*Policy, error) {
 	default:
 		return nil, fmt.Errorf("no policy for %q: want one of %s", in.Use, useList())
 	}
-	if len(in.Roles) == 0 {
-		return nil, fmt.Errorf("apply policy: no role to pass to EC2 (iam:PassRole needs at least one role ARN)")
+	p.Statement = applyStatements()
+	if len(in.Roles) > 0 { // a spec that launches nothing with a profile passes no role
+		p.Statement = append(p.Statement, allow("AlbctlPassOnlyTheInstanceProfileRoleToEC2", []string{"iam:PassRole"}, sortedUnique(in.Roles),
+			map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}))
 	}
-	p.Statement = append(p.Statement, applyStatements(sortedUnique(in.Roles))...)
 	if in.Lock != "" {
 		obj, err := lockObject(in.Lock)
 		if err != nil {
@@ -97,9 +98,9 @@ func Generate(in Input) (*Policy, error) {
 	return p, nil
 }
 
-// applyStatements are apply's statements but the lock's; docs/security.md says why each
-// condition holds.
-func applyStatements(roles []string) []Statement {
+// applyStatements are apply's statements but PassRole's and the lock's; docs/security.md
+// says why each condition holds.
+func applyStatements() []Statement {
 	ownedBy := func(key string) map[string]map[string]any {
 		return map[string]map[string]any{"Null": {"aws:ResourceTag/" + key: "false"}}
 	}
@@ -123,8 +124,6 @@ func applyStatements(roles []string) []Statement {
 			"elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RegisterTargets",
 			"elasticloadbalancing:SetSubnets",
 		}, "*", nil),
-		allow("AlbctlPassOnlyTheInstanceProfileRoleToEC2", []string{"iam:PassRole"}, roles,
-			map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
 	}
 }
 
