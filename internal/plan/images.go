@@ -223,6 +223,10 @@ func (b *builder) tagSnapshots(im *cloud.Image) {
 	if len(ids) == 0 || im.State != "available" {
 		return
 	}
+	verb := "lack"
+	if len(ids) == 1 {
+		verb = "lacks"
+	}
 	tags := map[string]string{}
 	for _, k := range snapshotTagKeys {
 		if v, ok := im.Tags[k]; ok {
@@ -233,8 +237,8 @@ func (b *builder) tagSnapshots(im *cloud.Image) {
 		ID:       tagStepID(im),
 		Kind:     TagSnapshots,
 		Resource: fmt.Sprintf("snapshots of image %s (%s)", cmp.Or(im.Name, im.ID), im.ID),
-		Reason: fmt.Sprintf("%s lack the %s tag the image carries (an apply stopped between baking the image and tagging its snapshots, or an albctl that did not tag snapshots); albctl deletes only snapshots it tagged when it retires an image",
-			strings.Join(ids, ", "), cloud.TagStack),
+		Reason: fmt.Sprintf("%s %s the %s tag the image carries (an apply stopped between baking the image and tagging its snapshots, or an albctl that did not tag snapshots); albctl deletes only snapshots it tagged when it retires an image",
+			strings.Join(ids, ", "), verb, cloud.TagStack),
 		Snapshots: &SnapshotTagParams{ImageID: im.ID, ImageName: im.Name, SnapshotIDs: ids, Tags: tags},
 	})
 }
