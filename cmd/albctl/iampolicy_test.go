@@ -323,11 +323,37 @@ func TestIAMApplyPolicyConditions(t *testing.T) {
 }
 
 // The snapshot statement lets albctl write exactly the tags it gives the images it bakes
-// (internal/plan ImageParams.Tags), and the rolled-back statement only that tag: a key added
-// to either fails here until the policy allows it.
+// (read from the create_image step of a plan of examples/blog), which apply gives their
+// snapshots, and the rolled-back statement only that tag: a key added to either fails here
+// until the policy allows it.
 func TestIAMTagStatementsAllowExactlyAlbctlsKeys(t *testing.T) {
+	out, code := runCLI(t, "plan", "-json", filepath.Join("..", "..", "examples", "blog"))
+	if code != 0 && code != 2 {
+		t.Fatalf("plan -json examples/blog: exit %d", code)
+	}
+	var doc struct {
+		Steps []struct {
+			Kind  string
+			Image *struct{ Tags map[string]string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var imageKeys []string
+	for _, s := range doc.Steps {
+		if s.Kind == "create_image" && s.Image != nil {
+			for k := range s.Image.Tags {
+				imageKeys = append(imageKeys, k)
+			}
+		}
+	}
+	if len(imageKeys) == 0 {
+		t.Fatal("the plan of examples/blog bakes no image: the test checks nothing")
+	}
+	slices.Sort(imageKeys)
 	keys := map[string][]string{
-		"AlbctlTagTheSnapshotsOfItsImages": {"Name", cloud.TagFleet, cloud.TagImageVersion, cloud.TagStack},
+		"AlbctlTagTheSnapshotsOfItsImages": imageKeys,
 		"AlbctlMarkItsImagesRolledBack":    {cloud.TagRolledBack},
 	}
 	for _, s := range readPolicy(t, "apply") {
