@@ -258,8 +258,13 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 		im.Created = time.Time{}
 		// Snapshots are named by their image and position: how many there are must agree.
 		snaps := make([]string, len(im.SnapshotIDs))
-		for i := range snaps {
+		for i, sid := range im.SnapshotIDs {
 			snaps[i] = fmt.Sprintf("snap:%s/%d", im.ID, i)
+			// Their tags must agree too (albctl tags the snapshots of what it bakes,
+			// docs/security.md); state, size and time are the endpoint's.
+			if j := slices.IndexFunc(w.Snapshots, func(sn cloud.Snapshot) bool { return sn.ID == sid }); j >= 0 {
+				out.Snapshots = append(out.Snapshots, cloud.Snapshot{ID: snaps[i], Tags: maps.Clone(w.Snapshots[j].Tags)})
+			}
 		}
 		im.SnapshotIDs = snaps
 		out.Images = append(out.Images, im)
@@ -302,6 +307,7 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 	}
 	slices.SortFunc(out.Instances, func(a, b cloud.Instance) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Images, func(a, b cloud.Image) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Snapshots, func(a, b cloud.Snapshot) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Subnets, func(a, b cloud.Subnet) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }

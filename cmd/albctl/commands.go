@@ -104,6 +104,7 @@ func commands() []command {
 			},
 			run: (*Main).fmtCmd,
 		},
+		iamPolicyCommand(),
 		{
 			name: "force-unlock", summary: "remove a stale apply lock by its ID",
 			usage: "albctl force-unlock [flags] LOCK_ID [DIR]",

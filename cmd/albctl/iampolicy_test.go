@@ -145,25 +145,59 @@ type policyStatement struct {
 	Condition map[string]map[string]any
 }
 
+// documentedInput is the spec docs/iam-policy-*.json are generated from.
+var documentedInput = filepath.Join("..", "..", "examples", "iam")
+
+// generated is what 'albctl iam-policy -for NAME' prints for the documented input.
+func generated(t *testing.T, name string) []byte {
+	t.Helper()
+	out, code := runCLI(t, "iam-policy", "-for", name, documentedInput)
+	if code != 0 {
+		t.Fatalf("albctl iam-policy -for %s %s: exit %d", name, documentedInput, code)
+	}
+	return []byte(out)
+}
+
+// readPolicy decodes the policy the generator makes for the documented input: the
+// statements these tests check are those of the command, and TestIAMPolicyDocsAreGenerated
+// holds the docs to them.
 func readPolicy(t *testing.T, name string) []policyStatement {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "iam-policy-"+name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var p struct {
 		Version   string
 		Statement []policyStatement
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(strings.NewReader(string(generated(t, name))))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		t.Fatalf("docs/iam-policy-%s.json: %v", name, err)
+		t.Fatalf("iam-policy -for %s: %v", name, err)
 	}
 	if p.Version != "2012-10-17" {
-		t.Errorf("docs/iam-policy-%s.json: Version %q, want 2012-10-17", name, p.Version)
+		t.Errorf("iam-policy -for %s: Version %q, want 2012-10-17", name, p.Version)
 	}
 	return p.Statement
+}
+
+// docs/iam-policy-*.json are what albctl iam-policy prints for the documented input
+// (examples/iam), byte for byte, so the docs and the generator cannot drift. -update
+// rewrites them.
+func TestIAMPolicyDocsAreGenerated(t *testing.T) {
+	for _, name := range []string{"plan", "apply"} {
+		path := filepath.Join("..", "..", "docs", "iam-policy-"+name+".json")
+		got := generated(t, name)
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("docs/iam-policy-%s.json is not what albctl iam-policy -for %s examples/iam prints; run go test ./cmd/albctl -run TestIAMPolicyDocsAreGenerated -update\n%s", name, name, got)
+		}
+	}
 }
 
 func strs(v any) []string {
@@ -193,17 +227,18 @@ func policyActions(t *testing.T, name string) []string {
 	return slices.Compact(actions)
 }
 
-// The documented IAM policies are exactly what the code can call: plan the read-only
-// operations of every client plan, rehearse, snapshot and init use; apply those, the writes
-// and the lock. A method added to any listed interface without the policy fails here; so does
-// a policy granting more than the code uses.
+// The policies albctl iam-policy generates (and so docs/iam-policy-*.json) are exactly what
+// the code can call: plan the read-only operations of every client plan, rehearse, snapshot
+// and init use; apply those, the writes and the lock. A method added to any listed interface
+// without the generator (internal/iampolicy) granting it fails here; so does an operation
+// taken out of the generator, or one it grants that the code never calls.
 func TestIAMPoliciesCoverEveryOperation(t *testing.T) {
 	want := operations(t)
 	for _, policy := range []string{"plan", "apply"} {
 		got := policyActions(t, policy)
 		for _, op := range want[policy] {
 			if !slices.Contains(got, op) {
-				t.Errorf("docs/iam-policy-%s.json lacks %s, which albctl can call", policy, op)
+				t.Errorf("the generated %s policy (docs/iam-policy-%s.json) lacks %s, which albctl can call", policy, policy, op)
 			}
 		}
 		for _, a := range got {
@@ -218,52 +253,119 @@ func TestIAMPoliciesCoverEveryOperation(t *testing.T) {
 }
 
 // The statements that limit what apply may touch keep their limits: albctl deletes only
-// what it tagged, passes a role only to EC2 and only the instance profile's role, and
-// touches only the lock object. Resources other than "*" are the placeholders docs/security.md
-// tells the reader to replace.
+// what it tagged (members, images, and the snapshots of its images), tags only what it
+// creates, the snapshots of its images (with its own tag keys only) and its images rolled
+// back, passes a role only to EC2 and only the instance profile's role, and touches only the
+// lock object. Resources other than "*" are the placeholders or ARN patterns docs/security.md
+// explains.
 func TestIAMApplyPolicyConditions(t *testing.T) {
 	security, err := os.ReadFile(filepath.Join("..", "..", "docs", "security.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCond := map[string][2]string{ // action -> condition operator, key
-		"ec2:TerminateInstances": {"Null", "aws:ResourceTag/albctl:fleet"},
-		"ec2:DeregisterImage":    {"Null", "aws:ResourceTag/albctl:stack"},
-		"ec2:CreateTags":         {"StringEquals", "ec2:CreateAction"},
-		"iam:PassRole":           {"StringEquals", "iam:PassedToService"},
+	type limit struct{ op, key, resource string } // condition operator, key; resource
+	want := map[string]map[string]limit{          // action -> Sid -> its limit
+		"ec2:TerminateInstances": {"AlbctlTerminateOnlyItsOwnMembers": {"Null", "aws:ResourceTag/albctl:fleet", "*"}},
+		"ec2:DeregisterImage":    {"AlbctlDeregisterOnlyItsOwnImages": {"Null", "aws:ResourceTag/albctl:stack", "*"}},
+		"ec2:DeleteSnapshot":     {"AlbctlDeleteOnlyItsOwnSnapshots": {"Null", "aws:ResourceTag/albctl:stack", "*"}},
+		"ec2:CreateTags": {
+			"AlbctlTagWhatItCreates":           {"StringEquals", "ec2:CreateAction", "*"},
+			"AlbctlTagTheSnapshotsOfItsImages": {"ForAllValues:StringEquals", "aws:TagKeys", "arn:aws:ec2:*::snapshot/*"},
+			"AlbctlMarkItsImagesRolledBack":    {"Null", "aws:ResourceTag/albctl:stack", "arn:aws:ec2:*::image/*"},
+		},
+		"iam:PassRole":    {"AlbctlPassOnlyTheInstanceProfileRoleToEC2": {"StringEquals", "iam:PassedToService", "arn:aws:iam::123456789012:role/ROLE_OF_INSTANCE_PROFILE"}},
+		"s3:GetObject":    {"AlbctlApplyLockObject": {"", "", "arn:aws:s3:::LOCK_BUCKET/LOCK_KEY"}},
+		"s3:PutObject":    {"AlbctlApplyLockObject": {"", "", "arn:aws:s3:::LOCK_BUCKET/LOCK_KEY"}},
+		"s3:DeleteObject": {"AlbctlApplyLockObject": {"", "", "arn:aws:s3:::LOCK_BUCKET/LOCK_KEY"}},
 	}
-	wantResource := map[string]string{
-		"iam:PassRole":    "arn:aws:iam::123456789012:role/ROLE_OF_INSTANCE_PROFILE",
-		"s3:GetObject":    "arn:aws:s3:::LOCK_BUCKET/LOCK_KEY",
-		"s3:PutObject":    "arn:aws:s3:::LOCK_BUCKET/LOCK_KEY",
-		"s3:DeleteObject": "arn:aws:s3:::LOCK_BUCKET/LOCK_KEY",
+	seen := map[string]bool{}
+	for _, s := range readPolicy(t, "apply") {
+		res := strs(s.Resource)
+		for _, a := range strs(s.Action) {
+			lims, limited := want[a]
+			if !limited {
+				if !slices.Equal(res, []string{"*"}) || len(s.Condition) > 0 {
+					t.Errorf("apply policy statement %s: %s on %v with %v: only the actions of want are limited", s.Sid, a, res, s.Condition)
+				}
+				continue
+			}
+			l, ok := lims[s.Sid]
+			if !ok {
+				t.Errorf("apply policy grants %s in statement %s, which is not one of its limited statements", a, s.Sid)
+				continue
+			}
+			seen[a+" "+s.Sid] = true
+			if l.op != "" {
+				if _, ok := s.Condition[l.op][l.key]; !ok {
+					t.Errorf("apply policy statement %s grants %s without the condition %s %s", s.Sid, a, l.op, l.key)
+				}
+			}
+			if !slices.Equal(res, []string{l.resource}) {
+				t.Errorf("apply policy statement %s grants %s on %v, want only %s", s.Sid, a, res, l.resource)
+			}
+			if l.resource != "*" && !strings.Contains(string(security), l.resource) {
+				t.Errorf("docs/security.md does not explain the resource %s", l.resource)
+			}
+			if !strings.Contains(string(security), "`"+s.Sid+"`") {
+				t.Errorf("docs/security.md does not explain the statement %s", s.Sid)
+			}
+		}
+	}
+	for a, lims := range want {
+		for sid := range lims {
+			if !seen[a+" "+sid] {
+				t.Errorf("apply policy: no statement %s granting %s", sid, a)
+			}
+		}
+	}
+}
+
+// The snapshot statement lets albctl write exactly the tags it gives the images it bakes
+// (read from the create_image step of a plan of examples/blog), which apply gives their
+// snapshots, and the rolled-back statement only that tag: a key added to either fails here
+// until the policy allows it.
+func TestIAMTagStatementsAllowExactlyAlbctlsKeys(t *testing.T) {
+	out, code := runCLI(t, "plan", "-json", filepath.Join("..", "..", "examples", "blog"))
+	if code != 0 && code != 2 {
+		t.Fatalf("plan -json examples/blog: exit %d", code)
+	}
+	var doc struct {
+		Steps []struct {
+			Kind  string
+			Image *struct{ Tags map[string]string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var imageKeys []string
+	for _, s := range doc.Steps {
+		if s.Kind == "create_image" && s.Image != nil {
+			for k := range s.Image.Tags {
+				imageKeys = append(imageKeys, k)
+			}
+		}
+	}
+	if len(imageKeys) == 0 {
+		t.Fatal("the plan of examples/blog bakes no image: the test checks nothing")
+	}
+	slices.Sort(imageKeys)
+	keys := map[string][]string{
+		"AlbctlTagTheSnapshotsOfItsImages": imageKeys,
+		"AlbctlMarkItsImagesRolledBack":    {cloud.TagRolledBack},
 	}
 	for _, s := range readPolicy(t, "apply") {
-		// DeleteSnapshot has no tag condition (docs/security.md says why): it stands alone,
-		// in a statement named so, so that nothing else rides on the gap.
-		if acts := strs(s.Action); slices.Contains(acts, "ec2:DeleteSnapshot") {
-			if len(acts) != 1 || !strings.Contains(string(security), "`"+s.Sid+"`") {
-				t.Errorf("apply policy: ec2:DeleteSnapshot must be alone in a statement whose Sid docs/security.md names, not %s %v", s.Sid, acts)
-			}
+		want, ok := keys[s.Sid]
+		if !ok {
+			continue
 		}
-		for _, a := range strs(s.Action) {
-			if c, ok := wantCond[a]; ok {
-				if _, ok := s.Condition[c[0]][c[1]]; !ok {
-					t.Errorf("apply policy statement %s grants %s without the condition %s %s", s.Sid, a, c[0], c[1])
-				}
-			}
-			res := strs(s.Resource)
-			if r, ok := wantResource[a]; ok {
-				if !slices.Equal(res, []string{r}) {
-					t.Errorf("apply policy grants %s on %v, want only %s", a, res, r)
-				}
-				if !strings.Contains(string(security), r) {
-					t.Errorf("docs/security.md does not explain the placeholder %s", r)
-				}
-			} else if !slices.Equal(res, []string{"*"}) {
-				t.Errorf("apply policy grants %s on %v: a resource other than * must be a documented placeholder (wantResource)", a, res)
-			}
+		delete(keys, s.Sid)
+		if got := strs(s.Condition["ForAllValues:StringEquals"]["aws:TagKeys"]); !slices.Equal(got, want) {
+			t.Errorf("%s allows the tag keys %v, want %v", s.Sid, got, want)
 		}
+	}
+	for sid := range keys {
+		t.Errorf("apply policy has no statement %s", sid)
 	}
 }
 
@@ -390,10 +492,7 @@ func TestIAMPoliciesPassParliament(t *testing.T) {
 	}
 	justified := justifiedFindings(t)
 	for _, policy := range []string{"plan", "apply"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "docs", "iam-policy-"+policy+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := generated(t, policy)
 		// --string, not --file: parliament refuses --file when stdin is not a terminal.
 		// The community auditors include the privilege-escalation check issue 18 quoted.
 		cmd := exec.Command(bin, "--string", string(data), "--json", "--include-community-auditors")
@@ -414,7 +513,7 @@ func TestIAMPoliciesPassParliament(t *testing.T) {
 			if f.Severity == "LOW" || f.Severity == "INFO" {
 				continue
 			}
-			t.Errorf("parliament rates docs/iam-policy-%s.json %s: %s; fix the policy or justify it in docs/security.md", policy, f.Severity, sc.Text())
+			t.Errorf("parliament rates the generated %s policy (docs/iam-policy-%s.json) %s: %s; fix the policy or justify it in docs/security.md", policy, policy, f.Severity, sc.Text())
 		}
 		if ee, ok := err.(*exec.ExitError); ok && len(out) == 0 {
 			t.Fatalf("parliament failed without findings: %v: %s", err, ee.Stderr)

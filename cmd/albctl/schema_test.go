@@ -439,8 +439,11 @@ func everyKindPlan() *plan.Plan {
 				Gate: &plan.GateParams{Fleet: "web", Batch: 2, Checkpoint: 100, Replaced: 4, Total: 4, TargetGroupARN: tg, LoadBalancerARNs: []string{lb},
 					Zones: []string{"ap-northeast-1d"}, Bake: clock.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Version: "2", ImageStep: "create_image.web",
 					Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}},
+			{ID: "tag_snapshots.ami-0old", Kind: plan.TagSnapshots, Resource: "snapshots of image web-1 (ami-0old)", Reason: "r", DependsOn: []string{},
+				Snapshots: &plan.SnapshotTagParams{ImageID: "ami-0old", ImageName: "web-1", SnapshotIDs: []string{"snap-1"},
+					Tags: map[string]string{"albctl:stack": "web-tg", "albctl:fleet": "web"}}},
 			{ID: "deregister_image.ami-0old", Kind: plan.DeregisterImage, Resource: "image web-1 (ami-0old)", Reason: "r",
-				DependsOn: []string{"terminate_instance.web.i-old"},
+				DependsOn: []string{"terminate_instance.web.i-old", "tag_snapshots.ami-0old"},
 				Cleanup:   &plan.CleanupParams{ImageID: "ami-0old", ImageName: "web-1", SnapshotIDs: []string{"snap-1"}}},
 		},
 	}

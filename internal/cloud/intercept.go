@@ -83,6 +83,12 @@ func (c interceptEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubne
 	})
 }
 
+func (c interceptEC2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	return via(ctx, c.f, "DescribeSnapshots", func(ctx context.Context) (*ec2.DescribeSnapshotsOutput, error) {
+		return c.api.DescribeSnapshots(ctx, in, optFns...)
+	})
+}
+
 func (c interceptEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, optFns ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
 	return via(ctx, c.f, "CreateImage", func(ctx context.Context) (*ec2.CreateImageOutput, error) {
 		return c.api.CreateImage(ctx, in, optFns...)

@@ -75,7 +75,7 @@ func ObserveWith(ctx context.Context, api API, q Query, opts ObserveOptions) (*W
 	o := &observer{
 		api: api, q: q,
 		tgs: map[string]*TargetGroup{}, lbs: map[string]*LoadBalancer{},
-		instances: map[string]ranked[Instance]{}, images: map[string]ranked[Image]{},
+		instances: map[string]ranked[Instance]{}, images: map[string]ranked[Image]{}, snapshots: map[string]Snapshot{},
 		subnets: map[string]Subnet{}, vpcsRead: map[string]bool{},
 		groups: map[string]SecurityGroup{}, acls: map[string]NetworkACL{}, groupsAsked: map[string]bool{},
 	}
@@ -148,6 +148,7 @@ type observer struct {
 	lbs       map[string]*LoadBalancer
 	instances map[string]ranked[Instance]
 	images    map[string]ranked[Image]
+	snapshots map[string]Snapshot
 	subnets   map[string]Subnet
 	groups    map[string]SecurityGroup
 	acls      map[string]NetworkACL
@@ -324,6 +325,7 @@ func (o *observer) joins() {
 		o.usersStarted = true
 		o.at(kindImages)
 		o.imageUsers()
+		o.readSnapshots()
 	}
 	if !o.subnetsStarted && o.open[kindLBs] == 0 && sourcesKnown {
 		o.subnetsStarted = true
@@ -823,6 +825,9 @@ func (o *observer) world() *World {
 	}
 	for _, s := range o.subnets {
 		w.Subnets = append(w.Subnets, s)
+	}
+	for _, sn := range o.snapshots {
+		w.Snapshots = append(w.Snapshots, sn)
 	}
 	for _, tg := range o.tgs {
 		w.TargetGroups = append(w.TargetGroups, *tg)

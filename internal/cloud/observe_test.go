@@ -55,6 +55,9 @@ var wantObserveCalls = map[string]int{
 	"DescribeLoadBalancers":         1,
 	"DescribeInstances":             2, // sources by Name tag, members by fleet tag (no image is old: no users asked for)
 	"DescribeImages":                2, // by name, baked for the fleet
+	// The tags of the snapshots of the images baked for the fleet (one filter, however many
+	// images): clean-up deletes only those albctl tagged (docs/security.md, "Snapshots").
+	"DescribeSnapshots":             1,
 	"DescribeSubnets":               1,
 	"DescribeInstanceTypeOfferings": 1,
 	// The network between the load balancer's nodes and the members (docs/design.md,

@@ -44,9 +44,11 @@ type World struct {
 	SecurityGroups []SecurityGroup `json:"security_groups,omitempty"`
 	NetworkACLs    []NetworkACL    `json:"network_acls,omitempty"`
 	NetworkRead    bool            `json:"network_read,omitempty"`
-	// VPCs and Snapshots are read by ReadRegion only (a copy of the account needs them;
-	// a plan does not).
-	VPCs      []VPC      `json:"vpcs,omitempty"`
+	// VPCs are read by ReadRegion only (a copy of the account needs them; a plan does not).
+	VPCs []VPC `json:"vpcs,omitempty"`
+	// Snapshots are, for a plan, those of the images albctl baked for the stack's fleets
+	// (their tags say which ones albctl may delete: docs/security.md); for ReadRegion, those
+	// of every image read.
 	Snapshots []Snapshot `json:"snapshots,omitempty"`
 }
 

@@ -156,9 +156,29 @@ func imageCases() []Case {
 	}
 }
 
-// snapshotCases: DeleteSnapshot.
+// snapshotCases: DescribeSnapshots, CreateTags on a snapshot, DeleteSnapshot.
 func snapshotCases() []Case {
 	return []Case{
+		{Op: "DescribeSnapshots", Name: "by a snapshot-id filter: the image's snapshot with the tags CreateTags gave it; an unknown ID is no error", Rule: "describe-snapshots-tags",
+			Run: func(t testing.TB, e *Env) {
+				snap := snapshotOf(t, e, bake(t, e, "web-conformance"))
+				_, err := e.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{snap},
+					Tags: []ec2types.Tag{{Key: aws.String("albctl:stack"), Value: aws.String("web-tg")}}})
+				must(t, err, "CreateTags "+snap)
+				out, err := e.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{
+					Filters: []ec2types.Filter{filter("snapshot-id", snap, unknownSnapshot)}})
+				must(t, err, "DescribeSnapshots")
+				if len(out.Snapshots) != 1 || aws.ToString(out.Snapshots[0].SnapshotId) != snap {
+					t.Fatalf("DescribeSnapshots snapshot-id=%s,%s answered %d snapshots, want %s alone", snap, unknownSnapshot, len(out.Snapshots), snap)
+				}
+				tags := map[string]string{}
+				for _, tag := range out.Snapshots[0].Tags {
+					tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+				}
+				if tags["albctl:stack"] != "web-tg" {
+					t.Errorf("snapshot %s tags %v, want albctl:stack=web-tg", snap, tags)
+				}
+			}},
 		{Op: "DeleteSnapshot", Name: "an unknown ID is InvalidSnapshot.NotFound", Rule: "snapshot-not-found",
 			Run: func(t testing.TB, e *Env) {
 				_, err := e.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(unknownSnapshot)})

@@ -44,6 +44,8 @@ func actionFor(s *plan.Step) (action, error) {
 		return &wait{p: s.Wait}, nil
 	case s.Kind == plan.DeregisterImage && s.Cleanup != nil:
 		return &deregisterImage{p: s.Cleanup}, nil
+	case s.Kind == plan.TagSnapshots && s.Snapshots != nil:
+		return &tagSnapshots{p: s.Snapshots}, nil
 	case s.Kind == plan.Gate && s.Gate != nil:
 		return &gate{p: s.Gate}, nil
 	}
@@ -53,6 +55,7 @@ func actionFor(s *plan.Step) (action, error) {
 type createImage struct {
 	p       *plan.ImageParams
 	imageID string
+	tagged  bool // its snapshots carry the image's tags
 }
 
 func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
@@ -92,7 +95,34 @@ func (a *createImage) advance(ctx context.Context, r *runner, t *task) (bool, st
 		a.imageID = id
 		t.output = id
 	}
-	return waitImage(ctx, r, t, a.imageID)
+	if ok, waiting, err := waitImage(ctx, r, t, a.imageID); !ok || err != nil {
+		return ok, waiting, err
+	}
+	if !a.tagged {
+		if err := a.tagSnapshots(ctx, r); err != nil {
+			return r.retry(ctx, t, "CreateTags", err)
+		}
+		a.tagged = true
+	}
+	return true, "", nil
+}
+
+// tagSnapshots gives the image's snapshots the image's tags, so that DeleteSnapshot can be
+// granted on albctl's snapshots only (docs/security.md, "Snapshots"). The snapshot IDs come
+// from the image's block device mappings, known once it is available. Not a tag
+// specification of CreateImage: moto answers 500 to one for snapshots (docs/security.md).
+// CreateTags overwrites with the same values, so a re-run converges.
+func (a *createImage) tagSnapshots(ctx context.Context, r *runner) error {
+	im, _, err := r.image(ctx, a.imageID)
+	if err != nil {
+		return err
+	}
+	ids := backingSnapshots(im)
+	if len(ids) == 0 || len(a.p.Tags) == 0 { // an instance-store image has no snapshot
+		return nil
+	}
+	_, err = r.api.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: cloud.EC2Tags(a.p.Tags)})
+	return err
 }
 
 func (a *createImage) watchedImage() string { return a.imageID }
@@ -685,4 +715,49 @@ func (a *terminateInstance) watchedInstance() string {
 		return a.p.InstanceID
 	}
 	return ""
+}
+
+// backingSnapshots are the EBS snapshots an image's block device mappings name.
+func backingSnapshots(im ec2types.Image) []string {
+	var ids []string
+	for _, b := range im.BlockDeviceMappings {
+		if b.Ebs != nil && aws.ToString(b.Ebs.SnapshotId) != "" {
+			ids = append(ids, aws.ToString(b.Ebs.SnapshotId))
+		}
+	}
+	return ids
+}
+
+// tagSnapshots gives the snapshots of an image albctl baked the image's tags (a plan's
+// tag_snapshots step, docs/security.md "Snapshots"). The cloud, not the plan, says which
+// snapshots back the image: it tags only those, and only while the image carries the stack's
+// tag, so a plan edited to name another snapshot cannot make it deletable. CreateTags
+// writes the same values again on a re-run.
+type tagSnapshots struct{ p *plan.SnapshotTagParams }
+
+func (a *tagSnapshots) watchedImage() string { return a.p.ImageID }
+
+func (a *tagSnapshots) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
+	if ok, waiting, err := waitImage(ctx, r, t, a.p.ImageID); !ok || err != nil {
+		return ok, waiting, err
+	}
+	im, _, err := r.image(ctx, a.p.ImageID)
+	if err != nil {
+		return r.retry(ctx, t, "DescribeImages", err)
+	}
+	stack := a.p.Tags[cloud.TagStack]
+	if got := cloud.TagMap(im.Tags)[cloud.TagStack]; got != stack {
+		return false, "", fmt.Errorf("image %s carries %s=%q, not %q: its snapshots are not albctl's to tag", a.p.ImageID, cloud.TagStack, got, stack)
+	}
+	backing := backingSnapshots(im)
+	for _, id := range a.p.SnapshotIDs {
+		if !slices.Contains(backing, id) {
+			return false, "", fmt.Errorf("snapshot %s does not back image %s (its block devices name %v): not tagged", id, a.p.ImageID, backing)
+		}
+	}
+	_, err = r.api.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: a.p.SnapshotIDs, Tags: cloud.EC2Tags(a.p.Tags)})
+	if err != nil {
+		return r.retry(ctx, t, "CreateTags", err)
+	}
+	return true, "", nil
 }

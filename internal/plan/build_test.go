@@ -105,6 +105,8 @@ func converged() *cloud.World {
 	w.Instances = append(w.Instances, member("i-0bbbbbbbbbbbbbbb1", "ap-northeast-1d", "subnet-0d", 1))
 	w.Images = append(w.Images, cloud.Image{ID: "ami-0new", Name: "web-2023-05-14", State: "available", Created: time.Date(2023, 5, 14, 0, 0, 0, 0, time.UTC),
 		Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: "2023-05-14"}, SnapshotIDs: []string{"snap-0new"}})
+	// Its snapshot carries albctl's tag, as the engine tags the snapshots of what it bakes.
+	w.Snapshots = append(w.Snapshots, cloud.Snapshot{ID: "snap-0new", State: "completed", Tags: map[string]string{cloud.TagStack: "web-tg"}})
 	tg := &w.TargetGroups[0]
 	tg.Attributes["stickiness.enabled"] = "true"
 	tg.Targets = append(tg.Targets, cloud.Target{ID: "i-0bbbbbbbbbbbbbbb1", Port: 80, State: "healthy"})

@@ -151,6 +151,7 @@ func (b *builder) cleanImages() {
 		})
 		kept := 1 // the spec's image, baked or to be baked
 		for _, im := range baked {
+			b.tagSnapshots(im)
 			if im.Name == f.Image.Name || im.ID == f.Image.ID {
 				continue
 			}
@@ -172,12 +173,100 @@ func (b *builder) cleanImage(fleet string, keep int, im *cloud.Image) {
 		}
 		after = append(after, id)
 	}
-	b.add(&Step{
+	s := &Step{
 		ID:        "deregister_image." + im.ID,
 		Kind:      DeregisterImage,
 		Resource:  fmt.Sprintf("image %s (%s)", cmp.Or(im.Name, im.ID), im.ID),
 		Reason:    fmt.Sprintf("fleet %q keeps its %d newest images (image.keep); %s is older and unused once its members are gone, so it goes with its snapshots", fleet, keep, cmp.Or(im.Name, im.ID)),
 		DependsOn: after,
-		Cleanup:   &CleanupParams{ImageID: im.ID, ImageName: im.Name, SnapshotIDs: slices.Clone(im.SnapshotIDs)},
+		Cleanup:   &CleanupParams{ImageID: im.ID, ImageName: im.Name},
+	}
+	s.Cleanup.SnapshotIDs, s.Warning = b.snapshotsToDelete(im)
+	if s.Warning != "" {
+		b.warnings = append(b.warnings, s.Warning)
+	}
+	if _, ok := b.steps[tagStepID(im)]; ok {
+		s.dependOn(tagStepID(im)) // deleted once tagged: DeleteSnapshot needs the tag
+	}
+	b.add(s)
+}
+
+func tagStepID(im *cloud.Image) string { return "tag_snapshots." + im.ID }
+
+// snapshotTagKeys are the image tags its snapshots get: the keys the apply policy lets
+// albctl write on a snapshot (internal/iampolicy, docs/security.md).
+var snapshotTagKeys = []string{"Name", cloud.TagFleet, cloud.TagImageVersion, cloud.TagStack}
+
+// untaggedSnapshots are the snapshots of an image albctl baked that the world read without
+// an albctl:stack tag.
+func (b *builder) untaggedSnapshots(im *cloud.Image) []string {
+	var out []string
+	for _, id := range im.SnapshotIDs {
+		i := slices.IndexFunc(b.world.Snapshots, func(sn cloud.Snapshot) bool { return sn.ID == id })
+		if i < 0 {
+			continue // gone, or another account's
+		}
+		if _, ok := b.world.Snapshots[i].Tags[cloud.TagStack]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// tagSnapshots plans tagging the untagged snapshots of an available image albctl baked for
+// the stack (an apply stopped between the bake and the tagging, or an albctl that did not tag
+// snapshots), so that they can be deleted with the image when it is retired
+// (docs/security.md, "Snapshots"). A pending image's snapshots are tagged by the step that
+// bakes it, or by a later plan; a failed image's are left (snapshotsToDelete warns).
+func (b *builder) tagSnapshots(im *cloud.Image) {
+	ids := b.untaggedSnapshots(im)
+	if len(ids) == 0 || im.State != "available" {
+		return
+	}
+	verb := "lack"
+	if len(ids) == 1 {
+		verb = "lacks"
+	}
+	tags := map[string]string{}
+	for _, k := range snapshotTagKeys {
+		if v, ok := im.Tags[k]; ok {
+			tags[k] = v
+		}
+	}
+	b.add(&Step{
+		ID:       tagStepID(im),
+		Kind:     TagSnapshots,
+		Resource: fmt.Sprintf("snapshots of image %s (%s)", cmp.Or(im.Name, im.ID), im.ID),
+		Reason: fmt.Sprintf("%s %s the %s tag the image carries (an apply stopped between baking the image and tagging its snapshots, or an albctl that did not tag snapshots); albctl deletes only snapshots it tagged when it retires an image",
+			strings.Join(ids, ", "), verb, cloud.TagStack),
+		Snapshots: &SnapshotTagParams{ImageID: im.ID, ImageName: im.Name, SnapshotIDs: ids, Tags: tags},
 	})
+}
+
+// snapshotsToDelete are the snapshots of an image to clean up that carry albctl's tag for
+// the stack, or will once its tag_snapshots step has run (DeleteSnapshot is granted on those
+// only). Any other is left, with a warning: one tagged for another stack (albctl does not
+// take over what another stack tagged), or an untagged one of an image that is not available
+// (failed). A snapshot the world did not see is gone already (or another account's):
+// nothing to delete.
+func (b *builder) snapshotsToDelete(im *cloud.Image) (ids []string, warning string) {
+	stack := im.Tags[cloud.TagStack]
+	var untagged []string
+	if _, ok := b.steps[tagStepID(im)]; ok {
+		untagged = b.untaggedSnapshots(im)
+	}
+	var foreign []string
+	for _, id := range im.SnapshotIDs {
+		switch {
+		case b.world.SnapshotTagged(id, stack), slices.Contains(untagged, id):
+			ids = append(ids, id)
+		case b.world.SnapshotSeen(id):
+			foreign = append(foreign, id)
+		}
+	}
+	if len(foreign) == 0 {
+		return ids, ""
+	}
+	return ids, fmt.Sprintf("image %s: snapshot %s does not carry %s=%s (tagged for another stack, or of an image that never became available), so it is left in place: albctl deletes only the snapshots it tagged for %s. Delete it by hand once nothing needs it.",
+		cmp.Or(im.Name, im.ID), strings.Join(foreign, ", "), cloud.TagStack, stack, stack)
 }

@@ -9,7 +9,7 @@ import (
 var kindOrder = map[Kind]int{
 	ValidateLaunch: 0, CreateImage: 1, ModifyHealthCheck: 2, LaunchInstance: 3, AssociateInstanceProfile: 4,
 	EnableStickiness: 5, AddZones: 6, RegisterTarget: 7, Wait: 8, Gate: 8, DeregisterTarget: 9,
-	TerminateInstance: 10, TrimZones: 11, DeregisterImage: 12,
+	TerminateInstance: 10, TrimZones: 11, TagSnapshots: 12, DeregisterImage: 13,
 }
 
 // ordered sorts the steps topologically, ties broken by kind then ID, so the order is both

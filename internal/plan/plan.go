@@ -29,6 +29,10 @@ const (
 	Wait Kind = "wait"
 	// DeregisterImage removes an image albctl baked, and its snapshots, once nothing uses it.
 	DeregisterImage Kind = "deregister_image"
+	// TagSnapshots gives the snapshots of an image albctl baked the image's tags when they
+	// lack them (an apply stopped between the bake and the tagging, or an albctl that did not
+	// tag snapshots): DeleteSnapshot is granted on tagged snapshots only (docs/security.md).
+	TagSnapshots Kind = "tag_snapshots"
 	// Gate holds a rollout at a checkpoint for its bake time while it watches the alarms and
 	// metric guards, and rolls the fleet back when one trips (gates.go).
 	Gate Kind = "gate"
@@ -67,6 +71,7 @@ type Step struct {
 	HealthCheck *HealthCheckParams `json:"health_check,omitempty"`
 	Wait        *WaitParams        `json:"wait,omitempty"`
 	Cleanup     *CleanupParams     `json:"cleanup,omitempty"`
+	Snapshots   *SnapshotTagParams `json:"snapshots,omitempty"`
 	Gate        *GateParams        `json:"gate,omitempty"`
 }
 
@@ -182,6 +187,16 @@ type HealthCheckParams struct {
 // WaitParams is a pause on the apply's clock.
 type WaitParams struct {
 	Duration clock.Duration `json:"duration"`
+}
+
+// SnapshotTagParams is CreateTags on the snapshots of an image albctl baked, with the
+// image's tags. The engine tags only snapshots the image's block device mappings name, and
+// only if the image still carries the stack's tag (docs/security.md, "Snapshots").
+type SnapshotTagParams struct {
+	ImageID     string            `json:"image_id"`
+	ImageName   string            `json:"image_name"`
+	SnapshotIDs []string          `json:"snapshot_ids"`
+	Tags        map[string]string `json:"tags"`
 }
 
 // CleanupParams deregisters an image albctl baked and deletes its EBS snapshots.

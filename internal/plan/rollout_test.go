@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -219,6 +221,7 @@ func TestImageCleanupKeepsNewest(t *testing.T) {
 		w.Images = append(w.Images, cloud.Image{ID: fmt.Sprintf("ami-0old%d", i), Name: fmt.Sprintf("web-2022-01-%d", day), State: "available",
 			Created: time.Date(2022, 1, day, 0, 0, 0, 0, time.UTC), SnapshotIDs: []string{fmt.Sprintf("snap-%d", i)},
 			Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg"}})
+		w.Snapshots = append(w.Snapshots, cloud.Snapshot{ID: fmt.Sprintf("snap-%d", i), Tags: map[string]string{cloud.TagStack: "web-tg"}})
 	}
 	p := build(t, s, w)
 	got := filter(p, DeregisterImage)
@@ -233,6 +236,84 @@ func TestImageCleanupKeepsNewest(t *testing.T) {
 	di, ok := stepByID(p, "deregister_image.ami-0new")
 	if !ok || !dependsOn(p, di.ID, "terminate_instance.web."+w.Instances[1].ID) || di.Cleanup.SnapshotIDs[0] != "snap-0new" {
 		t.Fatalf("ami-0new goes only after the member running it: %+v", di)
+	}
+}
+
+// Image clean-up deletes only the snapshots that carry albctl's tag for the stack
+// (DeleteSnapshot is granted on those only, docs/security.md): an untagged one is tagged
+// first by a tag_snapshots step, one tagged for another stack is left with a warning, and
+// one the world did not see is not asked for.
+func TestImageCleanupDeletesOnlyTaggedSnapshots(t *testing.T) {
+	cases := []struct {
+		name     string
+		state    string            // of the image ("": available)
+		tags     map[string]string // of snap-0; absent: not seen
+		seen     bool
+		want     []string
+		wantTag  bool // a tag_snapshots step first
+		wantWarn bool
+	}{
+		{"tagged for the stack", "", map[string]string{cloud.TagStack: "web-tg"}, true, []string{"snap-0"}, false, false},
+		{"untagged (an older albctl)", "", nil, true, []string{"snap-0"}, true, false},
+		{"untagged, of a failed image", "failed", nil, true, nil, false, true},
+		{"tagged for another stack", "", map[string]string{cloud.TagStack: "api-tg"}, true, nil, false, true},
+		{"not seen (gone already)", "", nil, false, nil, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := fleetWorld(1)
+			bump(s)
+			s.Fleets[0].Image.Keep = 1
+			w.Images = append(w.Images, cloud.Image{ID: "ami-0old0", Name: "web-2022-01-10", State: cmp.Or(tc.state, "available"),
+				Created: time.Date(2022, 1, 10, 0, 0, 0, 0, time.UTC), SnapshotIDs: []string{"snap-0"},
+				Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: "2022-01-10", "Name": "web-2022-01-10", "team": "blog"}})
+			if tc.seen {
+				w.Snapshots = append(w.Snapshots, cloud.Snapshot{ID: "snap-0", State: "completed", Tags: tc.tags})
+			}
+			p := build(t, s, w)
+			di, ok := stepByID(p, "deregister_image.ami-0old0")
+			if !ok {
+				t.Fatalf("no deregister_image step: %v", kinds(p))
+			}
+			if !slices.Equal(di.Cleanup.SnapshotIDs, tc.want) {
+				t.Errorf("snapshots to delete = %v, want %v", di.Cleanup.SnapshotIDs, tc.want)
+			}
+			tag, tagged := stepByID(p, "tag_snapshots.ami-0old0")
+			if tagged != tc.wantTag {
+				t.Fatalf("tag_snapshots step planned = %v, want %v: %v", tagged, tc.wantTag, kinds(p))
+			}
+			if tagged {
+				wantTags := map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: "2022-01-10", "Name": "web-2022-01-10"}
+				if !slices.Equal(tag.Snapshots.SnapshotIDs, []string{"snap-0"}) || !maps.Equal(tag.Snapshots.Tags, wantTags) {
+					t.Errorf("tag_snapshots = %+v, want snap-0 with the image's albctl tags only (the policy allows those keys)", tag.Snapshots)
+				}
+				if !dependsOn(p, di.ID, tag.ID) {
+					t.Errorf("the snapshot is deleted before it is tagged")
+				}
+			}
+			warned := strings.Contains(di.Warning, "snap-0") && slices.Contains(p.Warnings, di.Warning)
+			if warned != tc.wantWarn {
+				t.Errorf("warned about snap-0 = %v, want %v (step warning %q)", warned, tc.wantWarn, di.Warning)
+			}
+		})
+	}
+}
+
+// The spec's own image, baked by an apply that stopped before tagging its snapshots, gets
+// them tagged by the next plan; once tagged, the plan is empty again.
+func TestUntaggedSnapshotsOfTheSpecImageAreTagged(t *testing.T) {
+	s, w := fleetWorld(1)
+	w.Snapshots[0].Tags = nil
+	p := build(t, s, w)
+	if got := kinds(p); !slices.Equal(got, []string{"tag_snapshots"}) {
+		t.Fatalf("kinds = %v, want only tag_snapshots", got)
+	}
+	if p.Steps[0].Snapshots.ImageID != "ami-0new" || !slices.Equal(p.Steps[0].Snapshots.SnapshotIDs, []string{"snap-0new"}) {
+		t.Errorf("tag_snapshots = %+v", p.Steps[0].Snapshots)
+	}
+	w.Snapshots[0].Tags = map[string]string{cloud.TagStack: "web-tg"}
+	if p := build(t, s, w); !p.Empty() {
+		t.Errorf("tagged: the plan still has %v", kinds(p))
 	}
 }
 

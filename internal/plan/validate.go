@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 // Validate checks that p is a well-formed step graph: unique non-empty IDs, every DependsOn
@@ -123,7 +125,7 @@ func paramProblems(s *Step) []string {
 }
 
 // paramBlocks are the names of a step's parameter blocks, in the order problems are listed.
-var paramBlocks = []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate", "health_check", "wait", "cleanup", "gate"}
+var paramBlocks = []string{"image", "launch", "associate", "stickiness", "zones", "target", "terminate", "health_check", "wait", "cleanup", "snapshots", "gate"}
 
 // carriedBlocks reports which parameter blocks s carries.
 func carriedBlocks(s *Step) map[string]bool {
@@ -131,7 +133,7 @@ func carriedBlocks(s *Step) map[string]bool {
 		"image": s.Image != nil, "launch": s.Launch != nil, "associate": s.Associate != nil,
 		"stickiness": s.Stickiness != nil, "zones": s.Zones != nil, "target": s.Target != nil,
 		"terminate": s.Terminate != nil, "health_check": s.HealthCheck != nil, "wait": s.Wait != nil,
-		"cleanup": s.Cleanup != nil, "gate": s.Gate != nil,
+		"cleanup": s.Cleanup != nil, "snapshots": s.Snapshots != nil, "gate": s.Gate != nil,
 	}
 }
 
@@ -143,6 +145,7 @@ var kindParams = map[Kind]struct {
 }{
 	CreateImage:              {"image", createImageMissing},
 	DeregisterImage:          {"cleanup", deregisterImageMissing},
+	TagSnapshots:             {"snapshots", tagSnapshotsMissing},
 	ValidateLaunch:           {"launch", validateLaunchMissing},
 	LaunchInstance:           {"launch", launchInstanceMissing},
 	AssociateInstanceProfile: {"associate", associateMissing},
@@ -185,6 +188,15 @@ func createImageMissing(s *Step) (m missingFields) {
 func deregisterImageMissing(s *Step) (m missingFields) {
 	if p := s.Cleanup; p != nil {
 		m.need("cleanup.image_id", p.ImageID)
+	}
+	return m
+}
+
+func tagSnapshotsMissing(s *Step) (m missingFields) {
+	if p := s.Snapshots; p != nil {
+		m.need("snapshots.image_id", p.ImageID)
+		m.needIf(len(p.SnapshotIDs) == 0, "snapshots.snapshot_ids")
+		m.need("snapshots.tags."+cloud.TagStack, p.Tags[cloud.TagStack])
 	}
 	return m
 }

@@ -63,7 +63,7 @@ func resource(path string) (res, attr string) {
 func nouns() map[string]string {
 	return map[string]string{
 		"instances": "instance", "images": "image", "subnets": "subnet",
-		"target_groups": "target group", "load_balancers": "load balancer",
+		"target_groups": "target group", "load_balancers": "load balancer", "snapshots": "snapshot",
 	}
 }
 

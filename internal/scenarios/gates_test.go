@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
 
 	"github.com/albctl/albctl/internal/clock"
@@ -210,12 +211,8 @@ func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
 	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{ErrorRate: 0.25}})
 	sim = newSim(t, w)
 	p := planFor(t, sim, spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1")))
-	api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
-		if op == "CreateTags" {
-			return &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
-		}
-		return call(ctx)
-	})
+	api := apiOf(sim)
+	api.EC2 = refuseImageTags{api.EC2}
 	_, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
 	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), "max_5xx_percent = 1") || !strings.Contains(err.Error(), "the image was not tagged albctl:rolled-back") {
 		t.Fatalf("apply: %v", err)
@@ -265,4 +262,17 @@ func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
 	if n := healthyTargets(t, sim); n != 4 {
 		t.Errorf("%d healthy targets after the rollback, want the 4 old members", n)
 	}
+}
+
+// refuseImageTags refuses CreateTags on images, as AWS does for an image the account may not
+// tag; the snapshots of the image apply bakes are still tagged (docs/security.md).
+type refuseImageTags struct{ cloud.EC2 }
+
+func (r refuseImageTags) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	for _, id := range in.Resources {
+		if strings.HasPrefix(id, "ami-") {
+			return nil, &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
+		}
+	}
+	return r.EC2.CreateTags(ctx, in, opts...)
 }
