@@ -67,3 +67,14 @@ func sortedSteps(steps map[string]*Step) []*Step {
 	}
 	return out
 }
+
+// Kinds lists every step kind, in the order steps of equal standing run, ties by name; views
+// use it to check that they know each kind.
+func Kinds() []Kind {
+	return slices.SortedFunc(maps.Keys(kindOrder), func(a, b Kind) int {
+		if d := kindOrder[a] - kindOrder[b]; d != 0 {
+			return d
+		}
+		return strings.Compare(string(a), string(b))
+	})
+}

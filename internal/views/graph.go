@@ -26,6 +26,7 @@ var kindColor = map[plan.Kind]string{
 	plan.Wait:                     "#d1e7dd",
 	plan.Gate:                     "#d1e7dd",
 	plan.DeregisterImage:          "#f8d7da",
+	plan.TagSnapshots:             "#fff3cd",
 }
 
 // otherColor fills kinds the table above does not know yet.

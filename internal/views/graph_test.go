@@ -153,3 +153,12 @@ func TestRenderGraphUnknownFormat(t *testing.T) {
 		t.Errorf("printed before refusing:\n%s", buf.String())
 	}
 }
+
+// TestEveryKindHasAColour: a kind without a fill would be drawn grey among coloured phases.
+func TestEveryKindHasAColour(t *testing.T) {
+	for _, k := range plan.Kinds() {
+		if _, ok := kindColor[k]; !ok {
+			t.Errorf("kindColor has no fill for %s", k)
+		}
+	}
+}

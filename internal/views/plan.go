@@ -67,7 +67,7 @@ func WritePlanJSON(w io.Writer, doc PlanJSON) error {
 // in place, - takes something away, = checks or waits without changing anything.
 func Symbol(k plan.Kind) string {
 	switch k {
-	case plan.EnableStickiness, plan.AssociateInstanceProfile, plan.ModifyHealthCheck:
+	case plan.EnableStickiness, plan.AssociateInstanceProfile, plan.ModifyHealthCheck, plan.TagSnapshots:
 		return "~"
 	case plan.TrimZones, plan.DeregisterTarget, plan.TerminateInstance, plan.DeregisterImage:
 		return "-"
@@ -80,7 +80,7 @@ func Symbol(k plan.Kind) string {
 var kindSequence = []plan.Kind{
 	plan.ValidateLaunch, plan.CreateImage, plan.ModifyHealthCheck, plan.LaunchInstance, plan.AssociateInstanceProfile,
 	plan.EnableStickiness, plan.AddZones, plan.RegisterTarget, plan.Wait, plan.Gate, plan.DeregisterTarget,
-	plan.TerminateInstance, plan.TrimZones, plan.DeregisterImage,
+	plan.TerminateInstance, plan.TrimZones, plan.TagSnapshots, plan.DeregisterImage,
 }
 
 // KindOrder returns the kinds present in m, in kindSequence's order and then, for kinds this

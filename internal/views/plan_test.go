@@ -212,14 +212,19 @@ func TestSymbol(t *testing.T) {
 		plan.ValidateLaunch: "=", plan.CreateImage: "+", plan.ModifyHealthCheck: "~", plan.LaunchInstance: "+",
 		plan.AssociateInstanceProfile: "~", plan.EnableStickiness: "~", plan.AddZones: "+", plan.RegisterTarget: "+",
 		plan.Wait: "=", plan.Gate: "=", plan.DeregisterTarget: "-", plan.TerminateInstance: "-", plan.TrimZones: "-",
-		plan.DeregisterImage: "-",
+		plan.TagSnapshots: "~", plan.DeregisterImage: "-",
+	}
+	for _, k := range plan.Kinds() {
+		if !slices.Contains(kindSequence, k) {
+			t.Errorf("kindSequence lacks %s: summaries would list it last", k)
+		}
 	}
 	for _, k := range kindSequence {
 		if got := Symbol(k); got != want[k] {
 			t.Errorf("Symbol(%s) = %q, want %q", k, got, want[k])
 		}
 	}
-	if len(kindSequence) != len(want) {
+	if len(kindSequence) != len(want) || len(want) != len(plan.Kinds()) {
 		t.Errorf("kindSequence has %d kinds, the table %d", len(kindSequence), len(want))
 	}
 }
