@@ -500,7 +500,9 @@ func TestGatesWithoutKeepOldRelaunchTheOldMembers(t *testing.T) {
 		t.Errorf("reason %q", gates[0].Reason)
 	}
 	// Another version relaunches the same member under another token.
-	_, p2, err := gatedStack(func(r *specs.Rollout, im *specs.Image) { r.Gates.KeepOld, im.Version, im.Name = "", "2024-02-02", "web-2024-02-02" })
+	_, p2, err := gatedStack(func(r *specs.Rollout, im *specs.Image) {
+		r.Gates.KeepOld, im.Version, im.Name = "", "2024-02-02", "web-2024-02-02"
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
