@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// relaunchState is a gate rollback's progress in putting back the old members the rollout
+// terminated (plan.RelaunchParams; docs/plans.md, "Gates, checkpoints and rollback").
+type relaunchState struct {
+	ids map[string]string // old member's ID → the instance launched in its place
+	// serving are old members still in service at the rollback (their replacement never
+	// turned healthy, so they were never deregistered): nothing to relaunch.
+	serving    map[string]bool
+	registered bool
+	since      time.Time // when the first launch was made; once registered, when that was
+}
+
+// relaunch launches each terminated old member anew from the image it ran (with the plan's
+// ClientToken, so a retried rollback finds its launches), waits until they run, registers
+// them, and waits until they are healthy. The new members serve all the while, so capacity
+// never drops below what served during the bake. waiting is what it waits for; op names
+// the call that failed, for retry ("" for a final error).
+func (a *gate) relaunch(ctx context.Context, r *runner) (waiting, op string, err error) {
+	rl := a.p.Rollback.Relaunch
+	if len(rl) == 0 {
+		return "", "", nil
+	}
+	st := &a.relaunched
+	if st.ids == nil {
+		st.ids, st.serving = map[string]string{}, map[string]bool{}
+		for _, e := range rl {
+			d, ok, err := r.targetHealth(ctx, e.TargetGroupARN, e.Launch.Replaces, e.Port)
+			if err != nil {
+				st.ids = nil
+				return "", "DescribeTargetHealth", err
+			}
+			st.serving[e.Launch.Replaces] = ok && d.TargetHealth != nil && d.TargetHealth.State != elbtypes.TargetHealthStateEnumDraining
+		}
+	}
+	for _, e := range rl {
+		if st.ids[e.Launch.Replaces] != "" || st.serving[e.Launch.Replaces] {
+			continue
+		}
+		in := runInput(&e.Launch, e.Launch.ImageID)
+		in.ClientToken = aws.String(e.Launch.ClientToken)
+		out, err := r.api.EC2.RunInstances(ctx, in)
+		if err != nil {
+			return "", "RunInstances", fmt.Errorf("relaunch %s from %s: %w", named(e.Launch.Replaces, e.Name), e.Launch.ImageID, err)
+		}
+		if len(out.Instances) != 1 {
+			return "", "", fmt.Errorf("relaunch %s: RunInstances returned %d instances, want 1", named(e.Launch.Replaces, e.Name), len(out.Instances))
+		}
+		st.ids[e.Launch.Replaces] = aws.ToString(out.Instances[0].InstanceId)
+		if st.since.IsZero() {
+			st.since = r.clock.Now()
+		}
+	}
+	if !st.registered {
+		return a.registerRelaunched(ctx, r)
+	}
+	var sick []string
+	for _, e := range rl {
+		id := st.ids[e.Launch.Replaces]
+		if id == "" {
+			continue // still serving
+		}
+		d, ok, err := r.targetHealth(ctx, e.TargetGroupARN, id, e.Port)
+		if err != nil {
+			return "", "DescribeTargetHealth", err
+		}
+		if !ok || d.TargetHealth == nil || d.TargetHealth.State != elbtypes.TargetHealthStateEnumHealthy {
+			sick = append(sick, named(id, e.Name))
+		}
+	}
+	if len(sick) == 0 {
+		return "", "", nil
+	}
+	what := "the relaunched old members to pass health checks (rollback): " + strings.Join(sick, ", ")
+	if err := r.timedOutSince(st.since, r.timeouts.TargetHealthy, what); err != nil {
+		return "", "", fmt.Errorf("%w; the gate tripped (%s: %s) and the new members still serve", err, a.breach.gate, a.breach.figures)
+	}
+	return what, "", nil
+}
+
+// registerRelaunched registers the relaunched members once every one runs (ELBv2 refuses
+// an instance that is not running).
+func (a *gate) registerRelaunched(ctx context.Context, r *runner) (waiting, op string, err error) {
+	st := &a.relaunched
+	var pending []string
+	byGroup := map[string][]elbtypes.TargetDescription{}
+	var groups []string
+	for _, e := range a.p.Rollback.Relaunch {
+		id := st.ids[e.Launch.Replaces]
+		if id == "" {
+			continue // still serving
+		}
+		state, err := r.instanceState(ctx, id)
+		if err != nil {
+			return "", "DescribeInstances", err
+		}
+		switch state {
+		case "running":
+		case "pending":
+			pending = append(pending, named(id, e.Name))
+		default:
+			return "", "", fmt.Errorf("instance %s, relaunched in place of %s, is %s; the gate tripped (%s: %s) and the new members still serve", id, e.Launch.Replaces, state, a.breach.gate, a.breach.figures)
+		}
+		if _, ok := byGroup[e.TargetGroupARN]; !ok {
+			groups = append(groups, e.TargetGroupARN)
+		}
+		byGroup[e.TargetGroupARN] = append(byGroup[e.TargetGroupARN], elbtypes.TargetDescription{Id: aws.String(id), Port: aws.Int32(e.Port)})
+	}
+	if len(pending) > 0 {
+		what := "the relaunched old members to be running (rollback): " + strings.Join(pending, ", ")
+		if err := r.timedOutSince(st.since, r.timeouts.InstanceRunning, what); err != nil {
+			return "", "", fmt.Errorf("%w; the gate tripped (%s: %s) and the new members still serve", err, a.breach.gate, a.breach.figures)
+		}
+		return what, "", nil
+	}
+	for _, g := range groups {
+		if _, err := r.api.ELBV2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(g), Targets: byGroup[g]}); err != nil {
+			return "", "RegisterTargets", err
+		}
+		r.changed(g)
+	}
+	st.registered, st.since = true, r.clock.Now()
+	return "the relaunched old members to pass health checks (rollback)", "", nil
+}
+
+// relaunchedNames says what the rollback relaunched: "web-1a-1 (i-old) as i-new from ami-…".
+func (a *gate) relaunchedNames() []string {
+	var out []string
+	for _, e := range a.p.Rollback.Relaunch {
+		if id := a.relaunched.ids[e.Launch.Replaces]; id != "" {
+			out = append(out, fmt.Sprintf("%s as %s from %s", named(e.Launch.Replaces, e.Name), id, e.Launch.ImageID))
+		}
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/albctl/albctl/internal/clock"
+	"github.com/albctl/albctl/internal/engine"
+	"github.com/albctl/albctl/internal/plan"
+	"github.com/albctl/albctl/internal/simulator"
+)
+
+// relaunchRollout is gatedRollout without keep_old: old members are terminated as they are
+// replaced, and a rollback relaunches them from the image they ran (docs/plans.md, "Gates,
+// checkpoints and rollback").
+func relaunchRollout(gates string) string {
+	return strings.Replace(gatedRollout(gates), "    keep_old    = \"until_done\"\n", "", 1)
+}
+
+// badBuildSim is the four-member fleet on version 1 whose image web-2 answers 500 to a
+// quarter of its requests, with faults set by edit; before are its live instances.
+func badBuildSim(t *testing.T, edit func(w *simulator.World)) (sim *simulator.Sim, before map[string]string) {
+	t.Helper()
+	sim = newSim(t, simulator.SeedWorld())
+	converge(t, sim, spec(t, "1", 2, 2, ""))
+	before, _ = census(t, sim)
+	w := sim.World()
+	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{ErrorRate: 0.25}})
+	if edit != nil {
+		edit(w)
+	}
+	return newSim(t, w), before
+}
+
+// imageOf returns the ID of the image named name in the simulator, and the image each live
+// instance runs.
+func imageOf(sim *simulator.Sim, name string) (id string, runs map[string]string) {
+	w := sim.World()
+	runs = map[string]string{}
+	for _, in := range w.Instances {
+		if in.State == "running" || in.State == "pending" {
+			runs[in.ID] = in.Image
+		}
+	}
+	for _, im := range w.Images {
+		if im.Name == name {
+			id = im.ID
+		}
+	}
+	return id, runs
+}
+
+// TestGatesWithoutKeepOldRelaunchTheOldMembers: without keep_old, a tripped gate (at 25%,
+// one member replaced) and a health timeout (at batch 2: batch 1's old member terminated,
+// batch 2's still serving since its replacement never turned healthy) each relaunch every
+// old member the rollout terminated (one), from image web-1, register it and wait until it
+// is healthy before the new members leave: healthy capacity never falls below the four members
+// at any call, the fleet is four members on version 1 again (the relaunched ones new
+// instances of web-1), the error says what was relaunched, and a re-plan still shows the
+// rollout and warns.
+func TestGatesWithoutKeepOldRelaunchTheOldMembers(t *testing.T) {
+	slow := func(w *simulator.World) {
+		w.ImageBehaviours = nil
+		// Only batch 2's launch (after the first gate's bake) boots slowly; the relaunches,
+		// five minutes later, boot as usual.
+		w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: clock.Duration(2 * time.Hour), Window: simulator.Window{From: clock.Duration(10 * time.Minute), Until: clock.Duration(14 * time.Minute)}}}
+	}
+	for _, tc := range []struct {
+		name       string
+		edit       func(w *simulator.World)
+		gates      string
+		err        error
+		want       string
+		relaunched int
+	}{
+		{"gate", nil, "    max_5xx_percent = 1", engine.ErrGateTripped, "checkpoint 25%", 1},
+		{"health timeout", slow, "    max_5xx_percent = 1\n    health_timeout  = \"5m\"", engine.ErrRolledBack, "batch 2: health_timeout", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, before := badBuildSim(t, tc.edit)
+			web1, _ := imageOf(sim, "web-1")
+			v2 := spec(t, "2", 2, 2, relaunchRollout(tc.gates))
+			p := planFor(t, sim, v2)
+			lowest := 4
+			res, err := apply(sim, p, engine.Options{AfterPoll: func() { lowest = min(lowest, healthyTargets(t, sim)) }})
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "relaunched") {
+				t.Fatalf("apply: %v, want %v at %q naming the relaunches (done %v)", err, tc.err, tc.want, res.Done)
+			}
+			if lowest < 4 {
+				t.Errorf("healthy targets fell to %d; the minimum is 4", lowest)
+			}
+			after, _ := census(t, sim)
+			_, runs := imageOf(sim, "")
+			fresh := 0
+			for id, v := range after {
+				if v != "1" && v != "" {
+					t.Errorf("%s on version %q after the rollback", id, v)
+				}
+				if _, ok := before[id]; !ok {
+					fresh++
+					if runs[id] != web1 {
+						t.Errorf("relaunched %s runs %s, want web-1 (%s)", id, runs[id], web1)
+					}
+				}
+			}
+			if len(after) != 4 || fresh != tc.relaunched {
+				t.Errorf("after the rollback %d instances, %d of them relaunched; want 4 and %d: %v (before %v)", len(after), fresh, tc.relaunched, after, before)
+			}
+			if n := healthyTargets(t, sim); n != 4 {
+				t.Errorf("%d healthy targets after the rollback, want 4", n)
+			}
+			if tc.err == engine.ErrGateTripped {
+				again(t, sim, v2, p, "max_5xx_percent = 1")
+			}
+		})
+	}
+}
+
+// TestRelaunchRetriedLaunchesNoDuplicate: an apply interrupted once the rollback has
+// relaunched the old member, applied again from the same plan, trips the same gate and
+// finds the instance it relaunched (the plan's ClientToken) instead of launching another.
+func TestRelaunchRetriedLaunchesNoDuplicate(t *testing.T) {
+	sim, before := badBuildSim(t, nil)
+	p := planFor(t, sim, spec(t, "2", 2, 2, relaunchRollout("    max_5xx_percent = 1")))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	relaunched := ""
+	_, err := engine.Apply(ctx, p, apiOf(sim), engine.Options{Clock: sim.Clock(), AfterPoll: func() {
+		now, _ := census(t, sim)
+		for id, v := range now {
+			if _, old := before[id]; !old && v == "1" && relaunched == "" {
+				relaunched = id
+				cancel()
+			}
+		}
+	}})
+	if relaunched == "" || !errors.Is(err, context.Canceled) {
+		t.Fatalf("apply: %v; relaunched %q, want an interruption after the relaunch", err, relaunched)
+	}
+	_, err = apply(sim, p, engine.Options{})
+	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), relaunched) {
+		t.Fatalf("apply again: %v, want the gate to trip and relaunch %s again", err, relaunched)
+	}
+	after, _ := census(t, sim)
+	if _, ok := after[relaunched]; !ok || len(after) != 4 {
+		t.Errorf("after the second rollback %v, want 4 instances, %s among them", after, relaunched)
+	}
+	if n := healthyTargets(t, sim); n != 4 {
+		t.Errorf("%d healthy targets after the rollback, want 4", n)
+	}
+	if n := count(p, plan.Gate); n != 3 {
+		t.Errorf("%d gates", n)
+	}
+}
