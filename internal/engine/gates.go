@@ -170,7 +170,7 @@ func (r *runner) alarmsNow(ctx context.Context, want []string) (map[string]alarm
 	}
 	slices.Sort(names)
 	for start := 0; start < len(names); start += 100 {
-		pages := cw.NewDescribeAlarmsPaginator(r.api.CW, &cw.DescribeAlarmsInput{AlarmNames: names[start:min(start+100, len(names))]})
+		pages := cw.NewDescribeAlarmsPaginator(r.api.CW, &cw.DescribeAlarmsInput{AlarmNames: names[start:min(start+100, len(names))], AlarmTypes: cloud.AlarmTypes})
 		for pages.HasMorePages() {
 			out, err := pages.NextPage(ctx)
 			if err != nil {

@@ -569,3 +569,39 @@ func TestRelaunchNeedsThePreviousImage(t *testing.T) {
 		})
 	}
 }
+
+// An alarm the gates name that the account does not have is refused at plan time, at the
+// alarms list; one it has passes; a world whose alarms were not read is not judged.
+func TestPlanRefusesAnAlarmTheAccountLacks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		read   bool
+		alarms []string
+		want   string
+	}{
+		{"missing", true, []string{"web-latency"}, `alarm "web-5xx", which CloudWatch does not have in`},
+		{"present", true, []string{"web-5xx"}, ""},
+		{"not read", false, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := fleetWorld(4)
+			bump(s)
+			one := 1.0
+			r := &s.Fleets[0].Rollout
+			r.BakeTime = 5 * time.Minute
+			r.Gates = specs.Gates{Alarms: []string{"web-5xx"}, Max5xxPercent: &one}
+			r.Gates.AlarmsRange.Filename, r.Gates.AlarmsRange.Start.Line, r.Gates.AlarmsRange.Start.Column = "alb.hcl", 61, 23
+			w.Alarms, w.AlarmsRead = tc.alarms, tc.read
+			_, err := Build(s, w)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "alb.hcl:61,23") || !strings.Contains(err.Error(), "CloudWatch alarm not found") {
+				t.Fatalf("got %v, want %q at alb.hcl:61,23", err, tc.want)
+			}
+		})
+	}
+}
