@@ -46,13 +46,13 @@ type World struct {
 	NetworkRead    bool            `json:"network_read,omitempty"`
 	// VPCs and Snapshots are read by ReadRegion only (a copy of the account needs them;
 	// a plan does not).
-	VPCs      []VPC      `json:"vpcs,omitempty"`
+	VPCs []VPC `json:"vpcs,omitempty"`
 	// Alarms are the CloudWatch alarms the stack's gates name that the account has (names
 	// only, sorted); AlarmsRead is false when none was asked, so that an empty list is not
 	// mistaken for "the account has none" (docs/plans.md, "Gates, checkpoints and rollback").
-	Alarms     []string `json:"alarms,omitempty"`
-	AlarmsRead bool     `json:"alarms_read,omitempty"`
-	Snapshots []Snapshot `json:"snapshots,omitempty"`
+	Alarms     []string   `json:"alarms,omitempty"`
+	AlarmsRead bool       `json:"alarms_read,omitempty"`
+	Snapshots  []Snapshot `json:"snapshots,omitempty"`
 }
 
 // VPC is a virtual private cloud.
