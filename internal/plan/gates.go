@@ -205,8 +205,8 @@ func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []st
 		ID:       id,
 		Kind:     Gate,
 		Resource: fmt.Sprintf("fleet %s", f.Label),
-		Reason: fmt.Sprintf("checkpoint %d%% (%d of %d replaced): batch %d serves for %s while %s hold; on a breach the %d old member(s) out of service are registered again%s and the %d new one(s) removed",
-			checkpoint, replaced, total, batch, humanDuration(f.Rollout.BakeTime), strings.Join(p.Names(), ", "), len(rb.Restore), relaunchNote(rb), len(rb.Remove)),
+		Reason: fmt.Sprintf("checkpoint %d%% (%d of %d replaced): batch %d serves for %s while %s hold; on a breach %s and the %d new one(s) removed",
+			checkpoint, replaced, total, batch, humanDuration(f.Rollout.BakeTime), strings.Join(p.Names(), ", "), undoNote(rb), len(rb.Remove)),
 		DependsOn: slices.Clone(deps),
 		Gate:      p,
 	})

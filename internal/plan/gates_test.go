@@ -496,7 +496,7 @@ func TestGatesWithoutKeepOldRelaunchTheOldMembers(t *testing.T) {
 			t.Errorf("%s waits for the last gate without keep_old", s.ID)
 		}
 	}
-	if !strings.Contains(gates[0].Reason, "the 1 terminated one(s) ("+in.Tags["Name"]+") relaunched from the image they ran") {
+	if !strings.Contains(gates[0].Reason, "the 1 old member(s) the rollout terminated ("+in.Tags["Name"]+") are relaunched from the image they ran") {
 		t.Errorf("reason %q", gates[0].Reason)
 	}
 	// Another version relaunches the same member under another token.

@@ -88,14 +88,19 @@ func (b *builder) relaunchImages() map[string]bool {
 	return out
 }
 
-// relaunchNote is what a gate's reason says of its relaunches ("" for none).
-func relaunchNote(rb GateRollback) string {
+// undoNote is what a gate's reason says it puts back on a breach.
+func undoNote(rb GateRollback) string {
+	restore := fmt.Sprintf("the %d old member(s) out of service are registered again", len(rb.Restore))
 	if len(rb.Relaunch) == 0 {
-		return ""
+		return restore
 	}
 	var names []string
 	for _, r := range rb.Relaunch {
 		names = append(names, cmp.Or(r.Name, r.Launch.Replaces))
 	}
-	return fmt.Sprintf(", the %d terminated one(s) (%s) relaunched from the image they ran", len(rb.Relaunch), strings.Join(names, ", "))
+	relaunch := fmt.Sprintf("the %d old member(s) the rollout terminated (%s) are relaunched from the image they ran", len(rb.Relaunch), strings.Join(names, ", "))
+	if len(rb.Restore) == 0 {
+		return relaunch
+	}
+	return restore + ", " + relaunch
 }
