@@ -347,7 +347,7 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 		if waiting != "" {
 			return false, waiting, nil
 		}
-		waiting, op, err = a.relaunch(ctx, r)
+		waiting, op, err = a.relaunch(ctx, r, t.step.ID)
 		if err != nil {
 			if op == "" {
 				return false, "", err
@@ -378,6 +378,7 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 	for _, o := range rb.Restore {
 		restored = append(restored, named(o.InstanceID, o.Name))
 	}
+	restored = append(restored, a.reusedNames()...)
 	for _, n := range rb.Remove {
 		id := n.InstanceID
 		if n.InstanceStep != "" {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/albctl/albctl/internal/cloud"
 )
 
 // relaunchState is a gate rollback's progress in putting back the old members the rollout
@@ -17,31 +19,29 @@ type relaunchState struct {
 	ids map[string]string // old member's ID → the instance launched in its place
 	// serving are old members still in service at the rollback (their replacement never
 	// turned healthy, so they were never deregistered): nothing to relaunch.
-	serving    map[string]bool
+	serving map[string]bool
+	// reused are old members out of service but still running (draining, their terminate
+	// step not yet sent): registered again instead of relaunched, and held (runner.held).
+	reused     map[string]bool
 	registered bool
 	since      time.Time // when the first launch was made; once registered, when that was
 }
 
-// relaunch launches each terminated old member anew from the image it ran (with the plan's
+// relaunch launches each terminated old member anew (one still running is registered again
+// instead, sortOld) from the image it ran (with the plan's
 // ClientToken, so a retried rollback finds its launches), waits until they run, registers
 // them, and waits until they are healthy. The new members serve all the while, so capacity
 // never drops below what served during the bake. waiting is what it waits for; op names
 // the call that failed, for retry ("" for a final error).
-func (a *gate) relaunch(ctx context.Context, r *runner) (waiting, op string, err error) {
+func (a *gate) relaunch(ctx context.Context, r *runner, step string) (waiting, op string, err error) {
 	rl := a.p.Rollback.Relaunch
 	if len(rl) == 0 {
 		return "", "", nil
 	}
 	st := &a.relaunched
 	if st.ids == nil {
-		st.ids, st.serving = map[string]string{}, map[string]bool{}
-		for _, e := range rl {
-			d, ok, err := r.targetHealth(ctx, e.TargetGroupARN, e.Launch.Replaces, e.Port)
-			if err != nil {
-				st.ids = nil
-				return "", "DescribeTargetHealth", err
-			}
-			st.serving[e.Launch.Replaces] = ok && d.TargetHealth != nil && d.TargetHealth.State != elbtypes.TargetHealthStateEnumDraining
+		if op, err := a.sortOld(ctx, r, step); err != nil {
+			return "", op, err
 		}
 	}
 	for _, e := range rl {
@@ -87,6 +87,56 @@ func (a *gate) relaunch(ctx context.Context, r *runner) (waiting, op string, err
 		return "", "", fmt.Errorf("%w; the gate tripped (%s: %s) and the new members still serve", err, a.breach.gate, a.breach.figures)
 	}
 	return what, "", nil
+}
+
+// sortOld decides, once, what each old member needs: nothing when it still serves; a new
+// registration when it still runs and nothing in this apply will terminate it now (its
+// terminate step, not yet sent, is held: it waits until the apply stops); else a relaunch.
+func (a *gate) sortOld(ctx context.Context, r *runner, step string) (op string, err error) {
+	st := &a.relaunched
+	ids, serving, reused := map[string]string{}, map[string]bool{}, map[string]bool{}
+	var hold []string
+	for _, e := range a.p.Rollback.Relaunch {
+		old := e.Launch.Replaces
+		d, ok, err := r.targetHealth(ctx, e.TargetGroupARN, old, e.Port)
+		if err != nil {
+			return "DescribeTargetHealth", err
+		}
+		if ok && d.TargetHealth != nil && d.TargetHealth.State != elbtypes.TargetHealthStateEnumDraining {
+			serving[old] = true
+			continue
+		}
+		term, planned := r.terminateOf(old)
+		if planned && term.sent {
+			continue // terminating: relaunch
+		}
+		state, err := r.instanceState(ctx, old)
+		if err != nil && cloud.ErrorCode(err) != "InvalidInstanceID.NotFound" {
+			return "DescribeInstances", err
+		}
+		if state == "running" {
+			ids[old], reused[old] = old, true
+			hold = append(hold, old)
+		}
+	}
+	if r.held == nil {
+		r.held = map[string]string{}
+	}
+	for _, id := range hold {
+		r.held[id] = step
+	}
+	st.ids, st.serving, st.reused = ids, serving, reused
+	return "", nil
+}
+
+// terminateOf returns the terminate step of this apply for instance id, if any.
+func (r *runner) terminateOf(id string) (*terminateInstance, bool) {
+	for _, t := range r.tasks {
+		if a, ok := t.action.(*terminateInstance); ok && a.p.InstanceID == id {
+			return a, true
+		}
+	}
+	return nil, false
 }
 
 // registerRelaunched registers the relaunched members once every one runs (ELBv2 refuses
@@ -138,8 +188,19 @@ func (a *gate) registerRelaunched(ctx context.Context, r *runner) (waiting, op s
 func (a *gate) relaunchedNames() []string {
 	var out []string
 	for _, e := range a.p.Rollback.Relaunch {
-		if id := a.relaunched.ids[e.Launch.Replaces]; id != "" {
+		if id := a.relaunched.ids[e.Launch.Replaces]; id != "" && !a.relaunched.reused[e.Launch.Replaces] {
 			out = append(out, fmt.Sprintf("%s as %s from %s", named(e.Launch.Replaces, e.Name), id, e.Launch.ImageID))
+		}
+	}
+	return out
+}
+
+// reusedNames are the old members registered again rather than relaunched.
+func (a *gate) reusedNames() []string {
+	var out []string
+	for _, e := range a.p.Rollback.Relaunch {
+		if a.relaunched.reused[e.Launch.Replaces] {
+			out = append(out, named(e.Launch.Replaces, e.Name))
 		}
 	}
 	return out
