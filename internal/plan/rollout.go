@@ -130,7 +130,9 @@ func (b *builder) retireStale(fp *fleetPlan, rp *replacement, batch int, dropFir
 }
 
 func cloneUndo(u GateRollback) GateRollback {
-	out := GateRollback{Restore: slices.Clone(u.Restore), Relaunch: slices.Clone(u.Relaunch), Remove: slices.Clone(u.Remove)}
+	// Restore and Remove are always lists in the plan's JSON (docs/plan-json.md), empty ones
+	// included.
+	out := GateRollback{Restore: append([]TargetParams{}, u.Restore...), Relaunch: slices.Clone(u.Relaunch), Remove: append([]TargetParams{}, u.Remove...)}
 	for i := range out.Remove {
 		out.Remove[i].Rollback = nil
 	}
