@@ -605,3 +605,28 @@ func TestPlanRefusesAnAlarmTheAccountLacks(t *testing.T) {
 		})
 	}
 }
+
+// Image clean-up leaves alone the image a gate's relaunch names, even beyond image.keep: the
+// old members run ami-0new, and two newer images baked since would otherwise push it out.
+func TestCleanupKeepsTheImageARelaunchNeeds(t *testing.T) {
+	for _, keepOld := range []string{"", specs.KeepOldUntilDone} {
+		s, w := fleetWorld(4)
+		bump(s)
+		one := 1.0
+		s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+		s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, KeepOld: keepOld}
+		for i, name := range []string{"web-2023-06-01", "web-2023-07-01"} {
+			w.Images = append(w.Images, cloud.Image{ID: fmt.Sprintf("ami-0newer%d", i), Name: name, State: "available", Created: time.Date(2023, time.Month(6+i), 1, 0, 0, 0, 0, time.UTC),
+				Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: name[4:]}})
+		}
+		p, err := Build(s, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// With keep_old the old members are registered again, not relaunched: the image goes
+		// once they are terminated, after the last gate.
+		if got, want := indexOf(p, "deregister_image.ami-0new") >= 0, keepOld != ""; got != want {
+			t.Errorf("keep_old %q: deregister_image.ami-0new planned: %v, want %v (%v)", keepOld, got, want, kinds(p))
+		}
+	}
+}
