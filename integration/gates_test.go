@@ -81,13 +81,21 @@ func putAlarm(t *testing.T, c *cw.Client) {
 // completes it. Metrics, alarm evaluation and timing are checked on the simulator
 // (scenarios/).
 func TestMotoGateRollsBackMidRollout(t *testing.T) {
+	t.Run("keep_old", func(t *testing.T) { motoGateRollsBack(t, true) })
+	// Without keep_old the old member is terminated once drained; the rollback relaunches it
+	// from its image (RunInstances with the plan's ClientToken) or, still draining, registers
+	// it again (docs/plans.md, "Rollback without keep_old").
+	t.Run("relaunch", func(t *testing.T) { motoGateRollsBack(t, false) })
+}
+
+func motoGateRollsBack(t *testing.T, keepOld bool) {
 	m := newMoto(t)
 	m.seed(t, simulator.SeedWorld())
 	api := m.api()
 	alarms := m.cw
 	api.CW = alarms
 	putAlarm(t, alarms)
-	dir := gatedBlog(t)
+	dir := gatedBlog(t, keepOld)
 	at := func(version string) *specs.Stack {
 		s, _, diags := specs.Load(dir, specs.Options{Vars: []string{"app_version=" + version}})
 		if diags.HasErrors() {
@@ -105,13 +113,20 @@ func TestMotoGateRollsBackMidRollout(t *testing.T) {
 		t.Fatalf("%d gates, want 3:\n%s", n, stepList(p))
 	}
 	clock := &virtualClock{now: time.Now().UTC()}
+	// With keep_old the alarm goes off at the first checkpoint; without, at the last, when
+	// the first two old members have drained and been terminated (relaunched) and the third
+	// still drains (registered again).
+	tripAt, checkpoint, want := "gate.web.batch-1", "checkpoint 25%", "rolled back to the previous image: registered"
+	if !keepOld {
+		tripAt, checkpoint, want = "gate.web.batch-3", "checkpoint 100%", "again and relaunched i-"
+	}
 	res, err := engine.Apply(ctx, p, api, engine.Options{Clock: clock, Events: func(e engine.Event) {
-		if e.Type == engine.EventStarted && e.Step == "gate.web.batch-1" {
+		if e.Type == engine.EventStarted && e.Step == tripAt {
 			setAlarm(t, alarms, cwtypes.StateValueAlarm, "Threshold Crossed: 2 out of the last 2 datapoints were greater than the threshold (10)")
 		}
 	}})
-	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), "alarm web-5xx") || !strings.Contains(err.Error(), "checkpoint 25%") {
-		t.Fatalf("apply: %v, want the gate on web-5xx to trip at 25%% (done %v)", err, res.Done)
+	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), "alarm web-5xx") || !strings.Contains(err.Error(), checkpoint) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("apply: %v, want the gate on web-5xx to trip at %s, %s (done %v)", err, checkpoint, want, res.Done)
 	}
 	after := liveByVersion(t, api)
 	if len(after["2024-01-01"]) != 0 || len(after["2023-05-14"]) != len(before["2023-05-14"]) {
@@ -132,11 +147,11 @@ func TestMotoGateRollsBackMidRollout(t *testing.T) {
 			registered = append(registered, aws.ToString(d.Target.Id))
 		}
 	}
-	want := append(append([]string{}, before["2023-05-14"]...), before[""]...)
+	old := append(append([]string{}, after["2023-05-14"]...), before[""]...)
 	slices.Sort(registered)
-	slices.Sort(want)
-	if !slices.Equal(registered, want) {
-		t.Errorf("registered in web-tg after the rollback: %v, want the old fleet %v", registered, want)
+	slices.Sort(old)
+	if !slices.Equal(registered, old) {
+		t.Errorf("registered in web-tg after the rollback: %v, want the old fleet %v", registered, old)
 	}
 	images, err := api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	if err != nil {
@@ -166,8 +181,9 @@ func TestMotoGateRollsBackMidRollout(t *testing.T) {
 	}
 }
 
-// gatedBlog is the blog example with four members and a rollout gated on web-5xx.
-func gatedBlog(t *testing.T) string {
+// gatedBlog is the blog example with four members and a rollout gated on web-5xx, keeping its
+// old members until done or not.
+func gatedBlog(t *testing.T, keepOld bool) string {
 	t.Helper()
 	dir := blogWithZones(t, "ap-northeast-1a=2", "ap-northeast-1d=2")
 	path := filepath.Join(dir, "alb.hcl")
@@ -181,11 +197,16 @@ func gatedBlog(t *testing.T) string {
   rollout {
     bake_time   = "1m"
     checkpoints = [25, 50, 100]
-    keep_old    = "until_done"
+    keep_old    = "KEEP"
     alarms      = ["web-5xx"]
   }
 }
 `
+	if keepOld {
+		src = strings.Replace(src, "KEEP", "until_done", 1)
+	} else {
+		src = strings.Replace(src, "KEEP", "none", 1)
+	}
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
