@@ -290,7 +290,9 @@ type resumed struct {
 func (b *builder) resumedUndo(fp *fleetPlan) GateRollback {
 	var u GateRollback
 	for _, rs := range fp.resumed {
-		if rs.old.State == "running" {
+		// A pending old member is one a relaunching rollback launched before an interruption:
+		// it is terminated as the slot's old member, so a rollback relaunches it again.
+		if rs.old.State == "running" || (rs.old.State == "pending" && !keepsOld(fp.f)) {
 			b.undoOld(fp, rs.old, b.portOf(fp, rs.old), &u)
 		}
 		u.Remove = append(u.Remove, TargetParams{TargetGroupARN: fp.tg.ARN, InstanceID: rs.keeper.ID, Port: b.portOf(fp, rs.keeper), AZ: rs.keeper.AZ, Name: nameOf(rs.keeper)})

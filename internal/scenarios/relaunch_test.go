@@ -11,6 +11,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/specs"
 )
 
 // relaunchRollout is gatedRollout without keep_old: old members are terminated as they are
@@ -133,15 +134,16 @@ func TestGatesWithoutKeepOldRelaunchTheOldMembers(t *testing.T) {
 	}
 }
 
-// TestRelaunchRetriedLaunchesNoDuplicate: an apply interrupted once the rollback has
-// relaunched the old member, applied again from the same plan, trips the same gate and
-// finds the instance it relaunched (the plan's ClientToken) instead of launching another.
-func TestRelaunchRetriedLaunchesNoDuplicate(t *testing.T) {
-	sim, before := badBuildSim(t, nil)
-	p := planFor(t, sim, spec(t, "2", 2, 2, relaunchRollout("    max_5xx_percent = 1")))
+// interruptedRelaunch applies a relaunching rollout of a bad build and interrupts it once
+// the rollback has relaunched the old member: it returns the plan, the relaunched instance
+// and the instances before.
+func interruptedRelaunch(t *testing.T) (sim *simulator.Sim, v2 *specs.Stack, p *plan.Plan, relaunched string, before map[string]string) {
+	t.Helper()
+	sim, before = badBuildSim(t, nil)
+	v2 = spec(t, "2", 2, 2, relaunchRollout("    max_5xx_percent = 1"))
+	p = planFor(t, sim, v2)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	relaunched := ""
 	_, err := engine.Apply(ctx, p, apiOf(sim), engine.Options{Clock: sim.Clock(), AfterPoll: func() {
 		now, _ := census(t, sim)
 		for id, v := range now {
@@ -154,7 +156,15 @@ func TestRelaunchRetriedLaunchesNoDuplicate(t *testing.T) {
 	if relaunched == "" || !errors.Is(err, context.Canceled) {
 		t.Fatalf("apply: %v; relaunched %q, want an interruption after the relaunch", err, relaunched)
 	}
-	_, err = apply(sim, p, engine.Options{})
+	return sim, v2, p, relaunched, before
+}
+
+// TestRelaunchRetriedLaunchesNoDuplicate: an apply interrupted once the rollback has
+// relaunched the old member, applied again from the same plan, trips the same gate and
+// finds the instance it relaunched (the plan's ClientToken) instead of launching another.
+func TestRelaunchRetriedLaunchesNoDuplicate(t *testing.T) {
+	sim, _, p, relaunched, _ := interruptedRelaunch(t)
+	_, err := apply(sim, p, engine.Options{})
 	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), relaunched) {
 		t.Fatalf("apply again: %v, want the gate to trip and relaunch %s again", err, relaunched)
 	}
@@ -165,7 +175,37 @@ func TestRelaunchRetriedLaunchesNoDuplicate(t *testing.T) {
 	if n := healthyTargets(t, sim); n != 4 {
 		t.Errorf("%d healthy targets after the rollback, want 4", n)
 	}
-	if n := count(p, plan.Gate); n != 3 {
-		t.Errorf("%d gates", n)
+}
+
+// TestReplanAfterAnInterruptedRelaunch: "apply again" after the same interruption plans
+// afresh. The slot holds the relaunched member (version 1, still pending) and the new one
+// (version 2, serving), as an interrupted rollout does; the image is not tagged yet, so the
+// re-plan resumes the rollout: it retires the pending member as the slot's old one and puts
+// it in every rollback's relaunches. Applied, the bad build trips a gate again, and the fleet
+// ends as four healthy members on version 1, capacity never below four: nothing left over.
+// (Before the fix in resumedUndo, a pending old member was left out of the rollbacks and the
+// slot ended empty.)
+func TestReplanAfterAnInterruptedRelaunch(t *testing.T) {
+	sim, v2, _, _, _ := interruptedRelaunch(t)
+	p := planFor(t, sim, v2)
+	lowest := 4
+	_, err := apply(sim, p, engine.Options{AfterPoll: func() { lowest = min(lowest, healthyTargets(t, sim)) }})
+	if !errors.Is(err, engine.ErrGateTripped) {
+		t.Fatalf("apply of the re-plan: %v, want a tripped gate", err)
+	}
+	if lowest < 4 {
+		t.Errorf("healthy targets fell to %d; the minimum is 4", lowest)
+	}
+	after, _ := census(t, sim)
+	for id, v := range after {
+		if v != "1" && v != "" {
+			t.Errorf("%s on version %q after the rollback", id, v)
+		}
+	}
+	if len(after) != 4 || healthyTargets(t, sim) != 4 {
+		t.Errorf("after the rollback %v (%d healthy), want 4 members, all healthy", after, healthyTargets(t, sim))
+	}
+	if p := planFor(t, sim, v2); count(p, plan.LaunchInstance) != 3 {
+		t.Errorf("re-plan after the rollback: %v, want the rollout of the 3 members again", kinds(p))
 	}
 }
