@@ -14,7 +14,7 @@ import (
 )
 
 // relaunchState is a gate rollback's progress in putting back the old members the rollout
-// terminated (plan.RelaunchParams; docs/plans.md, "Gates, checkpoints and rollback").
+// terminated (plan.RelaunchParams; docs/plans.md, "Rollback without keep_old").
 type relaunchState struct {
 	ids map[string]string // old member's ID → the instance launched in its place
 	// serving are old members still in service at the rollback (their replacement never
@@ -27,10 +27,10 @@ type relaunchState struct {
 	since      time.Time // when the first launch was made; once registered, when that was
 }
 
-// relaunch launches each terminated old member anew (one still running is registered again
-// instead, sortOld) from the image it ran (with the plan's
-// ClientToken, so a retried rollback finds its launches), waits until they run, registers
-// them, and waits until they are healthy. The new members serve all the while, so capacity
+// relaunch launches each terminated old member anew from the image it ran, with the plan's
+// ClientToken so that a retried rollback finds its launches (one still running is registered
+// again instead: sortOld), waits until they run, registers them, and waits until they are
+// healthy. The new members serve all the while, so capacity
 // never drops below what served during the bake. waiting is what it waits for; op names
 // the call that failed, for retry ("" for a final error).
 func (a *gate) relaunch(ctx context.Context, r *runner, step string) (waiting, op string, err error) {
