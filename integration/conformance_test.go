@@ -28,12 +28,12 @@ func (motoHarness) Start(t *testing.T, w *simulator.World) *conformance.Env {
 	return &conformance.Env{EC2: m.ec2, ELBV2: m.elb, IAM: m.iam, IDs: s.IDs, Advance: func(time.Duration) {}}
 }
 
-// motoDiffers is every rule of the suite on which moto 5.2.5 is knowingly unlike AWS, with the
+// motoDiffers is every rule of the suite on which moto 5.2.6 is knowingly unlike AWS, with the
 // reason: the one place that lists them (docs/aws-semantics.md, "Where moto differs", points
 // here). A case of any other rule that fails against moto fails the test.
 //
 // Each reason says what moto does instead; "observed" ones were found by running the suite
-// against moto 5.2.5 (scripts/moto.sh pins the version).
+// against moto 5.2.5 and hold for 5.2.6 (scripts/moto.sh pins the version).
 var motoDiffers = map[string]string{
 	// Time: moto's resources are in their final state at once.
 	"instance-pending":       "moto's instances are running as soon as RunInstances answers; there is no pending state",

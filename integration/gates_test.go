@@ -48,51 +48,54 @@ func (c *virtualClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// alarmSwitch is the CloudWatch of this test: moto serves CloudWatch's Query and JSON
-// protocols but not the RPC v2 CBOR protocol aws-sdk-go-v2/service/cloudwatch speaks
-// (https://github.com/getmoto/moto/issues/9195), so the alarm's state comes from here while
-// EC2 and ELBv2 are moto's. DescribeAlarms answers the alarm in ALARM once tripped is set.
-type alarmSwitch struct {
-	mu      sync.Mutex
-	tripped bool
-	calls   int
+// setAlarm puts moto's alarm web-5xx in state (SetAlarmState): moto evaluates no alarm, so
+// the test decides when it goes off, as the metric would on AWS.
+func setAlarm(t *testing.T, c *cw.Client, state cwtypes.StateValue, reason string) {
+	t.Helper()
+	_, err := c.SetAlarmState(context.Background(), &cw.SetAlarmStateInput{AlarmName: aws.String("web-5xx"), StateValue: state, StateReason: aws.String(reason)})
+	if err != nil {
+		t.Errorf("SetAlarmState %s: %v", state, err)
+	}
 }
 
-func (a *alarmSwitch) DescribeAlarms(_ context.Context, in *cw.DescribeAlarmsInput, _ ...func(*cw.Options)) (*cw.DescribeAlarmsOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.calls++
-	state, reason := cwtypes.StateValueOk, "Threshold Crossed: no datapoint above 10"
-	if a.tripped {
-		state, reason = cwtypes.StateValueAlarm, "Threshold Crossed: 2 out of the last 2 datapoints were greater than the threshold (10)"
+// putAlarm creates the alarm web-5xx in moto's CloudWatch, in state OK.
+func putAlarm(t *testing.T, c *cw.Client) {
+	t.Helper()
+	_, err := c.PutMetricAlarm(context.Background(), &cw.PutMetricAlarmInput{
+		AlarmName: aws.String("web-5xx"), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
+		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), Threshold: aws.Float64(10),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+	})
+	if err != nil {
+		t.Fatalf("PutMetricAlarm: %v", err)
 	}
-	var out []cwtypes.MetricAlarm
-	for _, n := range in.AlarmNames {
-		if n == "web-5xx" {
-			out = append(out, cwtypes.MetricAlarm{AlarmName: aws.String(n), StateValue: state, StateReason: aws.String(reason), StateUpdatedTimestamp: aws.Time(time.Unix(0, 0))})
-		}
-	}
-	return &cw.DescribeAlarmsOutput{MetricAlarms: out}, nil
-}
-
-func (a *alarmSwitch) GetMetricData(context.Context, *cw.GetMetricDataInput, ...func(*cw.Options)) (*cw.GetMetricDataOutput, error) {
-	return nil, errors.New("this test's gates read no metrics")
+	setAlarm(t, c, cwtypes.StateValueOk, "no 5xx")
 }
 
 // TestMotoGateRollsBackMidRollout rolls a four-member fleet onto a new version against moto's
-// EC2 and ELBv2, with a gate on the alarm web-5xx at every checkpoint. When the first gate
-// starts baking, the alarm goes to ALARM: the old member goes back in service through moto's
-// RegisterTargets, the new one is deregistered and terminated, the image is tagged rolled back
-// (CreateTags), apply fails naming the alarm, and a re-plan warns. This checks the rollback's
-// requests against moto; metrics, alarm evaluation and timing are checked on the simulator
+// EC2, ELBv2 and CloudWatch, with a gate on the alarm web-5xx at every checkpoint. When the
+// first gate starts baking, the alarm goes to ALARM (SetAlarmState): the old member goes
+// back in service through moto's RegisterTargets, the new one is deregistered and
+// terminated, the image is tagged rolled back (CreateTags), apply fails naming the alarm, and
+// a re-plan warns. Once the alarm is OK again, applying the re-plan resumes the rollout and
+// completes it. Metrics, alarm evaluation and timing are checked on the simulator
 // (scenarios/).
 func TestMotoGateRollsBackMidRollout(t *testing.T) {
+	t.Run("keep_old", func(t *testing.T) { motoGateRollsBack(t, true) })
+	// Without keep_old the old member is terminated once drained; the rollback relaunches it
+	// from its image (RunInstances with the plan's ClientToken) or, still draining, registers
+	// it again (docs/plans.md, "Rollback without keep_old").
+	t.Run("relaunch", func(t *testing.T) { motoGateRollsBack(t, false) })
+}
+
+func motoGateRollsBack(t *testing.T, keepOld bool) {
 	m := newMoto(t)
 	m.seed(t, simulator.SeedWorld())
-	alarms := &alarmSwitch{}
 	api := m.api()
+	alarms := m.cw
 	api.CW = alarms
-	dir := gatedBlog(t)
+	putAlarm(t, alarms)
+	dir := gatedBlog(t, keepOld)
 	at := func(version string) *specs.Stack {
 		s, _, diags := specs.Load(dir, specs.Options{Vars: []string{"app_version=" + version}})
 		if diags.HasErrors() {
@@ -110,15 +113,20 @@ func TestMotoGateRollsBackMidRollout(t *testing.T) {
 		t.Fatalf("%d gates, want 3:\n%s", n, stepList(p))
 	}
 	clock := &virtualClock{now: time.Now().UTC()}
+	// With keep_old the alarm goes off at the first checkpoint; without, at the last, when
+	// the first two old members have drained and been terminated (relaunched) and the third
+	// still drains (registered again).
+	tripAt, checkpoint, want := "gate.web.batch-1", "checkpoint 25%", "rolled back to the previous image: registered"
+	if !keepOld {
+		tripAt, checkpoint, want = "gate.web.batch-3", "checkpoint 100%", "again and relaunched i-"
+	}
 	res, err := engine.Apply(ctx, p, api, engine.Options{Clock: clock, Events: func(e engine.Event) {
-		if e.Type == engine.EventStarted && e.Step == "gate.web.batch-1" {
-			alarms.mu.Lock()
-			alarms.tripped = true
-			alarms.mu.Unlock()
+		if e.Type == engine.EventStarted && e.Step == tripAt {
+			setAlarm(t, alarms, cwtypes.StateValueAlarm, "Threshold Crossed: 2 out of the last 2 datapoints were greater than the threshold (10)")
 		}
 	}})
-	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), "alarm web-5xx") || !strings.Contains(err.Error(), "checkpoint 25%") {
-		t.Fatalf("apply: %v, want the gate on web-5xx to trip at 25%% (done %v)", err, res.Done)
+	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), "alarm web-5xx") || !strings.Contains(err.Error(), checkpoint) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("apply: %v, want the gate on web-5xx to trip at %s, %s (done %v)", err, checkpoint, want, res.Done)
 	}
 	after := liveByVersion(t, api)
 	if len(after["2024-01-01"]) != 0 || len(after["2023-05-14"]) != len(before["2023-05-14"]) {
@@ -139,11 +147,11 @@ func TestMotoGateRollsBackMidRollout(t *testing.T) {
 			registered = append(registered, aws.ToString(d.Target.Id))
 		}
 	}
-	want := append(append([]string{}, before["2023-05-14"]...), before[""]...)
+	old := append(append([]string{}, after["2023-05-14"]...), before[""]...)
 	slices.Sort(registered)
-	slices.Sort(want)
-	if !slices.Equal(registered, want) {
-		t.Errorf("registered in web-tg after the rollback: %v, want the old fleet %v", registered, want)
+	slices.Sort(old)
+	if !slices.Equal(registered, old) {
+		t.Errorf("registered in web-tg after the rollback: %v, want the old fleet %v", registered, old)
 	}
 	images, err := api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	if err != nil {
@@ -158,13 +166,24 @@ func TestMotoGateRollsBackMidRollout(t *testing.T) {
 	if !tagged {
 		t.Errorf("image web-2024-01-01 does not carry %s naming the alarm", cloud.TagRolledBack)
 	}
-	if w := strings.Join(build(t, v2, observe(t, api, v2)).Warnings, "\n"); !strings.Contains(w, "was rolled back by a gate") {
+	again := build(t, v2, observe(t, api, v2))
+	if w := strings.Join(again.Warnings, "\n"); !strings.Contains(w, "was rolled back by a gate") {
 		t.Errorf("re-plan does not warn of the rollback:\n%s", w)
+	}
+	// The alarm clears: applying again resumes the rollout, through every gate.
+	setAlarm(t, alarms, cwtypes.StateValueOk, "back to normal")
+	if _, err := engine.Apply(ctx, again, api, engine.Options{Clock: clock}); err != nil {
+		t.Fatalf("apply once the alarm is OK: %v", err)
+	}
+	done := liveByVersion(t, api)
+	if len(done["2023-05-14"]) != 0 || len(done["2024-01-01"]) != len(before["2023-05-14"]) {
+		t.Errorf("live instances by version after the second apply: %v, want every member on 2024-01-01", done)
 	}
 }
 
-// gatedBlog is the blog example with four members and a rollout gated on web-5xx.
-func gatedBlog(t *testing.T) string {
+// gatedBlog is the blog example with four members and a rollout gated on web-5xx, keeping its
+// old members until done or not.
+func gatedBlog(t *testing.T, keepOld bool) string {
 	t.Helper()
 	dir := blogWithZones(t, "ap-northeast-1a=2", "ap-northeast-1d=2")
 	path := filepath.Join(dir, "alb.hcl")
@@ -178,11 +197,16 @@ func gatedBlog(t *testing.T) string {
   rollout {
     bake_time   = "1m"
     checkpoints = [25, 50, 100]
-    keep_old    = "until_done"
+    keep_old    = "KEEP"
     alarms      = ["web-5xx"]
   }
 }
 `
+	if keepOld {
+		src = strings.Replace(src, "KEEP", "until_done", 1)
+	} else {
+		src = strings.Replace(src, "KEEP", "none", 1)
+	}
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -41,6 +42,7 @@ type moto struct {
 	ec2      *ec2.Client
 	elb      *elbv2.Client
 	iam      *iam.Client
+	cw       *cw.Client
 }
 
 // motoEndpoint returns the endpoint from the environment. Without one the test skips, or
@@ -75,6 +77,7 @@ func newMoto(t *testing.T) *moto {
 		ec2:      ec2.NewFromConfig(cfg),
 		elb:      elbv2.NewFromConfig(cfg),
 		iam:      iam.NewFromConfig(cfg),
+		cw:       cw.NewFromConfig(cfg),
 	}
 }
 

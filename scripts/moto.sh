@@ -3,10 +3,12 @@
 # names it; the EXIT trap set here stops it. The caller decides what a missing moto means.
 # shellcheck shell=bash
 
-MOTO_VERSION=5.2.5
+# 5.2.6 is the first moto that speaks the Smithy RPC v2 CBOR protocol the SDK's CloudWatch
+# client uses, so the gate tests read moto's alarms (docs/testing.md, "CloudWatch on moto").
+MOTO_VERSION=5.2.6
 # The AWS clients integration/clients runs against sim serve (docs/sim-serve.md), pinned and
 # installed into .venv beside moto (boto3 is moto's dependency too: this pin is the one moto
-# 5.2.5 resolves with; awscli v1 brings its own botocore).
+# 5.2.6 resolves with; awscli v1 brings its own botocore).
 VENV_CLIENTS=(boto3==1.44.18 awscli==1.46.3)
 VENV=.venv
 PY=$VENV/bin/python

@@ -365,6 +365,10 @@ func everyKindPlan() *plan.Plan {
 	)
 	tags := map[string]string{"Name": "web-1d-1", "albctl:fleet": "web"}
 	onePercent := 1.0
+	// An old member a rollback without keep_old relaunches (docs/plans.md).
+	relaunch := []plan.RelaunchParams{{TargetGroupARN: tg, Port: 80, Name: "web-1a-1", Launch: plan.LaunchParams{ImageID: "ami-0old", ImageName: "web-1",
+		AZ: "ap-northeast-1a", SubnetID: "subnet-a", InstanceType: "t3.small", KeyName: "web-key", SecurityGroupIDs: []string{"sg-1"},
+		IAMProfile: "arn:aws:iam::123456789012:instance-profile/web-app", ClientToken: "albctl-relaunch", Tags: tags, Replaces: "i-old1"}}}
 	launch := func(az string, n int) *plan.LaunchParams {
 		return &plan.LaunchParams{ImageName: "web-2", AZ: az, SubnetID: "subnet-" + az, InstanceType: "t3.small",
 			KeyName: "web-key", SecurityGroupIDs: []string{"sg-1"}, IAMProfile: "web-app",
@@ -409,7 +413,7 @@ func everyKindPlan() *plan.Plan {
 				DependsOn: []string{},
 				Target: &plan.TargetParams{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a",
 					Rollback: &plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true,
-						Fleet: &plan.FleetRollback{Fleet: "web", Batch: 2, Version: "2", ImageID: "ami-0new", Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}}}},
+						Fleet: &plan.FleetRollback{Fleet: "web", Batch: 2, Version: "2", ImageID: "ami-0new", Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Relaunch: relaunch, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}}}},
 			{ID: "trim_zones.web", Kind: plan.TrimZones, Resource: "load balancer web-alb", Reason: "r",
 				DependsOn: []string{"register_target.web.ap-northeast-1d.1"},
 				Zones: &plan.ZonesParams{LoadBalancerARN: lb, SubnetIDs: []string{"subnet-a", "subnet-d"},
@@ -438,7 +442,7 @@ func everyKindPlan() *plan.Plan {
 			{ID: "gate.web.batch-2", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{"gate.web.batch-1"},
 				Gate: &plan.GateParams{Fleet: "web", Batch: 2, Checkpoint: 100, Replaced: 4, Total: 4, TargetGroupARN: tg, LoadBalancerARNs: []string{lb},
 					Zones: []string{"ap-northeast-1d"}, Bake: clock.Duration(5 * time.Minute), Alarms: []string{"web-5xx"}, Version: "2", ImageStep: "create_image.web",
-					Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}},
+					Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Relaunch: relaunch, Remove: []plan.TargetParams{{TargetGroupARN: tg, InstanceID: "i-new", Port: 80, AZ: "ap-northeast-1a"}}}}},
 			{ID: "tag_snapshots.ami-0old", Kind: plan.TagSnapshots, Resource: "snapshots of image web-1 (ami-0old)", Reason: "r", DependsOn: []string{},
 				Snapshots: &plan.SnapshotTagParams{ImageID: "ami-0old", ImageName: "web-1", SnapshotIDs: []string{"snap-1"},
 					Tags: map[string]string{"albctl:stack": "web-tg", "albctl:fleet": "web"}}},

@@ -161,6 +161,8 @@ type observer struct {
 	subnetsStarted, lateSubnetsDone                bool
 	vpcsRead, groupsAsked                          map[string]bool
 	imageIDsAsked                                  []string
+	alarms                                         []string // the names DescribeAlarms listed
+	alarmsRead                                     bool
 }
 
 // run makes the queued calls, at most max at once, until none is left and no join can
@@ -301,6 +303,9 @@ func (o *observer) start() error {
 	o.sourcesAndMembers()
 	o.readImages()
 	if err := o.readProfiles(); err != nil {
+		return err
+	}
+	if err := o.readAlarms(); err != nil {
 		return err
 	}
 	o.joins()
@@ -846,6 +851,7 @@ func (o *observer) world() *World {
 		}
 	}
 	o.network(w)
+	o.alarmsWorld(w)
 	w.sort()
 	return w
 }

@@ -6,6 +6,8 @@ type Query struct {
 	TargetGroups  []string // target group names
 	LoadBalancers []string // load balancer names
 	Fleets        []FleetQuery
+	// Alarms are the CloudWatch alarm names the rollouts' gates watch.
+	Alarms []string
 }
 
 // FleetQuery is what Observe needs of one fleet.

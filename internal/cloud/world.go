@@ -46,6 +46,11 @@ type World struct {
 	NetworkRead    bool            `json:"network_read,omitempty"`
 	// VPCs are read by ReadRegion only (a copy of the account needs them; a plan does not).
 	VPCs []VPC `json:"vpcs,omitempty"`
+	// Alarms are the CloudWatch alarms the stack's gates name that the account has (names
+	// only, sorted); AlarmsRead is false when none was asked, so that an empty list is not
+	// mistaken for "the account has none" (docs/plans.md, "Gates, checkpoints and rollback").
+	Alarms     []string `json:"alarms,omitempty"`
+	AlarmsRead bool     `json:"alarms_read,omitempty"`
 	// Snapshots are, for a plan, those of the images albctl baked for the stack's fleets
 	// (their tags say which ones albctl may delete: docs/security.md); for ReadRegion, those
 	// of every image read.

@@ -631,6 +631,10 @@ type terminateInstance struct {
 
 func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
 	who := named(a.p.InstanceID, a.p.Name)
+	if g, ok := r.held[a.p.InstanceID]; ok && !a.sent {
+		// A tripped gate serves from it again: the apply stops once that rollback is done.
+		return false, fmt.Sprintf("%s: back in service by the rollback of %s", who, g), nil
+	}
 	if a.drained.IsZero() {
 		// In-flight requests finish during the deregistration delay: terminate only after.
 		waiting, op, err := a.draining(ctx, r, t)

@@ -139,6 +139,9 @@ type runner struct {
 	tasks    []*task
 	byID     map[string]*task
 	result   *Result
+	// held are old members a gate's rollback puts back in service: their terminate steps
+	// wait (relaunch.go). By instance ID, the gate step's ID.
+	held map[string]string
 }
 
 // Apply executes p against api. It returns the Result even on error, so the caller can say

@@ -54,6 +54,7 @@ type gate struct {
 	// rollback progress
 	restoreAt         time.Time // when the old members were registered again
 	restored, removed bool
+	relaunched        relaunchState // the old members launched anew (relaunch.go)
 }
 
 func (a *gate) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
@@ -169,7 +170,7 @@ func (r *runner) alarmsNow(ctx context.Context, want []string) (map[string]alarm
 	}
 	slices.Sort(names)
 	for start := 0; start < len(names); start += 100 {
-		pages := cw.NewDescribeAlarmsPaginator(r.api.CW, &cw.DescribeAlarmsInput{AlarmNames: names[start:min(start+100, len(names))]})
+		pages := cw.NewDescribeAlarmsPaginator(r.api.CW, &cw.DescribeAlarmsInput{AlarmNames: names[start:min(start+100, len(names))], AlarmTypes: cloud.AlarmTypes})
 		for pages.HasMorePages() {
 			out, err := pages.NextPage(ctx)
 			if err != nil {
@@ -346,6 +347,16 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 		if waiting != "" {
 			return false, waiting, nil
 		}
+		waiting, op, err = a.relaunch(ctx, r, t.step.ID)
+		if err != nil {
+			if op == "" {
+				return false, "", err
+			}
+			return r.retry(ctx, t, op, err)
+		}
+		if waiting != "" {
+			return false, waiting, nil
+		}
 		a.restored = true
 	}
 	if !a.removed {
@@ -367,6 +378,7 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 	for _, o := range rb.Restore {
 		restored = append(restored, named(o.InstanceID, o.Name))
 	}
+	restored = append(restored, a.reusedNames()...)
 	for _, n := range rb.Remove {
 		id := n.InstanceID
 		if n.InstanceStep != "" {
@@ -375,7 +387,14 @@ func (a *gate) rollback(ctx context.Context, r *runner, t *task) (bool, string, 
 		removed = append(removed, named(id, n.Name))
 	}
 	b := a.breach
-	undone := fmt.Sprintf("rolled back to the previous image: registered %s again (healthy), then deregistered and terminated %s%s", orNone(restored), orNone(removed), tagNote)
+	back := "registered " + orNone(restored) + " again"
+	switch rl := a.relaunchedNames(); {
+	case len(rl) > 0 && len(restored) == 0:
+		back = "relaunched " + strings.Join(rl, ", ")
+	case len(rl) > 0:
+		back += " and relaunched " + strings.Join(rl, ", ")
+	}
+	undone := fmt.Sprintf("rolled back to the previous image: %s (healthy), then deregistered and terminated %s%s", back, orNone(removed), tagNote)
 	if a.p.Checkpoint == 0 { // a new member's health timeout (healthTimeoutRollback)
 		return false, "", fmt.Errorf("%w: fleet %s, batch %d: %s at %s: %s; %s", ErrRolledBack, a.p.Fleet, a.p.Batch, b.gate, b.at.UTC().Format(time.RFC3339), b.figures, undone)
 	}

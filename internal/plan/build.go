@@ -64,6 +64,9 @@ type builder struct {
 	zonesWanted map[string]map[string]bool
 	// removals are members to take out of service (scale-in, replaced, duplicates).
 	removals []removal
+	// noRelaunch[fleet + image ID] marks an image a rollback cannot relaunch from, refused
+	// once (relaunch.go).
+	noRelaunch map[string]bool
 }
 
 type removal struct {
@@ -88,6 +91,7 @@ func newBuilder(stack *specs.Stack, world *cloud.World) *builder {
 		steps:       map[string]*Step{},
 		fleetTG:     map[string]*cloud.TargetGroup{},
 		zonesWanted: map[string]map[string]bool{},
+		noRelaunch:  map[string]bool{},
 	}
 }
 

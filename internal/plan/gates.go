@@ -42,12 +42,28 @@ type GateParams struct {
 	Rollback  GateRollback `json:"rollback"`
 }
 
-// GateRollback is what a tripped gate undoes: every old member taken out of service so far,
-// kept running (keep_old = "until_done"), is registered again and must be healthy; then the
-// new members launched so far are deregistered and terminated.
+// GateRollback is what a tripped gate undoes: every old member taken out of service so far
+// is back in service and healthy, then the new members launched so far are deregistered and
+// terminated. An old member still running (keep_old = "until_done", or one albctl did not
+// launch and so never terminates) is registered again (Restore); one the rollout terminated
+// is launched anew from the image it ran (Relaunch) and registered (docs/plans.md, "Gates,
+// checkpoints and rollback").
 type GateRollback struct {
-	Restore []TargetParams `json:"restore"`
-	Remove  []TargetParams `json:"remove"` // InstanceStep names each one's launch
+	Restore  []TargetParams   `json:"restore"`
+	Relaunch []RelaunchParams `json:"relaunch,omitempty"`
+	Remove   []TargetParams   `json:"remove"` // InstanceStep names each one's launch
+}
+
+// RelaunchParams put back an old member the rollout terminated: Launch runs the image the old
+// member ran (Launch.ImageID), in its subnet, with its type, groups, profile and tags (its
+// slot and version among them), and a ClientToken derived from the old member and the
+// version rolled out, so a rollback retried after an interruption finds its launch instead of
+// launching twice. The new instance is registered in TargetGroupARN on Port.
+type RelaunchParams struct {
+	TargetGroupARN string       `json:"target_group_arn"`
+	Port           int32        `json:"port"`
+	Name           string       `json:"name,omitempty"` // the old member's Name tag
+	Launch         LaunchParams `json:"launch"`         // Launch.Replaces: the old member's ID
 }
 
 // FleetRollback is what a new member's health timeout undoes in a rollout with gates: as a
@@ -98,13 +114,20 @@ func gateMissing(s *Step) (m missingFields) {
 		for _, r := range p.Rollback.Remove {
 			m.needIf(r.InstanceStep == "" && r.InstanceID == "", "gate.rollback.remove[].instance_step or instance_id")
 		}
+		for _, r := range p.Rollback.Relaunch {
+			m.need("gate.rollback.relaunch[].target_group_arn", r.TargetGroupARN)
+			m.need("gate.rollback.relaunch[].launch.image_id", r.Launch.ImageID)
+			m.need("gate.rollback.relaunch[].launch.subnet_id", r.Launch.SubnetID)
+			m.need("gate.rollback.relaunch[].launch.client_token", r.Launch.ClientToken)
+			m.need("gate.rollback.relaunch[].launch.replaces", r.Launch.Replaces)
+		}
 	}
 	return m
 }
 
 // checkGates refuses gates the apply could not judge or undo: a bake shorter than one
-// metric period, old members not kept (relaunching the previous image is not done by the
-// engine), or image.keep = 1 (the previous image would be gone).
+// metric period, or image.keep = 1 (a rollback that relaunches old members needs the
+// previous image; relaunchOf checks that each old member's image still exists).
 func (b *builder) checkGates(f *specs.Fleet) bool {
 	r := f.Rollout
 	g := r.Gates
@@ -117,14 +140,9 @@ func (b *builder) checkGates(f *specs.Fleet) bool {
 			"fleet %q has gates (%s) and bake_time = %s: a gate reads the load balancer's metrics, which CloudWatch publishes per one-minute period, so bake_time must be at least 1m.", f.Label, gateList(g), humanDuration(r.BakeTime))
 		ok = false
 	}
-	if g.KeepOld != specs.KeepOldUntilDone {
-		b.errorf(r.DeclRange, "Gates need keep_old = \"until_done\"",
-			"fleet %q has gates (%s): a tripped gate rolls the fleet back by registering the old members again, so they must keep running until the rollout is done. Add keep_old = \"until_done\" to the rollout block (it costs the surge: old members run until the last checkpoint passes).", f.Label, gateList(g))
-		ok = false
-	}
 	if f.Image.Keep == 1 {
 		b.errorf(f.Image.DeclRange, "Gates need the previous image",
-			"fleet %q has gates and image.keep = 1: the previous image would be deregistered while the rollout may still roll back to it. Keep at least 2.", f.Label)
+			"fleet %q has gates and image.keep = 1: the previous image would be deregistered while the rollout may still roll back to it (a rollback relaunches the old members from it). Keep at least 2.", f.Label)
 		ok = false
 	}
 	return ok
@@ -187,8 +205,8 @@ func (b *builder) gate(fp *fleetPlan, batch, checkpoint, replaced int, deps []st
 		ID:       id,
 		Kind:     Gate,
 		Resource: fmt.Sprintf("fleet %s", f.Label),
-		Reason: fmt.Sprintf("checkpoint %d%% (%d of %d replaced): batch %d serves for %s while %s hold; on a breach the %d old member(s) out of service are registered again and the %d new one(s) removed",
-			checkpoint, replaced, total, batch, humanDuration(f.Rollout.BakeTime), strings.Join(p.Names(), ", "), len(rb.Restore), len(rb.Remove)),
+		Reason: fmt.Sprintf("checkpoint %d%% (%d of %d replaced): batch %d serves for %s while %s hold; on a breach %s and the %d new one(s) removed",
+			checkpoint, replaced, total, batch, humanDuration(f.Rollout.BakeTime), strings.Join(p.Names(), ", "), undoNote(rb), len(rb.Remove)),
 		DependsOn: slices.Clone(deps),
 		Gate:      p,
 	})
@@ -272,8 +290,10 @@ type resumed struct {
 func (b *builder) resumedUndo(fp *fleetPlan) GateRollback {
 	var u GateRollback
 	for _, rs := range fp.resumed {
-		if rs.old.State == "running" {
-			u.Restore = append(u.Restore, TargetParams{TargetGroupARN: fp.tg.ARN, InstanceID: rs.old.ID, Port: b.portOf(fp, rs.old), AZ: rs.old.AZ, Name: nameOf(rs.old)})
+		// A pending old member is one a relaunching rollback launched before an interruption:
+		// it is terminated as the slot's old member, so a rollback relaunches it again.
+		if rs.old.State == "running" || (rs.old.State == "pending" && !keepsOld(fp.f)) {
+			b.undoOld(fp, rs.old, b.portOf(fp, rs.old), &u)
 		}
 		u.Remove = append(u.Remove, TargetParams{TargetGroupARN: fp.tg.ARN, InstanceID: rs.keeper.ID, Port: b.portOf(fp, rs.keeper), AZ: rs.keeper.AZ, Name: nameOf(rs.keeper)})
 	}

@@ -106,8 +106,8 @@ func TestPlanRefusesGatesItCannotJudgeOrUndo(t *testing.T) {
 		want string
 	}{
 		{"bake shorter than a metric period", func(r *specs.Rollout, _ *specs.Image) { r.BakeTime = 30 * time.Second }, "bake_time must be at least 1m"},
-		{"old members not kept", func(r *specs.Rollout, _ *specs.Image) { r.Gates.KeepOld = "" }, `keep_old = "until_done"`},
 		{"previous image not kept", func(_ *specs.Rollout, im *specs.Image) { im.Keep = 1 }, "image.keep = 1"},
+		{"previous image not kept, old members relaunched", func(r *specs.Rollout, im *specs.Image) { r.Gates.KeepOld, im.Keep = "", 1 }, "image.keep = 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := gatedStack(tc.edit)
@@ -252,12 +252,12 @@ func TestRefusalNamesTheGatesSet(t *testing.T) {
 		gates specs.Gates
 		want  string
 	}{
-		{"alarm only", specs.Gates{Alarms: []string{"web-5xx"}}, `has gates (alarm web-5xx):`},
-		{"5xx only", specs.Gates{Max5xxPercent: &one}, `has gates (max_5xx_percent = 2):`},
-		{"latency only", specs.Gates{MaxP95Latency: 2 * time.Second}, `has gates (max_p95_latency = 2s):`},
+		{"alarm only", specs.Gates{Alarms: []string{"web-5xx"}}, `has gates (alarm web-5xx) and bake_time = 30s`},
+		{"5xx only", specs.Gates{Max5xxPercent: &one}, `has gates (max_5xx_percent = 2) and bake_time = 30s`},
+		{"latency only", specs.Gates{MaxP95Latency: 2 * time.Second}, `has gates (max_p95_latency = 2s) and bake_time = 30s`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.Gates = tc.gates })
+			_, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.Gates, r.BakeTime = tc.gates, 30*time.Second })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
@@ -439,5 +439,194 @@ func TestGateWaitsForTheImageItWouldTag(t *testing.T) {
 	g := firstGate(t, p)
 	if g.Gate.ImageStep == "" || !dependsOn(p, g.ID, g.Gate.ImageStep) {
 		t.Fatalf("gate %s (image step %q) does not wait for the image; steps %v", g.ID, g.Gate.ImageStep, kinds(p))
+	}
+}
+
+// Without keep_old, a rollout with gates terminates each old member as it is replaced, and
+// each gate's rollback relaunches the ones replaced so far from the image they run, in
+// their subnet, with their type, groups, profile and tags, under a token that every gate
+// shares for the same member and that a later version does not reuse.
+func TestGatesWithoutKeepOldRelaunchTheOldMembers(t *testing.T) {
+	_, p, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.Gates.KeepOld = "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(p); err != nil {
+		t.Fatal(err)
+	}
+	var gates []*Step
+	for i := range p.Steps {
+		if p.Steps[i].Kind == Gate {
+			gates = append(gates, &p.Steps[i])
+		}
+	}
+	if len(gates) != 3 {
+		t.Fatalf("%d gates; steps %v", len(gates), kinds(p))
+	}
+	first, last := gates[0].Gate.Rollback, gates[2].Gate.Rollback
+	if len(first.Restore) != 0 || len(first.Relaunch) != 1 || len(first.Remove) != 1 || len(last.Relaunch) != 4 || len(last.Remove) != 4 {
+		t.Fatalf("rollbacks: first %+v, last relaunches %d, removes %d", first, len(last.Relaunch), len(last.Remove))
+	}
+	rl := first.Relaunch[0]
+	_, w := fleetWorld(4)
+	var in cloud.Instance
+	ok := false
+	for _, i := range w.Instances {
+		if i.ID == rl.Launch.Replaces {
+			in, ok = i, true
+		}
+	}
+	if !ok {
+		t.Fatalf("relaunch replaces %q, not an old member", rl.Launch.Replaces)
+	}
+	want := LaunchParams{ImageID: "ami-0new", ImageName: "web-2023-05-14", AZ: in.AZ, SubnetID: in.SubnetID, InstanceType: in.InstanceType,
+		SecurityGroupIDs: in.SecurityGroupIDs, IAMProfile: in.IAMProfileARN, ClientToken: rl.Launch.ClientToken, Tags: in.Tags, Replaces: in.ID}
+	if !reflect.DeepEqual(rl.Launch, want) || rl.TargetGroupARN != w.TargetGroups[0].ARN || rl.Port != 80 || rl.Name != in.Tags["Name"] {
+		t.Errorf("relaunch %+v\nwant launch %+v", rl, want)
+	}
+	if rl.Launch.ClientToken != last.Relaunch[0].Launch.ClientToken {
+		t.Errorf("the last gate relaunches %s with token %s, the first with %s", in.ID, last.Relaunch[0].Launch.ClientToken, rl.Launch.ClientToken)
+	}
+	for _, s := range p.Steps {
+		if s.Launch != nil && s.Launch.ClientToken == rl.Launch.ClientToken {
+			t.Errorf("%s has the relaunch's token", s.ID)
+		}
+		// Old members go as they are replaced, not after the last gate.
+		if s.Kind == TerminateInstance && dependsOn(p, s.ID, gates[2].ID) {
+			t.Errorf("%s waits for the last gate without keep_old", s.ID)
+		}
+	}
+	if !strings.Contains(gates[0].Reason, "the 1 old member(s) the rollout terminated ("+in.Tags["Name"]+") are relaunched from the image they ran") {
+		t.Errorf("reason %q", gates[0].Reason)
+	}
+	// Another version relaunches the same member under another token.
+	_, p2, err := gatedStack(func(r *specs.Rollout, im *specs.Image) {
+		r.Gates.KeepOld, im.Version, im.Name = "", "2024-02-02", "web-2024-02-02"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := firstGate(t, p2); g.Gate.Rollback.Relaunch[0].Launch.ClientToken == rl.Launch.ClientToken {
+		t.Error("a rollout of another version reuses the relaunch token")
+	}
+	// A saved plan keeps its relaunches.
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Plan
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Steps[indexOf(&back, gates[0].ID)].Gate; !reflect.DeepEqual(got, gates[0].Gate) {
+		t.Errorf("gate after a JSON round trip:\n%+v\nwant\n%+v", got, gates[0].Gate)
+	}
+}
+
+// A rollback relaunches from the image the old members run: when the account no longer has
+// it, the plan refuses, naming the rollout block; with keep_old it needs no image. The
+// image a relaunch needs is not cleaned up, whatever image.keep says.
+func TestRelaunchNeedsThePreviousImage(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		keepOld string
+		state   string // of ami-0new; "" removes it
+		want    string
+	}{
+		{"gone", "", "", "ami-0new (image of web-"},
+		{"failed", "", "failed", "is in state failed"},
+		{"kept old members need no image", specs.KeepOldUntilDone, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := fleetWorld(4)
+			bump(s)
+			one := 1.0
+			s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+			s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, KeepOld: tc.keepOld}
+			s.Fleets[0].Rollout.DeclRange.Filename = "alb.hcl"
+			s.Fleets[0].Rollout.DeclRange.Start.Line = 42
+			var images []cloud.Image
+			for _, im := range w.Images {
+				if im.ID == "ami-0new" {
+					if tc.state == "" {
+						continue
+					}
+					im.State = tc.state
+				}
+				images = append(images, im)
+			}
+			w.Images = images
+			_, err := Build(s, w)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "alb.hcl:42") || !strings.Contains(err.Error(), "Gates need the previous image") || strings.Contains(err.Error(), "other diagnostic") {
+				t.Fatalf("got %v, want %q at alb.hcl:42", err, tc.want)
+			}
+		})
+	}
+}
+
+// An alarm the gates name that the account does not have is refused at plan time, at the
+// alarms list; one it has passes; a world whose alarms were not read is not judged.
+func TestPlanRefusesAnAlarmTheAccountLacks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		read   bool
+		alarms []string
+		want   string
+	}{
+		{"missing", true, []string{"web-latency"}, `alarm "web-5xx", which CloudWatch does not have in`},
+		{"present", true, []string{"web-5xx"}, ""},
+		{"not read", false, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, w := fleetWorld(4)
+			bump(s)
+			one := 1.0
+			r := &s.Fleets[0].Rollout
+			r.BakeTime = 5 * time.Minute
+			r.Gates = specs.Gates{Alarms: []string{"web-5xx"}, Max5xxPercent: &one}
+			r.Gates.AlarmsRange.Filename, r.Gates.AlarmsRange.Start.Line, r.Gates.AlarmsRange.Start.Column = "alb.hcl", 61, 23
+			w.Alarms, w.AlarmsRead = tc.alarms, tc.read
+			_, err := Build(s, w)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "alb.hcl:61,23") || !strings.Contains(err.Error(), "CloudWatch alarm not found") {
+				t.Fatalf("got %v, want %q at alb.hcl:61,23", err, tc.want)
+			}
+		})
+	}
+}
+
+// Image clean-up leaves alone the image a gate's relaunch names, even beyond image.keep: the
+// old members run ami-0new, and two newer images baked since would otherwise push it out.
+func TestCleanupKeepsTheImageARelaunchNeeds(t *testing.T) {
+	for _, keepOld := range []string{"", specs.KeepOldUntilDone} {
+		s, w := fleetWorld(4)
+		bump(s)
+		one := 1.0
+		s.Fleets[0].Rollout.BakeTime = 5 * time.Minute
+		s.Fleets[0].Rollout.Gates = specs.Gates{Max5xxPercent: &one, KeepOld: keepOld}
+		for i, name := range []string{"web-2023-06-01", "web-2023-07-01"} {
+			w.Images = append(w.Images, cloud.Image{ID: fmt.Sprintf("ami-0newer%d", i), Name: name, State: "available", Created: time.Date(2023, time.Month(6+i), 1, 0, 0, 0, 0, time.UTC),
+				Tags: map[string]string{cloud.TagFleet: "web", cloud.TagStack: "web-tg", cloud.TagImageVersion: name[4:]}})
+		}
+		p, err := Build(s, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// With keep_old the old members are registered again, not relaunched: the image goes
+		// once they are terminated, after the last gate.
+		if got, want := indexOf(p, "deregister_image.ami-0new") >= 0, keepOld != ""; got != want {
+			t.Errorf("keep_old %q: deregister_image.ami-0new planned: %v, want %v (%v)", keepOld, got, want, kinds(p))
+		}
 	}
 }

@@ -129,6 +129,7 @@ func (b *builder) validateLaunches(fp *fleetPlan) {
 // are kept, the one the spec names first), once no instance uses them: those that only
 // members terminated by this plan use go after those terminations.
 func (b *builder) cleanImages() {
+	relaunch := b.relaunchImages() // a gate's rollback may still need them (relaunch.go)
 	for i := range b.stack.Fleets {
 		f := &b.stack.Fleets[i]
 		tg, ok := b.fleetTG[f.Label]
@@ -153,6 +154,9 @@ func (b *builder) cleanImages() {
 		for _, im := range baked {
 			b.tagSnapshots(im)
 			if im.Name == f.Image.Name || im.ID == f.Image.ID {
+				continue
+			}
+			if relaunch[im.ID] {
 				continue
 			}
 			if kept < f.Image.Keep || im.State == "pending" {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -31,6 +32,30 @@ func (b *builder) preflight() {
 		l := &b.stack.LoadBalancers[i]
 		if _, ok := b.world.LoadBalancer(l.Name); !ok {
 			b.errorf(l.DeclRange, "Load balancer not found", "load balancer %q does not exist. albctl manages the zones of an existing ALB; it does not create one.", l.Name)
+		}
+	}
+	b.checkAlarms()
+}
+
+// checkAlarms refuses an alarm a rollout's gates name that the account does not have: the
+// gate could not read it and would trip at its first checkpoint, rolling back a rollout
+// that nothing was wrong with (docs/plans.md, "Gates, checkpoints and rollback"). Observe
+// read the names (DescribeAlarms, metric and composite alarms).
+func (b *builder) checkAlarms() {
+	if !b.world.AlarmsRead {
+		return
+	}
+	for i := range b.stack.Fleets {
+		f := &b.stack.Fleets[i]
+		rng := f.Rollout.Gates.AlarmsRange
+		if rng.Filename == "" {
+			rng = f.Rollout.DeclRange
+		}
+		for _, a := range f.Rollout.Gates.Alarms {
+			if !slices.Contains(b.world.Alarms, a) {
+				b.errorf(rng, "CloudWatch alarm not found",
+					"fleet %q: the rollout's gates watch alarm %q, which CloudWatch does not have in %s (DescribeAlarms lists no metric or composite alarm of that name). A gate that cannot read its alarm trips at once, so the rollout would roll back at its first checkpoint. Create the alarm first, or fix the name.", f.Label, a, cmp.Or(b.world.Region, "this region"))
+			}
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"slices"
+
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
 )
@@ -27,6 +29,11 @@ func QueryOf(s *specs.Stack) cloud.Query {
 			fq.Zones = append(fq.Zones, z.AZ)
 		}
 		q.Fleets = append(q.Fleets, fq)
+		for _, a := range f.Rollout.Gates.Alarms {
+			if !slices.Contains(q.Alarms, a) {
+				q.Alarms = append(q.Alarms, a)
+			}
+		}
 	}
 	return q
 }

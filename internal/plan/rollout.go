@@ -105,7 +105,7 @@ func (b *builder) rollout(fp *fleetPlan) {
 
 // retireStale plans the removal of a replaced slot's old members and returns the IDs of
 // their deregistrations; dropFirst lets them leave service as the batch starts (the
-// min_healthy_percent slack). Each one taken out of service is added to undo.Restore.
+// min_healthy_percent slack). Each one taken out of service is added to undo (undoOld).
 func (b *builder) retireStale(fp *fleetPlan, rp *replacement, batch int, dropFirst bool, start []string, undo *GateRollback) []string {
 	f := fp.f
 	newName := b.steps[rp.launch].Launch.Tags["Name"]
@@ -123,14 +123,16 @@ func (b *builder) retireStale(fp *fleetPlan, rp *replacement, batch int, dropFir
 		b.removals = append(b.removals, removal{fleet: f.Label, tg: fp.tg, instance: in, after: after, rollout: true, reason: why})
 		if t, ok := b.idx.registered(fp.tg, in.ID); ok {
 			deregisters = append(deregisters, b.deregisterID(f.Label, in.ID))
-			undo.Restore = append(undo.Restore, TargetParams{TargetGroupARN: fp.tg.ARN, InstanceID: in.ID, Port: t.Port, AZ: in.AZ, Name: nameOf(in)})
+			b.undoOld(fp, in, t.Port, undo)
 		}
 	}
 	return deregisters
 }
 
 func cloneUndo(u GateRollback) GateRollback {
-	out := GateRollback{Restore: slices.Clone(u.Restore), Remove: slices.Clone(u.Remove)}
+	// Restore and Remove are always lists in the plan's JSON (docs/plan-json.md), empty ones
+	// included.
+	out := GateRollback{Restore: append([]TargetParams{}, u.Restore...), Relaunch: slices.Clone(u.Relaunch), Remove: append([]TargetParams{}, u.Remove...)}
 	for i := range out.Remove {
 		out.Remove[i].Rollback = nil
 	}
@@ -144,11 +146,14 @@ func (b *builder) deregisterID(fleet, id string) string {
 
 // keepOldUntilDone makes every old member of a rollout with gates (those of this plan's
 // batches, from b.removals[first:], and those an interrupted run replaced) wait for the last
-// gate before it is terminated; when the interruption came after the last batch, it plans
-// that last gate again.
+// gate before it is terminated, when the rollout keeps them (keep_old = "until_done"); when
+// the interruption came after the last batch, it plans that last gate again, kept or not.
 func (b *builder) keepOldUntilDone(fp *fleetPlan, lastGate string, first int, undo GateRollback) {
 	if lastGate == "" {
 		lastGate = b.gate(fp, 1, 100, len(fp.resumed), nil, cloneUndo(undo))
+	}
+	if !keepsOld(fp.f) {
+		return // terminated as replaced: a rollback relaunches them (relaunch.go)
 	}
 	for i := first; i < len(b.removals); i++ {
 		b.removals[i].terminateAfter = []string{lastGate}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // stickyTG is a target group with stickiness, so any fleet count passes pitfall 3.
@@ -336,7 +338,11 @@ func TestFleetRolloutImageAndType(t *testing.T) {
 			if g.Max5xxPercent == nil || *g.Max5xxPercent != 1.5 {
 				return fmt.Sprintf("max_5xx_percent %v", g.Max5xxPercent)
 			}
-			g.Max5xxPercent = nil
+			// The plan points at the list when an alarm is not found: line 13, its value.
+			if r := g.AlarmsRange; r.Start.Line != 13 || r.Start.Column != 23 || !strings.HasSuffix(r.Filename, "spec.hcl") {
+				return fmt.Sprintf("alarms range %v", r)
+			}
+			g.Max5xxPercent, g.AlarmsRange = nil, hcl.Range{}
 			if !reflect.DeepEqual(g, want) || !f.Rollout.Gates.Any() {
 				return fmt.Sprintf("%+v", g)
 			}

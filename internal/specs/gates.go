@@ -17,6 +17,8 @@ import (
 type Gates struct {
 	// Alarms are CloudWatch alarm names.
 	Alarms []string `json:"alarms,omitempty"`
+	// AlarmsRange is where the spec lists them, for a plan that does not find one.
+	AlarmsRange hcl.Range `json:"-"`
 	// Max5xxPercent bounds the share of 5xx answers (the targets' and the load balancer's)
 	// over the requests, in percent; nil: no such guard.
 	Max5xxPercent *float64 `json:"max_5xx_percent,omitempty"`
@@ -45,6 +47,7 @@ var alarmNamePattern = regexp.MustCompile(`^[\x20-\x7E]{1,255}$`)
 // gates decodes the gate attributes of a rollout block.
 func (l *loader) gates(a attrs, ctx *hcl.EvalContext, g *Gates) {
 	if val, attr, ok := a.value("alarms", cty.List(cty.String)); ok {
+		g.AlarmsRange = attr.Expr.Range()
 		for _, v := range val.AsValueSlice() {
 			name := v.AsString()
 			switch {

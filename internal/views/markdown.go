@@ -103,7 +103,7 @@ func writeMarkdownGates(w io.Writer, p *plan.Plan) {
 			first = false
 		}
 		fmt.Fprintf(w, "- `%s`: fleet %s at %d%% (%d of %d replaced), for %s: %s; a breach restores %d old member(s)\n",
-			s.ID, MarkdownText(g.Fleet), g.Checkpoint, g.Replaced, g.Total, g.Bake, MarkdownText(strings.Join(g.Names(), ", ")), len(g.Rollback.Restore))
+			s.ID, MarkdownText(g.Fleet), g.Checkpoint, g.Replaced, g.Total, g.Bake, MarkdownText(strings.Join(g.Names(), ", ")), len(g.Rollback.Restore)+len(g.Rollback.Relaunch))
 	}
 	if !first {
 		fmt.Fprintln(w)

@@ -116,13 +116,22 @@ func healthCheckText(h *plan.HealthCheckParams) string {
 
 // gateText says what a gate step calls and what it undoes on a breach.
 func gateText(g *plan.GateParams) string {
-	d := "wait " + g.Bake.String() + " while"
+	d := "wait " + g.Bake.String()
 	if len(g.Alarms) > 0 {
-		d += " DescribeAlarms " + strings.Join(g.Alarms, ", ") + " stay out of ALARM;"
+		d += " while DescribeAlarms " + strings.Join(g.Alarms, ", ") + " stay out of ALARM;"
+	} else {
+		d += ","
 	}
 	if g.Max5xxPercent != nil || g.MaxP95Latency > 0 {
 		d += " then GetMetricData over the bake and the same time before the apply (" + strings.Join(g.Names(), ", ") + ", per zone and in all);"
 	}
-	return fmt.Sprintf("%s on a breach RegisterTargets the %d old member(s) again, wait until healthy, then deregister and terminate the %d new one(s), tag the image rolled back, and stop",
-		d, len(g.Rollback.Restore), len(g.Rollback.Remove))
+	back := fmt.Sprintf("RegisterTargets the %d old member(s) again", len(g.Rollback.Restore))
+	if n := len(g.Rollback.Relaunch); n > 0 { // old members terminated: relaunched (docs/plans.md)
+		back = fmt.Sprintf("RunInstances the %d terminated old member(s) anew from the image they ran and RegisterTargets them", n)
+		if len(g.Rollback.Restore) > 0 {
+			back = fmt.Sprintf("RegisterTargets the %d old member(s) again, RunInstances the %d terminated one(s) anew from the image they ran and register them", len(g.Rollback.Restore), n)
+		}
+	}
+	return fmt.Sprintf("%s on a breach %s, wait until healthy, then deregister and terminate the %d new one(s), tag the image rolled back, and stop",
+		d, back, len(g.Rollback.Remove))
 }

@@ -57,8 +57,16 @@ func TestDetails(t *testing.T) {
 			"wait 5m0s while DescribeAlarms web-5xx, web-p95 stay out of ALARM; on a breach RegisterTargets the 2 old member(s) again, " +
 				"wait until healthy, then deregister and terminate the 1 new one(s), tag the image rolled back, and stop"},
 		{"gate, metrics", plan.Step{Gate: &plan.GateParams{Bake: clock.Duration(5 * time.Minute), Max5xxPercent: &onePercent}},
-			"wait 5m0s while then GetMetricData over the bake and the same time before the apply (max_5xx_percent = 1, per zone and in all); " +
+			"wait 5m0s, then GetMetricData over the bake and the same time before the apply (max_5xx_percent = 1, per zone and in all); " +
 				"on a breach RegisterTargets the 0 old member(s) again, wait until healthy, then deregister and terminate the 0 new one(s), tag the image rolled back, and stop"},
+		{"gate, relaunch", plan.Step{Gate: &plan.GateParams{Bake: clock.Duration(time.Minute), Alarms: []string{"web-5xx"},
+			Rollback: plan.GateRollback{Restore: []plan.TargetParams{}, Relaunch: make([]plan.RelaunchParams, 2), Remove: make([]plan.TargetParams, 2)}}},
+			"wait 1m0s while DescribeAlarms web-5xx stay out of ALARM; on a breach RunInstances the 2 terminated old member(s) anew from the image they ran " +
+				"and RegisterTargets them, wait until healthy, then deregister and terminate the 2 new one(s), tag the image rolled back, and stop"},
+		{"gate, both", plan.Step{Gate: &plan.GateParams{Bake: clock.Duration(time.Minute), Alarms: []string{"web-5xx"},
+			Rollback: plan.GateRollback{Restore: make([]plan.TargetParams, 1), Relaunch: make([]plan.RelaunchParams, 1), Remove: make([]plan.TargetParams, 2)}}},
+			"wait 1m0s while DescribeAlarms web-5xx stay out of ALARM; on a breach RegisterTargets the 1 old member(s) again, RunInstances the 1 terminated one(s) " +
+				"anew from the image they ran and register them, wait until healthy, then deregister and terminate the 2 new one(s), tag the image rolled back, and stop"},
 		{"clean-up", plan.Step{Cleanup: &plan.CleanupParams{ImageID: "ami-0old", SnapshotIDs: []string{"snap-1", "snap-2"}}},
 			"DeregisterImage ami-0old, then DeleteSnapshot snap-1, snap-2"},
 		{"clean-up, no snapshot", plan.Step{Cleanup: &plan.CleanupParams{ImageID: "ami-0old"}}, "DeregisterImage ami-0old"},
