@@ -56,7 +56,7 @@ func TestClockIsALeaf(t *testing.T) {
 }
 
 // parseTree parses every Go file of the module, test files included, skipping testdata,
-// hidden directories (such as .venv) and vendor.
+// hidden directories (such as .venv), vendor and the root's bin (tools built for make).
 func parseTree(t *testing.T, fset *token.FileSet, root string) []sourceFile {
 	t.Helper()
 	var files []sourceFile
@@ -66,7 +66,7 @@ func parseTree(t *testing.T, fset *token.FileSet, root string) []sourceFile {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor") {
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor" || path == filepath.Join(root, "bin")) {
 				return filepath.SkipDir
 			}
 			return nil
