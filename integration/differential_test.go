@@ -14,6 +14,7 @@ import (
 	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // scenario is a world and a spec to apply to both the simulator and moto.
@@ -92,10 +93,10 @@ func TestDifferential(t *testing.T) {
 			simRoles := worldRoles(simWorld)
 			sim := simulator.New(simWorld)
 			if sc.before != nil {
-				converge(t, "simulator (before)", simAPI(sim), sim.Clock(), loadStack(t, sc.before(t)))
+				testkit.Converge(t, "simulator (before)", simAPI(sim), sim.Clock(), loadStack(t, sc.before(t)))
 			}
 			simStart := sim.Clock().Now()
-			simPlans := converge(t, "simulator", simAPI(sim), sim.Clock(), stack)
+			simPlans := testkit.Converge(t, "simulator", simAPI(sim), sim.Clock(), stack)
 			t.Logf("simulator: %d steps in %s simulated", len(simPlans[0].Steps), sim.Clock().Now().Sub(simStart))
 			simObserved := observe(t, simAPI(sim), stack)
 
@@ -104,10 +105,10 @@ func TestDifferential(t *testing.T) {
 			seeded := mo.seed(t, seedIndependently(w))
 			motoRoles := worldRoles(w).through(seeded.IDs)
 			if sc.before != nil {
-				converge(t, "moto (before)", mo.api(), clock.Wall{}, loadStack(t, sc.before(t)))
+				testkit.Converge(t, "moto (before)", mo.api(), clock.Wall{}, loadStack(t, sc.before(t)))
 			}
 			start := time.Now()
-			motoPlans := converge(t, "moto", mo.api(), clock.Wall{}, stack)
+			motoPlans := testkit.Converge(t, "moto", mo.api(), clock.Wall{}, stack)
 			t.Logf("moto: %d steps in %s", len(motoPlans[0].Steps), time.Since(start).Round(time.Millisecond))
 			motoObserved := observe(t, mo.api(), stack)
 

@@ -20,6 +20,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // jitter delays every call by a duration drawn from the request and a seed, so that each
@@ -149,17 +150,13 @@ func richWorld(t *testing.T) (*simulator.Sim, *specs.Stack, string) {
 	return sim, stack, byHand
 }
 
-func apiOf(sim *simulator.Sim) cloud.API {
-	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
-}
-
 // TestObserveSameWorldWhateverTheOrder: one call at a time, or many in flight with the
 // answers arriving in many different orders, Observe sees the same world.
 func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 	sim, stack, byHand := richWorld(t)
 	ctx := context.Background()
 	var want cloud.ObserveStats
-	ref, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 1, Stats: &want})
+	ref, err := cloud.ObserveWith(ctx, testkit.API(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 1, Stats: &want})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +169,7 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 	}
 	for seed := range uint32(12) {
 		var st cloud.ObserveStats
-		got, err := cloud.ObserveWith(ctx, jittered(apiOf(sim), seed*0x9e3779b9), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: int(seed%4)*5 + 2, Stats: &st})
+		got, err := cloud.ObserveWith(ctx, jittered(testkit.API(sim), seed*0x9e3779b9), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: int(seed%4)*5 + 2, Stats: &st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +192,7 @@ func TestObserveDepth(t *testing.T) {
 	for _, max := range []int{1, 4, cloud.DefaultMaxInFlight} {
 		var st cloud.ObserveStats
 		sim.ResetCalls()
-		if _, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max, Stats: &st}); err != nil {
+		if _, err := cloud.ObserveWith(ctx, testkit.API(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max, Stats: &st}); err != nil {
 			t.Fatal(err)
 		}
 		calls := 0
@@ -208,7 +205,7 @@ func TestObserveDepth(t *testing.T) {
 	}
 	sim, stack, _ = richWorld(t)
 	var st cloud.ObserveStats
-	if _, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{Stats: &st}); err != nil {
+	if _, err := cloud.ObserveWith(ctx, testkit.API(sim), plan.QueryOf(stack), cloud.ObserveOptions{Stats: &st}); err != nil {
 		t.Fatal(err)
 	}
 	if st.Depth != 3 {
@@ -286,7 +283,7 @@ func TestObserveReadsSideBySide(t *testing.T) {
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
 	r := &rendezvous{ELBV2: sim.ELBV2(), first: make(chan struct{})}
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.ELBV2 = r
 	if _, err := cloud.ObserveWith(context.Background(), api, plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 2}); err != nil {
 		t.Fatal(err)
@@ -307,7 +304,7 @@ func (failingHealth) DescribeTargetHealth(context.Context, *elbv2.DescribeTarget
 func TestObserveFailsOnAFailedRead(t *testing.T) {
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.ELBV2 = failingHealth{sim.ELBV2()}
 	for _, max := range []int{1, 8} {
 		_, err := cloud.ObserveWith(context.Background(), api, plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max})

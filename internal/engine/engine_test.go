@@ -18,6 +18,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 var _ clock.Clock = (*simulator.Clock)(nil)
@@ -31,70 +32,15 @@ func blogStack(t *testing.T) *specs.Stack {
 	return s
 }
 
-// newSim is a simulator of w that fails t at every state, reached by any call or clock
-// advance, that a world file could not hold: saved, loaded and saved again, the world must
-// load and give the same bytes (docs/simulator.md, "What a world file holds").
-func newSim(t *testing.T, w *simulator.World, opts ...simulator.Option) *simulator.Sim {
-	t.Helper()
-	return simulator.New(w, append(opts, simulator.WithRoundTripCheck(func(op string, err error) {
-		t.Errorf("world file: %v", err)
-	}))...)
-}
-
-func apiOf(sim *simulator.Sim) cloud.API {
-	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()}
-}
-
 // planFor observes the simulator and plans the stack against it.
 func planFor(t *testing.T, sim *simulator.Sim, s *specs.Stack) *plan.Plan {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
-	if err != nil {
-		t.Fatalf("observe: %v", err)
-	}
-	p, err := plan.Build(s, w)
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	return p
+	return testkit.Plan(t, testkit.API(sim), s)
 }
 
 func apply(t *testing.T, sim *simulator.Sim, p *plan.Plan, opts engine.Options) (*engine.Result, error) {
 	t.Helper()
-	opts.Clock = sim.Clock()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// No apply here needs a simulated day (the longest bounds are an hour or so): one that
-	// runs past it never ends, and fails the test at once instead of hanging it.
-	start, afterPoll := sim.Clock().Now(), opts.AfterPoll
-	opts.AfterPoll = func() {
-		if afterPoll != nil {
-			afterPoll()
-		}
-		if sim.Clock().Now().Sub(start) > 24*time.Hour {
-			cancel()
-		}
-	}
-	res, err := engine.Apply(ctx, p, apiOf(sim), opts)
-	if errors.Is(err, context.Canceled) && sim.Clock().Now().Sub(start) > 24*time.Hour {
-		t.Fatalf("apply still running after a simulated day: %v", err)
-	}
-	return res, err
-}
-
-// converge applies until the plan is empty (at most three rounds) and fails otherwise.
-func converge(t *testing.T, sim *simulator.Sim, s *specs.Stack) {
-	t.Helper()
-	for range 3 {
-		p := planFor(t, sim, s)
-		if p.Empty() {
-			return
-		}
-		if _, err := apply(t, sim, p, engine.Options{}); err != nil {
-			t.Fatalf("apply: %v", err)
-		}
-	}
-	t.Fatalf("no convergence after three applies: %v", planFor(t, sim, s).Steps)
+	return testkit.Apply(t, testkit.API(sim), sim.Clock(), p, opts)
 }
 
 // census counts the live instances and the images albctl's fleet made.
@@ -118,7 +64,7 @@ func census(t *testing.T, sim *simulator.Sim) (instances, images int) {
 }
 
 func TestApplySeedConverges(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
 	res, err := apply(t, sim, p, engine.Options{})
@@ -146,15 +92,15 @@ func TestApplySeedConverges(t *testing.T) {
 // and one new instance.
 func TestCrashAfterEveryStep(t *testing.T) {
 	s := blogStack(t)
-	n := len(planFor(t, newSim(t, simulator.SeedWorld()), s).Steps)
+	n := len(planFor(t, testkit.NewSim(t, simulator.SeedWorld()), s).Steps)
 	for k := 1; k < n; k++ {
 		t.Run(fmt.Sprintf("after_%d", k), func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld())
+			sim := testkit.NewSim(t, simulator.SeedWorld())
 			_, err := apply(t, sim, planFor(t, sim, s), engine.Options{StopAfter: k})
 			if !errors.Is(err, engine.ErrStopped) {
 				t.Fatalf("apply with StopAfter %d: %v", k, err)
 			}
-			converge(t, sim, s)
+			testkit.ConvergeSim(t, sim, s)
 			if in, im := census(t, sim); in != 2 || im != 2 {
 				t.Errorf("census: %d instances, %d images; want 2 and 2", in, im)
 			}
@@ -167,11 +113,11 @@ func TestCrashAfterEveryStep(t *testing.T) {
 func TestInterruptMidWait(t *testing.T) {
 	for _, waitingOn := range []plan.Kind{plan.CreateImage, plan.LaunchInstance, plan.RegisterTarget} {
 		t.Run(string(waitingOn), func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld())
+			sim := testkit.NewSim(t, simulator.SeedWorld())
 			s := blogStack(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			res, err := engine.Apply(ctx, planFor(t, sim, s), apiOf(sim), engine.Options{
+			res, err := engine.Apply(ctx, planFor(t, sim, s), testkit.API(sim), engine.Options{
 				Clock:         sim.Clock(),
 				ProgressEvery: time.Second,
 				Events: func(e engine.Event) {
@@ -186,7 +132,7 @@ func TestInterruptMidWait(t *testing.T) {
 			if len(res.NotDone) == 0 {
 				t.Fatalf("an interrupted run must leave something not done")
 			}
-			converge(t, sim, s)
+			testkit.ConvergeSim(t, sim, s)
 			if in, im := census(t, sim); in != 2 || im != 2 {
 				t.Errorf("census: %d instances, %d images; want 2 and 2", in, im)
 			}
@@ -200,9 +146,9 @@ func TestSurvivesAWSFaults(t *testing.T) {
 	s := blogStack(t)
 	// Plan on a calm world; the faults hit the apply (against AWS the SDK's own retryer
 	// absorbs throttling during observation).
-	calm := newSim(t, simulator.SeedWorld())
+	calm := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, calm, s)
-	sim := newSim(t, calm.World(), simulator.WithFaults(simulator.Faults{
+	sim := testkit.NewSim(t, calm.World(), simulator.WithFaults(simulator.Faults{
 		Throttle: map[string]int{
 			"CreateImage": 2, "RunInstances": 3, "DescribeInstances": 2, "RegisterTargets": 2,
 			"ModifyTargetGroupAttributes": 1, "SetSubnets": 2, "DescribeTargetHealth": 2,
@@ -243,7 +189,7 @@ func withProfile(p *plan.Plan, profile string) *plan.Plan {
 // engine asks IAM when it was created and retries within the propagation bound.
 func TestProfilePropagation(t *testing.T) {
 	w := simulator.SeedWorld()
-	sim := newSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
+	sim := testkit.NewSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	var retries []string
@@ -266,7 +212,7 @@ func TestProfilePropagation(t *testing.T) {
 // An InvalidParameterValue about another parameter fails at once even while the launch's
 // profile is new: a DryRun of the same launch without the profile is refused too.
 func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
+	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	for i := range p.Steps {
@@ -291,7 +237,7 @@ func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
 // A profile exactly as old as the propagation bound is not new any more: its launch's
 // InvalidParameterValue fails at once, without the DryRun probe a new profile is worth.
 func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
+	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	sim.Clock().Advance(5 * time.Minute) // the default propagation bound
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
@@ -313,7 +259,7 @@ func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
 // A profile IAM does not know is permanent: the first call that names it fails its step, and
 // since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := withProfile(planFor(t, sim, blogStack(t)), "no-such-profile")
 	sim.ResetCalls()
 	res, err := apply(t, sim, p, engine.Options{})
@@ -332,7 +278,7 @@ func TestPersistentErrorFails(t *testing.T) {
 // TestWaitsOverlap: launching 20 takes about as long as launching one.
 func TestWaitsOverlap(t *testing.T) {
 	elapsed := func(k int) time.Duration {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[1].Count = k
 		res, err := apply(t, sim, planFor(t, sim, s), engine.Options{})
@@ -349,7 +295,7 @@ func TestWaitsOverlap(t *testing.T) {
 
 func TestApplyIsDeterministic(t *testing.T) {
 	run := func() string {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		var b strings.Builder
 		_, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{Events: func(e engine.Event) {
 			fmt.Fprintf(&b, "%s %s %s %s %s\n", e.Time.Format(time.RFC3339), e.Type, e.Step, e.Message, e.Output)
@@ -372,7 +318,7 @@ func TestApplyIsDeterministic(t *testing.T) {
 // each target group per pass, not one call per instance per poll.
 func TestWideApplyBatchesCalls(t *testing.T) {
 	calls := func(k int) map[string]int {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[1].Count = k
 		p := planFor(t, sim, s)
@@ -412,7 +358,7 @@ func TestRegistrationsReadInstancesByTwoHundreds(t *testing.T) {
 			steps = append(steps, plan.Step{ID: "register_target." + in.ID, Kind: plan.RegisterTarget, Resource: "target " + in.ID, Reason: "r", DependsOn: []string{},
 				Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: in.ID, Port: 80, AZ: "ap-northeast-1a"}})
 		}
-		sim := newSim(t, w)
+		sim := testkit.NewSim(t, w)
 		sim.ResetCalls()
 		if _, err := apply(t, sim, &plan.Plan{Steps: steps}, engine.Options{}); err != nil {
 			t.Fatalf("%d registrations: %v", tc.n, err)

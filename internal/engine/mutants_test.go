@@ -22,6 +22,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // Tests that reach the engine's mechanisms end to end: scale-in (deregister, drain,
@@ -92,9 +93,9 @@ func memberIn(t *testing.T, sim *simulator.Sim, az string) string {
 // zone trimmed from the ALB. Sampled after every poll, the member never shuts down while it
 // is still in service or draining, and the zone never goes while the member is registered.
 func TestScaleInEndToEnd(t *testing.T) {
-	sim := newSim(t, everyNodeReaches())
+	sim := testkit.NewSim(t, everyNodeReaches())
 	s := threeZones(t)
-	converge(t, sim, s)
+	testkit.ConvergeSim(t, sim, s)
 	if got := lbZones(t, sim); len(got) != 3 {
 		t.Fatalf("converged ALB zones %v, want three", got)
 	}
@@ -220,9 +221,9 @@ func TestTerminateDrainBound(t *testing.T) {
 // without error, since EC2 then shows the same profile.
 func TestProfileRepairEndToEnd(t *testing.T) {
 	setup := func(t *testing.T) (*simulator.Sim, *specs.Stack, string) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
-		converge(t, sim, s)
+		testkit.ConvergeSim(t, sim, s)
 		w := sim.World()
 		member := ""
 		for i := range w.Instances {
@@ -231,7 +232,7 @@ func TestProfileRepairEndToEnd(t *testing.T) {
 				member = w.Instances[i].ID
 			}
 		}
-		return newSim(t, w), s, member
+		return testkit.NewSim(t, w), s, member
 	}
 	profileOf := func(t *testing.T, sim *simulator.Sim, id string) string {
 		for _, in := range sim.World().Instances {
@@ -295,7 +296,7 @@ func TestProfileRepairEndToEnd(t *testing.T) {
 // TestRegisterWaitsUntilHealthy: a register_target step is done only once ELB reports the
 // target healthy, which the steps after it (trim, deregister of a replaced member) rely on.
 func TestRegisterWaitsUntilHealthy(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	targets := map[string]*plan.TargetParams{}
 	for _, st := range p.Steps {
@@ -363,7 +364,7 @@ func trimOnly() *plan.Plan {
 // bug) waits for that, and fails at the healthy bound without trimming.
 func TestTrimWaitsForKeptZones(t *testing.T) {
 	t.Run("no target in a kept zone", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		res, err := apply(t, sim, trimOnly(), engine.Options{Timeouts: engine.Timeouts{TargetHealthy: 3 * time.Minute}})
 		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "ap-northeast-1d") {
 			t.Fatalf("apply = %v, want a timeout naming ap-northeast-1d", err)
@@ -405,7 +406,7 @@ func TestTrimWaitsForKeptZones(t *testing.T) {
 	t.Run("target becoming healthy", func(t *testing.T) {
 		// The seed plan with its trim's dependencies removed: the trim starts with the image
 		// bake and may only go once 1d's new target is healthy.
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		p := planFor(t, sim, blogStack(t))
 		var launch string
 		for i := range p.Steps {
@@ -547,7 +548,7 @@ func (e crashingELB) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, 
 func crashAfter(t *testing.T, sim *simulator.Sim, p *plan.Plan, op string, n int) (crashed bool) {
 	t.Helper()
 	c := &crashPoint{op: op, n: n}
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.EC2, api.ELBV2 = crashingEC2{api.EC2, c}, crashingELB{api.ELBV2, c}
 	defer func() {
 		if r := recover(); r != nil {
@@ -577,7 +578,7 @@ func TestCrashAfterEveryCall(t *testing.T) {
 	faults := simulator.Faults{InstanceVisibilityDelay: clock.Duration(2 * time.Minute)}
 	for _, op := range mutatingOps {
 		t.Run(op, func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(faults))
+			sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(faults))
 			s := blogStack(t)
 			if !crashAfter(t, sim, planFor(t, sim, s), op, 1) {
 				t.Skipf("the seed apply makes no %s call", op)
@@ -589,7 +590,7 @@ func TestCrashAfterEveryCall(t *testing.T) {
 					t.Fatalf("the re-plan sees the instance already; the case tests nothing: %v", p.Steps)
 				}
 			}
-			converge(t, sim, s)
+			testkit.ConvergeSim(t, sim, s)
 			if in, im := everLaunched(sim); in != 2 || im != 2 {
 				t.Errorf("%d instances and %d images ever made; want 2 and 2 (one launch, one bake)", in, im)
 			}
@@ -601,7 +602,7 @@ func TestCrashAfterEveryCall(t *testing.T) {
 // (made before the crash, as a re-plan is while a new image is not yet listed) bakes the
 // image again. The engine finds the pending image by its name instead of baking twice.
 func TestCrashAfterCreateImage(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
 	if !crashAfter(t, sim, p, "CreateImage", 1) {
@@ -611,7 +612,7 @@ func TestCrashAfterCreateImage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events := 0
-	_, err := engine.Apply(ctx, p, apiOf(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
+	_, err := engine.Apply(ctx, p, testkit.API(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
 		if events++; events > 500 {
 			cancel() // a loop that never ends would otherwise hang the test
 		}
@@ -631,9 +632,9 @@ func TestCrashAfterCreateImage(t *testing.T) {
 // this apply started (the response to the first attempt was lost and the SDK sent it again,
 // or another run made it): the engine waits for that image by name and uses it.
 func TestCreateImageAnsweredDuplicate(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.EC2 = &resentCreateImage{EC2: api.EC2}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -680,9 +681,9 @@ func (e *resentCreateImage) CreateImage(ctx context.Context, in *ec2.CreateImage
 // crash tests assume.
 func TestStopAfterStopsAtK(t *testing.T) {
 	s := blogStack(t)
-	n := len(planFor(t, newSim(t, simulator.SeedWorld()), s).Steps)
+	n := len(planFor(t, testkit.NewSim(t, simulator.SeedWorld()), s).Steps)
 	for k := 1; k < n; k++ {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		res, err := apply(t, sim, planFor(t, sim, s), engine.Options{StopAfter: k})
 		if !errors.Is(err, engine.ErrStopped) {
 			t.Fatalf("k=%d: %v", k, err)
@@ -696,7 +697,7 @@ func TestStopAfterStopsAtK(t *testing.T) {
 // TestEventTimes: each event after a step's start carries how long the step has run on the
 // apply's clock, and a waiting step reports "still waiting" on the ProgressEvery grid.
 func TestEventTimes(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	started := map[string]time.Time{}
 	lastWaiting := map[string]time.Time{}
 	var problems []string
@@ -740,7 +741,7 @@ func TestEventTimes(t *testing.T) {
 // image has that name. The step fails at the propagation bound saying so, instead of waiting
 // for ever.
 func TestFailedImageHoldsItsName(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
+	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
 		ImageFailures: []simulator.ImageFault{{NameGlob: "web-*", Window: simulator.Window{Until: clock.Duration(time.Minute)}}},
 	}))
 	s := blogStack(t)
@@ -750,7 +751,7 @@ func TestFailedImageHoldsItsName(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events := 0
-	res, err := engine.Apply(ctx, planFor(t, sim, s), apiOf(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
+	res, err := engine.Apply(ctx, planFor(t, sim, s), testkit.API(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
 		if events++; events > 500 {
 			cancel()
 		}
@@ -769,8 +770,8 @@ func TestFailedImageHoldsItsName(t *testing.T) {
 // TestNewMembersGetTheSourcesKeyPair: a new member is launched with the source's key pair,
 // so whoever could log in to the source can log in to it.
 func TestNewMembersGetTheSourcesKeyPair(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, blogStack(t))
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, blogStack(t))
 	var source, member string
 	for _, in := range sim.World().Instances {
 		if in.ID == simulator.SeedInstance {
@@ -811,7 +812,7 @@ func TestRegisterWaitsForAPendingInstance(t *testing.T) {
 			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: id, Port: 80, AZ: "ap-northeast-1d"}}}}
 	}
 	t.Run("runs in time", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id := pendingInstance(t, sim)
 		if _, err := apply(t, sim, step(id), engine.Options{}); err != nil {
 			t.Fatal(err)
@@ -821,7 +822,7 @@ func TestRegisterWaitsForAPendingInstance(t *testing.T) {
 		}
 	})
 	t.Run("bound", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id := pendingInstance(t, sim)
 		_, err := apply(t, sim, step(id), engine.Options{Timeouts: engine.Timeouts{InstanceRunning: 5 * time.Second}})
 		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "running before it is registered") {
@@ -853,9 +854,9 @@ func (e *unknownToELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTa
 // time it is a fact (stopped, another VPC) and fails the step at once.
 func TestInvalidTargetRetriedOnlyForNewInstances(t *testing.T) {
 	t.Run("launched here", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		p := planFor(t, sim, blogStack(t))
-		api := apiOf(sim)
+		api := testkit.API(sim)
 		api.ELBV2 = &unknownToELB{ELBV2: api.ELBV2, n: 2}
 		res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
 		if err != nil {
@@ -873,7 +874,7 @@ func TestInvalidTargetRetriedOnlyForNewInstances(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		api := apiOf(fw.sim)
+		api := testkit.API(fw.sim)
 		api.ELBV2 = &unknownToELB{ELBV2: api.ELBV2, n: 1}
 		p := &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
 			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: m.ID, Port: 80}}}}
@@ -913,7 +914,7 @@ func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
 	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Minute), Auto: true})[:2]...)}
-	api := apiOf(fw.sim)
+	api := testkit.API(fw.sim)
 	api.ELBV2, api.EC2 = alreadyGone{ELBV2: api.ELBV2}, goneEC2{api.EC2}
 	res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})
 	if !errors.Is(err, engine.ErrRolledBack) {
@@ -929,7 +930,7 @@ func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
 // to 30s (docs/design.md, "The engine"): quick enough to notice a change, few enough calls to
 // stay clear of throttling over an hour-long bake.
 func TestPollCadence(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := &plan.Plan{Steps: []plan.Step{imageStep("web-v2")}}
 	var times []time.Time
 	if _, err := apply(t, sim, p, engine.Options{AfterPoll: func() { times = append(times, sim.Clock().Now()) }}); err != nil {
@@ -950,7 +951,7 @@ func TestPollCadence(t *testing.T) {
 // for draining is retried like any other call, not fatal.
 func TestDrainingWaitSurvivesThrottling(t *testing.T) {
 	fw := newFleetWorld(t)
-	sim := newSim(t, fw.sim.World(), simulator.WithFaults(simulator.Faults{Throttle: map[string]int{"DescribeTargetHealth": 3}}))
+	sim := testkit.NewSim(t, fw.sim.World(), simulator.WithFaults(simulator.Faults{Throttle: map[string]int{"DescribeTargetHealth": 3}}))
 	old := fw.members[0]
 	steps := replace(old, 1, nil)[2:]
 	steps[0].DependsOn = nil
@@ -981,7 +982,7 @@ func TestDeregisterImageNamesTheImage(t *testing.T) {
 // wait bounded at 5s, whose first poll comes exactly 5s after the step started (the poll
 // backoff starts at 5s), fails at the next poll, 12.5s in.
 func TestWaitFailsOnlyPastItsBound(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
 		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
 	start := sim.Clock().Now()
@@ -998,9 +999,9 @@ func TestWaitFailsOnlyPastItsBound(t *testing.T) {
 // when the bound is reached: CreateImage throttled at every call, with a 5s bound, is tried
 // at 0s, 5s (exactly the bound: tried again) and 12.5s, where the step fails.
 func TestRetriesStopOnlyPastTheirBound(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	calls := 0
-	api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+	api := cloud.Intercept(testkit.API(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
 		if op == "CreateImage" {
 			calls++
 			return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}

@@ -20,6 +20,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // Tests of the rollout step kinds and semantics on hand-built plans: the engine acts on a
@@ -35,16 +36,16 @@ type fleetWorld struct {
 
 func newFleetWorld(t *testing.T, behaviours ...simulator.ImageBehaviour) *fleetWorld {
 	t.Helper()
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	s.Fleets[0].Zones[0].Count = 2
-	converge(t, sim, s)
+	testkit.ConvergeSim(t, sim, s)
 	if len(behaviours) > 0 {
 		w := sim.World()
 		w.ImageBehaviours = append(w.ImageBehaviours, behaviours...)
-		sim = newSim(t, w)
+		sim = testkit.NewSim(t, w)
 	}
-	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
+	w, err := cloud.Observe(context.Background(), testkit.API(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +383,7 @@ func TestNewKinds(t *testing.T) {
 		}
 	})
 	t.Run("wait", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		p := &plan.Plan{Steps: []plan.Step{{ID: "wait.web.batch-1", Kind: plan.Wait, Wait: &plan.WaitParams{Duration: clock.Duration(2*time.Minute + 7*time.Second)}}}}
 		var waiting []string
 		res, err := apply(t, sim, p, engine.Options{Events: func(e engine.Event) {
@@ -449,7 +450,7 @@ func snapshotsLeft(sim *simulator.Sim, snaps []string) (left []string) {
 func TestDeregisterImage(t *testing.T) {
 	ctx := context.Background()
 	t.Run("removes image and snapshots, idempotently", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id, snaps := bakeUnused(t, sim, "web-old")
 		for run := range 2 {
 			if _, err := apply(t, sim, cleanupPlan(id, "web-old", snaps), engine.Options{}); err != nil {
@@ -471,7 +472,7 @@ func TestDeregisterImage(t *testing.T) {
 		}
 	})
 	t.Run("crash after deregistering", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id, snaps := bakeUnused(t, sim, "web-old")
 		if _, err := sim.EC2().DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil {
 			t.Fatal(err)
@@ -577,7 +578,7 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 			w.Instances[i].State = "stopped"
 		}
 	}
-	sim := newSim(t, w)
+	sim := testkit.NewSim(t, w)
 	p := &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
 		Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: old.ID, Port: 80, Name: "web-1a-1"}}}}
 	res, err := apply(t, sim, p, engine.Options{})
@@ -592,9 +593,9 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 // TestPlanRefusedBeforeAnyCall: a plan with a broken shape, or one that breaks an invariant
 // over the world it was made for (plan.Check), is refused before the first API call.
 func TestPlanRefusedBeforeAnyCall(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
-	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
+	w, err := cloud.Observe(context.Background(), testkit.API(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,7 +634,7 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 			p := clone()
 			c.edit(p)
 			sim.ResetCalls()
-			_, err := engine.Apply(context.Background(), p, apiOf(sim), engine.Options{Clock: sim.Clock(), World: c.world})
+			_, err := engine.Apply(context.Background(), p, testkit.API(sim), engine.Options{Clock: sim.Clock(), World: c.world})
 			if !errors.Is(err, engine.ErrInvalidPlan) {
 				t.Fatalf("apply = %v, want ErrInvalidPlan", err)
 			}
@@ -643,7 +644,7 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 		})
 	}
 	// The plan as built passes.
-	if _, err := engine.Apply(context.Background(), clone(), apiOf(sim), engine.Options{Clock: sim.Clock(), World: w}); err != nil {
+	if _, err := engine.Apply(context.Background(), clone(), testkit.API(sim), engine.Options{Clock: sim.Clock(), World: w}); err != nil {
 		t.Fatalf("the plan as built: %v", err)
 	}
 }
@@ -653,10 +654,10 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 // converged: the fleet ends on the new image with nothing twice and the source untouched.
 func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
 	bumped := func(t *testing.T) (*simulator.Sim, *plan.Plan, func() *plan.Plan) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[0].Count = 2
-		converge(t, sim, s)
+		testkit.ConvergeSim(t, sim, s)
 		s.Fleets[0].Image.Version = "2023-06-01"
 		s.Fleets[0].Image.Name = "web-2023-06-01"
 		again := func() *plan.Plan { return planFor(t, sim, s) }

@@ -17,6 +17,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // gatedRollout is the rollout block of the gate scenarios, with the given gate lines.
@@ -52,8 +53,8 @@ func TestGatesRollBackABadBuild(t *testing.T) {
 		{"good", nil, nil, "    max_5xx_percent = 1\n    max_p95_latency = \"800ms\"\n    alarms = [\"web-5xx\"]", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld())
-			converge(t, sim, spec(t, "1", 2, 2, ""))
+			sim := testkit.NewSim(t, simulator.SeedWorld())
+			testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 			before, _ := census(t, sim)
 			w := sim.World()
 			for i := range w.Instances {
@@ -67,7 +68,7 @@ func TestGatesRollBackABadBuild(t *testing.T) {
 				Dimensions: map[string]string{"LoadBalancer": dimension(w.LoadBalancers[0].ARN, ":loadbalancer/"), "TargetGroup": dimension(w.TargetGroups[0].ARN, ":")},
 				Period:     clock.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching",
 			}}
-			sim = newSim(t, w)
+			sim = testkit.NewSim(t, w)
 
 			v2 := spec(t, "2", 2, 2, gatedRollout(tc.gates))
 			p := planFor(t, sim, v2)
@@ -168,12 +169,12 @@ func rolledBackTag(sim *simulator.Sim, name string) string {
 // back, the first batch included, as a tripped gate does: capacity never below four, every
 // member back on version 1, the image tagged.
 func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 2, 2, ""))
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ := census(t, sim)
 	w := sim.World()
 	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: clock.Duration(2 * time.Hour), Window: simulator.Window{From: clock.Duration(10 * time.Minute), Until: clock.Duration(20 * time.Minute)}}}
-	sim = newSim(t, w)
+	sim = testkit.NewSim(t, w)
 
 	v2 := spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1\n    health_timeout  = \"5m\""))
 	p := planFor(t, sim, v2)
@@ -204,13 +205,13 @@ func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
 // elsewhere) does not undo the rollback: apply still fails naming the gate, and says the
 // image was not tagged.
 func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 2, 2, ""))
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	w := sim.World()
 	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{ErrorRate: 0.25}})
-	sim = newSim(t, w)
+	sim = testkit.NewSim(t, w)
 	p := planFor(t, sim, spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1")))
-	api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+	api := cloud.Intercept(testkit.API(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
 		if op == "CreateTags" {
 			return &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
 		}
@@ -231,8 +232,8 @@ func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
 // never turns healthy, the whole fleet, the slot replaced before the interruption included,
 // goes back to version 1.
 func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 2, 2, ""))
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ := census(t, sim)
 	v2 := spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1\n    health_timeout  = \"5m\""))
 	p := planFor(t, sim, v2)
@@ -242,7 +243,7 @@ func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
 	}
 	w := sim.World()
 	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: clock.Duration(2 * time.Hour), Window: simulator.Window{Until: clock.Duration(time.Hour)}}}
-	sim = newSim(t, w)
+	sim = testkit.NewSim(t, w)
 
 	p = planFor(t, sim, v2)
 	for _, s := range p.Steps {

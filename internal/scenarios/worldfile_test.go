@@ -12,6 +12,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // TestFiveVersionsOnAWorldFile rolls a fleet of four through five image versions, keeping one
@@ -35,7 +36,7 @@ func TestFiveVersionsOnAWorldFile(t *testing.T) {
 					t.Fatalf("version %d: %v", v, err)
 				}
 				checkImages(t, w, v, keep)
-				sim := newSim(t, w)
+				sim := testkit.NewSim(t, w)
 				got, _ := census(t, sim)
 				for id, version := range got {
 					if version != strconv.Itoa(v) && version != "" { // "" is the source
@@ -61,7 +62,7 @@ func convergeOnFile(t *testing.T, path string, s *specs.Stack) int {
 		if err != nil {
 			t.Fatalf("after %d steps: %v", steps, err)
 		}
-		sim := newSim(t, w)
+		sim := testkit.NewSim(t, w)
 		p := planFor(t, sim, s)
 		if p.Empty() {
 			return steps
