@@ -21,6 +21,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/testkit"
+	"github.com/aws/smithy-go"
 )
 
 // Tests of the rollout step kinds and semantics on hand-built plans: the engine acts on a
@@ -711,5 +712,46 @@ func TestHealthTimeoutOnlyPastItsBound(t *testing.T) {
 	_, err := apply(t, fw.sim, p, engine.Options{})
 	if !errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "not healthy within 5s (last: initial") {
 		t.Fatalf("apply: %v, want a rollback after one reading of the target's health", err)
+	}
+}
+
+// alreadyGone answers as moto does when a rollback repeats what was done: InvalidTarget for a
+// target that is not registered, InvalidInstanceID.NotFound for an instance that is gone.
+type alreadyGone struct {
+	cloud.ELBV2
+	ec2 cloud.EC2
+}
+
+func (e alreadyGone) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
+	if _, err := e.ELBV2.DeregisterTargets(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return nil, &smithy.GenericAPIError{Code: "InvalidTarget", Message: "not registered"}
+}
+
+type goneEC2 struct{ cloud.EC2 }
+
+func (e goneEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	if _, err := e.EC2.TerminateInstances(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "gone"}
+}
+
+// TestRollbackToleratesWhatIsAlreadyGone: the rollback's deregistration and termination are
+// idempotent, so answers that say "already done" still end in a rollback.
+func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
+	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
+	fw := newFleetWorld(t, broken)
+	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Minute), Auto: true})[:2]...)}
+	api := testkit.API(fw.sim)
+	api.ELBV2, api.EC2 = alreadyGone{ELBV2: api.ELBV2}, goneEC2{api.EC2}
+	res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})
+	if !errors.Is(err, engine.ErrRolledBack) {
+		t.Fatalf("apply = %v, want a rollback", err)
+	}
+	fw.sim.Clock().Advance(time.Minute)
+	if st := instanceState(t, fw.sim, res.Outputs["launch_instance.new1"]); st != "terminated" {
+		t.Errorf("new member is %s", st)
 	}
 }

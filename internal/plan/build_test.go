@@ -420,3 +420,9 @@ func TestSourcePatternPlansLikeTheName(t *testing.T) {
 		}
 	}
 }
+
+// withMember adds a healthy registered member of fleet web to w.
+func withMember(w *cloud.World, in cloud.Instance) {
+	w.Instances = append(w.Instances, in)
+	w.TargetGroups[0].Targets = append(w.TargetGroups[0].Targets, cloud.Target{ID: in.ID, Port: 80, State: "healthy"})
+}

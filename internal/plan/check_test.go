@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"github.com/albctl/albctl/internal/specs"
 	"slices"
 	"strings"
 	"testing"
@@ -85,5 +86,27 @@ func TestCheckScaleInAndCleanup(t *testing.T) {
 		if !strings.Contains(msgs, want) {
 			t.Errorf("Check = %q, want %q", msgs, want)
 		}
+	}
+}
+
+// Check: a zone losing a registered member is trimmed only after that member is terminated.
+func TestCheckTrimAfterTermination(t *testing.T) {
+	s, w := fleetWorld(1)
+	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1c", Count: 1})
+	withMember(w, member("i-0ccccccccccccccc1", "ap-northeast-1c", "subnet-0c", 1))
+	w.LoadBalancers[0].Zones = seedWorld().LoadBalancers[0].Zones
+	s.Fleets[0].Zones = s.Fleets[0].Zones[:2]
+	p := build(t, s, w)
+	for i := range p.Steps {
+		if p.Steps[i].Kind == TrimZones {
+			p.Steps[i].DependsOn = slices.DeleteFunc(p.Steps[i].DependsOn, func(d string) bool { return strings.HasPrefix(d, "terminate_instance.") })
+		}
+	}
+	var msgs []string
+	for _, err := range Check(w, p) {
+		msgs = append(msgs, err.Error())
+	}
+	if !strings.Contains(strings.Join(msgs, "\n"), "a zone is trimmed only once its leaving targets are terminated") {
+		t.Errorf("Check = %q", msgs)
 	}
 }

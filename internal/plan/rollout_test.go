@@ -313,3 +313,58 @@ func TestDeregisteredImagesAreNotCleanedAgain(t *testing.T) {
 		t.Errorf("deregister_image steps = %v, want only the oldest available image (a deregistered one is neither kept nor cleaned)", got)
 	}
 }
+
+// A rollout's deregistration follows its own replacement, not the scale-in rule's "every
+// registration", and does not say it does.
+func TestRolloutDeregistrationReason(t *testing.T) {
+	s, w := fleetWorld(1)
+	bump(s)
+	p := build(t, s, w)
+	if d := step(t, p, DeregisterTarget); strings.Contains(d.Reason, "capacity never drops") || !strings.Contains(d.Reason, "replaced by the new") {
+		t.Errorf("rollout deregister reason %q", d.Reason)
+	}
+}
+
+// When min_healthy_percent lets old members leave as a batch starts, they still wait for the
+// image: a bake that fails (or takes an hour) must not leave the fleet short.
+func TestRolloutDropsOldMembersOnlyAfterTheBake(t *testing.T) {
+	s, w := fleetWorld(3)
+	bump(s)
+	s.Fleets[0].Rollout = specs.Rollout{MinHealthyPercent: 50, MaxSurge: 0, HealthTimeout: time.Minute, BakeTime: time.Minute}
+	p := build(t, s, w)
+	img := step(t, p, CreateImage)
+	for _, id := range filter(p, DeregisterTarget) {
+		if !dependsOn(p, id, img.ID) {
+			t.Errorf("%s does not wait for %s", id, img.ID)
+		}
+	}
+	// Batches are numbered from 1 in reasons and wait steps.
+	waits := filter(p, Wait)
+	if !slices.Equal(waits, []string{"wait.web.batch-1"}) {
+		t.Fatalf("waits %v, want wait.web.batch-1 between the two batches", waits)
+	}
+	wst, _ := stepByID(p, waits[0])
+	if !strings.Contains(wst.Reason, "batch 1 must stay healthy for 1m before batch 2 starts") {
+		t.Errorf("wait reason %q", wst.Reason)
+	}
+	var batch2 int
+	for _, id := range filter(p, LaunchInstance) {
+		st, _ := stepByID(p, id)
+		if strings.Contains(st.Reason, "rollout batch 2") {
+			batch2++
+		}
+	}
+	if batch2 != 1 {
+		t.Errorf("%d launches say rollout batch 2, want 1 (batches of 2, 3 members)", batch2)
+	}
+}
+
+// A rollout warns that the source is not replaced.
+func TestRolloutWarnsTheSourceStays(t *testing.T) {
+	s, w := fleetWorld(1)
+	bump(s)
+	p := build(t, s, w)
+	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "the source "+srcID+" is not replaced") }) {
+		t.Errorf("warnings %q do not say the source stays", p.Warnings)
+	}
+}
