@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/albctl/albctl/internal/specs"
 	"github.com/albctl/albctl/internal/testkit"
 )
@@ -200,8 +202,8 @@ func TestResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Resolve (-want +got):\n%s", diff)
 			}
 			if d := diffWhere(tc.want, got); len(d) > 0 {
 				t.Errorf("the same settings differ: %v", d)

@@ -2,10 +2,11 @@ package cloud_test
 
 import (
 	"context"
-	"maps"
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
@@ -43,8 +44,8 @@ func TestInterceptSeesEveryCallByItsName(t *testing.T) {
 	if _, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()}); err != nil {
 		t.Fatal(err)
 	}
-	if got := sim.Calls(); !maps.Equal(seen, got) {
-		t.Errorf("the interceptor saw %v; the simulator answered %v", seen, got)
+	if diff := cmp.Diff(sim.Calls(), seen); diff != "" {
+		t.Errorf("calls (-the simulator answered +the interceptor saw):\n%s", diff)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/bench"
 	"github.com/albctl/albctl/internal/cloud"
@@ -164,8 +164,8 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 		t.Fatalf("the instance registered by hand is not observed")
 	}
 	wantMissing := []string{"instance profile nope", "load balancer gone-alb"}
-	if !reflect.DeepEqual(ref.Missing, wantMissing) {
-		t.Errorf("missing = %q, want %q", ref.Missing, wantMissing)
+	if diff := cmp.Diff(wantMissing, ref.Missing); diff != "" {
+		t.Errorf("missing (-want +got):\n%s", diff)
 	}
 	for seed := range uint32(12) {
 		var st cloud.ObserveStats
@@ -173,8 +173,8 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, ref) {
-			t.Fatalf("seed %d: the world differs from the one read one call at a time", seed)
+		if diff := cmp.Diff(ref, got); diff != "" {
+			t.Fatalf("seed %d: the world differs from the one read one call at a time (-one at a time +concurrent):\n%s", seed, diff)
 		}
 		if st != want {
 			t.Errorf("seed %d: stats %+v, one at a time %+v", seed, st, want)

@@ -124,8 +124,8 @@ func TestObserveReadsTheNetwork(t *testing.T) {
 	}
 	tgt := got.TargetGroups[0].Targets[0]
 	want := cloud.Target{ID: simulator.SeedInstance, Port: 80, State: "unhealthy", Reason: "Target.ResponseCodeMismatch", Description: "Health checks failed with these codes: [500]"}
-	if tgt != want {
-		t.Errorf("target %+v, want %+v", tgt, want)
+	if diff := cmp.Diff(want, tgt); diff != "" {
+		t.Errorf("target (-want +got):\n%s", diff)
 	}
 }
 

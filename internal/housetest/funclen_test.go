@@ -6,6 +6,9 @@ import (
 	"go/token"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // maxFuncLines is the longest a function may be, from its func keyword to its closing brace,
@@ -178,8 +181,8 @@ func TestLongFunctionsFound(t *testing.T) {
 			t.Parallel()
 			fset := token.NewFileSet()
 			got := longFunctions(fset, parseSource(t, fset, "x.go", "package p\n\n"+tt.src))
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
 	}

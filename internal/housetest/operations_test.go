@@ -6,8 +6,10 @@ import (
 	"go/token"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // simServices are the simulator's clients: the type whose exported methods are operations,
@@ -329,8 +331,8 @@ func (c *EC2) helper() {}
 		t.Run(tt.name, func(t *testing.T) {
 			fset := token.NewFileSet()
 			got := operationProblems(fset, parseSource(t, fset, "x.go", head+tt.op+"\n"))
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -3,11 +3,12 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
@@ -85,8 +86,8 @@ func TestGatesAtCheckpoints(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate) {
-		t.Errorf("gate after a JSON round trip:\n%+v\nwant\n%+v", back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate)
+	if diff := cmp.Diff(gates[0].Gate, back.Steps[indexOf(&back, gates[0].ID)].Gate); diff != "" {
+		t.Errorf("gate after a JSON round trip (-want +got):\n%s", diff)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/google/go-cmp/cmp"
 )
 
 // scenarioSteps is the number of steps of scenario.
@@ -119,12 +120,12 @@ func TestDeterminismAcrossSaveAndLoad(t *testing.T) {
 			}
 			reloaded := New(w, checkRoundTrips(t))
 			got = append(got, scenario(t, reloaded, cut, scenarioSteps)...)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("IDs after reload %v, want %v", got, want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("IDs after reload (-want +got):\n%s", diff)
 			}
 			gotWorld, _ := reloaded.World().Marshal()
-			if !bytes.Equal(gotWorld, wantWorld) {
-				t.Fatalf("world after reload differs:\n%s\n---\n%s", gotWorld, wantWorld)
+			if diff := cmp.Diff(string(wantWorld), string(gotWorld)); diff != "" {
+				t.Fatalf("world after reload (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/clock"
 )
@@ -81,8 +82,8 @@ func TestWorldRoundTripAfterChanges(t *testing.T) {
 		t.Fatalf("parse marshalled world: %v\n%s", err, b)
 	}
 	b2, _ := w.Marshal()
-	if !bytes.Equal(b, b2) {
-		t.Fatalf("round trip differs:\n%s\n---\n%s", b, b2)
+	if diff := cmp.Diff(string(b), string(b2)); diff != "" {
+		t.Fatalf("round trip (-first +second):\n%s", diff)
 	}
 	if !bytes.HasSuffix(b, []byte("}\n")) || !strings.Contains(string(b), `"instance_visibility_delay": "5s"`) || !strings.Contains(string(b), `"client_dns_cache": "30s"`) {
 		t.Errorf("not canonical:\n%s", b)

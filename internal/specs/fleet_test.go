@@ -2,10 +2,11 @@ package specs
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // stickyTG is a target group with stickiness, so any fleet count passes pitfall 3.
@@ -302,8 +303,8 @@ func TestFleetRolloutImageAndType(t *testing.T) {
 			want := Rollout{MinHealthyPercent: 100, MaxSurge: 1, HealthTimeout: 10 * time.Minute, AutoRollback: true}
 			got := f.Rollout
 			got.DeclRange = want.DeclRange
-			if !reflect.DeepEqual(got, want) || f.Image.Keep != 2 || f.InstanceType != "" {
-				return fmt.Sprintf("rollout %+v keep %d type %q", got, f.Image.Keep, f.InstanceType)
+			if diff := cmp.Diff(want, got); diff != "" || f.Image.Keep != 2 || f.InstanceType != "" {
+				return fmt.Sprintf("rollout (-want +got):\n%s keep %d type %q", diff, f.Image.Keep, f.InstanceType)
 			}
 			return ""
 		}},
@@ -337,8 +338,8 @@ func TestFleetRolloutImageAndType(t *testing.T) {
 				return fmt.Sprintf("max_5xx_percent %v", g.Max5xxPercent)
 			}
 			g.Max5xxPercent = nil
-			if !reflect.DeepEqual(g, want) || !f.Rollout.Gates.Any() {
-				return fmt.Sprintf("%+v", g)
+			if diff := cmp.Diff(want, g); diff != "" || !f.Rollout.Gates.Any() {
+				return fmt.Sprintf("gates (-want +got):\n%s", diff)
 			}
 			return ""
 		}},
