@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -240,16 +239,6 @@ func TestResealedTargetIsRefusedBeforeAnyLookup(t *testing.T) {
 	}
 }
 
-// allocated is how many bytes f allocates on the heap, in all.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // What is not a plan is refused in bounded memory, with a positioned error naming the limit:
 // /dev/zero and a sparse 1 GB file (made with Truncate: nothing is written); the endless
 // pipe is internal/planfile's test.
@@ -273,7 +262,7 @@ func TestSavedPlanReadIsBounded(t *testing.T) {
 		for _, cmd := range []string{"apply", "show"} {
 			var code int
 			var stderr string
-			n := allocated(func() { code, _, stderr = run(t, ctx, dir, nil, cmd, tc.path) })
+			n := testkit.Allocated(func() { code, _, stderr = run(t, ctx, dir, nil, cmd, tc.path) })
 			if code != 1 || !strings.Contains(stderr, tc.want) {
 				t.Errorf("%s %s: exit %d, stderr %q; want exit 1 and %q", cmd, tc.path, code, stderr, tc.want)
 			}
