@@ -153,6 +153,7 @@ func richWorld(t *testing.T) (*simulator.Sim, *specs.Stack, string) {
 // TestObserveSameWorldWhateverTheOrder: one call at a time, or many in flight with the
 // answers arriving in many different orders, Observe sees the same world.
 func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
+	t.Parallel()
 	sim, stack, byHand := richWorld(t)
 	ctx := context.Background()
 	var want cloud.ObserveStats
@@ -186,6 +187,7 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 // then their health and attributes); a target registered by hand adds the one that reads
 // its instance. The depth does not depend on how many calls may be in flight.
 func TestObserveDepth(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
@@ -280,6 +282,7 @@ func (r *rendezvous) DescribeTargetHealth(ctx context.Context, in *elbv2.Describ
 // TestObserveReadsSideBySide: the target groups and the load balancers are read at the same
 // time, and never more than MaxInFlight calls are in flight.
 func TestObserveReadsSideBySide(t *testing.T) {
+	t.Parallel()
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
 	r := &rendezvous{ELBV2: sim.ELBV2(), first: make(chan struct{})}
@@ -302,6 +305,7 @@ func (failingHealth) DescribeTargetHealth(context.Context, *elbv2.DescribeTarget
 // TestObserveFailsOnAFailedRead: a read that fails fails Observe with its context, once the
 // calls in flight have answered.
 func TestObserveFailsOnAFailedRead(t *testing.T) {
+	t.Parallel()
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
 	api := testkit.API(sim)

@@ -53,6 +53,7 @@ func networkWorld() *simulator.World {
 }
 
 func TestObserveReadsTheNetwork(t *testing.T) {
+	t.Parallel()
 	s, _, diags := specs.Load("../../examples/blog", specs.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -132,6 +133,7 @@ func TestObserveReadsTheNetwork(t *testing.T) {
 // The converters keep what the simulator cannot produce: prefix lists, IPv6 ranges, rules by
 // protocol number, ACL entries for IPv6 blocks, and forward actions in ForwardConfig only.
 func TestConvertersKeepEveryRuleForm(t *testing.T) {
+	t.Parallel()
 	g := cloud.SecurityGroupFrom(ec2types.SecurityGroup{
 		GroupId: aws.String("sg-1"), GroupName: aws.String("g"), VpcId: aws.String("vpc-1"),
 		IpPermissions: []ec2types.IpPermission{

@@ -82,6 +82,7 @@ func memberIn(t *testing.T, sim *simulator.Sim, az string) string {
 // zone trimmed from the ALB. Sampled after every poll, the member never shuts down while it
 // is still in service or draining, and the zone never goes while the member is registered.
 func TestScaleInEndToEnd(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, everyNodeReaches())
 	s := threeZones(t)
 	testkit.ConvergeSim(t, sim, s)
@@ -149,6 +150,7 @@ func TestScaleInEndToEnd(t *testing.T) {
 // call, with the target draining; a plan that terminates without deregistering first is
 // refused by terminate's own check rather than cutting requests.
 func TestDeregisterTakesTheTargetOutOfService(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	old := fw.members[0]
 	steps := replace(old, 1, nil)
@@ -189,6 +191,7 @@ func TestDeregisterTakesTheTargetOutOfService(t *testing.T) {
 // TestTerminateDrainBound: a target that drains longer than the drained bound fails the
 // terminate step with a timeout instead of terminating it mid-request.
 func TestTerminateDrainBound(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	old := fw.members[0]
 	steps := replace(old, 1, nil)[2:]
@@ -209,6 +212,7 @@ func TestTerminateDrainBound(t *testing.T) {
 // (associate_instance_profile), planned and applied; a crash right after the call is resumed
 // without error, since EC2 then shows the same profile.
 func TestProfileRepairEndToEnd(t *testing.T) {
+	t.Parallel()
 	setup := func(t *testing.T) (*simulator.Sim, *specs.Stack, string) {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
@@ -285,6 +289,7 @@ func TestProfileRepairEndToEnd(t *testing.T) {
 // TestRegisterWaitsUntilHealthy: a register_target step is done only once ELB reports the
 // target healthy, which the steps after it (trim, deregister of a replaced member) rely on.
 func TestRegisterWaitsUntilHealthy(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	targets := map[string]*plan.TargetParams{}
@@ -322,6 +327,7 @@ func TestRegisterWaitsUntilHealthy(t *testing.T) {
 // TestRegisterTimesOut: a registration whose target never becomes healthy fails its step
 // with a timeout at the healthy bound, naming the instance and its last health.
 func TestRegisterTimesOut(t *testing.T) {
+	t.Parallel()
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
 	steps := replace(fw.members[0], 1, nil)
@@ -352,6 +358,7 @@ func trimOnly() *plan.Plan {
 // that every kept zone has a healthy target; a plan that trims early (edited, or a planner
 // bug) waits for that, and fails at the healthy bound without trimming.
 func TestTrimWaitsForKeptZones(t *testing.T) {
+	t.Parallel()
 	t.Run("no target in a kept zone", func(t *testing.T) {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		res, err := apply(t, sim, trimOnly(), engine.Options{Timeouts: engine.Timeouts{TargetHealthy: 3 * time.Minute}})
@@ -451,6 +458,7 @@ func healthyIn(t *testing.T, sim *simulator.Sim, az string) int {
 // (made before the crash, as a re-plan is while a new image is not yet listed) bakes the
 // image again. The engine finds the pending image by its name instead of baking twice.
 func TestCrashAfterCreateImage(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
@@ -481,6 +489,7 @@ func TestCrashAfterCreateImage(t *testing.T) {
 // this apply started (the response to the first attempt was lost and the SDK sent it again,
 // or another run made it): the engine waits for that image by name and uses it.
 func TestCreateImageAnsweredDuplicate(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	api := testkit.API(sim)
@@ -531,6 +540,7 @@ func (e *resentCreateImage) CreateImage(ctx context.Context, in *ec2.CreateImage
 // image has that name. The step fails at the propagation bound saying so, instead of waiting
 // for ever.
 func TestFailedImageHoldsItsName(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
 		ImageFailures: []simulator.ImageFault{{NameGlob: "web-*", Window: simulator.Window{Until: clock.Duration(time.Minute)}}},
 	}))
@@ -560,6 +570,7 @@ func TestFailedImageHoldsItsName(t *testing.T) {
 // TestNewMembersGetTheSourcesKeyPair: a new member is launched with the source's key pair,
 // so whoever could log in to the source can log in to it.
 func TestNewMembersGetTheSourcesKeyPair(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	testkit.ConvergeSim(t, sim, blogStack(t))
 	var source, member string
@@ -597,6 +608,7 @@ func pendingInstance(t *testing.T, sim *simulator.Sim) string {
 // TestRegisterWaitsForAPendingInstance: registering an instance known at plan time that is
 // still pending waits until it runs (ELB refuses a pending one), within the running bound.
 func TestRegisterWaitsForAPendingInstance(t *testing.T) {
+	t.Parallel()
 	step := func(id string) *plan.Plan {
 		return &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
 			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: id, Port: 80, AZ: "ap-northeast-1d"}}}}
@@ -627,6 +639,7 @@ func TestRegisterWaitsForAPendingInstance(t *testing.T) {
 // TestDeregisterImageNamesTheImage: refusing to deregister an image something still runs names
 // the image by ID and name, and the instance that runs it.
 func TestDeregisterImageNamesTheImage(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	used := fw.members[0].ImageID
 	_, err := apply(t, fw.sim, cleanupPlan(used, "web-2023-05-14", nil), engine.Options{})
@@ -643,6 +656,7 @@ func TestDeregisterImageNamesTheImage(t *testing.T) {
 // bound to show, and fails once more than the bound has passed, not on it: with a 5s bound,
 // the poll exactly 5s in waits on, the one at 12.5s fails; the instance keeps running.
 func TestTerminateOfAServingTargetFailsPastTheBound(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	old := fw.members[0]
 	term := replace(old, 1, nil)[3]

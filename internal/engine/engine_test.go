@@ -66,6 +66,7 @@ func census(t *testing.T, sim *simulator.Sim) (instances, images int) {
 }
 
 func TestApplySeedConverges(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
@@ -93,6 +94,7 @@ func TestApplySeedConverges(t *testing.T) {
 // would, then re-plans and re-applies: the world must converge with exactly one new image
 // and one new instance.
 func TestCrashAfterEveryStep(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
 	n := len(planFor(t, testkit.NewSim(t, simulator.SeedWorld()), s).Steps)
 	for k := 1; k < n; k++ {
@@ -113,6 +115,7 @@ func TestCrashAfterEveryStep(t *testing.T) {
 // TestInterruptMidWait cancels the context while a step waits (as Ctrl-C does); the in-flight
 // call finishes, the run reports what is left, and a re-run converges without duplicates.
 func TestInterruptMidWait(t *testing.T) {
+	t.Parallel()
 	for _, waitingOn := range []plan.Kind{plan.CreateImage, plan.LaunchInstance, plan.RegisterTarget} {
 		t.Run(string(waitingOn), func(t *testing.T) {
 			sim := testkit.NewSim(t, simulator.SeedWorld())
@@ -145,6 +148,7 @@ func TestInterruptMidWait(t *testing.T) {
 // TestSurvivesAWSFaults: throttling, a new instance not yet visible, and an IAM profile not
 // yet propagated are retried, not fatal.
 func TestSurvivesAWSFaults(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
 	// Plan on a calm world; the faults hit the apply (against AWS the SDK's own retryer
 	// absorbs throttling during observation).
@@ -190,6 +194,7 @@ func withProfile(p *plan.Plan, profile string) *plan.Plan {
 // A profile created moments ago is unknown to EC2 for a while (InvalidParameterValue): the
 // engine asks IAM when it was created and retries within the propagation bound.
 func TestProfilePropagation(t *testing.T) {
+	t.Parallel()
 	w := simulator.SeedWorld()
 	sim := testkit.NewSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
@@ -214,6 +219,7 @@ func TestProfilePropagation(t *testing.T) {
 // An InvalidParameterValue about another parameter fails at once even while the launch's
 // profile is new: a DryRun of the same launch without the profile is refused too.
 func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
@@ -239,6 +245,7 @@ func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
 // A profile exactly as old as the propagation bound is not new any more: its launch's
 // InvalidParameterValue fails at once, without the DryRun probe a new profile is worth.
 func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	sim.Clock().Advance(5 * time.Minute) // the default propagation bound
@@ -261,6 +268,7 @@ func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
 // A profile IAM does not know is permanent: the first call that names it fails its step, and
 // since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := withProfile(planFor(t, sim, blogStack(t)), "no-such-profile")
 	sim.ResetCalls()
@@ -279,6 +287,7 @@ func TestPersistentErrorFails(t *testing.T) {
 
 // TestWaitsOverlap: launching 20 takes about as long as launching one.
 func TestWaitsOverlap(t *testing.T) {
+	t.Parallel()
 	elapsed := func(k int) time.Duration {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
@@ -296,6 +305,7 @@ func TestWaitsOverlap(t *testing.T) {
 }
 
 func TestApplyIsDeterministic(t *testing.T) {
+	t.Parallel()
 	run := func() string {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		var b strings.Builder
@@ -319,6 +329,7 @@ func TestApplyIsDeterministic(t *testing.T) {
 // TestWideApplyBatchesCalls: launching 20 costs a handful of RegisterTargets and a poll of
 // each target group per pass, not one call per instance per poll.
 func TestWideApplyBatchesCalls(t *testing.T) {
+	t.Parallel()
 	calls := func(k int) map[string]int {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
@@ -349,6 +360,7 @@ func TestWideApplyBatchesCalls(t *testing.T) {
 // instance alone; the registration batch then knows every other one, read together: 201
 // registrations take 1 + 200 IDs (two calls, not a third one empty), 202 take 1 + 200 + 1.
 func TestRegistrationsReadInstancesByTwoHundreds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ n, calls int }{{201, 2}, {202, 3}} {
 		w := simulator.SeedWorld()
 		var steps []plan.Step
@@ -495,6 +507,7 @@ var mutatingOps = []string{"CreateImage", "RunInstances", "ModifyTargetGroupAttr
 // launching or baking anything twice: the RunInstances ClientToken returns the instance the
 // crashed run launched.
 func TestCrashAfterEveryCall(t *testing.T) {
+	t.Parallel()
 	faults := simulator.Faults{InstanceVisibilityDelay: clock.Duration(2 * time.Minute)}
 	for _, op := range mutatingOps {
 		t.Run(op, func(t *testing.T) {
@@ -521,6 +534,7 @@ func TestCrashAfterEveryCall(t *testing.T) {
 // TestStopAfterStopsAtK: StopAfter stops the run right after the k-th completed step, as the
 // crash tests assume.
 func TestStopAfterStopsAtK(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
 	n := len(planFor(t, testkit.NewSim(t, simulator.SeedWorld()), s).Steps)
 	for k := 1; k < n; k++ {
@@ -538,6 +552,7 @@ func TestStopAfterStopsAtK(t *testing.T) {
 // TestEventTimes: each event after a step's start carries how long the step has run on the
 // apply's clock, and a waiting step reports "still waiting" on the ProgressEvery grid.
 func TestEventTimes(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	started := map[string]time.Time{}
 	lastWaiting := map[string]time.Time{}
@@ -581,6 +596,7 @@ func TestEventTimes(t *testing.T) {
 // to 30s (docs/design.md, "The engine"): quick enough to notice a change, few enough calls to
 // stay clear of throttling over an hour-long bake.
 func TestPollCadence(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := &plan.Plan{Steps: []plan.Step{imageStep("web-v2")}}
 	var times []time.Time
@@ -602,6 +618,7 @@ func TestPollCadence(t *testing.T) {
 // wait bounded at 5s, whose first poll comes exactly 5s after the step started (the poll
 // backoff starts at 5s), fails at the next poll, 12.5s in.
 func TestWaitFailsOnlyPastItsBound(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
 		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}

@@ -27,6 +27,7 @@ import (
 // gate naming an alarm the account lacks trips, naming it. Gates with alarms only read no
 // metrics.
 func TestGatesShareOneDescribeAlarms(t *testing.T) {
+	t.Parallel()
 	const (
 		tg = simulator.SeedTargetGroup
 		lb = simulator.SeedALB
@@ -106,6 +107,7 @@ func (c *countingImages) DescribeImages(ctx context.Context, in *ec2.DescribeIma
 // Steps waiting on images share one DescribeImages per pass: two images baked at once are
 // polled together (after the instant they are made, when each asks as it is created).
 func TestImageWaitersShareOneDescribeImages(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	bake := func(name string) plan.Step {
 		return plan.Step{ID: "create_image." + name, Kind: plan.CreateImage, Resource: "image " + name, Reason: "r", DependsOn: []string{},
@@ -140,6 +142,7 @@ func TestImageWaitersShareOneDescribeImages(t *testing.T) {
 // p95-only gate are judged: a member of a bad build (a quarter 5xx, slow) joins the fleet
 // just before the apply, so the baseline (the fleet as loaded) is good and the bake is not.
 func TestGateTripRollsBackAndTagsTheImage(t *testing.T) {
+	t.Parallel()
 	pct := 1.0
 	for _, tc := range []struct {
 		name   string
@@ -219,6 +222,7 @@ func serveBadBuild(t *testing.T, sim *simulator.Sim) {
 // Without a CloudWatch client, a gate with guards only fails on the metrics it cannot read,
 // not on alarms it does not have.
 func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	pct := 1.0
 	step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
@@ -238,6 +242,7 @@ func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
 // and its end), a gate watching 100 alarms asks them in one call a poll, and one more alarm
 // makes a second call, never one with no names (which would list every alarm of the account).
 func TestGateAsksAlarmsByHundreds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ alarms, calls int }{{100, 2}, {101, 4}} {
 		w := simulator.SeedWorld()
 		var names []string

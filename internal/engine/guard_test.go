@@ -21,6 +21,7 @@ const sourceID = "i-0a1b2c3d4e5f60001"
 // A plan that says to terminate the source (an edited saved plan, or a planner bug) is
 // refused by the engine, which checks albctl's tags just before the call.
 func TestTerminateRefusesInstancesAlbctlDidNotLaunch(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := &plan.Plan{Steps: []plan.Step{{
 		ID: "terminate-source", Kind: plan.TerminateInstance, Resource: "instance " + sourceID,
@@ -40,6 +41,7 @@ func TestTerminateRefusesInstancesAlbctlDidNotLaunch(t *testing.T) {
 
 // A member albctl launched (tagged) is terminated as planned.
 func TestTerminateAcceptsAlbctlMembers(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	testkit.ConvergeSim(t, sim, s)
@@ -73,6 +75,7 @@ func TestTerminateAcceptsAlbctlMembers(t *testing.T) {
 
 // A malformed graph is refused before the first call: nothing happens in the world.
 func TestApplyValidatesBeforeTheFirstCall(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, s)

@@ -15,6 +15,7 @@ import (
 // TestProgressOnASteadyCadence: a waiting step reports "still waiting" exactly every
 // ProgressEvery, however its polls back off (they reach 30 s apart while an image bakes).
 func TestProgressOnASteadyCadence(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	var times []time.Duration
@@ -40,6 +41,7 @@ func TestProgressOnASteadyCadence(t *testing.T) {
 // one-minute gates end at 09:01:00 exactly, where gate a (its load balancer publishes no
 // datapoints) also reports; a's report comes before b's step_done.
 func TestProgressReportedRightAfterItsPoll(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	pct := 1.0
 	gate := func(id, lb string) plan.Step {

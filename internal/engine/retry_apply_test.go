@@ -41,6 +41,7 @@ func (e *unknownToELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTa
 // consistency for an instance this apply launched, and retried; for one that existed at plan
 // time it is a fact (stopped, another VPC) and fails the step at once.
 func TestInvalidTargetRetriedOnlyForNewInstances(t *testing.T) {
+	t.Parallel()
 	t.Run("launched here", func(t *testing.T) {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		p := planFor(t, sim, blogStack(t))
@@ -76,6 +77,7 @@ func TestInvalidTargetRetriedOnlyForNewInstances(t *testing.T) {
 // TestDrainingWaitSurvivesThrottling: a throttled DescribeTargetHealth while a terminate waits
 // for draining is retried like any other call, not fatal.
 func TestDrainingWaitSurvivesThrottling(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	sim := testkit.NewSim(t, fw.sim.World(), simulator.WithFaults(simulator.Faults{Throttle: map[string]int{"DescribeTargetHealth": 3}}))
 	old := fw.members[0]
@@ -93,6 +95,7 @@ func TestDrainingWaitSurvivesThrottling(t *testing.T) {
 // when the bound is reached: CreateImage throttled at every call, with a 5s bound, is tried
 // at 0s, 5s (exactly the bound: tried again) and 12.5s, where the step fails.
 func TestRetriesStopOnlyPastTheirBound(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	calls := 0
 	api := cloud.Intercept(testkit.API(sim), func(ctx context.Context, op string, call func(context.Context) error) error {

@@ -173,6 +173,7 @@ func targetState(t *testing.T, sim *simulator.Sim, id string) string {
 // (source and two members) and never more than one extra is in service; draining of the
 // first old member overlaps the second replacement; the source survives.
 func TestRolloutKeepsCapacity(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	sim := fw.sim
 	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true})
@@ -233,6 +234,7 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 // TestTerminateWaitsForDraining: a deregistered member is terminated only once it has stopped
 // draining; sampled after every poll, the instance is never shutting down while draining.
 func TestTerminateWaitsForDraining(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	sim, old := fw.sim, fw.members[0]
 	p := &plan.Plan{Steps: replace(old, 1, nil)[2:]}
@@ -261,6 +263,7 @@ func TestTerminateWaitsForDraining(t *testing.T) {
 // member is deregistered and terminated when its bound passes, the step fails naming it, and
 // the old members still serve; without, it stays registered and the step fails.
 func TestAutoRollback(t *testing.T) {
+	t.Parallel()
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	for _, auto := range []bool{true, false} {
 		t.Run(fmt.Sprintf("auto=%v", auto), func(t *testing.T) {
@@ -316,6 +319,7 @@ func TestAutoRollback(t *testing.T) {
 // TestRolloutCrashAfterEveryStep stops the rollout after k steps, for every k, then applies
 // the same plan again, as a resumed run would: it completes and nothing exists twice.
 func TestRolloutCrashAfterEveryStep(t *testing.T) {
+	t.Parallel()
 	rollback := &plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true}
 	n := len(newFleetWorld(t).rolloutPlan(rollback).Steps)
 	for k := 1; k < n; k++ {
@@ -344,6 +348,7 @@ func TestRolloutCrashAfterEveryStep(t *testing.T) {
 
 // TestNewKinds covers validate_launch, modify_health_check and wait one by one.
 func TestNewKinds(t *testing.T) {
+	t.Parallel()
 	t.Run("validate_launch", func(t *testing.T) {
 		fw := newFleetWorld(t)
 		m := fw.members[0]
@@ -449,6 +454,7 @@ func snapshotsLeft(sim *simulator.Sim, snaps []string) (left []string) {
 // between the two calls) succeeds; an image something still runs is refused before any
 // change.
 func TestDeregisterImage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("removes image and snapshots, idempotently", func(t *testing.T) {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
@@ -502,6 +508,7 @@ func TestDeregisterImage(t *testing.T) {
 // TestPermanentErrorFailsWithinOneCall: a request AWS refuses for what it says (not for
 // load or timing) fails its step on the first call, with the AWS code, and no retry.
 func TestPermanentErrorFailsWithinOneCall(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, op, code string
 		step           func(fw *fleetWorld) plan.Step
@@ -571,6 +578,7 @@ func TestPermanentErrorFailsWithinOneCall(t *testing.T) {
 // TestStoppedInstanceIsNotRegistered: registering an instance that stopped since the plan
 // fails at once, naming it, without waiting for health.
 func TestStoppedInstanceIsNotRegistered(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	w := fw.sim.World()
 	old := fw.members[0]
@@ -594,6 +602,7 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 // TestPlanRefusedBeforeAnyCall: a plan with a broken shape, or one that breaks an invariant
 // over the world it was made for (plan.Check), is refused before the first API call.
 func TestPlanRefusedBeforeAnyCall(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	w, err := cloud.Observe(context.Background(), testkit.API(sim), plan.QueryOf(s))
@@ -654,6 +663,7 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 // converged fleet, stopped after k steps for every k, then re-planned and re-applied until
 // converged: the fleet ends on the new image with nothing twice and the source untouched.
 func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
+	t.Parallel()
 	bumped := func(t *testing.T) (*simulator.Sim, *plan.Plan, func() *plan.Plan) {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
@@ -706,6 +716,7 @@ func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
 // not on it: with a 5s bound, the first poll (exactly 5s after the registration, where the
 // poll backoff starts) still reads the target's health, so the error reports what it was.
 func TestHealthTimeoutOnlyPastItsBound(t *testing.T) {
+	t.Parallel()
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
 	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Second), Auto: true})
@@ -741,6 +752,7 @@ func (e goneEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstan
 // TestRollbackToleratesWhatIsAlreadyGone: the rollback's deregistration and termination are
 // idempotent, so answers that say "already done" still end in a rollback.
 func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
+	t.Parallel()
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
 	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Minute), Auto: true})[:2]...)}

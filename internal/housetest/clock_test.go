@@ -22,6 +22,7 @@ const clockHome = "internal/clock"
 // declares an interface with exactly the methods Now() time.Time and
 // Sleep(context.Context, time.Duration) error, or a type named Duration over time.Duration.
 func TestOneClockOneDuration(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	fset := token.NewFileSet()
 	files := parseTree(t, fset, root)
@@ -43,6 +44,7 @@ func TestOneClockOneDuration(t *testing.T) {
 // TestClockIsALeaf checks what the package doc of internal/clock promises: it imports no
 // other albctl package and nothing that does I/O beyond the wall clock.
 func TestClockIsALeaf(t *testing.T) {
+	t.Parallel()
 	allowed := []string{"context", "encoding/json", "fmt", "time"}
 	fset := token.NewFileSet()
 	for _, f := range parsePackage(t, fset, repoRoot(t), clockHome) {
@@ -152,6 +154,7 @@ func fieldTypes(fl *ast.FieldList) string {
 // TestClockCopiesFound checks the check: each shape is found under any name, and near
 // misses (an extra method, another Duration, a struct Clock) are not.
 func TestClockCopiesFound(t *testing.T) {
+	t.Parallel()
 	src := `package x
 
 import (

@@ -26,6 +26,7 @@ var simServices = []struct{ recv, list, throttle string }{
 var beginsWork = []string{"mu", "calls", "throttled", "begin"}
 
 func TestSimulatorOperationsBegin(t *testing.T) {
+	t.Parallel()
 	fset := token.NewFileSet()
 	files := parsePackage(t, fset, repoRoot(t), "internal/simulator")
 	for _, problem := range operationProblems(fset, files) {
@@ -226,6 +227,7 @@ func exprString(e ast.Expr) string {
 
 // TestOperationProblemsFound checks the check on operations that break the rule one way each.
 func TestOperationProblemsFound(t *testing.T) {
+	t.Parallel()
 	const head = `package simulator
 
 var ec2Ops = []string{"RunInstances"}

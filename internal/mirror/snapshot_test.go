@@ -106,6 +106,7 @@ func marshal(t *testing.T, w *simulator.World) []byte {
 // is there under its ID, the clock is the latest time stamp plus SettleMargin, the output is
 // the same byte for byte each time, and the blog spec plans the same steps on the copy.
 func TestSnapshotOfSeedWorld(t *testing.T) {
+	t.Parallel()
 	seed := simulator.SeedWorld()
 	sim := simulator.New(simulator.SeedWorld())
 	snap := snapshot(t, sim)
@@ -169,6 +170,7 @@ func TestSnapshotOfSeedWorld(t *testing.T) {
 // world in flight (pending image, pending instance, initial and draining targets): the
 // snapshot must load, and an apply on it must converge.
 func TestSnapshotMidApply(t *testing.T) {
+	t.Parallel()
 	stack := blog(t)
 	n := len(planOn(t, simulator.New(simulator.SeedWorld()), stack).Steps)
 	for k := 1; k <= n; k++ {
@@ -201,6 +203,7 @@ func TestSnapshotMidApply(t *testing.T) {
 // TestSnapshotAfterApplyPlansNoChanges is the promise of `albctl sim snapshot`: a copy of a
 // converged account plans no changes on the simulator.
 func TestSnapshotAfterApplyPlansNoChanges(t *testing.T) {
+	t.Parallel()
 	stack := blog(t)
 	sim := simulator.New(simulator.SeedWorld())
 	p := planOn(t, sim, stack)
@@ -217,6 +220,7 @@ func TestSnapshotAfterApplyPlansNoChanges(t *testing.T) {
 // pending instance, one shutting down, an initial and a draining target): the copy reports
 // the same states, and they settle on its clock as AWS's would.
 func TestSnapshotInFlight(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	sim := simulator.New(simulator.SeedWorld())
 	launch := func() string {

@@ -10,6 +10,7 @@ import (
 // TestCheckCatchesBrokenPlans edits a valid plan so that it breaks one rule at a time; Check
 // must name each.
 func TestCheckCatchesBrokenPlans(t *testing.T) {
+	t.Parallel()
 	without := func(deps []string, id string) []string {
 		return slices.DeleteFunc(slices.Clone(deps), func(d string) bool { return d == id })
 	}
@@ -67,6 +68,7 @@ func TestCheckCatchesBrokenPlans(t *testing.T) {
 }
 
 func TestCheckScaleInAndCleanup(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	s.Fleets[0].Image.Keep = 1
@@ -91,6 +93,7 @@ func TestCheckScaleInAndCleanup(t *testing.T) {
 
 // Check: a zone losing a registered member is trimmed only after that member is terminated.
 func TestCheckTrimAfterTermination(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1c", Count: 1})
 	withMember(w, member("i-0ccccccccccccccc1", "ap-northeast-1c", "subnet-0c", 1))

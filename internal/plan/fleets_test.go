@@ -16,6 +16,7 @@ import (
 // take the slots after the tagged ones: they are counted, and a scale-in retires them first
 // as the newest.
 func TestMembersWithoutSlotTag(t *testing.T) {
+	t.Parallel()
 	untagged := func(id string) cloud.Instance {
 		in := member(id, "ap-northeast-1d", "subnet-0d", 9)
 		delete(in.Tags, cloud.TagSlot)
@@ -50,6 +51,7 @@ func TestMembersWithoutSlotTag(t *testing.T) {
 // gets the first run's instance back), and any parameter that makes the launch different
 // gives another (EC2 refuses a token reused with other parameters).
 func TestClientTokenCoversTheLaunch(t *testing.T) {
+	t.Parallel()
 	token := func(edit func(*specs.Stack)) string {
 		s := seedStack()
 		if edit != nil {
@@ -77,6 +79,7 @@ func TestClientTokenCoversTheLaunch(t *testing.T) {
 
 // New members are named after the source and their slot: "web-1d-1".
 func TestNewMemberNames(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Zones[1].Count = 2
 	p := build(t, s, seedWorld())
@@ -96,6 +99,7 @@ func TestNewMemberNames(t *testing.T) {
 // A member failing its health checks is not a difference from the spec, but the reviewer
 // must see it.
 func TestUnhealthyMemberIsAWarning(t *testing.T) {
+	t.Parallel()
 	w := converged()
 	if p := build(t, seedStack(), w); len(p.Warnings) != 0 {
 		t.Fatalf("warnings on a healthy fleet: %v", p.Warnings)
@@ -114,6 +118,7 @@ func TestUnhealthyMemberIsAWarning(t *testing.T) {
 // Reasons are what a reviewer reads: a launch says where its image comes from and which
 // profile it gets; stickiness says why when sessions are local.
 func TestReasonsSayWhy(t *testing.T) {
+	t.Parallel()
 	p := build(t, seedStack(), seedWorld())
 	l := step(t, p, LaunchInstance)
 	for _, want := range []string{"from the image baked of " + srcID, "with IAM instance profile web-app"} {
@@ -148,6 +153,7 @@ func TestReasonsSayWhy(t *testing.T) {
 
 // Several untagged members in one zone take consecutive slots after the tagged ones.
 func TestUntaggedMembersTakeConsecutiveSlots(t *testing.T) {
+	t.Parallel()
 	w := converged()
 	for _, id := range []string{"i-0000000000000000e", "i-0000000000000000f"} {
 		in := member(id, "ap-northeast-1d", "subnet-0d", 9)

@@ -14,6 +14,7 @@ import (
 // TestPreflightErrors: everything knowable before the first side effect fails the plan, naming
 // the resource, instead of failing the apply after a reboot or a long wait.
 func TestPreflightErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		stack  func(*specs.Stack)
@@ -81,6 +82,7 @@ func TestPreflightErrors(t *testing.T) {
 // TestEveryDriftIsAStep: each kind of difference the spec covers gives a non-empty plan (so
 // plan -detailed-exitcode exits 2), never a warning followed by "No changes".
 func TestEveryDriftIsAStep(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		stack func(*specs.Stack)
@@ -136,6 +138,7 @@ func TestEveryDriftIsAStep(t *testing.T) {
 // Free addresses: as many as the launches is enough; one fewer is an error that points at
 // the zone block launching into the subnet.
 func TestFreeAddressesAtTheLimit(t *testing.T) {
+	t.Parallel()
 	zoneRange := hcl.Range{Filename: "web.hcl", Start: hcl.Pos{Line: 40, Column: 3}, End: hcl.Pos{Line: 40, Column: 30}}
 	fleetRange := hcl.Range{Filename: "web.hcl", Start: hcl.Pos{Line: 20, Column: 1}, End: hcl.Pos{Line: 20, Column: 12}}
 	stack := func() *specs.Stack {
@@ -166,6 +169,7 @@ func TestFreeAddressesAtTheLimit(t *testing.T) {
 
 // profileName takes an ARN's last path element and leaves a name as it is.
 func TestProfileName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{profile: "web-app", "web-app": "web-app", "arn:aws:iam::1:instance-profile/path/x": "x"} {
 		if got := profileName(in); got != want {
 			t.Errorf("profileName(%q) = %q, want %q", in, got, want)

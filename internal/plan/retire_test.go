@@ -10,6 +10,7 @@ import (
 // A member that is not a target (never registered) is terminated without a draining wait,
 // and its reason does not claim one.
 func TestUnregisteredMemberIsNotDrained(t *testing.T) {
+	t.Parallel()
 	w := converged()
 	w.Instances = append(w.Instances, member("i-0ccccccccccccccc1", "ap-northeast-1d", "subnet-0d", 2))
 	p := build(t, seedStack(), w)

@@ -44,6 +44,7 @@ func bump(s *specs.Stack) {
 }
 
 func TestVersionBumpReplacesEveryMember(t *testing.T) {
+	t.Parallel()
 	for _, members := range []int{1, 3} {
 		t.Run(fmt.Sprintf("%d members", members), func(t *testing.T) {
 			s, w := fleetWorld(members)
@@ -99,6 +100,7 @@ func filter(p *Plan, k Kind) []string {
 }
 
 func TestRolloutBatches(t *testing.T) {
+	t.Parallel()
 	t.Run("min healthy 50 of 4 drops two first", func(t *testing.T) {
 		s, w := fleetWorld(3)
 		bump(s)
@@ -159,6 +161,7 @@ func TestRolloutBatches(t *testing.T) {
 }
 
 func TestInterruptedRolloutResumes(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	old := w.Instances[1]
@@ -183,6 +186,7 @@ func TestInterruptedRolloutResumes(t *testing.T) {
 }
 
 func TestScaleInDrainsThenTrims(t *testing.T) {
+	t.Parallel()
 	// Three members over 1a, 1c, 1d; the spec drops 1c.
 	s, w := fleetWorld(1)
 	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1c", Count: 1})
@@ -213,6 +217,7 @@ func TestScaleInDrainsThenTrims(t *testing.T) {
 }
 
 func TestImageCleanupKeepsNewest(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	for i, day := range []int{10, 11, 12} {
@@ -246,6 +251,7 @@ func stepByID(p *Plan, id string) (*Step, bool) {
 }
 
 func TestImageIDAndInstanceType(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Image = specs.Image{ID: "ami-0123456789abcdef0", Version: "ami-0123456789abcdef0", Keep: 2}
 	s.Fleets[0].InstanceType = "m7i.large"
@@ -262,6 +268,7 @@ func TestImageIDAndInstanceType(t *testing.T) {
 }
 
 func TestStoppedSource(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Zones[0].Count = 2
 	w := seedWorld()
@@ -285,6 +292,7 @@ func TestStoppedSource(t *testing.T) {
 }
 
 func TestInstanceTypeChangeRollsTheFleet(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	s.Fleets[0].InstanceType = "m7i.large"
 	p := build(t, s, w)
@@ -303,6 +311,7 @@ func TestInstanceTypeChangeRollsTheFleet(t *testing.T) {
 }
 
 func TestDeregisteredImagesAreNotCleanedAgain(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	for i, st := range []string{"available", "deregistered", "available"} {
 		w.Images = append(w.Images, cloud.Image{ID: fmt.Sprintf("ami-0gone%d", i), Name: fmt.Sprintf("web-old-%d", i), State: st,
@@ -317,6 +326,7 @@ func TestDeregisteredImagesAreNotCleanedAgain(t *testing.T) {
 // A rollout's deregistration follows its own replacement, not the scale-in rule's "every
 // registration", and does not say it does.
 func TestRolloutDeregistrationReason(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	p := build(t, s, w)
@@ -328,6 +338,7 @@ func TestRolloutDeregistrationReason(t *testing.T) {
 // When min_healthy_percent lets old members leave as a batch starts, they still wait for the
 // image: a bake that fails (or takes an hour) must not leave the fleet short.
 func TestRolloutDropsOldMembersOnlyAfterTheBake(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(3)
 	bump(s)
 	s.Fleets[0].Rollout = specs.Rollout{MinHealthyPercent: 50, MaxSurge: 0, HealthTimeout: time.Minute, BakeTime: time.Minute}
@@ -361,6 +372,7 @@ func TestRolloutDropsOldMembersOnlyAfterTheBake(t *testing.T) {
 
 // A rollout warns that the source is not replaced.
 func TestRolloutWarnsTheSourceStays(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	p := build(t, s, w)

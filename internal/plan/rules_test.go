@@ -15,6 +15,7 @@ import (
 // Capacity never drops: a member leaving for scale-in is deregistered only after every new
 // target of its group is healthy, here one launched in another zone by the same plan.
 func TestScaleInWaitsForNewTargetsOfTheGroup(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	w := converged()
 	withMember(w, member("i-0ccccccccccccccc1", "ap-northeast-1d", "subnet-0d", 2))
@@ -43,6 +44,7 @@ func TestScaleInWaitsForNewTargetsOfTheGroup(t *testing.T) {
 // without targets: the zone is added before the other is trimmed. Both are SetSubnets with
 // a whole subnet set, so the other order would undo the trim.
 func TestTrimFollowsAddOfTheSameLoadBalancer(t *testing.T) {
+	t.Parallel()
 	w := converged()
 	w.LoadBalancers[0].Zones = []cloud.LBZone{{AZ: "ap-northeast-1a", SubnetID: "subnet-0a"}, {AZ: "ap-northeast-1c", SubnetID: "subnet-0c"}}
 	w.TargetGroups[0].Targets[1].State = "unused"

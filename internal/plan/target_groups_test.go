@@ -14,6 +14,7 @@ import (
 // its steps say so.
 
 func TestHumanDuration(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		24 * time.Hour: "24h", 90 * time.Minute: "90m", 45 * time.Second: "45s", 1500 * time.Millisecond: "1.5s",
 	} {
@@ -26,6 +27,7 @@ func TestHumanDuration(t *testing.T) {
 // Every field of a health_check block is compared: equal values are no drift, different ones
 // are set by the step and named in its reason.
 func TestHealthCheckEveryField(t *testing.T) {
+	t.Parallel()
 	world := cloud.HealthCheck{Path: "/health", IntervalSeconds: 30, TimeoutSeconds: 6, HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200"}
 	same := &specs.HealthCheck{Path: "/health", Interval: 30 * time.Second, Timeout: 6 * time.Second, HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200"}
 	s := seedStack()

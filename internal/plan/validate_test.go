@@ -28,6 +28,7 @@ func plansFromBuild(t *testing.T) map[string]*Plan {
 }
 
 func TestValidateAcceptsBuiltPlans(t *testing.T) {
+	t.Parallel()
 	for name, p := range plansFromBuild(t) {
 		if err := Validate(p); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -50,6 +51,7 @@ func clone(t *testing.T, p *Plan) *Plan {
 }
 
 func TestValidateRefusesBrokenGraphs(t *testing.T) {
+	t.Parallel()
 	plans := plansFromBuild(t)
 	find := func(p *Plan, k Kind) *Step {
 		for i := range p.Steps {
@@ -111,6 +113,7 @@ func TestValidateRefusesBrokenGraphs(t *testing.T) {
 
 // A long chain must not exhaust the stack (the cycle search is iterative).
 func TestValidateLongChain(t *testing.T) {
+	t.Parallel()
 	const n = 200000
 	p := &Plan{Steps: make([]Step, n)}
 	for i := range p.Steps {
@@ -136,6 +139,7 @@ func itoa10(n int) string {
 // Validate refuses a saved plan whose step lacks what the engine needs for its kind, naming
 // the field: one case per required field.
 func TestValidateNamesMissingFields(t *testing.T) {
+	t.Parallel()
 	launch := func() *LaunchParams {
 		return &LaunchParams{ImageID: "ami-1", AZ: "ap-northeast-1d", SubnetID: "subnet-0d", InstanceType: "t3.small", ClientToken: "tok"}
 	}
@@ -198,6 +202,7 @@ func TestValidateNamesMissingFields(t *testing.T) {
 // Validate's messages name what a person must fix: the position of a step without an ID,
 // the steps of a cycle (and only those), and at most ten problems.
 func TestValidateMessages(t *testing.T) {
+	t.Parallel()
 	term := func(id string, deps ...string) Step {
 		return Step{ID: id, Kind: TerminateInstance, Terminate: &TerminateParams{InstanceID: "i-1"}, DependsOn: deps}
 	}

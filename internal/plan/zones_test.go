@@ -14,6 +14,7 @@ import (
 // A zone whose count drops to zero loses its member, and the ALB leaves it once the member is
 // gone.
 func TestZoneScaledToZeroIsTrimmed(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1c", Count: 1})
 	withMember(w, member("i-0ccccccccccccccc1", "ap-northeast-1c", "subnet-0c", 1))
@@ -30,6 +31,7 @@ func TestZoneScaledToZeroIsTrimmed(t *testing.T) {
 
 // With several subnets in a zone, the zone block names one, and launches go there.
 func TestZoneBlockChoosesTheSubnet(t *testing.T) {
+	t.Parallel()
 	w := seedWorld()
 	w.Subnets = append(w.Subnets, cloud.Subnet{ID: "subnet-0d2", AZ: "ap-northeast-1d", VpcID: "vpc-1", AvailableIPs: 10})
 	s := seedStack()

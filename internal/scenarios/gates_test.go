@@ -37,6 +37,7 @@ func gatedRollout(gates string) string {
 // never fell below the four members at any call, the error names the gate and its figures,
 // and the image carries the rollback. A good build passes every gate.
 func TestGatesRollBackABadBuild(t *testing.T) {
+	t.Parallel()
 	slow := simulator.Latency{P50: clock.Duration(600 * time.Millisecond), P95: clock.Duration(2 * time.Second)}
 	for _, tc := range []struct {
 		name  string
@@ -169,6 +170,7 @@ func rolledBackTag(sim *simulator.Sim, name string) string {
 // back, the first batch included, as a tripped gate does: capacity never below four, every
 // member back on version 1, the image tagged.
 func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ := census(t, sim)
@@ -205,6 +207,7 @@ func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
 // elsewhere) does not undo the rollback: apply still fails naming the gate, and says the
 // image was not tagged.
 func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	w := sim.World()
@@ -232,6 +235,7 @@ func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
 // never turns healthy, the whole fleet, the slot replaced before the interruption included,
 // goes back to version 1.
 func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ := census(t, sim)

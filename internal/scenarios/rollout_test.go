@@ -17,6 +17,7 @@ import (
 // member but the source, and healthy serving capacity never falls below the desired count
 // (min_healthy_percent = 100, the default) at any call of the apply.
 func TestRolloutKeepsCapacity(t *testing.T) {
+	t.Parallel()
 	for _, size := range []struct{ a, d int }{{1, 1}, {2, 2}} {
 		t.Run(fmt.Sprintf("%d members", size.a+size.d), func(t *testing.T) {
 			sim := testkit.NewSim(t, simulator.SeedWorld())
@@ -70,6 +71,7 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 // TestInterruptedRolloutResumes stops the rollout after every step k and re-runs it: it always
 // converges with the same number of instances and images as an uninterrupted run.
 func TestInterruptedRolloutResumes(t *testing.T) {
+	t.Parallel()
 	setup := func() *simulator.Sim {
 		sim := testkit.NewSim(t, simulator.SeedWorld())
 		testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
@@ -102,6 +104,7 @@ func TestInterruptedRolloutResumes(t *testing.T) {
 // the new member is deregistered and terminated, the old members keep serving, and apply
 // fails saying so.
 func TestBrokenImageRollsBack(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	testkit.ConvergeSim(t, sim, spec(t, "1", 1, 2, ""))
 	before, _ := census(t, sim)

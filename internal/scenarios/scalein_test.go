@@ -14,6 +14,7 @@ import (
 // waits out its draining (the deregistration delay, 300 s), terminates it, and trims the zone
 // from the ALB only then. Every step names the member by its readable name.
 func TestScaleInDrainsThenTerminatesThenTrims(t *testing.T) {
+	t.Parallel()
 	// web-sg admits the whole VPC: the 1c node must reach the member there, or the plan
 	// refuses the zone (docs/design.md, "Zones and reachability").
 	w := simulator.SeedWorld()

@@ -18,6 +18,7 @@ import (
 // until their answer's TTL ends, and nothing fails after that (docs/simulator.md,
 // "Traffic"). What the clients saw is read from the simulator's client model.
 func TestSeedFails504UntilTheTrimThenConnectionErrorsForATTL(t *testing.T) {
+	t.Parallel()
 	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := spec(t, "2023-05-14", 1, 1, "")
 	p := planFor(t, sim, s)

@@ -22,6 +22,7 @@ import (
 // deregistered and their snapshots deleted, the newest image.keep kept with theirs
 // (docs/simulator.md, "What a world file holds").
 func TestFiveVersionsOnAWorldFile(t *testing.T) {
+	t.Parallel()
 	for _, keep := range []int{1, 2} {
 		t.Run(fmt.Sprintf("keep %d", keep), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "world.json")

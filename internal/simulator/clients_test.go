@@ -45,6 +45,7 @@ func secondID(t *testing.T, s *Sim) string {
 }
 
 func TestClientsSessions(t *testing.T) {
+	t.Parallel()
 	t.Run("no stickiness, two targets, local sessions: about half the requests lose the session", func(t *testing.T) {
 		s := withSecondTarget(t)
 		c := s.StartClients(ClientOptions{})
@@ -149,6 +150,7 @@ func deregisterStickyTarget(t *testing.T) {
 }
 
 func TestClientsRouting(t *testing.T) {
+	t.Parallel()
 	t.Run("the seed: the 1c node's third gets 504, each after the 10 s connect timeout", func(t *testing.T) {
 		s := New(SeedWorld())
 		c := s.StartClients(ClientOptions{})
@@ -296,6 +298,7 @@ func crossZoneOffLosesItsOnlyTarget(t *testing.T) {
 }
 
 func TestClientsDeterministic(t *testing.T) {
+	t.Parallel()
 	run := func(seed uint64) []byte {
 		w := reachableSeed()
 		w.Seed = seed
@@ -321,6 +324,7 @@ func TestClientsDeterministic(t *testing.T) {
 }
 
 func TestClientsDoNotChangeTheWorld(t *testing.T) {
+	t.Parallel()
 	plain, modelled := withSecondTarget(t), withSecondTarget(t)
 	modelled.StartClients(ClientOptions{})
 	for _, s := range []*Sim{plain, modelled} {

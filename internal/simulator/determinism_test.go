@@ -81,6 +81,7 @@ func scenario(t *testing.T, s *Sim, from, to int) []string {
 }
 
 func TestDeterminism(t *testing.T) {
+	t.Parallel()
 	a, b := seedSim(t), seedSim(t)
 	idsA, idsB := scenario(t, a, 0, scenarioSteps), scenario(t, b, 0, scenarioSteps)
 	if fmt.Sprint(idsA) != fmt.Sprint(idsB) {
@@ -102,6 +103,7 @@ func TestDeterminism(t *testing.T) {
 // TestDeterminismAcrossSaveAndLoad checks that the seed and counter in the world file let
 // a reloaded world go on exactly as one never saved.
 func TestDeterminismAcrossSaveAndLoad(t *testing.T) {
+	t.Parallel()
 	for cut := range scenarioSteps + 1 {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
 			whole := seedSim(t)
@@ -132,6 +134,7 @@ func TestDeterminismAcrossSaveAndLoad(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	var wg sync.WaitGroup
 	for range 8 {

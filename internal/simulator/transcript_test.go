@@ -34,6 +34,7 @@ import (
 //	throttle OPERATION N                  fault: the next N calls fail
 //	calls                                 the call counts, then reset them
 func TestTranscripts(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("testdata/*.txt")
 	if len(files) == 0 {
 		t.Fatal("no transcripts")

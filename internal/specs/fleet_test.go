@@ -30,6 +30,7 @@ const okBody = `  source       = "web"
   zone "ap-northeast-1c" { count = 1 }`
 
 func TestFleet(t *testing.T) {
+	t.Parallel()
 	src := `variable "v" { default = "7" }
 cloud { region = "ap-northeast-1" }
 ` + fleet(`  source               = "i-0123456789abcdef0"
@@ -68,6 +69,7 @@ cloud { region = "ap-northeast-1" }
 }
 
 func TestFleetDefaultsAndReferenceForms(t *testing.T) {
+	t.Parallel()
 	for _, ref := range []string{`target_group.web`, `"web"`, `target_group["web"]`, `local.tg`} {
 		t.Run(ref, func(t *testing.T) {
 			src := "locals { tg = \"web\" }\n" + fleet(strings.Replace(okBody, "target_group.web", ref, 1))
@@ -80,6 +82,7 @@ func TestFleetDefaultsAndReferenceForms(t *testing.T) {
 }
 
 func TestFleetUsesTargetGroupAttributes(t *testing.T) {
+	t.Parallel()
 	src := fleet(strings.Replace(okBody, `name = "web-1"`, `name = "${target_group.web.name}-${target_group.web.port}"`, 1))
 	if got := mustLoad(t, src, Options{}).Fleets[0].Image.Name; got != "web-tg-80" {
 		t.Errorf("image name = %q", got)
@@ -89,6 +92,7 @@ func TestFleetUsesTargetGroupAttributes(t *testing.T) {
 // TestFleetSourcePattern: source_pattern decodes to the pattern, marked as one; source is
 // never a pattern, whatever characters it holds.
 func TestFleetSourcePattern(t *testing.T) {
+	t.Parallel()
 	f := mustLoad(t, fleet(strings.Replace(okBody, `source       = "web"`, `source_pattern = "web-*-1?"`, 1)), Options{}).Fleets[0]
 	if f.Source != "web-*-1?" || !f.SourceIsPattern || f.SourceRange.Start.Line != 6 {
 		t.Errorf("source_pattern: Source %q, SourceIsPattern %v, range %v", f.Source, f.SourceIsPattern, f.SourceRange)
@@ -105,6 +109,7 @@ func TestFleetSourcePattern(t *testing.T) {
 }
 
 func TestFleetSourceAndProfile(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		source, profile string
 		ok              bool
@@ -128,6 +133,7 @@ func TestFleetSourceAndProfile(t *testing.T) {
 }
 
 func TestFleetErrors(t *testing.T) {
+	t.Parallel()
 	twoTargets := "  zone \"ap-northeast-1a\" { count = 1 }\n  zone \"ap-northeast-1c\" { count = 1 }"
 	runBadCases(t, []badCase{
 		{
@@ -214,6 +220,7 @@ func TestFleetErrors(t *testing.T) {
 }
 
 func TestFleetCrossChecksPass(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"two fleets, two AZs between them, no ALB spanning targets": `target_group "web" { name = "web-tg" }
 fleet "a" {
@@ -271,6 +278,7 @@ fleet "b" {
 }
 
 func TestFleetLocalSessionsCountAcrossFleets(t *testing.T) {
+	t.Parallel()
 	// Two fleets of one target each behind one target group: two targets, so local
 	// sessions need stickiness.
 	src := `target_group "web" { name = "web-tg" }
@@ -295,6 +303,7 @@ fleet "b" {
 }
 
 func TestFleetRolloutImageAndType(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, body string
 		check      func(f Fleet) string
