@@ -11,6 +11,7 @@ import (
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // TestMotoBlog is the seed scenario through the real SDK clients: seeded into moto, the blog
@@ -24,7 +25,7 @@ func TestMotoBlog(t *testing.T) {
 	sim := simulator.New(simulator.SeedWorld())
 	simPlan := build(t, stack, observe(t, cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}, stack))
 	motoPlan := build(t, stack, observe(t, m.api(), stack))
-	if got, want := stepList(motoPlan), stepList(simPlan); got != want {
+	if got, want := testkit.Steps(motoPlan), testkit.Steps(simPlan); got != want {
 		t.Fatalf("the plan against moto differs from the plan against the simulator\nmoto:\n%s\nsimulator:\n%s", got, want)
 	}
 	if motoPlan.Empty() {
@@ -41,7 +42,7 @@ func TestMotoBlog(t *testing.T) {
 		t.Errorf("done %d of %d steps: %v", len(res.Done), len(motoPlan.Steps), res.Done)
 	}
 	if again := build(t, stack, observe(t, m.api(), stack)); !again.Empty() {
-		t.Fatalf("after apply, the plan against moto still has steps:\n%s", stepList(again))
+		t.Fatalf("after apply, the plan against moto still has steps:\n%s", testkit.Steps(again))
 	}
 }
 
@@ -56,7 +57,7 @@ func TestMotoObserveCallsDoNotGrow(t *testing.T) {
 	countObserve := func(dir string, want int) int {
 		t.Helper()
 		stack := loadStack(t, dir)
-		converge(t, "moto", m.api(), wall, stack)
+		testkit.Converge(t, "moto", m.api(), wall, stack)
 		c := &counting{calls: map[string]int{}}
 		w := observe(t, c.wrap(m.api()), stack)
 		live := 0

@@ -14,6 +14,7 @@ import (
 	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // scenario is a world and a spec to apply to both the simulator and moto.
@@ -92,10 +93,10 @@ func TestDifferential(t *testing.T) {
 			simRoles := worldRoles(simWorld)
 			sim := simulator.New(simWorld)
 			if sc.before != nil {
-				converge(t, "simulator (before)", simAPI(sim), sim.Clock(), loadStack(t, sc.before(t)))
+				testkit.Converge(t, "simulator (before)", simAPI(sim), sim.Clock(), loadStack(t, sc.before(t)))
 			}
 			simStart := sim.Clock().Now()
-			simPlans := converge(t, "simulator", simAPI(sim), sim.Clock(), stack)
+			simPlans := testkit.Converge(t, "simulator", simAPI(sim), sim.Clock(), stack)
 			t.Logf("simulator: %d steps in %s simulated", len(simPlans[0].Steps), sim.Clock().Now().Sub(simStart))
 			simObserved := observe(t, simAPI(sim), stack)
 
@@ -104,10 +105,10 @@ func TestDifferential(t *testing.T) {
 			seeded := mo.seed(t, seedIndependently(w))
 			motoRoles := worldRoles(w).through(seeded.IDs)
 			if sc.before != nil {
-				converge(t, "moto (before)", mo.api(), clock.Wall{}, loadStack(t, sc.before(t)))
+				testkit.Converge(t, "moto (before)", mo.api(), clock.Wall{}, loadStack(t, sc.before(t)))
 			}
 			start := time.Now()
-			motoPlans := converge(t, "moto", mo.api(), clock.Wall{}, stack)
+			motoPlans := testkit.Converge(t, "moto", mo.api(), clock.Wall{}, stack)
 			t.Logf("moto: %d steps in %s", len(motoPlans[0].Steps), time.Since(start).Round(time.Millisecond))
 			motoObserved := observe(t, mo.api(), stack)
 
@@ -224,92 +225,114 @@ func normalise(w *cloud.World, r roles) *cloud.World {
 			r[in.ID] = "i:" + in.Tags["Name"]
 		}
 	}
-	id := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		if v, ok := r[s]; ok {
-			return v
-		}
-		return "?" + s
-	}
-	ids := func(list []string) []string {
-		var out []string
-		for _, s := range list {
-			out = append(out, id(s))
-		}
-		slices.Sort(out)
-		return out
-	}
 	out := &cloud.World{Missing: slices.Clone(w.Missing)}
 	for _, in := range w.Instances {
-		in.ID, in.SubnetID, in.VpcID, in.ImageID = id(in.ID), id(in.SubnetID), id(in.VpcID), id(in.ImageID)
-		in.IAMProfileARN = id(in.IAMProfileARN)
-		in.SecurityGroupIDs = ids(in.SecurityGroupIDs)
-		in.Tags = maps.Clone(in.Tags)
-		in.LaunchTime = time.Time{}
-		// What only a copy of the account reads: how the endpoint launched it.
-		in.ClientToken, in.LaunchIndex, in.ReservationID, in.OwnerID = "", 0, "", ""
-		out.Instances = append(out.Instances, in)
+		out.Instances = append(out.Instances, r.instance(in))
 	}
 	for _, im := range w.Images {
-		im.ID = id(im.ID)
-		im.Tags = maps.Clone(im.Tags)
-		im.Created = time.Time{}
-		// Snapshots are named by their image and position: how many there are must agree.
-		snaps := make([]string, len(im.SnapshotIDs))
+		out.Images = append(out.Images, r.image(im))
+		// The snapshots' tags must agree too (albctl tags the snapshots of what it bakes,
+		// docs/security.md); state, size and time are the endpoint's.
 		for i, sid := range im.SnapshotIDs {
-			snaps[i] = fmt.Sprintf("snap:%s/%d", im.ID, i)
-			// Their tags must agree too (albctl tags the snapshots of what it bakes,
-			// docs/security.md); state, size and time are the endpoint's.
 			if j := slices.IndexFunc(w.Snapshots, func(sn cloud.Snapshot) bool { return sn.ID == sid }); j >= 0 {
-				out.Snapshots = append(out.Snapshots, cloud.Snapshot{ID: snaps[i], Tags: maps.Clone(w.Snapshots[j].Tags)})
+				out.Snapshots = append(out.Snapshots, cloud.Snapshot{ID: fmt.Sprintf("snap:%s/%d", r.id(im.ID), i), Tags: maps.Clone(w.Snapshots[j].Tags)})
 			}
 		}
-		im.SnapshotIDs = snaps
-		out.Images = append(out.Images, im)
 	}
 	for _, s := range w.Subnets {
-		s.ID, s.VpcID = id(s.ID), id(s.VpcID)
+		s.ID, s.VpcID = r.id(s.ID), r.id(s.VpcID)
 		s.Tags = maps.Clone(s.Tags)
 		out.Subnets = append(out.Subnets, s)
 	}
 	for _, tg := range w.TargetGroups {
-		tg.ARN, tg.VpcID = id(tg.ARN), id(tg.VpcID)
-		tg.LoadBalancerARNs = ids(tg.LoadBalancerARNs)
-		tg.Attributes = maps.Clone(tg.Attributes)
-		var targets []cloud.Target
-		for _, t := range tg.Targets {
-			t.ID = id(t.ID)
-			targets = append(targets, t)
-		}
-		slices.SortFunc(targets, func(a, b cloud.Target) int { return cmp.Or(strings.Compare(a.ID, b.ID), cmp.Compare(a.Port, b.Port)) })
-		tg.Targets = targets
-		out.TargetGroups = append(out.TargetGroups, tg)
+		out.TargetGroups = append(out.TargetGroups, r.targetGroup(tg))
 	}
 	for _, lb := range w.LoadBalancers {
-		lb.ARN, lb.VpcID = id(lb.ARN), id(lb.VpcID)
-		var zones []cloud.LBZone
-		for _, z := range lb.Zones {
-			zones = append(zones, cloud.LBZone{AZ: z.AZ, SubnetID: id(z.SubnetID)})
-		}
-		lb.Zones = zones
-		lb.DNSName, lb.Created = "", time.Time{} // the endpoint's name and time stamp
-		lb.SecurityGroups = ids(lb.SecurityGroups)
-		lb.Attributes = maps.Clone(lb.Attributes)
-		var ls []cloud.Listener
-		for _, l := range lb.Listeners {
-			l.ARN, l.TargetGroupARN = id(l.ARN), id(l.TargetGroupARN)
-			ls = append(ls, l)
-		}
-		lb.Listeners = ls
-		out.LoadBalancers = append(out.LoadBalancers, lb)
+		out.LoadBalancers = append(out.LoadBalancers, r.loadBalancer(lb))
 	}
 	slices.SortFunc(out.Instances, func(a, b cloud.Instance) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Images, func(a, b cloud.Image) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Snapshots, func(a, b cloud.Snapshot) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Subnets, func(a, b cloud.Subnet) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// id is the role of the ID s, "?s" when it has none.
+func (r roles) id(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := r[s]; ok {
+		return v
+	}
+	return "?" + s
+}
+
+// ids is the roles of list, sorted.
+func (r roles) ids(list []string) []string {
+	var out []string
+	for _, s := range list {
+		out = append(out, r.id(s))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (r roles) instance(in cloud.Instance) cloud.Instance {
+	in.ID, in.SubnetID, in.VpcID, in.ImageID = r.id(in.ID), r.id(in.SubnetID), r.id(in.VpcID), r.id(in.ImageID)
+	in.IAMProfileARN = r.id(in.IAMProfileARN)
+	in.SecurityGroupIDs = r.ids(in.SecurityGroupIDs)
+	in.Tags = maps.Clone(in.Tags)
+	in.LaunchTime = time.Time{}
+	// What only a copy of the account reads: how the endpoint launched it.
+	in.ClientToken, in.LaunchIndex, in.ReservationID, in.OwnerID = "", 0, "", ""
+	return in
+}
+
+func (r roles) image(im cloud.Image) cloud.Image {
+	im.ID = r.id(im.ID)
+	im.Tags = maps.Clone(im.Tags)
+	im.Created = time.Time{}
+	// Snapshots are named by their image and position: how many there are must agree.
+	snaps := make([]string, len(im.SnapshotIDs))
+	for i := range snaps {
+		snaps[i] = fmt.Sprintf("snap:%s/%d", im.ID, i)
+	}
+	im.SnapshotIDs = snaps
+	return im
+}
+
+func (r roles) targetGroup(tg cloud.TargetGroup) cloud.TargetGroup {
+	tg.ARN, tg.VpcID = r.id(tg.ARN), r.id(tg.VpcID)
+	tg.LoadBalancerARNs = r.ids(tg.LoadBalancerARNs)
+	tg.Attributes = maps.Clone(tg.Attributes)
+	var targets []cloud.Target
+	for _, t := range tg.Targets {
+		t.ID = r.id(t.ID)
+		targets = append(targets, t)
+	}
+	slices.SortFunc(targets, func(a, b cloud.Target) int { return cmp.Or(strings.Compare(a.ID, b.ID), cmp.Compare(a.Port, b.Port)) })
+	tg.Targets = targets
+	return tg
+}
+
+func (r roles) loadBalancer(lb cloud.LoadBalancer) cloud.LoadBalancer {
+	lb.ARN, lb.VpcID = r.id(lb.ARN), r.id(lb.VpcID)
+	var zones []cloud.LBZone
+	for _, z := range lb.Zones {
+		zones = append(zones, cloud.LBZone{AZ: z.AZ, SubnetID: r.id(z.SubnetID)})
+	}
+	lb.Zones = zones
+	lb.DNSName, lb.Created = "", time.Time{} // the endpoint's name and time stamp
+	lb.SecurityGroups = r.ids(lb.SecurityGroups)
+	lb.Attributes = maps.Clone(lb.Attributes)
+	var ls []cloud.Listener
+	for _, l := range lb.Listeners {
+		l.ARN, l.TargetGroupARN = r.id(l.ARN), r.id(l.TargetGroupARN)
+		ls = append(ls, l)
+	}
+	lb.Listeners = ls
+	return lb
 }
 
 // reconcile removes from both worlds the differences that come from moto being simpler than

@@ -23,6 +23,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // virtualClock moves only when the engine sleeps: moto has no time, and a bake of minutes
@@ -103,14 +104,14 @@ func motoGateRollsBack(t *testing.T, keepOld bool) {
 		}
 		return s
 	}
-	converge(t, "moto", api, clock.Wall{}, at("2023-05-14"))
+	testkit.Converge(t, "moto", api, clock.Wall{}, at("2023-05-14"))
 	before := liveByVersion(t, api)
 	ctx := context.Background()
 
 	v2 := at("2024-01-01")
 	p := build(t, v2, observe(t, api, v2))
 	if n := countKind(p, plan.Gate); n != 3 {
-		t.Fatalf("%d gates, want 3:\n%s", n, stepList(p))
+		t.Fatalf("%d gates, want 3:\n%s", n, testkit.Steps(p))
 	}
 	clock := &virtualClock{now: time.Now().UTC()}
 	// With keep_old the alarm goes off at the first checkpoint; without, at the last, when

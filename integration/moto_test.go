@@ -20,13 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/albctl/albctl/internal/bench"
-	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
-	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/mirror"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // motoEnv is the variable that names the moto endpoint.
@@ -178,43 +177,11 @@ func build(t *testing.T, stack *specs.Stack, w *cloud.World) *plan.Plan {
 	return p
 }
 
-// converge plans and applies (on who: "moto" or "simulator") until the plan is empty (at most three rounds) and returns the
-// plans of every round, the last one empty.
-func converge(t *testing.T, who string, api cloud.API, clk clock.Clock, stack *specs.Stack) []*plan.Plan {
-	t.Helper()
-	var plans []*plan.Plan
-	for round := range 3 {
-		p := build(t, stack, observe(t, api, stack))
-		plans = append(plans, p)
-		if p.Empty() {
-			return plans
-		}
-		res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: clk})
-		if err != nil {
-			t.Fatalf("%s: apply (round %d): %v\ndone: %v\nnot done: %v", who, round+1, err, res.Done, res.NotDone)
-		}
-	}
-	p := build(t, stack, observe(t, api, stack))
-	if !p.Empty() {
-		t.Fatalf("%s: no convergence after three applies, still:\n%s", who, stepList(p))
-	}
-	return append(plans, p)
-}
-
 // rounds renders the plans of a convergence, round by round.
 func rounds(plans []*plan.Plan) string {
 	var b strings.Builder
 	for i, p := range plans {
-		fmt.Fprintf(&b, "round %d:\n%s", i+1, stepList(p))
-	}
-	return b.String()
-}
-
-// stepList renders a plan's steps as "kind id <- deps" lines, which name no resource IDs.
-func stepList(p *plan.Plan) string {
-	var b strings.Builder
-	for _, s := range p.Steps {
-		fmt.Fprintf(&b, "%s %s <- %v\n", s.Kind, s.ID, s.DependsOn)
+		fmt.Fprintf(&b, "round %d:\n%s", i+1, testkit.Steps(p))
 	}
 	return b.String()
 }

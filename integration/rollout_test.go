@@ -15,6 +15,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // TestMotoRolloutScaleInAndCleanup runs the issue-8 journeys through the real SDK clients:
@@ -35,16 +36,16 @@ func TestMotoRolloutScaleInAndCleanup(t *testing.T) {
 		}
 		return s
 	}
-	converge(t, "moto", m.api(), wall, at("2023-05-14"))
+	testkit.Converge(t, "moto", m.api(), wall, at("2023-05-14"))
 	src := liveByVersion(t, m.api())[""]
 	if len(src) != 1 {
 		t.Fatalf("sources: %v", src)
 	}
 
 	for _, v := range []string{"2024-01-01", "2024-02-01"} {
-		plans := converge(t, "moto", m.api(), wall, at(v))
+		plans := testkit.Converge(t, "moto", m.api(), wall, at(v))
 		if n := countKind(plans[0], plan.LaunchInstance); n != 3 {
-			t.Errorf("bump to %s: %d launches, want 3 replacements:\n%s", v, n, stepList(plans[0]))
+			t.Errorf("bump to %s: %d launches, want 3 replacements:\n%s", v, n, testkit.Steps(plans[0]))
 		}
 		live := liveByVersion(t, m.api())
 		if len(live[v]) != 3 || len(live) != 2 || live[""][0] != src[0] {
@@ -62,7 +63,7 @@ func TestMotoRolloutScaleInAndCleanup(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	plans := converge(t, "moto", m.api(), wall, s)
+	plans := testkit.Converge(t, "moto", m.api(), wall, s)
 	if got := strings.Join(kindsOf(plans[0]), " "); got != "deregister_target terminate_instance" {
 		t.Errorf("scale-in plan: %s", got)
 	}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"github.com/albctl/albctl/internal/testkit"
 	"slices"
 	"testing"
 
@@ -36,7 +37,7 @@ func TestMotoSnapshotTagsAndCleanup(t *testing.T) {
 	snaps := map[string][]string{} // image version -> its snapshots
 	var imageTags []ec2types.Tag
 	for _, v := range versions[:2] {
-		converge(t, "moto", api, wall, at(v))
+		testkit.Converge(t, "moto", api, wall, at(v))
 		im := bakedImage(t, api, "web-"+v)
 		snaps[v], imageTags = imageSnapshots(im), im.Tags
 		if len(snaps[v]) == 0 {
@@ -67,11 +68,11 @@ func TestMotoSnapshotTagsAndCleanup(t *testing.T) {
 	}
 	// keep = 2 retires web-2023-05-14 at the next bump: the plan tags its snapshot first
 	// (tag on the next run, docs/security.md "Snapshots"), then deletes it with the image.
-	plans := converge(t, "moto", api, wall, at(versions[2]))
+	plans := testkit.Converge(t, "moto", api, wall, at(versions[2]))
 	tag, cleanup := stepOf(plans[0], plan.TagSnapshots), stepOf(plans[0], plan.DeregisterImage)
 	switch {
 	case tag == nil || cleanup == nil:
-		t.Fatalf("the bump to %s does not tag and retire web-%s:\n%s", versions[2], versions[0], stepList(plans[0]))
+		t.Fatalf("the bump to %s does not tag and retire web-%s:\n%s", versions[2], versions[0], testkit.Steps(plans[0]))
 	case !slices.Equal(tag.Snapshots.SnapshotIDs, old) || !slices.Equal(cleanup.Cleanup.SnapshotIDs, old):
 		t.Errorf("tag %v then delete %v, want %v both", tag.Snapshots.SnapshotIDs, cleanup.Cleanup.SnapshotIDs, old)
 	case !slices.Contains(cleanup.DependsOn, tag.ID):
@@ -82,7 +83,7 @@ func TestMotoSnapshotTagsAndCleanup(t *testing.T) {
 	}
 
 	// The bump after retires web-2024-01-01, whose snapshot albctl tagged: it goes with it.
-	converge(t, "moto", api, wall, at("2024-03-01"))
+	testkit.Converge(t, "moto", api, wall, at("2024-03-01"))
 	if left := describeSnapshots(t, api, snaps[versions[1]]); len(left) != 0 {
 		t.Errorf("the tagged snapshots of web-%s outlived their image: %v", versions[1], left)
 	}

@@ -6,23 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// awsEnv empties the AWS settings of the environment for one test: no shared config, no
-// credentials, no endpoints.
-func awsEnv(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_REGION", "ap-northeast-1")
-}
+	"github.com/albctl/albctl/internal/testkit"
+)
 
 func specWithEndpoint(t *testing.T, endpoint string) string {
 	t.Helper()
@@ -38,7 +24,7 @@ func specWithEndpoint(t *testing.T, endpoint string) string {
 
 // A spec cannot send credentials off this machine: plan and apply refuse before any call.
 func TestSpecEndpointMustBeLoopback(t *testing.T) {
-	awsEnv(t)
+	testkit.ClearAWSEnv(t)
 	ctx := context.Background()
 	for _, ep := range []string{"http://any-host:5000", "https://collector.example.com", "http://evil.example.localhost.example.com"} {
 		spec := specWithEndpoint(t, ep)
@@ -53,7 +39,7 @@ func TestSpecEndpointMustBeLoopback(t *testing.T) {
 
 // Credentials inside an endpoint URL appear in no output and no file.
 func TestEndpointCredentialsAreRedacted(t *testing.T) {
-	awsEnv(t)
+	testkit.ClearAWSEnv(t)
 	ctx := context.Background()
 	_, spec, _ := stage(t)
 	dir := t.TempDir()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 
@@ -40,25 +41,8 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := conflicting(fs, "json", "markdown"); err != nil {
+	if err := f.check(fs); err != nil {
 		return err
-	}
-	if err := conflicting(fs, "json", "graph"); err != nil {
-		return err
-	}
-	if f.graph != "" && f.graph != "dot" && f.graph != "mermaid" {
-		return &exitError{code: 1, err: fmt.Errorf("-graph must be dot or mermaid, not %q", f.graph)}
-	}
-	// -graph=mermaid -markdown is the graph in a fenced block, which GitHub draws; it has no
-	// dot renderer (docs/review.md).
-	if f.graph == "dot" && f.markdown {
-		return &exitError{code: 1, err: errors.New("-graph=dot -markdown: GitHub draws mermaid, not dot, in a comment; use -graph=mermaid -markdown")}
-	}
-	if f.rehearse && f.graph != "" {
-		return &exitError{code: 1, err: errors.New("-rehearse prints next to the plan in the human, -json or -markdown output, not with -graph")}
-	}
-	if f.chart != "" && !f.rehearse {
-		return &exitError{code: 1, err: errors.New("-traffic-chart draws a rehearsal: add -rehearse")}
 	}
 	dir, err := oneDir("plan", pos)
 	if err != nil {
@@ -83,6 +67,43 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if err := m.printPlan(&f, pl, reh); err != nil {
+		return err
+	}
+	if f.detailedExitcode && !p.Empty() {
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// check refuses the flag combinations plan cannot print.
+func (f *planFlags) check(fs *flag.FlagSet) error {
+	if err := conflicting(fs, "json", "markdown"); err != nil {
+		return err
+	}
+	if err := conflicting(fs, "json", "graph"); err != nil {
+		return err
+	}
+	if f.graph != "" && f.graph != "dot" && f.graph != "mermaid" {
+		return &exitError{code: 1, err: fmt.Errorf("-graph must be dot or mermaid, not %q", f.graph)}
+	}
+	// -graph=mermaid -markdown is the graph in a fenced block, which GitHub draws; it has no
+	// dot renderer (docs/review.md).
+	if f.graph == "dot" && f.markdown {
+		return &exitError{code: 1, err: errors.New("-graph=dot -markdown: GitHub draws mermaid, not dot, in a comment; use -graph=mermaid -markdown")}
+	}
+	if f.rehearse && f.graph != "" {
+		return &exitError{code: 1, err: errors.New("-rehearse prints next to the plan in the human, -json or -markdown output, not with -graph")}
+	}
+	if f.chart != "" && !f.rehearse {
+		return &exitError{code: 1, err: errors.New("-traffic-chart draws a rehearsal: add -rehearse")}
+	}
+	return nil
+}
+
+// printPlan prints the plan (and its rehearsal, when there is one) in the form the flags ask for.
+func (m *Main) printPlan(f *planFlags, pl *planned, reh *rehearse.Report) error {
+	be, p := pl.backend, pl.plan
 	switch {
 	case f.graph != "" && f.markdown:
 		fmt.Fprintln(m.Stdout, "```mermaid")
@@ -114,9 +135,6 @@ func (m *Main) plan(ctx context.Context, args []string) error {
 		if f.out != "" {
 			fmt.Fprintf(m.Stdout, "\nSaved the plan to %s. To carry it out exactly, run:\n    albctl apply %s\n", f.out, applyCommand(f.target, f.out))
 		}
-	}
-	if f.detailedExitcode && !p.Empty() {
-		return &exitError{code: 2}
 	}
 	return nil
 }

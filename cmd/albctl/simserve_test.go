@@ -60,6 +60,30 @@ func albctl(t *testing.T, ctx context.Context, stdout io.Writer, args ...string)
 
 // serveWorld serves a copy of the blog world from an httptest server on 127.0.0.1.
 func serveWorld(t *testing.T, opts simserve.Options) (url string, sim *simulator.Sim, srv *simserve.Server) {
+	url, sim, srv, _ = serveWorldLogged(t, opts)
+	return url, sim, srv
+}
+
+// requestLog records the method and path of every request a server served.
+type requestLog struct {
+	mu     sync.Mutex
+	served []string
+}
+
+func (l *requestLog) add(r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.served = append(l.served, r.Method+" "+r.URL.Path)
+}
+
+func (l *requestLog) has(request string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Contains(l.served, request)
+}
+
+// serveWorldLogged is serveWorld, with the log of the requests it serves.
+func serveWorldLogged(t *testing.T, opts simserve.Options) (url string, sim *simulator.Sim, srv *simserve.Server, log *requestLog) {
 	t.Helper()
 	w, err := simulator.LoadWorld(filepath.Join("..", "..", "examples", "blog", "world.json"))
 	if err != nil {
@@ -67,21 +91,14 @@ func serveWorld(t *testing.T, opts simserve.Options) (url string, sim *simulator
 	}
 	sim = simulator.New(w)
 	srv = simserve.New(sim, opts)
+	log = &requestLog{}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		servedMu.Lock()
-		served = append(served, r.Method+" "+r.URL.Path)
-		servedMu.Unlock()
+		log.add(r)
 		srv.ServeHTTP(w, r)
 	}))
 	t.Cleanup(hs.Close)
-	return hs.URL, sim, srv
+	return hs.URL, sim, srv, log
 }
-
-// served records the method and path of every request served by serveWorld.
-var (
-	servedMu sync.Mutex
-	served   []string
-)
 
 // TestPlanAgainstSimServe: albctl's own plan, through the real SDK clients against sim
 // serve, is the plan made in-process, line for line after the header naming the target.
@@ -118,7 +135,7 @@ func TestApplyAgainstSimServe(t *testing.T) {
 		t.Skip("an apply against an endpoint waits on the wall clock (about 15 s)")
 	}
 	serveEnv(t)
-	url, sim, srv := serveWorld(t, simserve.Options{Buckets: []string{"locks"}})
+	url, sim, srv, log := serveWorldLogged(t, simserve.Options{Buckets: []string{"locks"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go simserve.RunClock(ctx, sim, 600, 50*time.Millisecond)
@@ -144,10 +161,7 @@ func TestApplyAgainstSimServe(t *testing.T) {
 	if n := sim.Calls()["RunInstances"]; n == 0 {
 		t.Error("the apply launched nothing on the server")
 	}
-	servedMu.Lock()
-	took := slices.Contains(served, "PUT /locks/blog/apply.lock")
-	released := slices.Contains(served, "DELETE /locks/blog/apply.lock")
-	servedMu.Unlock()
+	took, released := log.has("PUT /locks/blog/apply.lock"), log.has("DELETE /locks/blog/apply.lock")
 	if !took || !released {
 		t.Errorf("the apply did not take (%v) and release (%v) its lock on the server's S3", took, released)
 	}

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/albctl/albctl/internal/backend"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/planfile"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // run runs albctl in-process in dir and returns its exit code, stdout and stderr.
@@ -23,8 +24,6 @@ func run(t *testing.T, ctx context.Context, dir string, stdout *syncBuffer, args
 	}
 	var stderr syncBuffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: &stderr, Env: os.Environ()}
-	wd, _ := os.Getwd()
-	_ = wd
 	code := m.Run(ctx, args)
 	return code, stdout.String(), stderr.String()
 }
@@ -179,13 +178,13 @@ func TestTamperedSavedPlansAreRefused(t *testing.T) {
 // credentials are in the environment, and a listener on this machine, named only by the
 // file, counts what reaches it.
 func TestResealedTargetIsRefusedBeforeAnyLookup(t *testing.T) {
-	awsEnv(t)
+	testkit.ClearAWSEnv(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATORKEY")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "operator-secret")
 	t.Setenv("AWS_SESSION_TOKEN", "operator-token")
 	ctx := context.Background()
 	dir, spec, world := stage(t)
-	srv, reached := listener(t)
+	srv, reached := testkit.Listener(t)
 	elsewhere := filepath.Join(dir, "elsewhere.json")
 	copyFile(t, world, elsewhere)
 	aws := func(endpoint, region, profile string) func(*planfile.Target) {
@@ -215,12 +214,16 @@ func TestResealedTargetIsRefusedBeforeAnyLookup(t *testing.T) {
 			}
 			reseal(t, p, func(sp *planfile.Plan) { tc.edit(&sp.Target) })
 			before, _ := os.ReadFile(world)
-			count, was := countNet(t, nil), reached.Load()
-			code, stdout, stderr := run(t, ctx, dir, nil, append(append([]string{"apply"}, tc.flags...), p)...)
+			count, was := testkit.CountNet(nil), reached.Load()
+			var out, errb syncBuffer
+			m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Env: os.Environ(),
+				Net: backend.Net{LookupIP: count.LookupIP, DialHook: count.DialHook}}
+			code := m.Run(ctx, append(append([]string{"apply"}, tc.flags...), p))
+			stdout, stderr := out.String(), errb.String()
 			if code != 1 || !strings.Contains(stderr, "was made for another target") || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant it to say %q", code, stderr, tc.want)
 			}
-			if lookups, dials, _ := count.snapshot(); len(lookups)+len(dials) > 0 || reached.Load() != was {
+			if lookups, dials, _ := count.Snapshot(); len(lookups)+len(dials) > 0 || reached.Load() != was {
 				t.Errorf("before refusing, apply looked up %v, dialled %v, reached the listener %d times", lookups, dials, reached.Load()-was)
 			}
 			if strings.Contains(stdout+stderr, "AKIAOPERATORKEY") {
@@ -234,16 +237,6 @@ func TestResealedTargetIsRefusedBeforeAnyLookup(t *testing.T) {
 			}
 		})
 	}
-}
-
-// allocated is how many bytes f allocates on the heap, in all.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // What is not a plan is refused in bounded memory, with a positioned error naming the limit:
@@ -269,7 +262,7 @@ func TestSavedPlanReadIsBounded(t *testing.T) {
 		for _, cmd := range []string{"apply", "show"} {
 			var code int
 			var stderr string
-			n := allocated(func() { code, _, stderr = run(t, ctx, dir, nil, cmd, tc.path) })
+			n := testkit.Allocated(func() { code, _, stderr = run(t, ctx, dir, nil, cmd, tc.path) })
 			if code != 1 || !strings.Contains(stderr, tc.want) {
 				t.Errorf("%s %s: exit %d, stderr %q; want exit 1 and %q", cmd, tc.path, code, stderr, tc.want)
 			}

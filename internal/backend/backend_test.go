@@ -11,6 +11,7 @@ import (
 	"github.com/albctl/albctl/internal/lock"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // worldFile writes the simulator's seed world to a file in a temporary directory.
@@ -27,7 +28,7 @@ func worldFile(t *testing.T) string {
 // (saved back, a lock beside it), and says which in its header and identity.
 func TestOpenSim(t *testing.T) {
 	t.Parallel()
-	o := &Opener{Net: Net{LookupIP: localhostOnly}}
+	o := &Opener{Net: Net{LookupIP: testkit.LocalhostOnly}}
 	be, err := o.Open(context.Background(), Target{}, nil, false)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,7 @@ func TestOpenForApplyTakesTheLock(t *testing.T) {
 // What Open refuses before it opens anything.
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
-	o := &Opener{Net: Net{LookupIP: localhostOnly}}
+	o := &Opener{Net: Net{LookupIP: testkit.LocalhostOnly}}
 	for _, tc := range []struct {
 		t     Target
 		stack *specs.Stack
@@ -172,10 +173,10 @@ func TestRetryMode(t *testing.T) {
 // built and says where they go, credentials redacted; the caller's identity is unknown, so
 // the header has no account.
 func TestOpenAWS(t *testing.T) {
-	awsEnv(t)
-	srv, got := listener(t)
-	count := countNet(t, nil)
-	o := &Opener{Net: count.net}
+	testkit.ClearAWSEnv(t)
+	srv, got := testkit.Listener(t)
+	count := testkit.CountNet(nil)
+	o := &Opener{Net: netOf(count)}
 	ep := strings.Replace(srv.URL, "http://", "http://u:secret@", 1)
 	be, err := o.Open(context.Background(), Target{Cloud: "aws", Endpoint: ep, MaxAttempts: 1}, nil, false)
 	if err != nil {
@@ -191,7 +192,7 @@ func TestOpenAWS(t *testing.T) {
 	if got.Load() == 0 {
 		t.Error("the caller-identity request did not reach the endpoint")
 	}
-	if _, _, out := count.snapshot(); len(out) > 0 {
+	if _, _, out := count.Snapshot(); len(out) > 0 {
 		t.Errorf("dialled %v", out)
 	}
 }

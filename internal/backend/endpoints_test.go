@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // fakeDNS models a resolver for the endpoint tests: no test asks a real one.
@@ -22,8 +25,8 @@ func fakeDNS(names map[string]string) func(context.Context, string) ([]net.IP, e
 }
 
 func TestEndpointRules(t *testing.T) {
-	awsEnv(t)
-	n := countNet(t, nil).net
+	testkit.ClearAWSEnv(t)
+	n := netOf(testkit.CountNet(nil))
 	ctx := context.Background()
 	stack := func(ep string) *specs.Stack { return &specs.Stack{Cloud: specs.Cloud{Target: "aws", Endpoint: ep}} }
 
@@ -135,7 +138,7 @@ func TestIsLocalEndpoint(t *testing.T) {
 func TestCheckSeedTarget(t *testing.T) {
 	t.Parallel() // no package-level state: the resolver is this test's own
 	ctx := context.Background()
-	n := Net{LookupIP: localhostOnly}
+	n := Net{LookupIP: testkit.LocalhostOnly}
 	if err := n.CheckSeedTarget(ctx, "", nil, false); err == nil {
 		t.Error("no endpoint (AWS itself) was accepted without --i-know-this-is-real-aws")
 	}
@@ -183,7 +186,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			awsEnv(t)
+			testkit.ClearAWSEnv(t)
 			os.Unsetenv("AWS_REGION")
 			for k, v := range tc.env {
 				t.Setenv(k, v)
@@ -194,18 +197,18 @@ func TestResolve(t *testing.T) {
 				os.WriteFile("w.json", nil, 0o600)
 				tc.want.World, _ = WorldIdentity("w.json")
 			}
-			count := countNet(t, nil)
+			count := testkit.CountNet(nil)
 			got, err := Resolve(ctx, tc.flags, tc.stack)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Resolve (-want +got):\n%s", diff)
 			}
 			if d := diffWhere(tc.want, got); len(d) > 0 {
 				t.Errorf("the same settings differ: %v", d)
 			}
-			if lookups, dials, _ := count.snapshot(); len(lookups)+len(dials) > 0 {
+			if lookups, dials, _ := count.Snapshot(); len(lookups)+len(dials) > 0 {
 				t.Errorf("looked up %v, dialled %v", lookups, dials)
 			}
 			other := got

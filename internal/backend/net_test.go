@@ -3,7 +3,6 @@ package backend
 import (
 	"context"
 	"encoding/pem"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -21,103 +19,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
-// Every test here runs with a Net of its own: a resolver that knows only localhost (or the
-// names a test gives it), and a dial hook that counts connections and refuses any to an
-// address off this machine, so no test reaches the network, and that is checked, not hoped.
+// Every test here runs with a Net of its own (internal/testkit's resolver and counting dial
+// hook): a resolver that knows only localhost (or the names a test gives it), and a dial hook
+// that counts connections and refuses any to an address off this machine, so no test reaches
+// the network, and that is checked, not hoped.
 
-// localhostOnly resolves localhost and *.localhost to 127.0.0.1, and nothing else.
-func localhostOnly(_ context.Context, host string) ([]net.IP, error) {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return []net.IP{net.IPv4(127, 0, 0, 1)}, nil
-	}
-	return nil, &net.DNSError{Err: "no such host (tests resolve only localhost)", Name: host, IsNotFound: true}
-}
-
-// awsEnv empties the AWS settings of the environment for one test: no shared config, no
-// credentials, no endpoints.
-func awsEnv(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_REGION", "ap-northeast-1")
-}
-
-// netCount counts, for one test, the DNS queries albctl makes and the connections its AWS
-// clients attempt; a connection to a non-loopback address is counted and refused (never made).
-type netCount struct {
-	mu       sync.Mutex
-	lookups  []string
-	dials    []string
-	outbound []string // dial attempts to non-loopback addresses: must stay empty
-	net      Net      // the resolver and dial hook that count
-}
-
-func countNet(t *testing.T, answer func(host string, n int) ([]net.IP, error)) *netCount {
-	t.Helper()
-	c := &netCount{}
-	c.net = Net{
-		LookupIP: func(ctx context.Context, host string) ([]net.IP, error) {
-			c.mu.Lock()
-			c.lookups = append(c.lookups, host)
-			n := len(c.lookups)
-			c.mu.Unlock()
-			if answer != nil {
-				return answer(host, n)
-			}
-			return localhostOnly(ctx, host)
-		},
-		DialHook: func(addr string) error {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			c.dials = append(c.dials, addr)
-			host, _, _ := net.SplitHostPort(addr)
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				c.outbound = append(c.outbound, addr)
-				return fmt.Errorf("test: refused to dial %s", addr)
-			}
-			return nil
-		},
-	}
-	return c
-}
-
-func (c *netCount) snapshot() (lookups, dials, outbound []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.lookups), slices.Clone(c.dials), slices.Clone(c.outbound)
-}
-
-// listener is an HTTP server on 127.0.0.1 that counts the requests it gets and closes every
-// connection after one, so each request needs a new dial. It answers 500: no test here
-// needs an answer, only to know whether a request arrived.
-func listener(t *testing.T) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		http.Error(w, "not an AWS endpoint", http.StatusInternalServerError)
-	}))
-	srv.Config.SetKeepAlivesEnabled(false)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, &n
-}
+// netOf is the Net that resolves and dials through c.
+func netOf(c *testkit.NetCount) Net { return Net{LookupIP: c.LookupIP, DialHook: c.DialHook} }
 
 // DNS rebinding: a name that resolves to this machine when the request is checked and to
 // another address when the connection is made gets no connection to the other address,
 // whichever setting named it. The first round, with a resolver that always answers
 // loopback, proves the requests do go through this dialer to the listener.
 func TestDNSRebindingIsRefusedAtTheDial(t *testing.T) {
-	srv, got := listener(t)
+	srv, got := testkit.Listener(t)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
 	endpoint := "http://rebind.test:" + port
 	const elsewhere = "192.0.2.66"
@@ -148,10 +66,10 @@ func TestDNSRebindingIsRefusedAtTheDial(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			awsEnv(t)
+			testkit.ClearAWSEnv(t)
 			ctx := context.Background()
 			armedAt := 0 // lookups made before the resolver started to alternate; 0: not yet
-			count := countNet(t, func(host string, n int) ([]net.IP, error) {
+			count := testkit.CountNet(func(host string, n int) ([]net.IP, error) {
 				if host != "rebind.test" {
 					return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 				}
@@ -163,7 +81,7 @@ func TestDNSRebindingIsRefusedAtTheDial(t *testing.T) {
 			flags, stack := tc.setup(t)
 			flags.MaxAttempts = 1
 			call := func(arm bool) error {
-				cfg, _, err := count.net.loadConfig(ctx, flags, stack, false)
+				cfg, _, err := netOf(count).loadConfig(ctx, flags, stack, false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -171,7 +89,7 @@ func TestDNSRebindingIsRefusedAtTheDial(t *testing.T) {
 					t.Fatalf("credentials %q (%v), want placeholders for an endpoint on this machine", creds.AccessKeyID, err)
 				}
 				if arm {
-					lookups, _, _ := count.snapshot()
+					lookups, _, _ := count.Snapshot()
 					armedAt = len(lookups)
 				}
 				_, err = ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
@@ -184,9 +102,9 @@ func TestDNSRebindingIsRefusedAtTheDial(t *testing.T) {
 			// Now the resolver alternates: loopback when the request is checked, elsewhere
 			// when the connection is made.
 			before = got.Load()
-			lookupsBefore, _, _ := count.snapshot()
+			lookupsBefore, _, _ := count.Snapshot()
 			err := call(true)
-			lookups, _, outbound := count.snapshot()
+			lookups, _, outbound := count.Snapshot()
 			if len(outbound) > 0 {
 				t.Fatalf("albctl dialled %v", outbound)
 			}
@@ -207,7 +125,7 @@ func TestDNSRebindingIsRefusedAtTheDial(t *testing.T) {
 // nothing asks the instance metadata service for the real credentials: the SDK's client is
 // off, and the dialer refuses its addresses whichever client asks.
 func TestNoMetadataServiceWithALocalEndpoint(t *testing.T) {
-	srv, _ := listener(t)
+	srv, _ := testkit.Listener(t)
 	cases := []struct {
 		name    string
 		setup   func(t *testing.T)
@@ -225,11 +143,11 @@ func TestNoMetadataServiceWithALocalEndpoint(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			awsEnv(t)
+			testkit.ClearAWSEnv(t)
 			tc.setup(t)
 			ctx := context.Background()
-			count := countNet(t, nil)
-			cfg, _, err := count.net.loadConfig(ctx, Target{Profile: tc.profile, MaxAttempts: 1}, nil, false)
+			count := testkit.CountNet(nil)
+			cfg, _, err := netOf(count).loadConfig(ctx, Target{Profile: tc.profile, MaxAttempts: 1}, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,7 +161,7 @@ func TestNoMetadataServiceWithALocalEndpoint(t *testing.T) {
 			if imdsErr == nil {
 				t.Error("the metadata service answered")
 			}
-			_, dials, outbound := count.snapshot()
+			_, dials, outbound := count.Snapshot()
 			if len(outbound) > 0 {
 				t.Errorf("dialled %v", outbound)
 			}
@@ -257,13 +175,13 @@ func TestNoMetadataServiceWithALocalEndpoint(t *testing.T) {
 	}
 	// Against AWS itself the metadata service stays available (an instance role is a normal
 	// way to run albctl): the policy lets its requests through.
-	p := newEndpointPolicy(Net{LookupIP: localhostOnly}, nil, true)
+	p := newEndpointPolicy(Net{LookupIP: testkit.LocalhostOnly}, nil, true)
 	for _, raw := range []string{"http://169.254.169.254/latest/api/token", "http://[fd00:ec2::254]/latest/api/token"} {
 		u, _ := url.Parse(raw)
 		if err := p.check(context.Background(), u); err != nil {
 			t.Errorf("%s with AWS itself: %v", raw, err)
 		}
-		if err := newEndpointPolicy(Net{LookupIP: localhostOnly}, nil, false).check(context.Background(), u); err == nil {
+		if err := newEndpointPolicy(Net{LookupIP: testkit.LocalhostOnly}, nil, false).check(context.Background(), u); err == nil {
 			t.Errorf("%s with a local endpoint: allowed", raw)
 		}
 	}
@@ -279,7 +197,7 @@ func TestDialPolicy(t *testing.T) {
 		"ec2.us-east-1.amazonaws.com": "192.0.2.1", "proxy.example": "192.0.2.2", "corp-proxy.example": "192.0.2.3",
 		"other.example": "192.0.2.4", "moto.localhost": "127.0.0.1", "imds.example": "169.254.169.254",
 	}
-	count := countNet(t, func(host string, _ int) ([]net.IP, error) {
+	count := testkit.CountNet(func(host string, _ int) ([]net.IP, error) {
 		if a, ok := names[host]; ok {
 			return []net.IP{net.ParseIP(a)}, nil
 		}
@@ -303,20 +221,20 @@ func TestDialPolicy(t *testing.T) {
 		{"169.254.169.254:80", true, true},
 		{"imds.example:80", true, false}, // a name is not the metadata service
 	} {
-		p := newEndpointPolicy(count.net, []string{"https://proxy.example"}, tc.metadata)
-		_, _, before := count.snapshot()
+		p := newEndpointPolicy(netOf(count), []string{"https://proxy.example"}, tc.metadata)
+		_, _, before := count.Snapshot()
 		_, err := p.dial(context.Background(), d, "tcp", tc.addr)
-		_, _, after := count.snapshot()
+		_, _, after := count.Snapshot()
 		if through := len(after) > len(before); through != tc.through {
 			t.Errorf("%s (metadata %v): let through %v, want %v (%v)", tc.addr, tc.metadata, through, tc.through, err)
 		}
 	}
 	// A loopback name is dialled at its loopback address; the hook lets it through.
-	p := newEndpointPolicy(count.net, nil, false)
+	p := newEndpointPolicy(netOf(count), nil, false)
 	if _, err := p.dial(context.Background(), d, "tcp", "moto.localhost:1"); err == nil || strings.Contains(err.Error(), "refusing") {
 		t.Errorf("moto.localhost:1: %v, want a plain connection error from the closed port", err)
 	}
-	if _, dials, _ := count.snapshot(); !slices.Contains(dials, "127.0.0.1:1") {
+	if _, dials, _ := count.Snapshot(); !slices.Contains(dials, "127.0.0.1:1") {
 		t.Errorf("dials %v lack 127.0.0.1:1", dials)
 	}
 }
@@ -326,11 +244,11 @@ func TestDialPolicy(t *testing.T) {
 // container credential addresses holds for it: its request to a listener on this machine is
 // seen by the dial hook.
 func TestContainerCredentialsGoThroughTheDialer(t *testing.T) {
-	awsEnv(t)
-	srv, got := listener(t)
+	testkit.ClearAWSEnv(t)
+	srv, got := testkit.Listener(t)
 	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", srv.URL+"/creds")
-	count := countNet(t, nil)
-	cfg, _, err := count.net.loadConfig(context.Background(), Target{Cloud: "aws", MaxAttempts: 1}, nil, false)
+	count := testkit.CountNet(nil)
+	cfg, _, err := netOf(count).loadConfig(context.Background(), Target{Cloud: "aws", MaxAttempts: 1}, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +256,7 @@ func TestContainerCredentialsGoThroughTheDialer(t *testing.T) {
 		t.Error("the listener's 500 gave credentials")
 	}
 	host := strings.TrimPrefix(srv.URL, "http://")
-	if _, dials, _ := count.snapshot(); !slices.Contains(dials, host) || got.Load() == 0 {
+	if _, dials, _ := count.Snapshot(); !slices.Contains(dials, host) || got.Load() == 0 {
 		t.Errorf("the container credential request did not go through the dialer: dials %v, requests %d", dials, got.Load())
 	}
 }
@@ -348,7 +266,7 @@ func TestContainerCredentialsGoThroughTheDialer(t *testing.T) {
 // with any other client type every command failed to load its configuration. The request
 // reaches an HTTPS listener whose certificate only the bundle trusts, through the guard.
 func TestCustomCABundleKeepsTheGuard(t *testing.T) {
-	awsEnv(t)
+	testkit.ClearAWSEnv(t)
 	var n atomic.Int32
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
@@ -361,15 +279,15 @@ func TestCustomCABundleKeepsTheGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("AWS_CA_BUNDLE", bundle)
-	count := countNet(t, nil)
-	o := &Opener{Net: count.net}
+	count := testkit.CountNet(nil)
+	o := &Opener{Net: netOf(count)}
 	if _, err := o.Open(context.Background(), Target{Cloud: "aws", Endpoint: srv.URL, MaxAttempts: 1}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	if n.Load() == 0 {
 		t.Error("no request reached the listener: the CA bundle was not trusted")
 	}
-	if _, dials, out := count.snapshot(); len(dials) == 0 || len(out) > 0 {
+	if _, dials, out := count.Snapshot(); len(dials) == 0 || len(out) > 0 {
 		t.Errorf("dials %v (outbound %v): the requests must go through the guarded dialer", dials, out)
 	}
 }

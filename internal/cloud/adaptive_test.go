@@ -20,6 +20,7 @@ const sdkEpsilon = 1e-12
 func near(a, b float64) bool { return math.Abs(a-b) < sdkEpsilon }
 
 func TestAdaptiveRateCubicMatchesTheSDK(t *testing.T) {
+	t.Parallel()
 	type step struct {
 		throttled bool
 		at        int64 // Unix seconds
@@ -52,6 +53,7 @@ func TestAdaptiveRateCubicMatchesTheSDK(t *testing.T) {
 }
 
 func TestAdaptiveRateUpdateMatchesTheSDK(t *testing.T) {
+	t.Parallel()
 	steps := []struct {
 		throttled      bool
 		ms             int64
@@ -101,6 +103,7 @@ func (f *throttlingIAM) GetInstanceProfile(ctx context.Context, in *iam.GetInsta
 // In adaptive mode, throttles make attempts wait for send tokens on the injected clock, and
 // the same seed gives the same waits; standard mode never waits to send.
 func TestAdaptiveModePacesAttemptsAfterThrottles(t *testing.T) {
+	t.Parallel()
 	run := func(mode aws.RetryMode) (RetryStats, time.Duration) {
 		clock := &stepClock{now: time.Date(2023, 5, 14, 0, 0, 0, 0, time.UTC)}
 		start := clock.now

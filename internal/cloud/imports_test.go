@@ -14,6 +14,7 @@ import (
 // The one albctl package it may import is internal/clock, a leaf that knows neither either
 // (the retry layer waits on a clock.Clock).
 func TestCloudKnowsNeitherSpecNorPlan(t *testing.T) {
+	t.Parallel()
 	entries, err := os.ReadDir(".")
 	if err != nil {
 		t.Fatal(err)

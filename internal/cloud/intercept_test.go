@@ -2,10 +2,11 @@ package cloud_test
 
 import (
 	"context"
-	"maps"
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
@@ -18,6 +19,7 @@ import (
 // Intercept reach the simulator exactly as they would without it, and the interceptor sees
 // each call under the name of the operation the simulator counts.
 func TestInterceptSeesEveryCallByItsName(t *testing.T) {
+	t.Parallel()
 	s, _, diags := specs.Load("../../examples/blog", specs.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -43,8 +45,8 @@ func TestInterceptSeesEveryCallByItsName(t *testing.T) {
 	if _, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()}); err != nil {
 		t.Fatal(err)
 	}
-	if got := sim.Calls(); !maps.Equal(seen, got) {
-		t.Errorf("the interceptor saw %v; the simulator answered %v", seen, got)
+	if diff := cmp.Diff(sim.Calls(), seen); diff != "" {
+		t.Errorf("calls (-the simulator answered +the interceptor saw):\n%s", diff)
 	}
 }
 
@@ -52,6 +54,7 @@ func TestInterceptSeesEveryCallByItsName(t *testing.T) {
 // methods (a method added to an interface and not to intercept.go does not compile; this
 // checks that a nil client stays nil and a set one is wrapped).
 func TestInterceptCoversEveryMethod(t *testing.T) {
+	t.Parallel()
 	sim := simulator.New(simulator.SeedWorld())
 	api := cloud.Intercept(cloud.API{EC2: sim.EC2()}, func(ctx context.Context, _ string, call func(context.Context) error) error { return call(ctx) })
 	if api.ELBV2 != nil || api.IAM != nil {

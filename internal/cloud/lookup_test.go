@@ -9,6 +9,7 @@ import (
 // source_pattern matches by EC2's wildcards. Members albctl launched and instances that are
 // gone never count.
 func TestSources(t *testing.T) {
+	t.Parallel()
 	inst := func(id, state, name string, member bool) Instance {
 		in := Instance{ID: id, State: state, Tags: map[string]string{"Name": name}}
 		if member {

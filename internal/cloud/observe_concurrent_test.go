@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -14,12 +13,14 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/bench"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // jitter delays every call by a duration drawn from the request and a seed, so that each
@@ -149,17 +150,14 @@ func richWorld(t *testing.T) (*simulator.Sim, *specs.Stack, string) {
 	return sim, stack, byHand
 }
 
-func apiOf(sim *simulator.Sim) cloud.API {
-	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
-}
-
 // TestObserveSameWorldWhateverTheOrder: one call at a time, or many in flight with the
 // answers arriving in many different orders, Observe sees the same world.
 func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
+	t.Parallel()
 	sim, stack, byHand := richWorld(t)
 	ctx := context.Background()
 	var want cloud.ObserveStats
-	ref, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 1, Stats: &want})
+	ref, err := cloud.ObserveWith(ctx, testkit.API(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 1, Stats: &want})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,17 +165,17 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 		t.Fatalf("the instance registered by hand is not observed")
 	}
 	wantMissing := []string{"instance profile nope", "load balancer gone-alb"}
-	if !reflect.DeepEqual(ref.Missing, wantMissing) {
-		t.Errorf("missing = %q, want %q", ref.Missing, wantMissing)
+	if diff := cmp.Diff(wantMissing, ref.Missing); diff != "" {
+		t.Errorf("missing (-want +got):\n%s", diff)
 	}
 	for seed := range uint32(12) {
 		var st cloud.ObserveStats
-		got, err := cloud.ObserveWith(ctx, jittered(apiOf(sim), seed*0x9e3779b9), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: int(seed%4)*5 + 2, Stats: &st})
+		got, err := cloud.ObserveWith(ctx, jittered(testkit.API(sim), seed*0x9e3779b9), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: int(seed%4)*5 + 2, Stats: &st})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, ref) {
-			t.Fatalf("seed %d: the world differs from the one read one call at a time", seed)
+		if diff := cmp.Diff(ref, got); diff != "" {
+			t.Fatalf("seed %d: the world differs from the one read one call at a time (-one at a time +concurrent):\n%s", seed, diff)
 		}
 		if st != want {
 			t.Errorf("seed %d: stats %+v, one at a time %+v", seed, st, want)
@@ -189,13 +187,14 @@ func TestObserveSameWorldWhateverTheOrder(t *testing.T) {
 // then their health and attributes); a target registered by hand adds the one that reads
 // its instance. The depth does not depend on how many calls may be in flight.
 func TestObserveDepth(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
 	for _, max := range []int{1, 4, cloud.DefaultMaxInFlight} {
 		var st cloud.ObserveStats
 		sim.ResetCalls()
-		if _, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max, Stats: &st}); err != nil {
+		if _, err := cloud.ObserveWith(ctx, testkit.API(sim), plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max, Stats: &st}); err != nil {
 			t.Fatal(err)
 		}
 		calls := 0
@@ -208,7 +207,7 @@ func TestObserveDepth(t *testing.T) {
 	}
 	sim, stack, _ = richWorld(t)
 	var st cloud.ObserveStats
-	if _, err := cloud.ObserveWith(ctx, apiOf(sim), plan.QueryOf(stack), cloud.ObserveOptions{Stats: &st}); err != nil {
+	if _, err := cloud.ObserveWith(ctx, testkit.API(sim), plan.QueryOf(stack), cloud.ObserveOptions{Stats: &st}); err != nil {
 		t.Fatal(err)
 	}
 	if st.Depth != 3 {
@@ -283,10 +282,11 @@ func (r *rendezvous) DescribeTargetHealth(ctx context.Context, in *elbv2.Describ
 // TestObserveReadsSideBySide: the target groups and the load balancers are read at the same
 // time, and never more than MaxInFlight calls are in flight.
 func TestObserveReadsSideBySide(t *testing.T) {
+	t.Parallel()
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
 	r := &rendezvous{ELBV2: sim.ELBV2(), first: make(chan struct{})}
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.ELBV2 = r
 	if _, err := cloud.ObserveWith(context.Background(), api, plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: 2}); err != nil {
 		t.Fatal(err)
@@ -305,9 +305,10 @@ func (failingHealth) DescribeTargetHealth(context.Context, *elbv2.DescribeTarget
 // TestObserveFailsOnAFailedRead: a read that fails fails Observe with its context, once the
 // calls in flight have answered.
 func TestObserveFailsOnAFailedRead(t *testing.T) {
+	t.Parallel()
 	w, stack := bench.Generate(1900, 7)
 	sim := simulator.New(w)
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.ELBV2 = failingHealth{sim.ELBV2()}
 	for _, max := range []int{1, 8} {
 		_, err := cloud.ObserveWith(context.Background(), api, plan.QueryOf(stack), cloud.ObserveOptions{MaxInFlight: max})

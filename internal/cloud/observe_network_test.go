@@ -53,6 +53,7 @@ func networkWorld() *simulator.World {
 }
 
 func TestObserveReadsTheNetwork(t *testing.T) {
+	t.Parallel()
 	s, _, diags := specs.Load("../../examples/blog", specs.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -124,14 +125,15 @@ func TestObserveReadsTheNetwork(t *testing.T) {
 	}
 	tgt := got.TargetGroups[0].Targets[0]
 	want := cloud.Target{ID: simulator.SeedInstance, Port: 80, State: "unhealthy", Reason: "Target.ResponseCodeMismatch", Description: "Health checks failed with these codes: [500]"}
-	if tgt != want {
-		t.Errorf("target %+v, want %+v", tgt, want)
+	if diff := cmp.Diff(want, tgt); diff != "" {
+		t.Errorf("target (-want +got):\n%s", diff)
 	}
 }
 
 // The converters keep what the simulator cannot produce: prefix lists, IPv6 ranges, rules by
 // protocol number, ACL entries for IPv6 blocks, and forward actions in ForwardConfig only.
 func TestConvertersKeepEveryRuleForm(t *testing.T) {
+	t.Parallel()
 	g := cloud.SecurityGroupFrom(ec2types.SecurityGroup{
 		GroupId: aws.String("sg-1"), GroupName: aws.String("g"), VpcId: aws.String("vpc-1"),
 		IpPermissions: []ec2types.IpPermission{

@@ -70,6 +70,7 @@ var wantObserveCalls = map[string]int{
 }
 
 func TestObserveCallsDoNotGrowWithInstances(t *testing.T) {
+	t.Parallel()
 	for _, perZone := range []int{1, 25} {
 		sim, s := scaled(t, perZone)
 		sim.ResetCalls()
@@ -95,6 +96,7 @@ func TestObserveCallsDoNotGrowWithInstances(t *testing.T) {
 }
 
 func TestObserveReportsWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	s, _, diags := specs.Load("../../examples/blog", specs.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -120,6 +122,7 @@ func TestObserveReportsWhatIsMissing(t *testing.T) {
 
 // A target registered by hand (no albctl tags) still holds traffic: Observe reads its zone.
 func TestObserveReadsTargetsRegisteredByHand(t *testing.T) {
+	t.Parallel()
 	s, _, diags := specs.Load("../../examples/blog", specs.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -155,6 +158,7 @@ func TestObserveReadsTargetsRegisteredByHand(t *testing.T) {
 // type offerings in its zones, the subnets' free addresses, an image named by ID, and what
 // is missing.
 func TestObserveReadsPreflightFacts(t *testing.T) {
+	t.Parallel()
 	load := func() *specs.Stack {
 		s, _, diags := specs.Load("../../examples/blog", specs.Options{})
 		if diags.HasErrors() {
@@ -220,6 +224,7 @@ func TestObserveReadsPreflightFacts(t *testing.T) {
 // version is still observed (by its tags, with snapshots), and so is an instance launched
 // from it by hand, which nothing else would find.
 func TestObserveFindsBakedImagesAndTheirUsers(t *testing.T) {
+	t.Parallel()
 	sim, s := scaled(t, 1)
 	api := cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM()}
 	ctx := context.Background()
@@ -283,6 +288,7 @@ func (r *tagNameFilters) DescribeInstances(ctx context.Context, in *ec2.Describe
 // wildcards — and for source_pattern's pattern as it is; the seed instance "web" is the
 // source only for the pattern.
 func TestObserveLooksUpSourceNamesExactly(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		source  string
 		pattern bool

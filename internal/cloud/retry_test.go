@@ -21,6 +21,7 @@ import (
 )
 
 func TestRetryableError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		err  error
 		want bool
@@ -91,6 +92,7 @@ func serverError() error {
 }
 
 func TestRetrierPolicy(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		policy      cloud.RetryPolicy
@@ -139,6 +141,7 @@ func TestRetrierPolicy(t *testing.T) {
 // min(x·2^i, MaxBackoff), x being 1 s after a throttle and 50 ms after another error; the same
 // seed gives the same sleeps.
 func TestRetrierBackoffIsBoundedAndSeeded(t *testing.T) {
+	t.Parallel()
 	run := func(seed uint64, fail func() error) []time.Duration {
 		clock := &fakeClock{}
 		r := cloud.NewRetrier(clock, cloud.RetryPolicy{MaxAttempts: 10, MaxBackoff: 5 * time.Second, Seed: seed})
@@ -182,6 +185,7 @@ func TestRetrierBackoffIsBoundedAndSeeded(t *testing.T) {
 // A retry that succeeds refunds its cost: a quota of 5 pays one throttled retry per call,
 // for any number of calls, as long as each retry succeeds.
 func TestRetrierRefundsASuccessfulRetry(t *testing.T) {
+	t.Parallel()
 	r := cloud.NewRetrier(&fakeClock{}, cloud.RetryPolicy{Tokens: 5})
 	f := &failingIAM{}
 	api := r.Wrap(cloud.API{IAM: f})
@@ -200,6 +204,7 @@ func TestRetrierRefundsASuccessfulRetry(t *testing.T) {
 // that throttles everything gets at most 100 retries, then one attempt per call; at 14 a
 // retry of a server error, 35.
 func TestRetrierBucketPreventsRetryStorm(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		fail    func() error
 		retries int
@@ -235,6 +240,7 @@ func blogStack(t *testing.T) *specs.Stack {
 // One throttled Describe during Observe fails it on the bare simulator (as it would not
 // against AWS, where the SDK retries) and passes behind the retry layer.
 func TestRetrierAbsorbsAThrottledObserve(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
 	for _, op := range []string{"DescribeInstances", "DescribeTargetHealth", "DescribeLoadBalancers"} {
 		t.Run(op, func(t *testing.T) {
@@ -307,6 +313,7 @@ func converge(t *testing.T, rate float64) (calls, throttled int, stats cloud.Ret
 // Under a 30% throttle rate for two simulated minutes, plan and apply still converge, and
 // the retries cost at most twice the calls of a fault-free run.
 func TestConvergesUnderThrottling(t *testing.T) {
+	t.Parallel()
 	base, baseRetried, _ := converge(t, 0)
 	if baseRetried != 0 {
 		t.Fatalf("the fault-free run retried %d times", baseRetried)

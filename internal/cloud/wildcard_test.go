@@ -9,6 +9,7 @@ import (
 )
 
 func TestMatchWildcard(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		p, s string
 		want bool
@@ -83,6 +84,7 @@ func wildcardRegexp(p string) *regexp.Regexp {
 // TestMatchWildcardAgreesWithRegexp compares the matcher with the RE2 translation on many
 // random short patterns and strings over a small alphabet (where * and ? choices collide).
 func TestMatchWildcardAgreesWithRegexp(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	pick := func(alphabet string, n int) string {
 		var b strings.Builder
@@ -100,6 +102,7 @@ func TestMatchWildcardAgreesWithRegexp(t *testing.T) {
 }
 
 func TestEscapeWildcard(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"web", "", `*`, `?`, `\`, `a*b?c\d`, `*amazon?\`, "é*", `"${x}"`} {
 		esc := EscapeWildcard(s)
 		if !MatchWildcard(esc, s) {

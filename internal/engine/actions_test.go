@@ -9,6 +9,7 @@ import (
 // EC2 refuses a tag specification without tags ("Tag specification must have at least one
 // tag"), and a validation's launch has none: the request must then carry no specification.
 func TestRunInputTagSpecifications(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		tags map[string]string
 		want int

@@ -18,6 +18,9 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"slices"
 )
 
 var _ clock.Clock = (*simulator.Clock)(nil)
@@ -31,70 +34,15 @@ func blogStack(t *testing.T) *specs.Stack {
 	return s
 }
 
-// newSim is a simulator of w that fails t at every state, reached by any call or clock
-// advance, that a world file could not hold: saved, loaded and saved again, the world must
-// load and give the same bytes (docs/simulator.md, "What a world file holds").
-func newSim(t *testing.T, w *simulator.World, opts ...simulator.Option) *simulator.Sim {
-	t.Helper()
-	return simulator.New(w, append(opts, simulator.WithRoundTripCheck(func(op string, err error) {
-		t.Errorf("world file: %v", err)
-	}))...)
-}
-
-func apiOf(sim *simulator.Sim) cloud.API {
-	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()}
-}
-
 // planFor observes the simulator and plans the stack against it.
 func planFor(t *testing.T, sim *simulator.Sim, s *specs.Stack) *plan.Plan {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
-	if err != nil {
-		t.Fatalf("observe: %v", err)
-	}
-	p, err := plan.Build(s, w)
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	return p
+	return testkit.Plan(t, testkit.API(sim), s)
 }
 
 func apply(t *testing.T, sim *simulator.Sim, p *plan.Plan, opts engine.Options) (*engine.Result, error) {
 	t.Helper()
-	opts.Clock = sim.Clock()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// No apply here needs a simulated day (the longest bounds are an hour or so): one that
-	// runs past it never ends, and fails the test at once instead of hanging it.
-	start, afterPoll := sim.Clock().Now(), opts.AfterPoll
-	opts.AfterPoll = func() {
-		if afterPoll != nil {
-			afterPoll()
-		}
-		if sim.Clock().Now().Sub(start) > 24*time.Hour {
-			cancel()
-		}
-	}
-	res, err := engine.Apply(ctx, p, apiOf(sim), opts)
-	if errors.Is(err, context.Canceled) && sim.Clock().Now().Sub(start) > 24*time.Hour {
-		t.Fatalf("apply still running after a simulated day: %v", err)
-	}
-	return res, err
-}
-
-// converge applies until the plan is empty (at most three rounds) and fails otherwise.
-func converge(t *testing.T, sim *simulator.Sim, s *specs.Stack) {
-	t.Helper()
-	for range 3 {
-		p := planFor(t, sim, s)
-		if p.Empty() {
-			return
-		}
-		if _, err := apply(t, sim, p, engine.Options{}); err != nil {
-			t.Fatalf("apply: %v", err)
-		}
-	}
-	t.Fatalf("no convergence after three applies: %v", planFor(t, sim, s).Steps)
+	return testkit.Apply(t, testkit.API(sim), sim.Clock(), p, opts)
 }
 
 // census counts the live instances and the images albctl's fleet made.
@@ -118,7 +66,8 @@ func census(t *testing.T, sim *simulator.Sim) (instances, images int) {
 }
 
 func TestApplySeedConverges(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
 	res, err := apply(t, sim, p, engine.Options{})
@@ -145,16 +94,17 @@ func TestApplySeedConverges(t *testing.T) {
 // would, then re-plans and re-applies: the world must converge with exactly one new image
 // and one new instance.
 func TestCrashAfterEveryStep(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
-	n := len(planFor(t, newSim(t, simulator.SeedWorld()), s).Steps)
+	n := len(planFor(t, testkit.NewSim(t, simulator.SeedWorld()), s).Steps)
 	for k := 1; k < n; k++ {
 		t.Run(fmt.Sprintf("after_%d", k), func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld())
+			sim := testkit.NewSim(t, simulator.SeedWorld())
 			_, err := apply(t, sim, planFor(t, sim, s), engine.Options{StopAfter: k})
 			if !errors.Is(err, engine.ErrStopped) {
 				t.Fatalf("apply with StopAfter %d: %v", k, err)
 			}
-			converge(t, sim, s)
+			testkit.ConvergeSim(t, sim, s)
 			if in, im := census(t, sim); in != 2 || im != 2 {
 				t.Errorf("census: %d instances, %d images; want 2 and 2", in, im)
 			}
@@ -165,13 +115,14 @@ func TestCrashAfterEveryStep(t *testing.T) {
 // TestInterruptMidWait cancels the context while a step waits (as Ctrl-C does); the in-flight
 // call finishes, the run reports what is left, and a re-run converges without duplicates.
 func TestInterruptMidWait(t *testing.T) {
+	t.Parallel()
 	for _, waitingOn := range []plan.Kind{plan.CreateImage, plan.LaunchInstance, plan.RegisterTarget} {
 		t.Run(string(waitingOn), func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld())
+			sim := testkit.NewSim(t, simulator.SeedWorld())
 			s := blogStack(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			res, err := engine.Apply(ctx, planFor(t, sim, s), apiOf(sim), engine.Options{
+			res, err := engine.Apply(ctx, planFor(t, sim, s), testkit.API(sim), engine.Options{
 				Clock:         sim.Clock(),
 				ProgressEvery: time.Second,
 				Events: func(e engine.Event) {
@@ -186,7 +137,7 @@ func TestInterruptMidWait(t *testing.T) {
 			if len(res.NotDone) == 0 {
 				t.Fatalf("an interrupted run must leave something not done")
 			}
-			converge(t, sim, s)
+			testkit.ConvergeSim(t, sim, s)
 			if in, im := census(t, sim); in != 2 || im != 2 {
 				t.Errorf("census: %d instances, %d images; want 2 and 2", in, im)
 			}
@@ -197,12 +148,13 @@ func TestInterruptMidWait(t *testing.T) {
 // TestSurvivesAWSFaults: throttling, a new instance not yet visible, and an IAM profile not
 // yet propagated are retried, not fatal.
 func TestSurvivesAWSFaults(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
 	// Plan on a calm world; the faults hit the apply (against AWS the SDK's own retryer
 	// absorbs throttling during observation).
-	calm := newSim(t, simulator.SeedWorld())
+	calm := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, calm, s)
-	sim := newSim(t, calm.World(), simulator.WithFaults(simulator.Faults{
+	sim := testkit.NewSim(t, calm.World(), simulator.WithFaults(simulator.Faults{
 		Throttle: map[string]int{
 			"CreateImage": 2, "RunInstances": 3, "DescribeInstances": 2, "RegisterTargets": 2,
 			"ModifyTargetGroupAttributes": 1, "SetSubnets": 2, "DescribeTargetHealth": 2,
@@ -242,8 +194,9 @@ func withProfile(p *plan.Plan, profile string) *plan.Plan {
 // A profile created moments ago is unknown to EC2 for a while (InvalidParameterValue): the
 // engine asks IAM when it was created and retries within the propagation bound.
 func TestProfilePropagation(t *testing.T) {
+	t.Parallel()
 	w := simulator.SeedWorld()
-	sim := newSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
+	sim := testkit.NewSim(t, w, simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	var retries []string
@@ -266,7 +219,8 @@ func TestProfilePropagation(t *testing.T) {
 // An InvalidParameterValue about another parameter fails at once even while the launch's
 // profile is new: a DryRun of the same launch without the profile is refused too.
 func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
 	for i := range p.Steps {
@@ -291,7 +245,8 @@ func TestNewProfileDoesNotHideABadParameter(t *testing.T) {
 // A profile exactly as old as the propagation bound is not new any more: its launch's
 // InvalidParameterValue fails at once, without the DryRun probe a new profile is worth.
 func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{ProfilePropagationDelay: clock.Duration(90 * time.Second)}))
 	sim.CreateInstanceProfile("web-app-v2")
 	sim.Clock().Advance(5 * time.Minute) // the default propagation bound
 	p := withProfile(planFor(t, sim, blogStack(t)), "web-app-v2")
@@ -313,7 +268,8 @@ func TestProfileAsOldAsTheBoundIsNotProbed(t *testing.T) {
 // A profile IAM does not know is permanent: the first call that names it fails its step, and
 // since the launch is validated before the image is baked, the source is never rebooted.
 func TestPersistentErrorFails(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := withProfile(planFor(t, sim, blogStack(t)), "no-such-profile")
 	sim.ResetCalls()
 	res, err := apply(t, sim, p, engine.Options{})
@@ -331,8 +287,9 @@ func TestPersistentErrorFails(t *testing.T) {
 
 // TestWaitsOverlap: launching 20 takes about as long as launching one.
 func TestWaitsOverlap(t *testing.T) {
+	t.Parallel()
 	elapsed := func(k int) time.Duration {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[1].Count = k
 		res, err := apply(t, sim, planFor(t, sim, s), engine.Options{})
@@ -348,8 +305,9 @@ func TestWaitsOverlap(t *testing.T) {
 }
 
 func TestApplyIsDeterministic(t *testing.T) {
+	t.Parallel()
 	run := func() string {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		var b strings.Builder
 		_, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{Events: func(e engine.Event) {
 			fmt.Fprintf(&b, "%s %s %s %s %s\n", e.Time.Format(time.RFC3339), e.Type, e.Step, e.Message, e.Output)
@@ -371,8 +329,9 @@ func TestApplyIsDeterministic(t *testing.T) {
 // TestWideApplyBatchesCalls: launching 20 costs a handful of RegisterTargets and a poll of
 // each target group per pass, not one call per instance per poll.
 func TestWideApplyBatchesCalls(t *testing.T) {
+	t.Parallel()
 	calls := func(k int) map[string]int {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[1].Count = k
 		p := planFor(t, sim, s)
@@ -401,6 +360,7 @@ func TestWideApplyBatchesCalls(t *testing.T) {
 // instance alone; the registration batch then knows every other one, read together: 201
 // registrations take 1 + 200 IDs (two calls, not a third one empty), 202 take 1 + 200 + 1.
 func TestRegistrationsReadInstancesByTwoHundreds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ n, calls int }{{201, 2}, {202, 3}} {
 		w := simulator.SeedWorld()
 		var steps []plan.Step
@@ -412,7 +372,7 @@ func TestRegistrationsReadInstancesByTwoHundreds(t *testing.T) {
 			steps = append(steps, plan.Step{ID: "register_target." + in.ID, Kind: plan.RegisterTarget, Resource: "target " + in.ID, Reason: "r", DependsOn: []string{},
 				Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: in.ID, Port: 80, AZ: "ap-northeast-1a"}})
 		}
-		sim := newSim(t, w)
+		sim := testkit.NewSim(t, w)
 		sim.ResetCalls()
 		if _, err := apply(t, sim, &plan.Plan{Steps: steps}, engine.Options{}); err != nil {
 			t.Fatalf("%d registrations: %v", tc.n, err)
@@ -420,5 +380,254 @@ func TestRegistrationsReadInstancesByTwoHundreds(t *testing.T) {
 		if got := sim.Calls()["DescribeInstances"]; got != tc.calls {
 			t.Errorf("%d registrations: %d DescribeInstances calls, want %d", tc.n, got, tc.calls)
 		}
+	}
+}
+
+// everLaunched counts the instances of the world in any state, terminated ones included: a
+// duplicate launch shows here even after a later plan has terminated the surplus.
+func everLaunched(sim *simulator.Sim) (instances, images int) {
+	w := sim.World()
+	return len(w.Instances), len(w.Images)
+}
+
+// crash is what the crashing API panics with: the process died after the call returned and
+// before the engine recorded its result.
+type crash struct{ op string }
+
+// crashingEC2 and crashingELB pass calls through to the simulator and panic, as a crash
+// would, right after the n-th call of op that changes something (DryRuns do not count).
+type crashingEC2 struct {
+	cloud.EC2
+	c *crashPoint
+}
+
+type crashingELB struct {
+	cloud.ELBV2
+	c *crashPoint
+}
+
+type crashPoint struct {
+	op      string
+	n, seen int
+}
+
+func (c *crashPoint) after(op string, dryRun *bool, err error) {
+	if op != c.op || aws.ToBool(dryRun) || err != nil {
+		return
+	}
+	c.seen++
+	if c.seen == c.n {
+		panic(crash{op})
+	}
+}
+
+func (e crashingEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, o ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
+	out, err := e.EC2.CreateImage(ctx, in, o...)
+	e.c.after("CreateImage", in.DryRun, err)
+	return out, err
+}
+
+func (e crashingEC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
+	out, err := e.EC2.RunInstances(ctx, in, o...)
+	e.c.after("RunInstances", in.DryRun, err)
+	return out, err
+}
+
+func (e crashingEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, o ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
+	out, err := e.EC2.AssociateIamInstanceProfile(ctx, in, o...)
+	e.c.after("AssociateIamInstanceProfile", nil, err)
+	return out, err
+}
+
+func (e crashingEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	out, err := e.EC2.TerminateInstances(ctx, in, o...)
+	e.c.after("TerminateInstances", in.DryRun, err)
+	return out, err
+}
+
+func (e crashingELB) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
+	out, err := e.ELBV2.ModifyTargetGroupAttributes(ctx, in, o...)
+	e.c.after("ModifyTargetGroupAttributes", nil, err)
+	return out, err
+}
+
+func (e crashingELB) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
+	out, err := e.ELBV2.ModifyTargetGroup(ctx, in, o...)
+	e.c.after("ModifyTargetGroup", nil, err)
+	return out, err
+}
+
+func (e crashingELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
+	out, err := e.ELBV2.RegisterTargets(ctx, in, o...)
+	e.c.after("RegisterTargets", nil, err)
+	return out, err
+}
+
+func (e crashingELB) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
+	out, err := e.ELBV2.DeregisterTargets(ctx, in, o...)
+	e.c.after("DeregisterTargets", nil, err)
+	return out, err
+}
+
+func (e crashingELB) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, o ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
+	out, err := e.ELBV2.SetSubnets(ctx, in, o...)
+	e.c.after("SetSubnets", nil, err)
+	return out, err
+}
+
+// crashAfter applies p on sim and crashes right after the n-th successful call of op; it
+// reports whether the crash happened (false: the apply ended without making that call).
+func crashAfter(t *testing.T, sim *simulator.Sim, p *plan.Plan, op string, n int) (crashed bool) {
+	t.Helper()
+	c := &crashPoint{op: op, n: n}
+	api := testkit.API(sim)
+	api.EC2, api.ELBV2 = crashingEC2{api.EC2, c}, crashingELB{api.ELBV2, c}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(crash); !ok {
+				panic(r)
+			}
+			crashed = true
+		}
+	}()
+	_, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
+	if err != nil {
+		t.Fatalf("apply before the crash point: %v", err)
+	}
+	return false
+}
+
+// mutatingOps are the calls of an apply that change the world.
+var mutatingOps = []string{"CreateImage", "RunInstances", "ModifyTargetGroupAttributes", "RegisterTargets", "SetSubnets"}
+
+// TestCrashAfterEveryCall crashes the seed apply right after each call that changes the
+// world, before the engine records what the call returned, with new instances invisible to
+// Describe calls for a while (EC2's eventual consistency): a re-plan then does not see the
+// instance just launched and plans its launch again. The re-run must converge without
+// launching or baking anything twice: the RunInstances ClientToken returns the instance the
+// crashed run launched.
+func TestCrashAfterEveryCall(t *testing.T) {
+	t.Parallel()
+	faults := simulator.Faults{InstanceVisibilityDelay: clock.Duration(2 * time.Minute)}
+	for _, op := range mutatingOps {
+		t.Run(op, func(t *testing.T) {
+			sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(faults))
+			s := blogStack(t)
+			if !crashAfter(t, sim, planFor(t, sim, s), op, 1) {
+				t.Skipf("the seed apply makes no %s call", op)
+			}
+			if op == "RunInstances" {
+				// The point of this case: the re-plan cannot see the new instance yet.
+				p := planFor(t, sim, s)
+				if !slices.ContainsFunc(p.Steps, func(st plan.Step) bool { return st.Kind == plan.LaunchInstance }) {
+					t.Fatalf("the re-plan sees the instance already; the case tests nothing: %v", p.Steps)
+				}
+			}
+			testkit.ConvergeSim(t, sim, s)
+			if in, im := everLaunched(sim); in != 2 || im != 2 {
+				t.Errorf("%d instances and %d images ever made; want 2 and 2 (one launch, one bake)", in, im)
+			}
+		})
+	}
+}
+
+// TestStopAfterStopsAtK: StopAfter stops the run right after the k-th completed step, as the
+// crash tests assume.
+func TestStopAfterStopsAtK(t *testing.T) {
+	t.Parallel()
+	s := blogStack(t)
+	n := len(planFor(t, testkit.NewSim(t, simulator.SeedWorld()), s).Steps)
+	for k := 1; k < n; k++ {
+		sim := testkit.NewSim(t, simulator.SeedWorld())
+		res, err := apply(t, sim, planFor(t, sim, s), engine.Options{StopAfter: k})
+		if !errors.Is(err, engine.ErrStopped) {
+			t.Fatalf("k=%d: %v", k, err)
+		}
+		if len(res.Done) != k {
+			t.Errorf("StopAfter %d stopped after %d steps: %v", k, len(res.Done), res.Done)
+		}
+	}
+}
+
+// TestEventTimes: each event after a step's start carries how long the step has run on the
+// apply's clock, and a waiting step reports "still waiting" on the ProgressEvery grid.
+func TestEventTimes(t *testing.T) {
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	started := map[string]time.Time{}
+	lastWaiting := map[string]time.Time{}
+	var problems []string
+	waits := 0
+	res, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{ProgressEvery: 30 * time.Second, Events: func(e engine.Event) {
+		switch e.Type {
+		case engine.EventStarted:
+			started[e.Step] = e.Time
+			lastWaiting[e.Step] = e.Time
+		case engine.EventWaiting:
+			waits++
+			if d := e.Time.Sub(lastWaiting[e.Step]); d != 30*time.Second {
+				problems = append(problems, fmt.Sprintf("%s: waiting reported %s after the last report, want 30s", e.Step, d))
+			}
+			lastWaiting[e.Step] = e.Time
+			fallthrough
+		case engine.EventDone:
+			if want := e.Time.Sub(started[e.Step]); e.Elapsed != want {
+				problems = append(problems, fmt.Sprintf("%s %s: elapsed %s, want %s", e.Step, e.Type, e.Elapsed, want))
+			}
+		case engine.EventSummary:
+			if e.Elapsed <= 0 {
+				problems = append(problems, fmt.Sprintf("summary elapsed %s", e.Elapsed))
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waits < 5 {
+		t.Fatalf("only %d waiting events", waits)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	_ = res
+}
+
+// TestPollCadence: a waiting step is polled after 5s, then with the delay growing by half up
+// to 30s (docs/design.md, "The engine"): quick enough to notice a change, few enough calls to
+// stay clear of throttling over an hour-long bake.
+func TestPollCadence(t *testing.T) {
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	p := &plan.Plan{Steps: []plan.Step{imageStep("web-v2")}}
+	var times []time.Time
+	if _, err := apply(t, sim, p, engine.Options{AfterPoll: func() { times = append(times, sim.Clock().Now()) }}); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{5 * time.Second, 7500 * time.Millisecond, 11250 * time.Millisecond, 16875 * time.Millisecond, 25312500 * time.Microsecond, 30 * time.Second, 30 * time.Second}
+	if len(times) < len(want)+1 {
+		t.Fatalf("only %d polls", len(times))
+	}
+	for i, w := range want {
+		if d := times[i+1].Sub(times[i]); d != w {
+			t.Errorf("poll %d came %s after the one before, want %s", i+1, d, w)
+		}
+	}
+}
+
+// A wait fails once more than its bound has passed, not when the bound is reached: an image
+// wait bounded at 5s, whose first poll comes exactly 5s after the step started (the poll
+// backoff starts at 5s), fails at the next poll, 12.5s in.
+func TestWaitFailsOnlyPastItsBound(t *testing.T) {
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
+		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
+	start := sim.Clock().Now()
+	_, err := apply(t, sim, &plan.Plan{Steps: []plan.Step{step}}, engine.Options{Timeouts: engine.Timeouts{ImageAvailable: 5 * time.Second}})
+	if !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("apply: %v, want a timeout", err)
+	}
+	if got := sim.Clock().Now().Sub(start); got != 12500*time.Millisecond {
+		t.Errorf("the wait failed %s after it started, want 12.5s (the first poll past 5s)", got)
 	}
 }

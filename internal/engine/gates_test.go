@@ -19,6 +19,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // Gates due together share one DescribeAlarms per pass, as waiters on instances share one
@@ -26,6 +27,7 @@ import (
 // gate naming an alarm the account lacks trips, naming it. Gates with alarms only read no
 // metrics.
 func TestGatesShareOneDescribeAlarms(t *testing.T) {
+	t.Parallel()
 	const (
 		tg = simulator.SeedTargetGroup
 		lb = simulator.SeedALB
@@ -58,10 +60,10 @@ func TestGatesShareOneDescribeAlarms(t *testing.T) {
 		{"an alarm the account lacks", []plan.Step{gateStep("a", "web-5xx", "nope")}, 1, "alarm nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, world())
+			sim := testkit.NewSim(t, world())
 			var mu sync.Mutex
 			calls := 0
-			api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+			api := cloud.Intercept(testkit.API(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
 				switch op {
 				case "DescribeAlarms":
 					mu.Lock()
@@ -105,12 +107,13 @@ func (c *countingImages) DescribeImages(ctx context.Context, in *ec2.DescribeIma
 // Steps waiting on images share one DescribeImages per pass: two images baked at once are
 // polled together (after the instant they are made, when each asks as it is created).
 func TestImageWaitersShareOneDescribeImages(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	bake := func(name string) plan.Step {
 		return plan.Step{ID: "create_image." + name, Kind: plan.CreateImage, Resource: "image " + name, Reason: "r", DependsOn: []string{},
 			Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: name, NoReboot: true, Tags: map[string]string{"Name": name}}}
 	}
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	counter := &countingImages{EC2: api.EC2, clock: sim.Clock(), at: map[time.Time]int{}}
 	api.EC2 = counter
 	if _, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{bake("web-a"), bake("web-b")}}, api, engine.Options{Clock: sim.Clock()}); err != nil {
@@ -139,6 +142,7 @@ func TestImageWaitersShareOneDescribeImages(t *testing.T) {
 // p95-only gate are judged: a member of a bad build (a quarter 5xx, slow) joins the fleet
 // just before the apply, so the baseline (the fleet as loaded) is good and the bake is not.
 func TestGateTripRollsBackAndTagsTheImage(t *testing.T) {
+	t.Parallel()
 	pct := 1.0
 	for _, tc := range []struct {
 		name   string
@@ -160,7 +164,7 @@ func TestGateTripRollsBackAndTagsTheImage(t *testing.T) {
 			w.Alarms = []simulator.Alarm{{Name: "always", MetricName: "HTTPCode_ELB_4XX_Count", Statistic: "Sum", Period: clock.Duration(time.Minute),
 				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1000,
 				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "breaching"}}
-			sim := newSim(t, w)
+			sim := testkit.NewSim(t, w)
 			serveBadBuild(t, sim)
 			step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
 				Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
@@ -218,14 +222,15 @@ func serveBadBuild(t *testing.T, sim *simulator.Sim) {
 // Without a CloudWatch client, a gate with guards only fails on the metrics it cannot read,
 // not on alarms it does not have.
 func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	pct := 1.0
 	step := plan.Step{ID: "gate.web.batch-1", Kind: plan.Gate, Resource: "fleet web", Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{
 		Fleet: "web", Batch: 1, Checkpoint: 100, Replaced: 1, Total: 1, TargetGroupARN: simulator.SeedTargetGroup,
 		LoadBalancerARNs: []string{simulator.SeedALB}, Zones: []string{"ap-northeast-1a"}, Bake: clock.Duration(3 * time.Minute),
 		Max5xxPercent: &pct, Version: "1", ImageID: simulator.SeedImage,
 	}}
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.CW = nil
 	_, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock()})
 	if err == nil || !strings.Contains(err.Error(), "no CloudWatch client to read the gate's metrics") {
@@ -237,6 +242,7 @@ func TestGateWithoutCloudWatchNamesWhatItCannotRead(t *testing.T) {
 // and its end), a gate watching 100 alarms asks them in one call a poll, and one more alarm
 // makes a second call, never one with no names (which would list every alarm of the account).
 func TestGateAsksAlarmsByHundreds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ alarms, calls int }{{100, 2}, {101, 4}} {
 		w := simulator.SeedWorld()
 		var names []string
@@ -247,9 +253,9 @@ func TestGateAsksAlarmsByHundreds(t *testing.T) {
 				Dimensions: map[string]string{"LoadBalancer": "app/web-alb/0a1b2c3d4e5f6002"}, EvaluationPeriods: 1, Threshold: 1e9,
 				ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching"})
 		}
-		sim := newSim(t, w)
+		sim := testkit.NewSim(t, w)
 		calls := 0
-		api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
+		api := cloud.Intercept(testkit.API(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
 			if op == "DescribeAlarms" {
 				calls++
 			}

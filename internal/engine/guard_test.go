@@ -12,6 +12,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // sourceID is the blog seed world's source instance.
@@ -20,7 +21,8 @@ const sourceID = "i-0a1b2c3d4e5f60001"
 // A plan that says to terminate the source (an edited saved plan, or a planner bug) is
 // refused by the engine, which checks albctl's tags just before the call.
 func TestTerminateRefusesInstancesAlbctlDidNotLaunch(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := &plan.Plan{Steps: []plan.Step{{
 		ID: "terminate-source", Kind: plan.TerminateInstance, Resource: "instance " + sourceID,
 		Terminate: &plan.TerminateParams{InstanceID: sourceID},
@@ -39,9 +41,10 @@ func TestTerminateRefusesInstancesAlbctlDidNotLaunch(t *testing.T) {
 
 // A member albctl launched (tagged) is terminated as planned.
 func TestTerminateAcceptsAlbctlMembers(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
-	converge(t, sim, s)
+	testkit.ConvergeSim(t, sim, s)
 	w := planFor(t, sim, s)
 	if !w.Empty() {
 		t.Fatal("not converged")
@@ -72,8 +75,9 @@ func TestTerminateAcceptsAlbctlMembers(t *testing.T) {
 
 // A malformed graph is refused before the first call: nothing happens in the world.
 func TestApplyValidatesBeforeTheFirstCall(t *testing.T) {
+	t.Parallel()
 	s := blogStack(t)
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, s)
 	last := &p.Steps[len(p.Steps)-1]
 	p.Steps[0].DependsOn = append(p.Steps[0].DependsOn, last.ID)

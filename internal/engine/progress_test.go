@@ -9,12 +9,14 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // TestProgressOnASteadyCadence: a waiting step reports "still waiting" exactly every
 // ProgressEvery, however its polls back off (they reach 30 s apart while an image bakes).
 func TestProgressOnASteadyCadence(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	var times []time.Duration
 	if _, err := apply(t, sim, p, engine.Options{ProgressEvery: 10 * time.Second, Events: func(e engine.Event) {
@@ -39,7 +41,8 @@ func TestProgressOnASteadyCadence(t *testing.T) {
 // one-minute gates end at 09:01:00 exactly, where gate a (its load balancer publishes no
 // datapoints) also reports; a's report comes before b's step_done.
 func TestProgressReportedRightAfterItsPoll(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	pct := 1.0
 	gate := func(id, lb string) plan.Step {
 		return plan.Step{ID: id, Kind: plan.Gate, Resource: "fleet " + id, Reason: "r", DependsOn: []string{}, Gate: &plan.GateParams{

@@ -8,6 +8,7 @@ import (
 // TestRetryTable: what is retried is decided by code, operation and what the engine knows of
 // the resource, and for how long; everything else is permanent.
 func TestRetryTable(t *testing.T) {
+	t.Parallel()
 	const prop = 5 * time.Minute
 	newProfile := facts{ProfileKnown: true, ProfileAge: time.Minute}
 	oldProfile := facts{ProfileKnown: true, ProfileAge: time.Hour}

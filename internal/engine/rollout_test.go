@@ -20,6 +20,8 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
+	"github.com/aws/smithy-go"
 )
 
 // Tests of the rollout step kinds and semantics on hand-built plans: the engine acts on a
@@ -35,16 +37,16 @@ type fleetWorld struct {
 
 func newFleetWorld(t *testing.T, behaviours ...simulator.ImageBehaviour) *fleetWorld {
 	t.Helper()
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	s.Fleets[0].Zones[0].Count = 2
-	converge(t, sim, s)
+	testkit.ConvergeSim(t, sim, s)
 	if len(behaviours) > 0 {
 		w := sim.World()
 		w.ImageBehaviours = append(w.ImageBehaviours, behaviours...)
-		sim = newSim(t, w)
+		sim = testkit.NewSim(t, w)
 	}
-	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
+	w, err := cloud.Observe(context.Background(), testkit.API(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +173,7 @@ func targetState(t *testing.T, sim *simulator.Sim, id string) string {
 // (source and two members) and never more than one extra is in service; draining of the
 // first old member overlaps the second replacement; the source survives.
 func TestRolloutKeepsCapacity(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	sim := fw.sim
 	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true})
@@ -231,6 +234,7 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 // TestTerminateWaitsForDraining: a deregistered member is terminated only once it has stopped
 // draining; sampled after every poll, the instance is never shutting down while draining.
 func TestTerminateWaitsForDraining(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	sim, old := fw.sim, fw.members[0]
 	p := &plan.Plan{Steps: replace(old, 1, nil)[2:]}
@@ -259,6 +263,7 @@ func TestTerminateWaitsForDraining(t *testing.T) {
 // member is deregistered and terminated when its bound passes, the step fails naming it, and
 // the old members still serve; without, it stays registered and the step fails.
 func TestAutoRollback(t *testing.T) {
+	t.Parallel()
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	for _, auto := range []bool{true, false} {
 		t.Run(fmt.Sprintf("auto=%v", auto), func(t *testing.T) {
@@ -314,6 +319,7 @@ func TestAutoRollback(t *testing.T) {
 // TestRolloutCrashAfterEveryStep stops the rollout after k steps, for every k, then applies
 // the same plan again, as a resumed run would: it completes and nothing exists twice.
 func TestRolloutCrashAfterEveryStep(t *testing.T) {
+	t.Parallel()
 	rollback := &plan.RollbackParams{HealthTimeout: clock.Duration(10 * time.Minute), Auto: true}
 	n := len(newFleetWorld(t).rolloutPlan(rollback).Steps)
 	for k := 1; k < n; k++ {
@@ -342,6 +348,7 @@ func TestRolloutCrashAfterEveryStep(t *testing.T) {
 
 // TestNewKinds covers validate_launch, modify_health_check and wait one by one.
 func TestNewKinds(t *testing.T) {
+	t.Parallel()
 	t.Run("validate_launch", func(t *testing.T) {
 		fw := newFleetWorld(t)
 		m := fw.members[0]
@@ -382,7 +389,7 @@ func TestNewKinds(t *testing.T) {
 		}
 	})
 	t.Run("wait", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		p := &plan.Plan{Steps: []plan.Step{{ID: "wait.web.batch-1", Kind: plan.Wait, Wait: &plan.WaitParams{Duration: clock.Duration(2*time.Minute + 7*time.Second)}}}}
 		var waiting []string
 		res, err := apply(t, sim, p, engine.Options{Events: func(e engine.Event) {
@@ -447,9 +454,10 @@ func snapshotsLeft(sim *simulator.Sim, snaps []string) (left []string) {
 // between the two calls) succeeds; an image something still runs is refused before any
 // change.
 func TestDeregisterImage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("removes image and snapshots, idempotently", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id, snaps := bakeUnused(t, sim, "web-old")
 		for run := range 2 {
 			if _, err := apply(t, sim, cleanupPlan(id, "web-old", snaps), engine.Options{}); err != nil {
@@ -471,7 +479,7 @@ func TestDeregisterImage(t *testing.T) {
 		}
 	})
 	t.Run("crash after deregistering", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id, snaps := bakeUnused(t, sim, "web-old")
 		if _, err := sim.EC2().DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil {
 			t.Fatal(err)
@@ -500,6 +508,7 @@ func TestDeregisterImage(t *testing.T) {
 // TestPermanentErrorFailsWithinOneCall: a request AWS refuses for what it says (not for
 // load or timing) fails its step on the first call, with the AWS code, and no retry.
 func TestPermanentErrorFailsWithinOneCall(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, op, code string
 		step           func(fw *fleetWorld) plan.Step
@@ -569,6 +578,7 @@ func TestPermanentErrorFailsWithinOneCall(t *testing.T) {
 // TestStoppedInstanceIsNotRegistered: registering an instance that stopped since the plan
 // fails at once, naming it, without waiting for health.
 func TestStoppedInstanceIsNotRegistered(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	w := fw.sim.World()
 	old := fw.members[0]
@@ -577,7 +587,7 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 			w.Instances[i].State = "stopped"
 		}
 	}
-	sim := newSim(t, w)
+	sim := testkit.NewSim(t, w)
 	p := &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
 		Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: old.ID, Port: 80, Name: "web-1a-1"}}}}
 	res, err := apply(t, sim, p, engine.Options{})
@@ -592,9 +602,10 @@ func TestStoppedInstanceIsNotRegistered(t *testing.T) {
 // TestPlanRefusedBeforeAnyCall: a plan with a broken shape, or one that breaks an invariant
 // over the world it was made for (plan.Check), is refused before the first API call.
 func TestPlanRefusedBeforeAnyCall(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
-	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
+	w, err := cloud.Observe(context.Background(), testkit.API(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,7 +644,7 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 			p := clone()
 			c.edit(p)
 			sim.ResetCalls()
-			_, err := engine.Apply(context.Background(), p, apiOf(sim), engine.Options{Clock: sim.Clock(), World: c.world})
+			_, err := engine.Apply(context.Background(), p, testkit.API(sim), engine.Options{Clock: sim.Clock(), World: c.world})
 			if !errors.Is(err, engine.ErrInvalidPlan) {
 				t.Fatalf("apply = %v, want ErrInvalidPlan", err)
 			}
@@ -643,7 +654,7 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 		})
 	}
 	// The plan as built passes.
-	if _, err := engine.Apply(context.Background(), clone(), apiOf(sim), engine.Options{Clock: sim.Clock(), World: w}); err != nil {
+	if _, err := engine.Apply(context.Background(), clone(), testkit.API(sim), engine.Options{Clock: sim.Clock(), World: w}); err != nil {
 		t.Fatalf("the plan as built: %v", err)
 	}
 }
@@ -652,11 +663,12 @@ func TestPlanRefusedBeforeAnyCall(t *testing.T) {
 // converged fleet, stopped after k steps for every k, then re-planned and re-applied until
 // converged: the fleet ends on the new image with nothing twice and the source untouched.
 func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
+	t.Parallel()
 	bumped := func(t *testing.T) (*simulator.Sim, *plan.Plan, func() *plan.Plan) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
 		s.Fleets[0].Zones[0].Count = 2
-		converge(t, sim, s)
+		testkit.ConvergeSim(t, sim, s)
 		s.Fleets[0].Image.Version = "2023-06-01"
 		s.Fleets[0].Image.Name = "web-2023-06-01"
 		again := func() *plan.Plan { return planFor(t, sim, s) }
@@ -704,11 +716,54 @@ func TestVersionBumpResumesAfterEveryStep(t *testing.T) {
 // not on it: with a 5s bound, the first poll (exactly 5s after the registration, where the
 // poll backoff starts) still reads the target's health, so the error reports what it was.
 func TestHealthTimeoutOnlyPastItsBound(t *testing.T) {
+	t.Parallel()
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
 	p := fw.rolloutPlan(&plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Second), Auto: true})
 	_, err := apply(t, fw.sim, p, engine.Options{})
 	if !errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "not healthy within 5s (last: initial") {
 		t.Fatalf("apply: %v, want a rollback after one reading of the target's health", err)
+	}
+}
+
+// alreadyGone answers as moto does when a rollback repeats what was done: InvalidTarget for a
+// target that is not registered, InvalidInstanceID.NotFound for an instance that is gone.
+type alreadyGone struct {
+	cloud.ELBV2
+	ec2 cloud.EC2
+}
+
+func (e alreadyGone) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
+	if _, err := e.ELBV2.DeregisterTargets(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return nil, &smithy.GenericAPIError{Code: "InvalidTarget", Message: "not registered"}
+}
+
+type goneEC2 struct{ cloud.EC2 }
+
+func (e goneEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	if _, err := e.EC2.TerminateInstances(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "gone"}
+}
+
+// TestRollbackToleratesWhatIsAlreadyGone: the rollback's deregistration and termination are
+// idempotent, so answers that say "already done" still end in a rollback.
+func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
+	t.Parallel()
+	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
+	fw := newFleetWorld(t, broken)
+	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Minute), Auto: true})[:2]...)}
+	api := testkit.API(fw.sim)
+	api.ELBV2, api.EC2 = alreadyGone{ELBV2: api.ELBV2}, goneEC2{api.EC2}
+	res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})
+	if !errors.Is(err, engine.ErrRolledBack) {
+		t.Fatalf("apply = %v, want a rollback", err)
+	}
+	fw.sim.Clock().Advance(time.Minute)
+	if st := instanceState(t, fw.sim, res.Outputs["launch_instance.new1"]); st != "terminated" {
+		t.Errorf("new member is %s", st)
 	}
 }

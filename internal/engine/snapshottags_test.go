@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"github.com/albctl/albctl/internal/testkit"
 	"maps"
 	"slices"
 	"strings"
@@ -60,7 +61,7 @@ func bakedSnapshotTags(t *testing.T, sim *simulator.Sim) map[string]bool {
 // plan is applied again, without baking twice.
 func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 	t.Run("apply", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		if _, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{}); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +71,7 @@ func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 			}
 		}
 		// A plan reads them back: the world it plans from knows them tagged for the stack.
-		w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(blogStack(t)))
+		w, err := cloud.Observe(context.Background(), testkit.API(sim), plan.QueryOf(blogStack(t)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,9 +82,9 @@ func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 		}
 	})
 	t.Run("stopped before tagging, then resumed", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		p := planFor(t, sim, blogStack(t))
-		api := apiOf(sim)
+		api := testkit.API(sim)
 		api.EC2 = deniedTags{api.EC2}
 		if _, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()}); err == nil {
 			t.Fatal("apply with CreateTags denied succeeded")
@@ -107,9 +108,9 @@ func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 		}
 	})
 	t.Run("stopped before tagging, then re-planned", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
-		api := apiOf(sim)
+		api := testkit.API(sim)
 		api.EC2 = deniedTags{api.EC2}
 		if _, err := engine.Apply(context.Background(), planFor(t, sim, s), api, engine.Options{Clock: sim.Clock()}); err == nil {
 			t.Fatal("apply with CreateTags denied succeeded")
@@ -118,7 +119,7 @@ func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 		if !slices.ContainsFunc(p.Steps, func(st plan.Step) bool { return st.Kind == plan.TagSnapshots }) {
 			t.Fatalf("the re-plan does not tag the snapshots: %v", p.Steps)
 		}
-		converge(t, sim, s)
+		testkit.ConvergeSim(t, sim, s)
 		for id, ok := range bakedSnapshotTags(t, sim) {
 			if !ok {
 				t.Errorf("snapshot %s still lacks its image's tags after the re-plan's apply", id)
@@ -131,7 +132,7 @@ func TestBakedSnapshotsCarryTheImageTags(t *testing.T) {
 // image carries the stack's tag: a plan edited to name another snapshot (a backup) cannot
 // make it deletable.
 func TestTagSnapshotsTrustsTheCloudNotThePlan(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	if _, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{}); err != nil {
 		t.Fatal(err)
 	}

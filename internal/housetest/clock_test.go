@@ -22,6 +22,7 @@ const clockHome = "internal/clock"
 // declares an interface with exactly the methods Now() time.Time and
 // Sleep(context.Context, time.Duration) error, or a type named Duration over time.Duration.
 func TestOneClockOneDuration(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	fset := token.NewFileSet()
 	files := parseTree(t, fset, root)
@@ -43,6 +44,7 @@ func TestOneClockOneDuration(t *testing.T) {
 // TestClockIsALeaf checks what the package doc of internal/clock promises: it imports no
 // other albctl package and nothing that does I/O beyond the wall clock.
 func TestClockIsALeaf(t *testing.T) {
+	t.Parallel()
 	allowed := []string{"context", "encoding/json", "fmt", "time"}
 	fset := token.NewFileSet()
 	for _, f := range parsePackage(t, fset, repoRoot(t), clockHome) {
@@ -56,7 +58,7 @@ func TestClockIsALeaf(t *testing.T) {
 }
 
 // parseTree parses every Go file of the module, test files included, skipping testdata,
-// hidden directories (such as .venv) and vendor.
+// hidden directories (such as .venv), vendor and the root's bin (tools built for make).
 func parseTree(t *testing.T, fset *token.FileSet, root string) []sourceFile {
 	t.Helper()
 	var files []sourceFile
@@ -66,7 +68,7 @@ func parseTree(t *testing.T, fset *token.FileSet, root string) []sourceFile {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor") {
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor" || path == filepath.Join(root, "bin")) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -152,6 +154,7 @@ func fieldTypes(fl *ast.FieldList) string {
 // TestClockCopiesFound checks the check: each shape is found under any name, and near
 // misses (an extra method, another Duration, a struct Clock) are not.
 func TestClockCopiesFound(t *testing.T) {
+	t.Parallel()
 	src := `package x
 
 import (

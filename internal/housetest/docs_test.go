@@ -25,6 +25,7 @@ func docPages(t *testing.T, root string) []string {
 var testName = regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Z][A-Za-z0-9_]*)")
 
 func TestDocsNameExistingTests(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	defined := definedTests(t, root)
 	for _, page := range docPages(t, root) {
@@ -80,6 +81,7 @@ func definedTests(t *testing.T, root string) map[string]bool {
 }
 
 func TestUnknownTestsFound(t *testing.T) {
+	t.Parallel()
 	page := "test: `TestReal`, `TestGone` (\"case\"), `FuzzGone`; `TestReal` again; `Testing` is a word"
 	got := unknownTests(page, map[string]bool{"TestReal": true})
 	if want := []string{"TestGone", "FuzzGone"}; !slices.Equal(got, want) {

@@ -6,8 +6,10 @@ import (
 	"go/token"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // simServices are the simulator's clients: the type whose exported methods are operations,
@@ -24,6 +26,7 @@ var simServices = []struct{ recv, list, throttle string }{
 var beginsWork = []string{"mu", "calls", "throttled", "begin"}
 
 func TestSimulatorOperationsBegin(t *testing.T) {
+	t.Parallel()
 	fset := token.NewFileSet()
 	files := parsePackage(t, fset, repoRoot(t), "internal/simulator")
 	for _, problem := range operationProblems(fset, files) {
@@ -224,6 +227,7 @@ func exprString(e ast.Expr) string {
 
 // TestOperationProblemsFound checks the check on operations that break the rule one way each.
 func TestOperationProblemsFound(t *testing.T) {
+	t.Parallel()
 	const head = `package simulator
 
 var ec2Ops = []string{"RunInstances"}
@@ -329,8 +333,8 @@ func (c *EC2) helper() {}
 		t.Run(tt.name, func(t *testing.T) {
 			fset := token.NewFileSet()
 			got := operationProblems(fset, parseSource(t, fset, "x.go", head+tt.op+"\n"))
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
 	}

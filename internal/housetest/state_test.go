@@ -13,6 +13,7 @@ import (
 var statelessRooms = []string{"internal/backend", "internal/planfile"}
 
 func TestNoPackageState(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	fset := token.NewFileSet()
 	for _, dir := range statelessRooms {
@@ -43,6 +44,7 @@ func packageVars(fset *token.FileSet, files []sourceFile) []string {
 
 // TestPackageVarsFound checks the check: a variable is found, constants and types are not.
 func TestPackageVarsFound(t *testing.T) {
+	t.Parallel()
 	fset := token.NewFileSet()
 	files := parseSource(t, fset, "x.go", "package x\n\nconst c = 1\n\ntype T struct{}\n\nvar (\n\thook func()\n)\n\nfunc f() { var local int; _ = local }\n")
 	got := packageVars(fset, files)

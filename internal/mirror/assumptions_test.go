@@ -63,6 +63,7 @@ func oddAccount() *cloud.World {
 // TestCopyNamesEachAssumption: every kind of assumption is made where it applies, on the
 // resource it concerns, and what the copy does instead holds in the world it makes.
 func TestCopyNamesEachAssumption(t *testing.T) {
+	t.Parallel()
 	w, notes, err := mirror.Copy(oddAccount(), "111122223333", "eu-west-1")
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +134,7 @@ func TestCopyNamesEachAssumption(t *testing.T) {
 // An image all of whose checked instances fail the same way fails that way in the copy:
 // instances a rehearsal launches from it fail too, as they would in the account.
 func TestCopyInfersTheAppOfAnImage(t *testing.T) {
+	t.Parallel()
 	acct := oddAccount()
 	acct.TargetGroups[1].Targets = acct.TargetGroups[1].Targets[:1] // the 502 one only
 	acct.Instances = acct.Instances[:1]
@@ -156,6 +158,7 @@ func TestCopyInfersTheAppOfAnImage(t *testing.T) {
 // the web group admits the load balancer through a prefix list, which the copy cannot
 // follow), the copy says so on that target.
 func TestCopySaysWhereItsHealthDiffers(t *testing.T) {
+	t.Parallel()
 	sim := simulator.New(simulator.SeedWorld())
 	cw, err := cloud.ReadRegion(context.Background(), cloud.RegionAPI{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: worldIAM{sim.World()}})
 	if err != nil {

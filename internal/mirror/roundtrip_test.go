@@ -26,6 +26,7 @@ func project(t *testing.T, w *simulator.World) *mirror.Behaviour {
 // their rules both ways, each subnet's ACL, free addresses, target health (unhealthy with a
 // code, timing out, draining), attributes, images with snapshots.
 func TestSnapshotRoundTripThroughTheSimulator(t *testing.T) {
+	t.Parallel()
 	for _, rt := range mirror.RoundTripWorlds() {
 		t.Run(rt.Name, func(t *testing.T) {
 			want := project(t, rt.World)
@@ -39,6 +40,7 @@ func TestSnapshotRoundTripThroughTheSimulator(t *testing.T) {
 
 // TestNotCarriedIsDocumented: docs/simulator.md renders mirror.NotCarried, row by row.
 func TestNotCarriedIsDocumented(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../../docs/simulator.md")
 	if err != nil {
 		t.Fatal(err)

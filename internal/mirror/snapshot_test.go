@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
@@ -106,6 +106,7 @@ func marshal(t *testing.T, w *simulator.World) []byte {
 // is there under its ID, the clock is the latest time stamp plus SettleMargin, the output is
 // the same byte for byte each time, and the blog spec plans the same steps on the copy.
 func TestSnapshotOfSeedWorld(t *testing.T) {
+	t.Parallel()
 	seed := simulator.SeedWorld()
 	sim := simulator.New(simulator.SeedWorld())
 	snap := snapshot(t, sim)
@@ -169,6 +170,7 @@ func TestSnapshotOfSeedWorld(t *testing.T) {
 // world in flight (pending image, pending instance, initial and draining targets): the
 // snapshot must load, and an apply on it must converge.
 func TestSnapshotMidApply(t *testing.T) {
+	t.Parallel()
 	stack := blog(t)
 	n := len(planOn(t, simulator.New(simulator.SeedWorld()), stack).Steps)
 	for k := 1; k <= n; k++ {
@@ -201,6 +203,7 @@ func TestSnapshotMidApply(t *testing.T) {
 // TestSnapshotAfterApplyPlansNoChanges is the promise of `albctl sim snapshot`: a copy of a
 // converged account plans no changes on the simulator.
 func TestSnapshotAfterApplyPlansNoChanges(t *testing.T) {
+	t.Parallel()
 	stack := blog(t)
 	sim := simulator.New(simulator.SeedWorld())
 	p := planOn(t, sim, stack)
@@ -217,6 +220,7 @@ func TestSnapshotAfterApplyPlansNoChanges(t *testing.T) {
 // pending instance, one shutting down, an initial and a draining target): the copy reports
 // the same states, and they settle on its clock as AWS's would.
 func TestSnapshotInFlight(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	sim := simulator.New(simulator.SeedWorld())
 	launch := func() string {
@@ -248,55 +252,59 @@ func TestSnapshotInFlight(t *testing.T) {
 	must(sim.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(a), Name: aws.String("web-in-flight"), NoReboot: aws.Bool(true)}))
 	must(sim.ELBV2().DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: tg, Targets: target(simulator.SeedInstance)}))
 
-	type state struct{ instances, images, targets map[string]string }
-	read := func(s *simulator.Sim) state {
-		t.Helper()
-		st := state{map[string]string{}, map[string]string{}, map[string]string{}}
-		out, err := s.EC2().DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range out.Reservations {
-			for _, in := range r.Instances {
-				st.instances[aws.ToString(in.InstanceId)] = string(in.State.Name)
-			}
-		}
-		im, err := s.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, i := range im.Images {
-			st.images[aws.ToString(i.Name)] = string(i.State)
-		}
-		th, err := s.ELBV2().DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range th.TargetHealthDescriptions {
-			st.targets[aws.ToString(d.Target.Id)] = string(d.TargetHealth.State)
-		}
-		return st
+	want := states{
+		Instances: map[string]string{simulator.SeedInstance: "running", a: "running", b: "shutting-down", c: "pending"},
+		Images:    map[string]string{"web-base-2022-11-01": "available", "web-in-flight": "pending"},
+		Targets:   map[string]string{simulator.SeedInstance: "draining", a: "initial"},
 	}
-	before := read(sim)
-	want := state{
-		instances: map[string]string{simulator.SeedInstance: "running", a: "running", b: "shutting-down", c: "pending"},
-		images:    map[string]string{"web-base-2022-11-01": "available", "web-in-flight": "pending"},
-		targets:   map[string]string{simulator.SeedInstance: "draining", a: "initial"},
-	}
-	if !reflect.DeepEqual(before, want) {
-		t.Fatalf("setup: %+v, want %+v", before, want)
+	if diff := cmp.Diff(want, readStates(t, sim)); diff != "" {
+		t.Fatalf("setup (-want +got):\n%s", diff)
 	}
 	copied := simulator.New(snapshot(t, sim))
-	if got := read(copied); !reflect.DeepEqual(got, want) {
-		t.Errorf("the snapshot reads %+v, the original %+v", got, want)
+	if diff := cmp.Diff(want, readStates(t, copied)); diff != "" {
+		t.Errorf("the snapshot reads otherwise than the original (-original +snapshot):\n%s", diff)
 	}
 	copied.Clock().Advance(10 * time.Minute)
-	settled := state{
-		instances: map[string]string{simulator.SeedInstance: "running", a: "running", b: "terminated", c: "running"},
-		images:    map[string]string{"web-base-2022-11-01": "available", "web-in-flight": "available"},
-		targets:   map[string]string{a: "healthy"},
+	settled := states{
+		Instances: map[string]string{simulator.SeedInstance: "running", a: "running", b: "terminated", c: "running"},
+		Images:    map[string]string{"web-base-2022-11-01": "available", "web-in-flight": "available"},
+		Targets:   map[string]string{a: "healthy"},
 	}
-	if got := read(copied); !reflect.DeepEqual(got, settled) {
-		t.Errorf("10 minutes on, the snapshot reads %+v, want %+v", got, settled)
+	if diff := cmp.Diff(settled, readStates(t, copied)); diff != "" {
+		t.Errorf("10 minutes on, the snapshot reads (-want +got):\n%s", diff)
 	}
+}
+
+// states are the states of a world's instances by ID, images by name and the seed target
+// group's targets by ID.
+type states struct{ Instances, Images, Targets map[string]string }
+
+func readStates(t *testing.T, s *simulator.Sim) states {
+	t.Helper()
+	ctx := context.Background()
+	st := states{map[string]string{}, map[string]string{}, map[string]string{}}
+	out, err := s.EC2().DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Reservations {
+		for _, in := range r.Instances {
+			st.Instances[aws.ToString(in.InstanceId)] = string(in.State.Name)
+		}
+	}
+	im, err := s.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range im.Images {
+		st.Images[aws.ToString(i.Name)] = string(i.State)
+	}
+	th, err := s.ELBV2().DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(simulator.SeedTargetGroup)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range th.TargetHealthDescriptions {
+		st.Targets[aws.ToString(d.Target.Id)] = string(d.TargetHealth.State)
+	}
+	return st
 }

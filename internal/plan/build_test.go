@@ -171,6 +171,7 @@ func step(t *testing.T, p *Plan, kind Kind) *Step {
 }
 
 func TestSeedScenario(t *testing.T) {
+	t.Parallel()
 	p := build(t, seedStack(), seedWorld())
 	want := []string{"validate_launch", "create_image", "launch_instance", "enable_stickiness", "register_target", "trim_zones"}
 	if got := kinds(p); !slices.Equal(got, want) {
@@ -200,6 +201,7 @@ func TestSeedScenario(t *testing.T) {
 }
 
 func TestNoRebootHasNoOutageWarning(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Image.NoReboot = true
 	p := build(t, s, seedWorld())
@@ -209,6 +211,7 @@ func TestNoRebootHasNoOutageWarning(t *testing.T) {
 }
 
 func TestConvergedWorldHasNoChanges(t *testing.T) {
+	t.Parallel()
 	p := build(t, seedStack(), converged())
 	if !p.Empty() {
 		t.Fatalf("steps = %v", kinds(p))
@@ -216,6 +219,7 @@ func TestConvergedWorldHasNoChanges(t *testing.T) {
 }
 
 func TestBuildIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, _ := json.Marshal(build(t, seedStack(), seedWorld()))
 	for range 20 {
 		b, _ := json.Marshal(build(t, seedStack(), seedWorld()))
@@ -226,6 +230,7 @@ func TestBuildIsDeterministic(t *testing.T) {
 }
 
 func TestResume(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		world func() *cloud.World
@@ -261,6 +266,7 @@ func TestResume(t *testing.T) {
 }
 
 func TestNewZoneIsAddedBeforeRegistering(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1b", Count: 1})
 	w := seedWorld()
@@ -283,6 +289,7 @@ func TestNewZoneIsAddedBeforeRegistering(t *testing.T) {
 }
 
 func TestScaleDownKeepsCapacity(t *testing.T) {
+	t.Parallel()
 	w := converged()
 	w.Instances = append(w.Instances, member("i-0ccccccccccccccc1", "ap-northeast-1d", "subnet-0d", 2))
 	w.TargetGroups[0].Targets = append(w.TargetGroups[0].Targets, cloud.Target{ID: "i-0ccccccccccccccc1", Port: 80, State: "healthy"})
@@ -300,6 +307,7 @@ func TestScaleDownKeepsCapacity(t *testing.T) {
 }
 
 func TestScaleTwoToThree(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Zones[1].Count = 2
 	p := build(t, s, converged())
@@ -313,6 +321,7 @@ func TestScaleTwoToThree(t *testing.T) {
 }
 
 func TestMemberWithoutProfileGetsOne(t *testing.T) {
+	t.Parallel()
 	w := converged()
 	w.Instances[1].IAMProfileARN = ""
 	p := build(t, seedStack(), w)
@@ -323,6 +332,7 @@ func TestMemberWithoutProfileGetsOne(t *testing.T) {
 }
 
 func TestClientTokenIsStable(t *testing.T) {
+	t.Parallel()
 	a := step(t, build(t, seedStack(), seedWorld()), LaunchInstance).Launch.ClientToken
 	w := seedWorld()
 	w.Images = append(w.Images, cloud.Image{ID: "ami-0new", Name: "web-2023-05-14", State: "pending"})
@@ -333,6 +343,7 @@ func TestClientTokenIsStable(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		stack   func(*specs.Stack)
@@ -393,6 +404,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestHealthCheckDriftIsAStep(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.TargetGroups[0].HealthCheck = &specs.HealthCheck{Path: "/health", Interval: 30 * time.Second}
 	w := converged()
@@ -410,6 +422,7 @@ func TestHealthCheckDriftIsAStep(t *testing.T) {
 
 // A source_pattern that matches one instance plans exactly as that instance's Name does.
 func TestSourcePatternPlansLikeTheName(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Source, s.Fleets[0].SourceIsPattern = "w?b*", true
 	got, want := build(t, s, seedWorld()), build(t, seedStack(), seedWorld())
@@ -421,4 +434,10 @@ func TestSourcePatternPlansLikeTheName(t *testing.T) {
 			t.Errorf("step %d: %s with the pattern, %s with the name", i, got.Steps[i].ID, want.Steps[i].ID)
 		}
 	}
+}
+
+// withMember adds a healthy registered member of fleet web to w.
+func withMember(w *cloud.World, in cloud.Instance) {
+	w.Instances = append(w.Instances, in)
+	w.TargetGroups[0].Targets = append(w.TargetGroups[0].Targets, cloud.Target{ID: in.ID, Port: 80, State: "healthy"})
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"github.com/albctl/albctl/internal/specs"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 // TestCheckCatchesBrokenPlans edits a valid plan so that it breaks one rule at a time; Check
 // must name each.
 func TestCheckCatchesBrokenPlans(t *testing.T) {
+	t.Parallel()
 	without := func(deps []string, id string) []string {
 		return slices.DeleteFunc(slices.Clone(deps), func(d string) bool { return d == id })
 	}
@@ -66,6 +68,7 @@ func TestCheckCatchesBrokenPlans(t *testing.T) {
 }
 
 func TestCheckScaleInAndCleanup(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	s.Fleets[0].Image.Keep = 1
@@ -85,5 +88,28 @@ func TestCheckScaleInAndCleanup(t *testing.T) {
 		if !strings.Contains(msgs, want) {
 			t.Errorf("Check = %q, want %q", msgs, want)
 		}
+	}
+}
+
+// Check: a zone losing a registered member is trimmed only after that member is terminated.
+func TestCheckTrimAfterTermination(t *testing.T) {
+	t.Parallel()
+	s, w := fleetWorld(1)
+	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1c", Count: 1})
+	withMember(w, member("i-0ccccccccccccccc1", "ap-northeast-1c", "subnet-0c", 1))
+	w.LoadBalancers[0].Zones = seedWorld().LoadBalancers[0].Zones
+	s.Fleets[0].Zones = s.Fleets[0].Zones[:2]
+	p := build(t, s, w)
+	for i := range p.Steps {
+		if p.Steps[i].Kind == TrimZones {
+			p.Steps[i].DependsOn = slices.DeleteFunc(p.Steps[i].DependsOn, func(d string) bool { return strings.HasPrefix(d, "terminate_instance.") })
+		}
+	}
+	var msgs []string
+	for _, err := range Check(w, p) {
+		msgs = append(msgs, err.Error())
+	}
+	if !strings.Contains(strings.Join(msgs, "\n"), "a zone is trimmed only once its leaving targets are terminated") {
+		t.Errorf("Check = %q", msgs)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/specs"
@@ -30,6 +32,7 @@ func gatedStack(edit func(r *specs.Rollout, im *specs.Image)) (*specs.Stack, *Pl
 }
 
 func TestGatesAtCheckpoints(t *testing.T) {
+	t.Parallel()
 	_, p, err := gatedStack(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +88,8 @@ func TestGatesAtCheckpoints(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate) {
-		t.Errorf("gate after a JSON round trip:\n%+v\nwant\n%+v", back.Steps[indexOf(&back, gates[0].ID)].Gate, gates[0].Gate)
+	if diff := cmp.Diff(gates[0].Gate, back.Steps[indexOf(&back, gates[0].ID)].Gate); diff != "" {
+		t.Errorf("gate after a JSON round trip (-want +got):\n%s", diff)
 	}
 }
 
@@ -100,6 +103,7 @@ func indexOf(p *Plan, id string) int {
 }
 
 func TestPlanRefusesGatesItCannotJudgeOrUndo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		edit func(r *specs.Rollout, im *specs.Image)
@@ -119,6 +123,7 @@ func TestPlanRefusesGatesItCannotJudgeOrUndo(t *testing.T) {
 }
 
 func TestCheckpointAt(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		cps                  []int
 		before, after, total int
@@ -139,6 +144,7 @@ func TestCheckpointAt(t *testing.T) {
 
 // Check refuses a plan (a hand-edited saved one) that breaks a gate's rules.
 func TestCheckGateRules(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		edit func(p *Plan)
@@ -192,6 +198,7 @@ func firstGate(t *testing.T, p *Plan) *Step {
 // Validate accepts a saved plan's gate exactly when the apply can judge and undo it: a bake
 // of at least one metric period, at least one guard, and a rollback that names each member.
 func TestValidateGateParameters(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		edit func(g *GateParams)
@@ -226,6 +233,7 @@ func TestValidateGateParameters(t *testing.T) {
 
 // A gate names for people only the guards the spec sets.
 func TestGateNamesListOnlyTheGuardsSet(t *testing.T) {
+	t.Parallel()
 	one := 1.5
 	for _, tc := range []struct {
 		name string
@@ -246,6 +254,7 @@ func TestGateNamesListOnlyTheGuardsSet(t *testing.T) {
 
 // The plan's refusal names the fleet's gates as the spec sets them, and only those.
 func TestRefusalNamesTheGatesSet(t *testing.T) {
+	t.Parallel()
 	one := 2.0
 	for _, tc := range []struct {
 		name  string
@@ -267,6 +276,7 @@ func TestRefusalNamesTheGatesSet(t *testing.T) {
 
 // A bake of exactly one metric period is enough for the gates.
 func TestBakeOfOneMetricPeriodIsEnough(t *testing.T) {
+	t.Parallel()
 	if _, _, err := gatedStack(func(r *specs.Rollout, _ *specs.Image) { r.BakeTime = time.Minute }); err != nil {
 		t.Fatal(err)
 	}
@@ -293,6 +303,7 @@ func resumedGatedWorld(members int, imageTags map[string]string) (*specs.Stack, 
 // A gate counts the slots an interrupted rollout already replaced in the fleet's total, and
 // a version a gate rolled back is announced when, and only when, this plan launches it again.
 func TestResumedGateAndRolledBackVersion(t *testing.T) {
+	t.Parallel()
 	rolledBack := map[string]string{cloud.TagRolledBack: "gate web batch 1: max_5xx_percent = 1."}
 	for _, tc := range []struct {
 		name        string
@@ -339,6 +350,7 @@ func TestResumedGateAndRolledBackVersion(t *testing.T) {
 // A gate reads its guards in the zones the fleet has members in, sorted; a zone the spec
 // sets to zero members has no target to judge.
 func TestGateReadsTheZonesWithMembers(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(4)
 	bump(s)
 	one := 1.0
@@ -356,6 +368,7 @@ func TestGateReadsTheZonesWithMembers(t *testing.T) {
 // which may register it again, has passed; a fleet of one member included, where the gate
 // restores that member alone.
 func TestCheckKeepsEachOldMemberUntilTheLastGate(t *testing.T) {
+	t.Parallel()
 	for _, members := range []int{1, 4} {
 		s, w := fleetWorld(members)
 		bump(s)
@@ -393,6 +406,7 @@ func TestCheckKeepsEachOldMemberUntilTheLastGate(t *testing.T) {
 // rollback (the tag's value enters them), so EC2 does not hand back the members the
 // rollback terminated; the same rollback gives the same tokens on a re-run.
 func TestRetryAfterRollbackTakesNewTokens(t *testing.T) {
+	t.Parallel()
 	token := func(tags map[string]string) string {
 		s, w := resumedGatedWorld(2, tags)
 		return step(t, build(t, s, w), LaunchInstance).Launch.ClientToken
@@ -411,6 +425,7 @@ func TestRetryAfterRollbackTakesNewTokens(t *testing.T) {
 // In a rollout with gates, a batch's launch says which gate it waits for; the first batch
 // waits for none.
 func TestLaunchReasonNamesTheGateItWaitsFor(t *testing.T) {
+	t.Parallel()
 	_, p, err := gatedStack(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -433,6 +448,7 @@ func TestLaunchReasonNamesTheGateItWaitsFor(t *testing.T) {
 // the plan makes the image again and the gate, which tags that image on a rollback, waits
 // for it.
 func TestGateWaitsForTheImageItWouldTag(t *testing.T) {
+	t.Parallel()
 	s, w := resumedGatedWorld(1, nil)
 	w.Images = slices.DeleteFunc(w.Images, func(im cloud.Image) bool { return im.ID == "ami-0v2" })
 	p := build(t, s, w)

@@ -14,6 +14,7 @@ import (
 // TestPreflightErrors: everything knowable before the first side effect fails the plan, naming
 // the resource, instead of failing the apply after a reboot or a long wait.
 func TestPreflightErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		stack  func(*specs.Stack)
@@ -81,6 +82,7 @@ func TestPreflightErrors(t *testing.T) {
 // TestEveryDriftIsAStep: each kind of difference the spec covers gives a non-empty plan (so
 // plan -detailed-exitcode exits 2), never a warning followed by "No changes".
 func TestEveryDriftIsAStep(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		stack func(*specs.Stack)
@@ -130,5 +132,47 @@ func TestEveryDriftIsAStep(t *testing.T) {
 				t.Errorf("reason %q does not say %q", st.Reason, c.in)
 			}
 		})
+	}
+}
+
+// Free addresses: as many as the launches is enough; one fewer is an error that points at
+// the zone block launching into the subnet.
+func TestFreeAddressesAtTheLimit(t *testing.T) {
+	t.Parallel()
+	zoneRange := hcl.Range{Filename: "web.hcl", Start: hcl.Pos{Line: 40, Column: 3}, End: hcl.Pos{Line: 40, Column: 30}}
+	fleetRange := hcl.Range{Filename: "web.hcl", Start: hcl.Pos{Line: 20, Column: 1}, End: hcl.Pos{Line: 20, Column: 12}}
+	stack := func() *specs.Stack {
+		s := seedStack()
+		s.Fleets[0].DeclRange = fleetRange
+		s.Fleets[0].Zones[0].DeclRange = hcl.Range{Filename: "web.hcl", Start: hcl.Pos{Line: 37, Column: 3}}
+		s.Fleets[0].Zones[1].Count = 2
+		s.Fleets[0].Zones[1].DeclRange = zoneRange
+		return s
+	}
+	w := seedWorld()
+	w.Subnets[2].AvailableIPs = 2
+	build(t, stack(), w)
+	w.Subnets[2].AvailableIPs = 1
+	_, err := Build(stack(), w)
+	var diags hcl.Diagnostics
+	if !errors.As(err, &diags) || len(diags) != 1 {
+		t.Fatalf("Build = %v, want one diagnostic", err)
+	}
+	d := diags[0]
+	if d.Summary != "Subnet has too few free addresses" || !strings.Contains(d.Detail, "has 1 free IP addresses; the plan launches 2") {
+		t.Errorf("diagnostic %q: %q", d.Summary, d.Detail)
+	}
+	if d.Subject == nil || *d.Subject != zoneRange {
+		t.Errorf("diagnostic points at %v, want the 1d zone block %v", d.Subject, zoneRange)
+	}
+}
+
+// profileName takes an ARN's last path element and leaves a name as it is.
+func TestProfileName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{profile: "web-app", "web-app": "web-app", "arn:aws:iam::1:instance-profile/path/x": "x"} {
+		if got := profileName(in); got != want {
+			t.Errorf("profileName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

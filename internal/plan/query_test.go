@@ -14,6 +14,7 @@ import (
 // fleet the source, the target group's name (not the spec's label), the image, the profile,
 // the type and the zones.
 func TestQueryOfTheBlogStack(t *testing.T) {
+	t.Parallel()
 	s, _, diags := specs.Load("../../examples/blog", specs.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)

@@ -39,6 +39,7 @@ func diagsOf(t *testing.T, s *specs.Stack, w *cloud.World) string {
 
 // Zones that cannot serve are refused, naming the node and the rule that blocks it.
 func TestZoneThatCannotServeIsRefused(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		stack func(s *specs.Stack)
@@ -88,6 +89,7 @@ func TestZoneThatCannotServeIsRefused(t *testing.T) {
 // The case: explicit zones on the blog's world, already what the ALB has, is not
 // "No changes" but a plan error.
 func TestExplicitZonesMatchingTheWorldStillChecked(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), converged()
 	explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
 	w.LoadBalancers[0].Zones = seedWorld().LoadBalancers[0].Zones
@@ -103,6 +105,7 @@ func TestExplicitZonesMatchingTheWorldStillChecked(t *testing.T) {
 // A fleet of one instance with zones = "targets": the ALB keeps a second zone whose node
 // reaches the instance, and trims one that cannot, saying why.
 func TestOneInstanceKeepsAZoneThatServes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name        string
 		rules       func(w *cloud.World)
@@ -144,6 +147,7 @@ func TestOneInstanceKeepsAZoneThatServes(t *testing.T) {
 
 // Scaling out to two zones and back to one is a plan both ways.
 func TestScaleOutCanBeUndone(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), converged()
 	oneInstance(s)
 	blogRules(w)
@@ -155,6 +159,7 @@ func TestScaleOutCanBeUndone(t *testing.T) {
 
 // Without the network read, zones are not checked, and the plan says so.
 func TestNetworkNotReadIsAWarning(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), seedWorld()
 	explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
 	blogRules(w)
@@ -173,6 +178,7 @@ func TestNetworkNotReadIsAWarning(t *testing.T) {
 
 // Check refuses a plan that leaves a zone whose node cannot serve, whoever made it.
 func TestCheckZonesServe(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), seedWorld()
 	p := build(t, s, w)
 	if errs := Check(w, p); len(errs) != 0 {
@@ -189,6 +195,7 @@ func TestCheckZonesServe(t *testing.T) {
 // An ALB has cross-zone load balancing on at the load balancer level whatever its attribute
 // says (an emulator reports "false"): only the target group can turn it off.
 func TestCrossZoneIsTheTargetGroups(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), seedWorld()
 	oneInstance(s)
 	w.LoadBalancers[0].Attributes = map[string]string{"load_balancing.cross_zone.enabled": "false"}
@@ -204,6 +211,7 @@ func TestCrossZoneIsTheTargetGroups(t *testing.T) {
 // A member the plan retires serves no zone: a node that reaches only it is refused, and a
 // member the plan launches counts in its place.
 func TestFutureTargetsAreJudged(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), converged()
 	explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
 	w.LoadBalancers[0].Zones = seedWorld().LoadBalancers[0].Zones
@@ -225,6 +233,7 @@ func TestFutureTargetsAreJudged(t *testing.T) {
 // A zone served only by a member the plan launches is kept: the launch's subnet and groups
 // are judged as the instance will have them.
 func TestPlannedLaunchServesAZone(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), seedWorld()
 	explicitZones(s, "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
 	// The 1a subnet's own ACL refuses the 1c subnet: the 1c node cannot reach the source,
@@ -247,6 +256,7 @@ func TestPlannedLaunchServesAZone(t *testing.T) {
 
 // A rule that stops one target is said once, without a list of others it stops too.
 func TestOneBlockedTargetIsNamedAlone(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), seedWorld()
 	oneInstance(s)
 	w.SecurityGroups[1].Egress = nil
@@ -258,6 +268,7 @@ func TestOneBlockedTargetIsNamedAlone(t *testing.T) {
 
 // A target registered on a port of its own (not the target group's) is reached on that port.
 func TestTargetOnItsOwnPortIsReachedThere(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), seedWorld()
 	oneInstance(s)
 	w.TargetGroups[0].Targets[0].Port = 8080
@@ -273,6 +284,7 @@ func TestTargetOnItsOwnPortIsReachedThere(t *testing.T) {
 
 // Three rules that each stop a target are all named; only past three are the rest counted.
 func TestThreeBlockingRulesAreAllNamed(t *testing.T) {
+	t.Parallel()
 	s, w := seedStack(), seedWorld()
 	oneInstance(s)
 	w.SecurityGroups[0].Ingress = nil

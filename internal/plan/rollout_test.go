@@ -46,6 +46,7 @@ func bump(s *specs.Stack) {
 }
 
 func TestVersionBumpReplacesEveryMember(t *testing.T) {
+	t.Parallel()
 	for _, members := range []int{1, 3} {
 		t.Run(fmt.Sprintf("%d members", members), func(t *testing.T) {
 			s, w := fleetWorld(members)
@@ -101,6 +102,7 @@ func filter(p *Plan, k Kind) []string {
 }
 
 func TestRolloutBatches(t *testing.T) {
+	t.Parallel()
 	t.Run("min healthy 50 of 4 drops two first", func(t *testing.T) {
 		s, w := fleetWorld(3)
 		bump(s)
@@ -161,6 +163,7 @@ func TestRolloutBatches(t *testing.T) {
 }
 
 func TestInterruptedRolloutResumes(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	old := w.Instances[1]
@@ -185,6 +188,7 @@ func TestInterruptedRolloutResumes(t *testing.T) {
 }
 
 func TestScaleInDrainsThenTrims(t *testing.T) {
+	t.Parallel()
 	// Three members over 1a, 1c, 1d; the spec drops 1c.
 	s, w := fleetWorld(1)
 	s.Fleets[0].Zones = append(s.Fleets[0].Zones, specs.FleetZone{AZ: "ap-northeast-1c", Count: 1})
@@ -215,6 +219,7 @@ func TestScaleInDrainsThenTrims(t *testing.T) {
 }
 
 func TestImageCleanupKeepsNewest(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	bump(s)
 	for i, day := range []int{10, 11, 12} {
@@ -327,6 +332,7 @@ func stepByID(p *Plan, id string) (*Step, bool) {
 }
 
 func TestImageIDAndInstanceType(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Image = specs.Image{ID: "ami-0123456789abcdef0", Version: "ami-0123456789abcdef0", Keep: 2}
 	s.Fleets[0].InstanceType = "m7i.large"
@@ -343,6 +349,7 @@ func TestImageIDAndInstanceType(t *testing.T) {
 }
 
 func TestStoppedSource(t *testing.T) {
+	t.Parallel()
 	s := seedStack()
 	s.Fleets[0].Zones[0].Count = 2
 	w := seedWorld()
@@ -366,6 +373,7 @@ func TestStoppedSource(t *testing.T) {
 }
 
 func TestInstanceTypeChangeRollsTheFleet(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	s.Fleets[0].InstanceType = "m7i.large"
 	p := build(t, s, w)
@@ -384,6 +392,7 @@ func TestInstanceTypeChangeRollsTheFleet(t *testing.T) {
 }
 
 func TestDeregisteredImagesAreNotCleanedAgain(t *testing.T) {
+	t.Parallel()
 	s, w := fleetWorld(1)
 	for i, st := range []string{"available", "deregistered", "available"} {
 		w.Images = append(w.Images, cloud.Image{ID: fmt.Sprintf("ami-0gone%d", i), Name: fmt.Sprintf("web-old-%d", i), State: st,
@@ -392,5 +401,63 @@ func TestDeregisteredImagesAreNotCleanedAgain(t *testing.T) {
 	p := build(t, s, w)
 	if got := filter(p, DeregisterImage); !slices.Equal(got, []string{"deregister_image.ami-0gone0"}) {
 		t.Errorf("deregister_image steps = %v, want only the oldest available image (a deregistered one is neither kept nor cleaned)", got)
+	}
+}
+
+// A rollout's deregistration follows its own replacement, not the scale-in rule's "every
+// registration", and does not say it does.
+func TestRolloutDeregistrationReason(t *testing.T) {
+	t.Parallel()
+	s, w := fleetWorld(1)
+	bump(s)
+	p := build(t, s, w)
+	if d := step(t, p, DeregisterTarget); strings.Contains(d.Reason, "capacity never drops") || !strings.Contains(d.Reason, "replaced by the new") {
+		t.Errorf("rollout deregister reason %q", d.Reason)
+	}
+}
+
+// When min_healthy_percent lets old members leave as a batch starts, they still wait for the
+// image: a bake that fails (or takes an hour) must not leave the fleet short.
+func TestRolloutDropsOldMembersOnlyAfterTheBake(t *testing.T) {
+	t.Parallel()
+	s, w := fleetWorld(3)
+	bump(s)
+	s.Fleets[0].Rollout = specs.Rollout{MinHealthyPercent: 50, MaxSurge: 0, HealthTimeout: time.Minute, BakeTime: time.Minute}
+	p := build(t, s, w)
+	img := step(t, p, CreateImage)
+	for _, id := range filter(p, DeregisterTarget) {
+		if !dependsOn(p, id, img.ID) {
+			t.Errorf("%s does not wait for %s", id, img.ID)
+		}
+	}
+	// Batches are numbered from 1 in reasons and wait steps.
+	waits := filter(p, Wait)
+	if !slices.Equal(waits, []string{"wait.web.batch-1"}) {
+		t.Fatalf("waits %v, want wait.web.batch-1 between the two batches", waits)
+	}
+	wst, _ := stepByID(p, waits[0])
+	if !strings.Contains(wst.Reason, "batch 1 must stay healthy for 1m before batch 2 starts") {
+		t.Errorf("wait reason %q", wst.Reason)
+	}
+	var batch2 int
+	for _, id := range filter(p, LaunchInstance) {
+		st, _ := stepByID(p, id)
+		if strings.Contains(st.Reason, "rollout batch 2") {
+			batch2++
+		}
+	}
+	if batch2 != 1 {
+		t.Errorf("%d launches say rollout batch 2, want 1 (batches of 2, 3 members)", batch2)
+	}
+}
+
+// A rollout warns that the source is not replaced.
+func TestRolloutWarnsTheSourceStays(t *testing.T) {
+	t.Parallel()
+	s, w := fleetWorld(1)
+	bump(s)
+	p := build(t, s, w)
+	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "the source "+srcID+" is not replaced") }) {
+		t.Errorf("warnings %q do not say the source stays", p.Warnings)
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"fmt"
+	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
+	"time"
 )
 
 // plansFromBuild are plans Build makes for a few scenarios: every one must validate.
@@ -25,6 +28,7 @@ func plansFromBuild(t *testing.T) map[string]*Plan {
 }
 
 func TestValidateAcceptsBuiltPlans(t *testing.T) {
+	t.Parallel()
 	for name, p := range plansFromBuild(t) {
 		if err := Validate(p); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -47,6 +51,7 @@ func clone(t *testing.T, p *Plan) *Plan {
 }
 
 func TestValidateRefusesBrokenGraphs(t *testing.T) {
+	t.Parallel()
 	plans := plansFromBuild(t)
 	find := func(p *Plan, k Kind) *Step {
 		for i := range p.Steps {
@@ -108,6 +113,7 @@ func TestValidateRefusesBrokenGraphs(t *testing.T) {
 
 // A long chain must not exhaust the stack (the cycle search is iterative).
 func TestValidateLongChain(t *testing.T) {
+	t.Parallel()
 	const n = 200000
 	p := &Plan{Steps: make([]Step, n)}
 	for i := range p.Steps {
@@ -128,4 +134,109 @@ func TestValidateLongChain(t *testing.T) {
 func itoa10(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// Validate refuses a saved plan whose step lacks what the engine needs for its kind, naming
+// the field: one case per required field.
+func TestValidateNamesMissingFields(t *testing.T) {
+	t.Parallel()
+	launch := func() *LaunchParams {
+		return &LaunchParams{ImageID: "ami-1", AZ: "ap-northeast-1d", SubnetID: "subnet-0d", InstanceType: "t3.small", ClientToken: "tok"}
+	}
+	cases := []struct {
+		step Step
+		want string // "" for a valid step
+	}{
+		{Step{Kind: CreateImage, Image: &ImageParams{SourceInstanceID: srcID, Name: "web"}}, ""},
+		{Step{Kind: CreateImage, Image: &ImageParams{Name: "web"}}, "image.source_instance_id"},
+		{Step{Kind: CreateImage, Image: &ImageParams{SourceInstanceID: srcID}}, "image.name"},
+		{Step{Kind: ValidateLaunch, Launch: launch()}, ""},
+		{Step{Kind: ValidateLaunch, Launch: func() *LaunchParams { l := launch(); l.ImageID = ""; return l }()}, "launch.image_id"},
+		{Step{Kind: ValidateLaunch, Launch: func() *LaunchParams { l := launch(); l.SubnetID = ""; return l }()}, "launch.subnet_id"},
+		{Step{Kind: ValidateLaunch, Launch: func() *LaunchParams { l := launch(); l.InstanceType = ""; return l }()}, "launch.instance_type"},
+		{Step{Kind: ModifyHealthCheck, HealthCheck: &HealthCheckParams{TargetGroupARN: tgARN}}, ""},
+		{Step{Kind: ModifyHealthCheck, HealthCheck: &HealthCheckParams{}}, "health_check.target_group_arn"},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(time.Minute)}}, ""},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(24 * time.Hour)}}, ""},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(time.Nanosecond)}}, ""},
+		{Step{Kind: Wait, Wait: &WaitParams{}}, "wait.duration between 0 and 24h"},
+		{Step{Kind: Wait, Wait: &WaitParams{Duration: clock.Duration(24*time.Hour + time.Second)}}, "wait.duration between 0 and 24h"},
+		{Step{Kind: DeregisterImage, Cleanup: &CleanupParams{ImageID: "ami-1"}}, ""},
+		{Step{Kind: DeregisterImage, Cleanup: &CleanupParams{}}, "cleanup.image_id"},
+		{Step{Kind: LaunchInstance, Launch: launch()}, ""},
+		{Step{Kind: LaunchInstance, Launch: func() *LaunchParams { l := launch(); l.ClientToken = ""; return l }()}, "launch.client_token"},
+		{Step{Kind: AssociateInstanceProfile, Associate: &AssociateParams{InstanceID: "i-1", IAMProfile: "web-app"}}, ""},
+		{Step{Kind: AssociateInstanceProfile, Associate: &AssociateParams{IAMProfile: "web-app"}}, "associate.instance_id"},
+		{Step{Kind: AssociateInstanceProfile, Associate: &AssociateParams{InstanceID: "i-1"}}, "associate.iam_instance_profile"},
+		{Step{Kind: EnableStickiness, Stickiness: &StickinessParams{TargetGroupARN: tgARN, Attributes: map[string]string{"stickiness.enabled": "true"}}}, ""},
+		{Step{Kind: EnableStickiness, Stickiness: &StickinessParams{Attributes: map[string]string{"stickiness.enabled": "true"}}}, "stickiness.target_group_arn"},
+		{Step{Kind: EnableStickiness, Stickiness: &StickinessParams{TargetGroupARN: tgARN}}, "stickiness.attributes"},
+		{Step{Kind: TrimZones, Zones: &ZonesParams{LoadBalancerARN: lbARN, SubnetIDs: []string{"subnet-0a", "subnet-0d"}}}, ""},
+		{Step{Kind: TrimZones, Zones: &ZonesParams{SubnetIDs: []string{"subnet-0a", "subnet-0d"}}}, "zones.load_balancer_arn"},
+		{Step{Kind: AddZones, Zones: &ZonesParams{LoadBalancerARN: lbARN}}, "zones.subnet_ids"},
+		{Step{Kind: RegisterTarget, Target: &TargetParams{TargetGroupARN: tgARN, InstanceID: "i-1"}}, ""},
+		{Step{Kind: RegisterTarget, Target: &TargetParams{InstanceID: "i-1"}}, "target.target_group_arn"},
+		{Step{Kind: RegisterTarget, Target: &TargetParams{TargetGroupARN: tgARN}}, "exactly one of target.instance_id and target.instance_step"},
+		{Step{Kind: DeregisterTarget, Target: &TargetParams{TargetGroupARN: tgARN, InstanceID: "i-1"}}, ""},
+		{Step{Kind: DeregisterTarget, Target: &TargetParams{InstanceID: "i-1"}}, "target.target_group_arn"},
+		{Step{Kind: TerminateInstance, Terminate: &TerminateParams{InstanceID: "i-1"}}, ""},
+	}
+	for i, c := range cases {
+		c.step.ID = fmt.Sprintf("%s.%d", c.step.Kind, i)
+		err := Validate(&Plan{Steps: []Step{c.step}})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("case %d (%s): %v", i, c.step.Kind, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("case %d (%s): Validate = %v, want %q", i, c.step.Kind, err, c.want)
+		}
+	}
+	// A kind without its parameters is refused, for every kind, without a panic.
+	for _, k := range []Kind{CreateImage, ValidateLaunch, ModifyHealthCheck, Wait, DeregisterImage, LaunchInstance, AssociateInstanceProfile, EnableStickiness, AddZones, TrimZones, RegisterTarget, DeregisterTarget, TerminateInstance} {
+		if err := Validate(&Plan{Steps: []Step{{ID: "x", Kind: k}}}); err == nil || !strings.Contains(err.Error(), "needs its") {
+			t.Errorf("%s without parameters: %v", k, err)
+		}
+	}
+}
+
+// Validate's messages name what a person must fix: the position of a step without an ID,
+// the steps of a cycle (and only those), and at most ten problems.
+func TestValidateMessages(t *testing.T) {
+	t.Parallel()
+	term := func(id string, deps ...string) Step {
+		return Step{ID: id, Kind: TerminateInstance, Terminate: &TerminateParams{InstanceID: "i-1"}, DependsOn: deps}
+	}
+	if err := Validate(&Plan{Steps: []Step{term("")}}); err == nil || !strings.Contains(err.Error(), "step 1 has no ID") {
+		t.Errorf("no ID: %v", err)
+	}
+	// a leads into the cycle b -> c -> b; a is not part of it.
+	if err := Validate(&Plan{Steps: []Step{term("a", "b"), term("b", "c"), term("c", "b")}}); err == nil || !strings.HasSuffix(err.Error(), "dependency cycle: b -> c -> b") {
+		t.Errorf("cycle: %v", err)
+	}
+	ring := func(n int) *Plan {
+		p := &Plan{}
+		for i := range n {
+			p.Steps = append(p.Steps, term(fmt.Sprintf("s%d", i), fmt.Sprintf("s%d", (i+1)%n)))
+		}
+		return p
+	}
+	if err := Validate(ring(7)); err == nil || !strings.HasSuffix(err.Error(), "s0 -> s1 -> s2 -> s3 -> s4 -> s5 -> s6 -> s0") {
+		t.Errorf("cycle of 7: %v", err)
+	}
+	if err := Validate(ring(12)); err == nil || !strings.HasSuffix(err.Error(), "s0 -> s1 -> s2 -> s3 -> ... (8 steps) ... -> s0") {
+		t.Errorf("cycle of 12: %v", err)
+	}
+	bad := func(n int) error {
+		p := &Plan{}
+		for i := range n {
+			p.Steps = append(p.Steps, term(fmt.Sprintf("t%d", i), "nowhere"))
+		}
+		return Validate(p)
+	}
+	if err := bad(10); err == nil || strings.Contains(err.Error(), "more problems") || strings.Count(err.Error(), "unknown step") != 10 {
+		t.Errorf("ten problems: %v", err)
+	}
+	if err := bad(11); err == nil || !strings.Contains(err.Error(), "and 1 more problems") {
+		t.Errorf("eleven problems: %v", err)
+	}
 }

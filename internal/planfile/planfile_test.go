@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // fixture is a saved plan with something to do (a generated world and a stack that asks for
@@ -280,16 +280,6 @@ func TestTargetDiff(t *testing.T) {
 	}
 }
 
-// allocated is how many bytes f allocates on the heap, in all.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // endless is '{' and then white space for ever: a pipe that never ends.
 type endless struct{ started bool }
 
@@ -306,7 +296,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // A pipe has no size to look at: the read stops one byte past the limit, in bounded memory.
 func TestReadBoundedPipe(t *testing.T) {
 	var err error
-	n := allocated(func() { _, err = readBounded("pipe", &endless{}, 1<<20) })
+	n := testkit.Allocated(func() { _, err = readBounded("pipe", &endless{}, 1<<20) })
 	if err == nil || err.Error() != "pipe: byte 1048577: larger than the 1 MiB a saved albctl plan may have" {
 		t.Errorf("endless pipe: %v", err)
 	}

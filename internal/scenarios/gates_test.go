@@ -18,6 +18,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // gatedRollout is the rollout block of the gate scenarios, with the given gate lines.
@@ -37,6 +38,7 @@ func gatedRollout(gates string) string {
 // never fell below the four members at any call, the error names the gate and its figures,
 // and the image carries the rollback. A good build passes every gate.
 func TestGatesRollBackABadBuild(t *testing.T) {
+	t.Parallel()
 	slow := simulator.Latency{P50: clock.Duration(600 * time.Millisecond), P95: clock.Duration(2 * time.Second)}
 	for _, tc := range []struct {
 		name  string
@@ -53,8 +55,8 @@ func TestGatesRollBackABadBuild(t *testing.T) {
 		{"good", nil, nil, "    max_5xx_percent = 1\n    max_p95_latency = \"800ms\"\n    alarms = [\"web-5xx\"]", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld())
-			converge(t, sim, spec(t, "1", 2, 2, ""))
+			sim := testkit.NewSim(t, simulator.SeedWorld())
+			testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 			before, _ := census(t, sim)
 			w := sim.World()
 			for i := range w.Instances {
@@ -68,7 +70,7 @@ func TestGatesRollBackABadBuild(t *testing.T) {
 				Dimensions: map[string]string{"LoadBalancer": dimension(w.LoadBalancers[0].ARN, ":loadbalancer/"), "TargetGroup": dimension(w.TargetGroups[0].ARN, ":")},
 				Period:     clock.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching",
 			}}
-			sim = newSim(t, w)
+			sim = testkit.NewSim(t, w)
 
 			v2 := spec(t, "2", 2, 2, gatedRollout(tc.gates))
 			p := planFor(t, sim, v2)
@@ -169,12 +171,13 @@ func rolledBackTag(sim *simulator.Sim, name string) string {
 // back, the first batch included, as a tripped gate does: capacity never below four, every
 // member back on version 1, the image tagged.
 func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 2, 2, ""))
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ := census(t, sim)
 	w := sim.World()
 	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: clock.Duration(2 * time.Hour), Window: simulator.Window{From: clock.Duration(10 * time.Minute), Until: clock.Duration(20 * time.Minute)}}}
-	sim = newSim(t, w)
+	sim = testkit.NewSim(t, w)
 
 	v2 := spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1\n    health_timeout  = \"5m\""))
 	p := planFor(t, sim, v2)
@@ -205,13 +208,14 @@ func TestHealthTimeoutRollsBackTheFleet(t *testing.T) {
 // elsewhere) does not undo the rollback: apply still fails naming the gate, and says the
 // image was not tagged.
 func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 2, 2, ""))
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	w := sim.World()
 	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{ErrorRate: 0.25}})
-	sim = newSim(t, w)
+	sim = testkit.NewSim(t, w)
 	p := planFor(t, sim, spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1")))
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.EC2 = refuseImageTags{api.EC2}
 	_, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
 	if !errors.Is(err, engine.ErrGateTripped) || !strings.Contains(err.Error(), "max_5xx_percent = 1") || !strings.Contains(err.Error(), "the image was not tagged albctl:rolled-back") {
@@ -228,8 +232,9 @@ func TestRollbackStandsWhenTheImageRefusesTheTag(t *testing.T) {
 // never turns healthy, the whole fleet, the slot replaced before the interruption included,
 // goes back to version 1.
 func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 2, 2, ""))
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ := census(t, sim)
 	v2 := spec(t, "2", 2, 2, gatedRollout("    max_5xx_percent = 1\n    health_timeout  = \"5m\""))
 	p := planFor(t, sim, v2)
@@ -239,7 +244,7 @@ func TestInterruptedGatedRolloutStillRollsBack(t *testing.T) {
 	}
 	w := sim.World()
 	w.Faults.SlowHealth = []simulator.SlowHealth{{BootTime: clock.Duration(2 * time.Hour), Window: simulator.Window{Until: clock.Duration(time.Hour)}}}
-	sim = newSim(t, w)
+	sim = testkit.NewSim(t, w)
 
 	p = planFor(t, sim, v2)
 	for _, s := range p.Steps {

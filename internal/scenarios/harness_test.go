@@ -18,6 +18,7 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // spec is the blog stack with a fleet of `a` members in 1a (the source included) and `d` in
@@ -66,23 +67,9 @@ fleet "web" {
 	return s
 }
 
-// newSim is a simulator of w that fails t at every state, reached by any call or clock
-// advance, that a world file could not hold: saved, loaded and saved again, the world must
-// load and give the same bytes (docs/simulator.md, "What a world file holds").
-func newSim(t *testing.T, w *simulator.World, opts ...simulator.Option) *simulator.Sim {
-	t.Helper()
-	return simulator.New(w, append(opts, simulator.WithRoundTripCheck(func(op string, err error) {
-		t.Errorf("world file: %v", err)
-	}))...)
-}
-
-func apiOf(sim *simulator.Sim) cloud.API {
-	return cloud.API{EC2: sim.EC2(), ELBV2: sim.ELBV2(), IAM: sim.IAM(), CW: sim.CloudWatch()}
-}
-
 func observe(t *testing.T, sim *simulator.Sim, s *specs.Stack) *cloud.World {
 	t.Helper()
-	w, err := cloud.Observe(context.Background(), apiOf(sim), plan.QueryOf(s))
+	w, err := cloud.Observe(context.Background(), testkit.API(sim), plan.QueryOf(s))
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}
@@ -101,22 +88,7 @@ func planFor(t *testing.T, sim *simulator.Sim, s *specs.Stack) *plan.Plan {
 
 func apply(sim *simulator.Sim, p *plan.Plan, opts engine.Options) (*engine.Result, error) {
 	opts.Clock = sim.Clock()
-	return engine.Apply(context.Background(), p, apiOf(sim), opts)
-}
-
-// converge plans and applies until the plan is empty.
-func converge(t *testing.T, sim *simulator.Sim, s *specs.Stack) {
-	t.Helper()
-	for range 3 {
-		p := planFor(t, sim, s)
-		if p.Empty() {
-			return
-		}
-		if _, err := apply(sim, p, engine.Options{}); err != nil {
-			t.Fatalf("apply: %v", err)
-		}
-	}
-	t.Fatalf("no convergence after three applies: %v", kinds(planFor(t, sim, s)))
+	return engine.Apply(context.Background(), p, testkit.API(sim), opts)
 }
 
 func kinds(p *plan.Plan) []string {

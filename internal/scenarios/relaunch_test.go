@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"github.com/albctl/albctl/internal/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -25,15 +26,15 @@ func relaunchRollout(gates string) string {
 // quarter of its requests, with faults set by edit; before are its live instances.
 func badBuildSim(t *testing.T, edit func(w *simulator.World)) (sim *simulator.Sim, before map[string]string) {
 	t.Helper()
-	sim = newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 2, 2, ""))
+	sim = testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 	before, _ = census(t, sim)
 	w := sim.World()
 	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{ErrorRate: 0.25}})
 	if edit != nil {
 		edit(w)
 	}
-	return newSim(t, w), before
+	return testkit.NewSim(t, w), before
 }
 
 // imageOf returns the ID of the image named name in the simulator, and the image each live
@@ -144,7 +145,7 @@ func interruptedRelaunch(t *testing.T) (sim *simulator.Sim, v2 *specs.Stack, p *
 	p = planFor(t, sim, v2)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, err := engine.Apply(ctx, p, apiOf(sim), engine.Options{Clock: sim.Clock(), AfterPoll: func() {
+	_, err := engine.Apply(ctx, p, testkit.API(sim), engine.Options{Clock: sim.Clock(), AfterPoll: func() {
 		now, _ := census(t, sim)
 		for id, v := range now {
 			if _, old := before[id]; !old && v == "1" && relaunched == "" {

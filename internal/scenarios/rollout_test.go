@@ -10,16 +10,18 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // TestRolloutKeepsCapacity: a version bump on a converged fleet of 2 and of 4 replaces every
 // member but the source, and healthy serving capacity never falls below the desired count
 // (min_healthy_percent = 100, the default) at any call of the apply.
 func TestRolloutKeepsCapacity(t *testing.T) {
+	t.Parallel()
 	for _, size := range []struct{ a, d int }{{1, 1}, {2, 2}} {
 		t.Run(fmt.Sprintf("%d members", size.a+size.d), func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld())
-			converge(t, sim, spec(t, "1", size.a, size.d, ""))
+			sim := testkit.NewSim(t, simulator.SeedWorld())
+			testkit.ConvergeSim(t, sim, spec(t, "1", size.a, size.d, ""))
 			src := sourceID(t, sim)
 			before, _ := census(t, sim)
 
@@ -69,13 +71,14 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 // TestInterruptedRolloutResumes stops the rollout after every step k and re-runs it: it always
 // converges with the same number of instances and images as an uninterrupted run.
 func TestInterruptedRolloutResumes(t *testing.T) {
+	t.Parallel()
 	setup := func() *simulator.Sim {
-		sim := newSim(t, simulator.SeedWorld())
-		converge(t, sim, spec(t, "1", 2, 2, ""))
+		sim := testkit.NewSim(t, simulator.SeedWorld())
+		testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
 		return sim
 	}
 	ref := setup()
-	converge(t, ref, spec(t, "2", 2, 2, ""))
+	testkit.ConvergeSim(t, ref, spec(t, "2", 2, 2, ""))
 	wantInstances, wantImages := census(t, ref)
 	steps := len(planFor(t, setup(), spec(t, "2", 2, 2, "")).Steps)
 	for k := 1; k < steps; k++ {
@@ -84,7 +87,7 @@ func TestInterruptedRolloutResumes(t *testing.T) {
 		if _, err := apply(sim, planFor(t, sim, v2), engine.Options{StopAfter: k}); err == nil {
 			t.Fatalf("k=%d: StopAfter did not stop", k)
 		}
-		converge(t, sim, v2)
+		testkit.ConvergeSim(t, sim, v2)
 		got, images := census(t, sim)
 		if len(got) != len(wantInstances) || images != wantImages {
 			t.Errorf("k=%d: %d instances and %d images, want %d and %d", k, len(got), images, len(wantInstances), wantImages)
@@ -101,12 +104,13 @@ func TestInterruptedRolloutResumes(t *testing.T) {
 // the new member is deregistered and terminated, the old members keep serving, and apply
 // fails saying so.
 func TestBrokenImageRollsBack(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, spec(t, "1", 1, 2, ""))
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, spec(t, "1", 1, 2, ""))
 	before, _ := census(t, sim)
 	w := sim.World()
 	w.ImageBehaviours = append(w.ImageBehaviours, simulator.ImageBehaviour{NameGlob: "web-2", App: &simulator.App{Health: "fails", StatusCode: 500}})
-	sim = newSim(t, w)
+	sim = testkit.NewSim(t, w)
 
 	v2 := spec(t, "2", 1, 2, "  rollout { health_timeout = \"5m\" }")
 	res, err := apply(sim, planFor(t, sim, v2), engine.Options{})

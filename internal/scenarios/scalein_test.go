@@ -7,12 +7,14 @@ import (
 
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // TestScaleInDrainsThenTerminatesThenTrims: dropping the zone of a member deregisters it,
 // waits out its draining (the deregistration delay, 300 s), terminates it, and trims the zone
 // from the ALB only then. Every step names the member by its readable name.
 func TestScaleInDrainsThenTerminatesThenTrims(t *testing.T) {
+	t.Parallel()
 	// web-sg admits the whole VPC: the 1c node must reach the member there, or the plan
 	// refuses the zone (docs/design.md, "Zones and reachability").
 	w := simulator.SeedWorld()
@@ -21,8 +23,8 @@ func TestScaleInDrainsThenTerminatesThenTrims(t *testing.T) {
 			w.SecurityGroups[i].Ingress = &[]simulator.IngressRule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDRs: []string{"10.0.0.0/16"}}}
 		}
 	}
-	sim := newSim(t, w)
-	converge(t, sim, spec(t, "1", 1, 1, `  zone "ap-northeast-1c" { count = 1 }`))
+	sim := testkit.NewSim(t, w)
+	testkit.ConvergeSim(t, sim, spec(t, "1", 1, 1, `  zone "ap-northeast-1c" { count = 1 }`))
 	if n := healthyTargets(t, sim); n != 3 {
 		t.Fatalf("%d healthy targets before the scale-in, want 3", n)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // The seed world's instances admit HTTP only from the 1a and 1d load balancer subnets: the
@@ -17,7 +18,8 @@ import (
 // until their answer's TTL ends, and nothing fails after that (docs/simulator.md,
 // "Traffic"). What the clients saw is read from the simulator's client model.
 func TestSeedFails504UntilTheTrimThenConnectionErrorsForATTL(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := spec(t, "2023-05-14", 1, 1, "")
 	p := planFor(t, sim, s)
 	if count(p, plan.TrimZones) != 1 {

@@ -12,6 +12,7 @@ import (
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
 // TestFiveVersionsOnAWorldFile rolls a fleet of four through five image versions, keeping one
@@ -21,6 +22,7 @@ import (
 // deregistered and their snapshots deleted, the newest image.keep kept with theirs
 // (docs/simulator.md, "What a world file holds").
 func TestFiveVersionsOnAWorldFile(t *testing.T) {
+	t.Parallel()
 	for _, keep := range []int{1, 2} {
 		t.Run(fmt.Sprintf("keep %d", keep), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "world.json")
@@ -35,7 +37,7 @@ func TestFiveVersionsOnAWorldFile(t *testing.T) {
 					t.Fatalf("version %d: %v", v, err)
 				}
 				checkImages(t, w, v, keep)
-				sim := newSim(t, w)
+				sim := testkit.NewSim(t, w)
 				got, _ := census(t, sim)
 				for id, version := range got {
 					if version != strconv.Itoa(v) && version != "" { // "" is the source
@@ -61,7 +63,7 @@ func convergeOnFile(t *testing.T, path string, s *specs.Stack) int {
 		if err != nil {
 			t.Fatalf("after %d steps: %v", steps, err)
 		}
-		sim := newSim(t, w)
+		sim := testkit.NewSim(t, w)
 		p := planFor(t, sim, s)
 		if p.Empty() {
 			return steps

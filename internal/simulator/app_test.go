@@ -40,6 +40,7 @@ func launchFrom(t *testing.T, s *Sim, image string) string {
 }
 
 func TestBrokenImageNeverTurnsHealthy(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "web-2023-06-*", App: &App{Health: "fails"}}}
 	s := New(w, checkRoundTrips(t))
@@ -64,6 +65,7 @@ func TestBrokenImageNeverTurnsHealthy(t *testing.T) {
 }
 
 func TestImageInheritsTheSourceInstancesApp(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Instances[0].App = &App{Health: "timeout"}
 	w.TargetGroups[0].Targets = nil
@@ -73,6 +75,7 @@ func TestImageInheritsTheSourceInstancesApp(t *testing.T) {
 }
 
 func TestAppBootTime(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "slow-*", App: &App{BootTime: clock.Duration(90 * time.Second)}}}
 	s := New(w, checkRoundTrips(t))
@@ -87,6 +90,7 @@ func TestAppBootTime(t *testing.T) {
 }
 
 func TestWrongHealthCheckPath(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Instances[0].App = &App{HealthPath: "/health"}
 	s := New(w, checkRoundTrips(t))
@@ -108,6 +112,7 @@ func TestWrongHealthCheckPath(t *testing.T) {
 }
 
 func TestRebootOfOneOfTwoTargetsFailsItsShare(t *testing.T) {
+	t.Parallel()
 	s := withSecondTarget(t)
 	if _, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("web-new")}); err != nil {
 		t.Fatal(err)
@@ -130,6 +135,7 @@ func TestRebootOfOneOfTwoTargetsFailsItsShare(t *testing.T) {
 }
 
 func TestFailedImage(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.ImageBehaviours = []ImageBehaviour{{NameGlob: "doomed-*", Fail: &StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error"}}}
 	s := New(w, checkRoundTrips(t))
@@ -149,6 +155,7 @@ func TestFailedImage(t *testing.T) {
 }
 
 func TestTerminatedTargetsAreDeregistered(t *testing.T) {
+	t.Parallel()
 	s := withSecondTarget(t)
 	id := s.World().TargetGroups[0].Targets[1].ID
 	if id == SeedInstance {

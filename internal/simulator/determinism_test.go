@@ -13,6 +13,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/google/go-cmp/cmp"
 )
 
 // scenarioSteps is the number of steps of scenario.
@@ -80,6 +81,7 @@ func scenario(t *testing.T, s *Sim, from, to int) []string {
 }
 
 func TestDeterminism(t *testing.T) {
+	t.Parallel()
 	a, b := seedSim(t), seedSim(t)
 	idsA, idsB := scenario(t, a, 0, scenarioSteps), scenario(t, b, 0, scenarioSteps)
 	if fmt.Sprint(idsA) != fmt.Sprint(idsB) {
@@ -101,6 +103,7 @@ func TestDeterminism(t *testing.T) {
 // TestDeterminismAcrossSaveAndLoad checks that the seed and counter in the world file let
 // a reloaded world go on exactly as one never saved.
 func TestDeterminismAcrossSaveAndLoad(t *testing.T) {
+	t.Parallel()
 	for cut := range scenarioSteps + 1 {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
 			whole := seedSim(t)
@@ -119,18 +122,19 @@ func TestDeterminismAcrossSaveAndLoad(t *testing.T) {
 			}
 			reloaded := New(w, checkRoundTrips(t))
 			got = append(got, scenario(t, reloaded, cut, scenarioSteps)...)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("IDs after reload %v, want %v", got, want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("IDs after reload (-want +got):\n%s", diff)
 			}
 			gotWorld, _ := reloaded.World().Marshal()
-			if !bytes.Equal(gotWorld, wantWorld) {
-				t.Fatalf("world after reload differs:\n%s\n---\n%s", gotWorld, wantWorld)
+			if diff := cmp.Diff(string(wantWorld), string(gotWorld)); diff != "" {
+				t.Fatalf("world after reload (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	var wg sync.WaitGroup
 	for range 8 {

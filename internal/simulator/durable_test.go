@@ -14,6 +14,7 @@ import (
 // the operation that left it, once per state: a Describe or a clock advance that changes
 // nothing but the clock is not reported again, a call that changes the world is.
 func TestRoundTripCheckReports(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Images[0].Snapshots = []string{"snap-0000000000000dead"} // an available image, its snapshot gone
 	var got []string
@@ -42,6 +43,7 @@ func TestRoundTripCheckReports(t *testing.T) {
 }
 
 func TestFirstDifference(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ a, b, want string }{
 		{"{\n  \"counter\": 1,\n}\n", "{\n  \"counter\": 2,\n}\n", `line 2 is "\"counter\": 1,", then "\"counter\": 2,"`},
 		{"{\n}\n", "{\n}\n\n", "3 lines, then 4"},

@@ -16,6 +16,7 @@ func filter(name string, values ...string) ec2types.Filter {
 }
 
 func TestDescribeInstances(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	other := launch(t, s, SeedSubnet1d)
 	ids := func(out *ec2.DescribeInstancesOutput) string {
@@ -76,6 +77,7 @@ func TestDescribeInstances(t *testing.T) {
 }
 
 func TestDescribeInstancesPaging(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	in := runInput(SeedSubnet1a)
 	in.MinCount, in.MaxCount = aws.Int32(11), aws.Int32(11)
@@ -106,6 +108,7 @@ func TestDescribeInstancesPaging(t *testing.T) {
 }
 
 func TestRunInstancesOneReservation(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	in := runInput(SeedSubnet1c)
 	in.MinCount, in.MaxCount = aws.Int32(2), aws.Int32(3)
@@ -145,6 +148,7 @@ func TestRunInstancesOneReservation(t *testing.T) {
 }
 
 func TestRunInstancesRules(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	_, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("pending-image"), NoReboot: aws.Bool(true)})
 	if err != nil {
@@ -217,6 +221,7 @@ func TestRunInstancesRules(t *testing.T) {
 }
 
 func TestRunInstancesSecurityGroupOfAnotherVPC(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.VPCs = append(w.VPCs, VPC{ID: "vpc-0000000000000beef", CIDR: "10.1.0.0/16"})
 	w.SecurityGroups = append(w.SecurityGroups, SecurityGroup{ID: "sg-0000000000000beef", Name: "elsewhere", VPC: "vpc-0000000000000beef"})
@@ -228,6 +233,7 @@ func TestRunInstancesSecurityGroupOfAnotherVPC(t *testing.T) {
 }
 
 func TestRunInstancesDefaultVPC(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.VPCs[0].IsDefault = true
 	s := New(w, checkRoundTrips(t))
@@ -244,6 +250,7 @@ func TestRunInstancesDefaultVPC(t *testing.T) {
 }
 
 func TestRunInstancesClientToken(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	in := runInput(SeedSubnet1d)
 	in.ClientToken = aws.String("albctl-launch-web-1d")
@@ -278,6 +285,7 @@ func TestRunInstancesClientToken(t *testing.T) {
 }
 
 func TestInstanceLifecycle(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	id := launch(t, s, SeedSubnet1c)
 	if got := instanceState(t, s, id); got != "pending" {
@@ -340,6 +348,7 @@ func TestInstanceLifecycle(t *testing.T) {
 }
 
 func TestCreateImage(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	out, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{
 		InstanceId: aws.String(SeedInstance),
@@ -388,6 +397,7 @@ func TestCreateImage(t *testing.T) {
 }
 
 func TestCreateImageRules(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Images = append(w.Images, Image{ID: "ami-0000000000000dead", Name: "gone", State: "deregistered", Owner: w.AccountID, CreatedAt: w.Now})
 	s := New(w, checkRoundTrips(t))
@@ -424,6 +434,7 @@ func TestCreateImageRules(t *testing.T) {
 }
 
 func TestDescribeImagesRules(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	tests := []struct {
 		name string
@@ -462,6 +473,7 @@ func TestDescribeImagesRules(t *testing.T) {
 }
 
 func TestDescribeSubnets(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	tests := []struct {
 		name string
@@ -496,6 +508,7 @@ func TestDescribeSubnets(t *testing.T) {
 }
 
 func TestDescribeVpcsAndSecurityGroups(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	v, err := s.EC2().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
 	if err != nil || len(v.Vpcs) != 1 || aws.ToString(v.Vpcs[0].CidrBlock) != "10.0.0.0/16" {
@@ -512,6 +525,7 @@ func TestDescribeVpcsAndSecurityGroups(t *testing.T) {
 }
 
 func TestAssociateIamInstanceProfile(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	id := launch(t, s, SeedSubnet1c)
 	assoc := func(id, name string) error {
@@ -547,6 +561,7 @@ func TestAssociateIamInstanceProfile(t *testing.T) {
 }
 
 func TestCreateTags(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	tag := []ec2types.Tag{{Key: aws.String("albctl:stack"), Value: aws.String("blog")}}
 	_, err := s.EC2().CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{SeedInstance, SeedImage, SeedSubnet1a, SeedVPC, SeedWebSG}, Tags: tag})

@@ -33,6 +33,7 @@ func worldWithMore(n int) *World {
 }
 
 func TestDescribeLoadBalancers(t *testing.T) {
+	t.Parallel()
 	s := New(worldWithMore(4), checkRoundTrips(t))
 	e := s.ELBV2()
 	out, err := e.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"web-alb"}})
@@ -74,6 +75,7 @@ func TestDescribeLoadBalancers(t *testing.T) {
 }
 
 func TestDescribeTargetGroups(t *testing.T) {
+	t.Parallel()
 	s := New(worldWithMore(3), checkRoundTrips(t))
 	e := s.ELBV2()
 	out, err := e.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{"web-tg"}})
@@ -129,6 +131,7 @@ func attrs(t *testing.T, s *Sim) map[string]string {
 }
 
 func TestDescribeTargetGroupAttributesDefaults(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	got := attrs(t, s)
 	want := map[string]string{
@@ -147,6 +150,7 @@ func TestDescribeTargetGroupAttributesDefaults(t *testing.T) {
 }
 
 func TestModifyTargetGroupAttributes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		attrs [][2]string
@@ -216,6 +220,7 @@ func TestModifyTargetGroupAttributes(t *testing.T) {
 }
 
 func TestRegisterTargetsRules(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.VPCs = append(w.VPCs, VPC{ID: "vpc-0000000000000beef", CIDR: "10.1.0.0/16"})
 	w.Subnets = append(w.Subnets, Subnet{ID: "subnet-0000000000000beef", VPC: "vpc-0000000000000beef", AZ: "ap-northeast-1a", CIDR: "10.1.1.0/24"})
@@ -270,6 +275,7 @@ func TestRegisterTargetsRules(t *testing.T) {
 }
 
 func TestTooManyTargets(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Subnets[0].CIDR = "10.0.0.0/20" // room for 1000 instances
 	s := New(w, checkRoundTrips(t))
@@ -293,6 +299,7 @@ func TestTooManyTargets(t *testing.T) {
 }
 
 func TestDeregisterTargets(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	dereg := func(id string) {
 		t.Helper()
@@ -330,6 +337,7 @@ func TestDeregisterTargets(t *testing.T) {
 }
 
 func TestDeregistrationDelayAttribute(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	_, err := s.ELBV2().ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(SeedTargetGroup),
 		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("0")}}})
@@ -347,6 +355,7 @@ func TestDeregistrationDelayAttribute(t *testing.T) {
 }
 
 func TestSetSubnets(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.VPCs = append(w.VPCs, VPC{ID: "vpc-0000000000000beef", CIDR: "10.1.0.0/16"})
 	w.Subnets = append(w.Subnets,
@@ -399,6 +408,7 @@ func TestSetSubnets(t *testing.T) {
 }
 
 func TestDescribeListeners(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	out, err := s.ELBV2().DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(SeedALB)})
 	if err != nil {

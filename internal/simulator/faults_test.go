@@ -18,6 +18,7 @@ import (
 )
 
 func TestThrottle(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t, WithFaults(Faults{Throttle: map[string]int{"DescribeInstances": 2, "DescribeTargetHealth": 1}}))
 	for i := range 2 {
 		_, err := s.EC2().DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
@@ -50,6 +51,7 @@ func TestThrottle(t *testing.T) {
 }
 
 func TestThrottleFromWorldFile(t *testing.T) {
+	t.Parallel()
 	b, _ := SeedWorld().Marshal()
 	b = bytes.Replace(b, []byte(`  "target_groups"`), []byte(`  "faults": {"throttle": {"RunInstances": 1}},
   "target_groups"`), 1)
@@ -70,6 +72,7 @@ func TestThrottleFromWorldFile(t *testing.T) {
 }
 
 func TestInstanceVisibilityDelay(t *testing.T) {
+	t.Parallel()
 	const delay = 2 * time.Minute
 	s := seedSim(t, WithFaults(Faults{InstanceVisibilityDelay: clock.Duration(delay)}))
 	id := launch(t, s, SeedSubnet1d)
@@ -97,6 +100,7 @@ func TestInstanceVisibilityDelay(t *testing.T) {
 }
 
 func TestProfilePropagationDelay(t *testing.T) {
+	t.Parallel()
 	const delay = 10 * time.Second
 	s := seedSim(t, WithFaults(Faults{ProfilePropagationDelay: clock.Duration(delay)}))
 	arn := s.CreateInstanceProfile("web-worker")
@@ -141,6 +145,7 @@ func TestProfilePropagationDelay(t *testing.T) {
 }
 
 func TestCallsCounted(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	s.EC2().DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{"bad"}})
 	s.EC2().DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
@@ -153,6 +158,7 @@ func TestCallsCounted(t *testing.T) {
 }
 
 func TestThrottleRate(t *testing.T) {
+	t.Parallel()
 	run := func() (throttled []int) {
 		s := seedSim(t, WithFaults(Faults{ThrottleRates: []ThrottleRate{{Operation: "*", Rate: 0.3, Window: Window{Until: clock.Duration(2 * time.Minute)}}}}))
 		for i := range 200 {
@@ -193,6 +199,7 @@ func TestThrottleRate(t *testing.T) {
 }
 
 func TestCapacityFaultWindow(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t, WithFaults(Faults{Capacity: []CapacityFault{{AZ: "ap-northeast-1d", InstanceTypes: []string{"t3.small"}, Window: Window{Until: clock.Duration(10 * time.Minute)}}}}))
 	_, err := s.EC2().RunInstances(ctx, runInput(SeedSubnet1d))
 	wantCode(t, err, "InsufficientInstanceCapacity")
@@ -202,6 +209,7 @@ func TestCapacityFaultWindow(t *testing.T) {
 }
 
 func TestImageFailureFault(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t, WithFaults(Faults{ImageFailures: []ImageFault{{NameGlob: "web-*", Window: Window{Until: clock.Duration(time.Hour)}}}}))
 	out, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("web-2"), NoReboot: aws.Bool(true)})
 	if err != nil {
@@ -222,6 +230,7 @@ func TestImageFailureFault(t *testing.T) {
 }
 
 func TestSlowHealthFault(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t, WithFaults(Faults{SlowHealth: []SlowHealth{{BootTime: clock.Duration(3 * time.Minute), Window: Window{Until: clock.Duration(time.Minute)}}}}))
 	slow := launch(t, s, SeedSubnet1a)
 	advance(s, time.Minute)
@@ -243,6 +252,7 @@ func TestSlowHealthFault(t *testing.T) {
 }
 
 func TestLoadFaults(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "faults.json")
 	os.WriteFile(path, []byte(`{
   "throttle": {"DescribeSubnets": 1},

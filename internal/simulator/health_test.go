@@ -41,6 +41,7 @@ func running(t *testing.T, s *Sim, subnet string) string {
 }
 
 func TestNewTargetBecomesHealthy(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	id := running(t, s, SeedSubnet1d)
 	register(t, s, id)
@@ -54,6 +55,7 @@ func TestNewTargetBecomesHealthy(t *testing.T) {
 }
 
 func TestHealthFollowsHealthCheckSettings(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.TargetGroups[0].HealthCheck.Interval = clock.Duration(10 * time.Second)
 	w.TargetGroups[0].HealthCheck.HealthyThreshold = 3
@@ -64,6 +66,7 @@ func TestHealthFollowsHealthCheckSettings(t *testing.T) {
 }
 
 func TestTargetInDisabledZone(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	id := running(t, s, SeedSubnet1c)
 	_, err := s.ELBV2().SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: aws.String(SeedALB), Subnets: []string{SeedSubnet1a, SeedSubnet1d}})
@@ -95,6 +98,7 @@ func TestTargetInDisabledZone(t *testing.T) {
 }
 
 func TestTargetGroupWithoutListener(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Listeners = nil
 	s := New(w, checkRoundTrips(t))
@@ -104,6 +108,7 @@ func TestTargetGroupWithoutListener(t *testing.T) {
 }
 
 func TestTargetOfStoppedOrTerminatedInstance(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Instances[0].State = "stopped"
 	s := New(w, checkRoundTrips(t))
@@ -121,6 +126,7 @@ func TestTargetOfStoppedOrTerminatedInstance(t *testing.T) {
 }
 
 func TestCreateImageRebootIsAnOutage(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	_, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("web-2023-05-14")})
 	if err != nil {
@@ -143,6 +149,7 @@ func TestCreateImageRebootIsAnOutage(t *testing.T) {
 }
 
 func TestCreateImageNoReboot(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	_, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("web-2023-05-14"), NoReboot: aws.Bool(true)})
 	if err != nil {
@@ -152,6 +159,7 @@ func TestCreateImageNoReboot(t *testing.T) {
 }
 
 func TestDescribeAllTargetsSorted(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	a := running(t, s, SeedSubnet1d)
 	b := running(t, s, SeedSubnet1c)
@@ -176,6 +184,7 @@ func TestDescribeAllTargetsSorted(t *testing.T) {
 }
 
 func TestReregisterDrainingTarget(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	id := running(t, s, SeedSubnet1d)
 	register(t, s, id)
@@ -190,6 +199,7 @@ func TestReregisterDrainingTarget(t *testing.T) {
 }
 
 func TestSecondRebootKeepsTheFirstOnesHistory(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	img := func(name string) {
 		if _, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String(name)}); err != nil {

@@ -18,6 +18,7 @@ import (
 )
 
 func TestDescribeInstanceTypeOfferings(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.InstanceTypeOfferings = map[string][]string{"ap-northeast-1c": {"t3.micro"}}
 	s := New(w, checkRoundTrips(t))
@@ -63,6 +64,7 @@ func TestDescribeInstanceTypeOfferings(t *testing.T) {
 }
 
 func TestInsufficientInstanceCapacity(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.InsufficientCapacity = []CapacityShortage{{AZ: "ap-northeast-1d", InstanceTypes: []string{"t3.small"}}}
 	s := New(w, checkRoundTrips(t))
@@ -93,6 +95,7 @@ func freeIPs(t *testing.T, s *Sim, subnet string) int32 {
 }
 
 func TestSubnetAddresses(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	// A /24 has 256 addresses; AWS keeps 5, the seed instance and the ALB's node hold one each.
 	if got := freeIPs(t, s, SeedSubnet1a); got != 249 {
@@ -131,6 +134,7 @@ func TestSubnetAddresses(t *testing.T) {
 }
 
 func TestRunInstancesDryRun(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	before, _ := s.World().Marshal()
 	in := runInput(SeedSubnet1d)
@@ -163,6 +167,7 @@ func TestRunInstancesDryRun(t *testing.T) {
 }
 
 func TestCreateImageDryRun(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	before, _ := s.World().Marshal()
 	_, err := s.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(SeedInstance), Name: aws.String("web-dry"), DryRun: aws.Bool(true)})
@@ -176,6 +181,7 @@ func TestCreateImageDryRun(t *testing.T) {
 }
 
 func TestDeregisterImageAndDeleteSnapshot(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	id := bake(t, s, "web-old")
 	out, err := s.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
@@ -225,6 +231,7 @@ func TestDeregisterImageAndDeleteSnapshot(t *testing.T) {
 }
 
 func TestDeregisteredImageInUseAnswersEmpty(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	id := bake(t, s, "web-used")
 	launchFrom(t, s, id)
@@ -241,6 +248,7 @@ func TestDeregisteredImageInUseAnswersEmpty(t *testing.T) {
 }
 
 func TestGetInstanceProfile(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	out, err := s.IAM().GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web-app")})
 	if err != nil {
@@ -268,6 +276,7 @@ func TestGetInstanceProfile(t *testing.T) {
 // ListInstanceProfiles pages in name order with Marker and MaxItems, filters by path prefix,
 // and refuses a MaxItems outside 1–1000 (IAM API Reference, "ListInstanceProfiles").
 func TestListInstanceProfiles(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	s.CreateInstanceProfile("a-role")
 	s.CreateInstanceProfile("z-role")

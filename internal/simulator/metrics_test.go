@@ -97,6 +97,7 @@ func near(t *testing.T, what string, got, want, tol float64) {
 }
 
 func TestMetricsFollowTheRequestModel(t *testing.T) {
+	t.Parallel()
 	s := New(metricsWorld(), checkRoundTrips(t))
 	start := s.Clock().Now().Truncate(time.Minute)
 	advance(s, 10*time.Minute)
@@ -138,6 +139,7 @@ func TestMetricsFollowTheRequestModel(t *testing.T) {
 }
 
 func TestGetMetricDataRefusesWhatCloudWatchRefuses(t *testing.T) {
+	t.Parallel()
 	s := New(metricsWorld())
 	now := s.Clock().Now()
 	q := func(id string, period int32) []cwtypes.MetricDataQuery {
@@ -180,6 +182,7 @@ func describeAlarm(t *testing.T, s *Sim, name string) cwtypes.MetricAlarm {
 }
 
 func TestAlarmsAreEvaluatedInVirtualTime(t *testing.T) {
+	t.Parallel()
 	w := metricsWorld()
 	dims := map[string]string{"LoadBalancer": lbDimension(SeedALB), "TargetGroup": tgDimension(SeedTargetGroup)}
 	w.Alarms = []Alarm{
@@ -227,6 +230,7 @@ func TestAlarmsAreEvaluatedInVirtualTime(t *testing.T) {
 }
 
 func TestWorldChecksAppsAndAlarms(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		edit func(w *World)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestModifyTargetGroupRules(t *testing.T) {
+	t.Parallel()
 	i := aws.Int32
 	tests := []struct {
 		name string
@@ -68,6 +69,7 @@ func TestModifyTargetGroupRules(t *testing.T) {
 }
 
 func TestMatcher(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		m    string
 		code int32
@@ -82,6 +84,7 @@ func TestMatcher(t *testing.T) {
 }
 
 func TestWorldFidelitySettingsAreValidated(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		edit func(*World)

@@ -50,6 +50,7 @@ func filters(name string, values ...string) []ec2types.Filter {
 // subnet no other ACL has (and a VPC the world records no ACL for has the default ACL AWS
 // creates), each direction ends with rule 32767, tcp is protocol 6, and the filters select.
 func TestDescribeNetworkAcls(t *testing.T) {
+	t.Parallel()
 	s := New(aclWorld())
 	all := describeACLs(t, s, nil)
 	bare := derivedID("acl", "vpc-0000000000000bare")
@@ -100,6 +101,7 @@ func TestDescribeNetworkAcls(t *testing.T) {
 }
 
 func TestDescribeLoadBalancerAttributes(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.LoadBalancers[0].Attributes = map[string]string{"idle_timeout.timeout_seconds": "30"}
 	s := New(w)
@@ -129,6 +131,7 @@ func TestDescribeLoadBalancerAttributes(t *testing.T) {
 // does not record admits everything, and says so; recorded outbound rules replace AWS's
 // default one; IPv6 blocks are Ipv6Ranges.
 func TestDescribeSecurityGroupsReadsAsApplied(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.SecurityGroups = append(w.SecurityGroups, SecurityGroup{ID: "sg-0000000000000open", Name: "open", VPC: SeedVPC})
 	web := &w.SecurityGroups[0]

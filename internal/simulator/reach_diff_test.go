@@ -18,6 +18,7 @@ import (
 // world) agree for every load balancer node and every target. A disagreement would be a plan
 // that passes while the simulator answers 504, or a refusal the simulator disproves.
 func TestPlanAndSimulatorAgreeOnReach(t *testing.T) {
+	t.Parallel()
 	stack, _, diags := specs.Load("../../examples/blog/alb.hcl", specs.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)

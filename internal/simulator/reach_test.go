@@ -81,6 +81,7 @@ func reaches(t *testing.T, s *Sim) map[string]string {
 }
 
 func TestReachability(t *testing.T) {
+	t.Parallel()
 	const a, c, d = "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"
 	tests := []struct {
 		name string
@@ -178,6 +179,7 @@ func TestReachability(t *testing.T) {
 }
 
 func TestUnreachableTargetFailsHealthChecks(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	*webSG(w).Ingress = []IngressRule{{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRs: []string{"0.0.0.0/0"}}}
 	s := New(w)
@@ -191,6 +193,7 @@ func TestUnreachableTargetFailsHealthChecks(t *testing.T) {
 }
 
 func TestDescribeSecurityGroupsRules(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	*webSG(w).Ingress = append(*webSG(w).Ingress, IngressRule{Protocol: "tcp", FromPort: 22, ToPort: 22, SourceGroups: []string{SeedALBSG}, Description: "ssh"})
 	s := New(w)
@@ -219,6 +222,7 @@ func TestDescribeSecurityGroupsRules(t *testing.T) {
 // A group whose ingress the world does not record admits everything in the simulator, and
 // DescribeSecurityGroups says so, so that Observe and the plan see what the simulator does.
 func TestUnrecordedIngressIsReportedAsAllowAll(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	webSG(w).Ingress = nil
 	out, err := New(w).EC2().DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{SeedWebSG}})
@@ -232,6 +236,7 @@ func TestUnrecordedIngressIsReportedAsAllowAll(t *testing.T) {
 }
 
 func TestNetworkValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		edit func(w *World)
@@ -272,6 +277,7 @@ func TestNetworkValidation(t *testing.T) {
 // that reaches no healthy target fails open to it and gets 504 — the plan's rule in
 // internal/reach refuses to keep that node's zone.
 func TestPartiallyReachableTarget(t *testing.T) {
+	t.Parallel()
 	s := New(SeedWorld()) // web-sg admits the 1a and 1d nodes, not the 1c node
 	if got := healthOf(t, s, SeedInstance); got != "healthy" {
 		t.Fatalf("health %s, want healthy: the 1a and 1d nodes' checks pass", got)

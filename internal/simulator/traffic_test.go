@@ -84,6 +84,7 @@ func only(t *testing.T, sim *Sim) Traffic {
 }
 
 func TestTraffic(t *testing.T) {
+	t.Parallel()
 	t.Run("one healthy target serves everything", func(t *testing.T) {
 		tr := only(t, New(reachableSeed()))
 		if tr.Served != 1 || tr.Failed != 0 || tr.SwitchServer != 0 || tr.Sessions != "local" {

@@ -34,6 +34,7 @@ import (
 //	throttle OPERATION N                  fault: the next N calls fail
 //	calls                                 the call counts, then reset them
 func TestTranscripts(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("testdata/*.txt")
 	if len(files) == 0 {
 		t.Fatal("no transcripts")
@@ -119,10 +120,40 @@ func (tr *transcript) do(line string) string {
 			pos = append(pos, tr.expand(a))
 		}
 	}
-	s := tr.s
 	var lines []string
 	var result string
 	var err error
+	switch cmd {
+	case "tick", "throttle", "calls":
+		lines = tr.control(cmd, pos)
+	case "run-instances":
+		lines, result, err = tr.runInstances(pos, opts)
+	case "create-image", "terminate", "associate", "instance", "image":
+		lines, result, err = tr.ec2(cmd, pos)
+	case "register", "deregister", "health", "set-subnets", "modify-attributes":
+		lines, err = tr.elb(cmd, pos)
+	default:
+		tr.t.Fatalf("unknown command %q", cmd)
+	}
+	if err != nil {
+		var ae smithy.APIError
+		if !errors.As(err, &ae) {
+			tr.t.Fatalf("%s: %v", line, err)
+		}
+		lines = append(lines, "error "+ae.ErrorCode()+": "+ae.ErrorMessage())
+	} else if as != "" {
+		tr.vars[as] = result
+	}
+	if len(lines) == 0 {
+		lines = []string{"(nothing)"}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// control runs the commands that drive the simulator rather than call it: tick, throttle
+// and calls.
+func (tr *transcript) control(cmd string, pos []string) (lines []string) {
+	s := tr.s
 	switch cmd {
 	case "tick":
 		d, perr := time.ParseDuration(pos[0])
@@ -131,29 +162,59 @@ func (tr *transcript) do(line string) string {
 		}
 		s.Clock().Advance(d)
 		lines = append(lines, "now "+s.Clock().Now().Format(time.RFC3339))
-	case "run-instances":
-		in := runInput(pos[0])
-		if v := opts["image"]; v != "" {
-			in.ImageId = aws.String(v)
+	case "throttle":
+		var n int
+		fmt.Sscan(pos[1], &n)
+		s.mu.Lock()
+		if s.w.Faults.Throttle == nil {
+			s.w.Faults.Throttle = map[string]int{}
 		}
-		if v := opts["token"]; v != "" {
-			in.ClientToken = aws.String(v)
-		}
-		if v := opts["profile"]; v != "" {
-			in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: aws.String(v)}
-		}
-		if v := opts["count"]; v != "" {
-			var n int32
-			fmt.Sscan(v, &n)
-			in.MinCount, in.MaxCount = aws.Int32(n), aws.Int32(n)
-		}
-		var out *ec2.RunInstancesOutput
-		if out, err = s.EC2().RunInstances(ctx, in); err == nil {
-			for _, i := range out.Instances {
-				lines = append(lines, fmt.Sprintf("%s %s %s", aws.ToString(i.InstanceId), i.State.Name, aws.ToString(i.Placement.AvailabilityZone)))
+		s.w.Faults.Throttle[pos[0]] = n
+		s.mu.Unlock()
+		lines = append(lines, "ok")
+	case "calls":
+		calls := s.Calls()
+		for _, op := range append(append([]string{}, ec2Ops...), elbOps...) {
+			if n := calls[op]; n > 0 {
+				lines = append(lines, fmt.Sprintf("%s %d", op, n))
 			}
-			result = aws.ToString(out.Instances[0].InstanceId)
 		}
+		s.ResetCalls()
+	}
+	return lines
+}
+
+// runInstances runs run-instances SUBNET [image=…] [token=…] [profile=…] [count=…].
+func (tr *transcript) runInstances(pos []string, opts map[string]string) (lines []string, result string, err error) {
+	in := runInput(pos[0])
+	if v := opts["image"]; v != "" {
+		in.ImageId = aws.String(v)
+	}
+	if v := opts["token"]; v != "" {
+		in.ClientToken = aws.String(v)
+	}
+	if v := opts["profile"]; v != "" {
+		in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: aws.String(v)}
+	}
+	if v := opts["count"]; v != "" {
+		var n int32
+		fmt.Sscan(v, &n)
+		in.MinCount, in.MaxCount = aws.Int32(n), aws.Int32(n)
+	}
+	var out *ec2.RunInstancesOutput
+	if out, err = tr.s.EC2().RunInstances(ctx, in); err == nil {
+		for _, i := range out.Instances {
+			lines = append(lines, fmt.Sprintf("%s %s %s", aws.ToString(i.InstanceId), i.State.Name, aws.ToString(i.Placement.AvailabilityZone)))
+		}
+		result = aws.ToString(out.Instances[0].InstanceId)
+	}
+	return lines, result, err
+}
+
+// ec2 runs the EC2 commands but run-instances.
+func (tr *transcript) ec2(cmd string, pos []string) (lines []string, result string, err error) {
+	s := tr.s
+	switch cmd {
 	case "create-image":
 		in := &ec2.CreateImageInput{InstanceId: aws.String(pos[0]), Name: aws.String(pos[1])}
 		if len(pos) > 2 && pos[2] == "no-reboot" {
@@ -197,6 +258,14 @@ func (tr *transcript) do(line string) string {
 				lines = append(lines, fmt.Sprintf("%s %s %s", aws.ToString(im.ImageId), aws.ToString(im.Name), im.State))
 			}
 		}
+	}
+	return lines, result, err
+}
+
+// elb runs the ELBv2 commands, on the seed target group and load balancer.
+func (tr *transcript) elb(cmd string, pos []string) (lines []string, err error) {
+	s := tr.s
+	switch cmd {
 	case "register", "deregister":
 		var targets []elbtypes.TargetDescription
 		for _, id := range pos {
@@ -242,38 +311,6 @@ func (tr *transcript) do(line string) string {
 		if err == nil {
 			lines = append(lines, "ok")
 		}
-	case "throttle":
-		var n int
-		fmt.Sscan(pos[1], &n)
-		s.mu.Lock()
-		if s.w.Faults.Throttle == nil {
-			s.w.Faults.Throttle = map[string]int{}
-		}
-		s.w.Faults.Throttle[pos[0]] = n
-		s.mu.Unlock()
-		lines = append(lines, "ok")
-	case "calls":
-		calls := s.Calls()
-		for _, op := range append(append([]string{}, ec2Ops...), elbOps...) {
-			if n := calls[op]; n > 0 {
-				lines = append(lines, fmt.Sprintf("%s %d", op, n))
-			}
-		}
-		s.ResetCalls()
-	default:
-		tr.t.Fatalf("unknown command %q", cmd)
 	}
-	if err != nil {
-		var ae smithy.APIError
-		if !errors.As(err, &ae) {
-			tr.t.Fatalf("%s: %v", line, err)
-		}
-		lines = append(lines, "error "+ae.ErrorCode()+": "+ae.ErrorMessage())
-	} else if as != "" {
-		tr.vars[as] = result
-	}
-	if len(lines) == 0 {
-		lines = []string{"(nothing)"}
-	}
-	return strings.Join(lines, "\n") + "\n"
+	return lines, err
 }

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSaveKeepsModeAndFollowsSymlinks(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	w := SeedWorld()
 
@@ -47,6 +48,7 @@ func TestSaveKeepsModeAndFollowsSymlinks(t *testing.T) {
 }
 
 func TestLateClockIsRefusedAtLoad(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.Now = time.Date(9999, 12, 31, 23, 58, 0, 0, time.UTC)
 	b, err := w.Marshal()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/albctl/albctl/internal/clock"
 )
@@ -22,6 +23,7 @@ var update = flag.Bool("update", false, "rewrite examples/blog/world.json from S
 const seedPath = "../../examples/blog/world.json"
 
 func TestSeedWorldFile(t *testing.T) {
+	t.Parallel()
 	want, err := SeedWorld().Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +51,7 @@ func TestSeedWorldFile(t *testing.T) {
 }
 
 func TestSeedScenario(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	if got := healthOf(t, s, SeedInstance); got != "healthy" {
 		t.Errorf("seed instance health = %s, want healthy", got)
@@ -66,6 +69,7 @@ func TestSeedScenario(t *testing.T) {
 }
 
 func TestWorldRoundTripAfterChanges(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t, WithFaults(Faults{Throttle: map[string]int{"DescribeInstances": 2}, InstanceVisibilityDelay: clock.Duration(5 * time.Second)}))
 	id := launch(t, s, SeedSubnet1d)
 	advance(s, time.Minute)
@@ -81,8 +85,8 @@ func TestWorldRoundTripAfterChanges(t *testing.T) {
 		t.Fatalf("parse marshalled world: %v\n%s", err, b)
 	}
 	b2, _ := w.Marshal()
-	if !bytes.Equal(b, b2) {
-		t.Fatalf("round trip differs:\n%s\n---\n%s", b, b2)
+	if diff := cmp.Diff(string(b), string(b2)); diff != "" {
+		t.Fatalf("round trip (-first +second):\n%s", diff)
 	}
 	if !bytes.HasSuffix(b, []byte("}\n")) || !strings.Contains(string(b), `"instance_visibility_delay": "5s"`) || !strings.Contains(string(b), `"client_dns_cache": "30s"`) {
 		t.Errorf("not canonical:\n%s", b)
@@ -90,6 +94,7 @@ func TestWorldRoundTripAfterChanges(t *testing.T) {
 }
 
 func TestSaveIsAtomicAndLoads(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "world.json")
 	if err := SeedWorld().Save(path); err != nil {
@@ -108,6 +113,7 @@ func TestSaveIsAtomicAndLoads(t *testing.T) {
 }
 
 func TestLoadWorldErrors(t *testing.T) {
+	t.Parallel()
 	good, _ := SeedWorld().Marshal()
 	tests := []struct {
 		name, data, want string
@@ -141,6 +147,7 @@ func TestLoadWorldErrors(t *testing.T) {
 }
 
 func TestParseFillsAttributeDefaults(t *testing.T) {
+	t.Parallel()
 	b, _ := SeedWorld().Marshal()
 	// Drop all attributes but one: the rest come back with AWS's defaults.
 	w := SeedWorld()
@@ -152,6 +159,7 @@ func TestParseFillsAttributeDefaults(t *testing.T) {
 }
 
 func TestClockSleep(t *testing.T) {
+	t.Parallel()
 	s := seedSim(t)
 	start := s.Clock().Now()
 	if err := s.Clock().Sleep(ctx, 90*time.Second); err != nil {
@@ -177,6 +185,7 @@ func TestClockSleep(t *testing.T) {
 // each: it loads, and saving it again gives the same bytes (docs/simulator.md, "What a world
 // file holds").
 func TestWorldsTheSimulatorWritesLoadBack(t *testing.T) {
+	t.Parallel()
 	deregister := func(t *testing.T, s *Sim, id string, withSnapshots bool) {
 		t.Helper()
 		_, err := s.EC2().DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id), DeleteAssociatedSnapshots: aws.Bool(withSnapshots)})
@@ -256,6 +265,7 @@ func TestWorldsTheSimulatorWritesLoadBack(t *testing.T) {
 // TestLoadRefusesMissingSnapshots: only a deregistered image may name a snapshot that is
 // gone; an image that can still be launched, or is still being made, may not.
 func TestLoadRefusesMissingSnapshots(t *testing.T) {
+	t.Parallel()
 	for _, state := range []string{"available", "pending", "failed", "deregistered"} {
 		t.Run(state, func(t *testing.T) {
 			w := SeedWorld()
@@ -291,6 +301,7 @@ func imageIndex(t *testing.T, s *Sim, id string) int {
 // TestWorldErrorsAreBounded: a world's error quotes at most an excerpt of each value and lists
 // at most maxWorldErrors problems, however large or broken the file (docs/security.md).
 func TestWorldErrorsAreBounded(t *testing.T) {
+	t.Parallel()
 	w := SeedWorld()
 	w.AccountID = strings.Repeat("9", 1<<20)
 	for i := range 100 {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestLockLocation(t *testing.T) {
+	t.Parallel()
 	got := mustLoad(t, "cloud {\n  target = \"aws\"\n  lock = \"s3://locks/blog/apply.lock\"\n}\n"+minimalTail, Options{}).Cloud.Lock
 	if got != "s3://locks/blog/apply.lock" {
 		t.Errorf("lock = %q", got)
@@ -17,7 +18,8 @@ func TestLockLocation(t *testing.T) {
 	})
 }
 
-// allocated runs f and returns the bytes it allocated.
+// allocated runs f and returns the bytes it allocated. It is testkit.Allocated, copied:
+// this package's tests are internal, and testkit imports specs (an import cycle).
 func allocated(f func()) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -63,6 +65,7 @@ func TestHostileInputsAreBounded(t *testing.T) {
 }
 
 func TestDeepJSONVarFile(t *testing.T) {
+	t.Parallel()
 	dir := writeFiles(t, map[string]string{
 		"spec.hcl": "variable \"v\" {}\n" + minimalTail,
 		"x.json":   `{"v": ` + strings.Repeat("[", 100000) + `}`,
@@ -75,5 +78,6 @@ func TestDeepJSONVarFile(t *testing.T) {
 
 // An ordinary spec stays well inside the bounds.
 func TestBoundsLeaveRealSpecsAlone(t *testing.T) {
+	t.Parallel()
 	mustLoad(t, "locals {\n  zones = setproduct([\"a\", \"b\"], range(3))\n  s = format(\"%05d-%s\", 7, join(\",\", [\"x\", \"y\"]))\n  r = replace(\"web-1\", \"-\", \"_\")\n  j = jsondecode(\"[[1],[2]]\")\n  c = true ? (false ? 1 : 2) : -(-3)\n}\n"+minimalTail, Options{})
 }

@@ -3,6 +3,7 @@ package specs
 import "testing"
 
 func TestCloud(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
@@ -38,6 +39,7 @@ fleet "web" {
 }
 
 func TestCloudErrors(t *testing.T) {
+	t.Parallel()
 	runBadCases(t, []badCase{
 		{
 			name: "target",

@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseDuration(t *testing.T) {
+	t.Parallel()
 	ok := map[string]time.Duration{
 		"0":       0,
 		"30s":     30 * time.Second,

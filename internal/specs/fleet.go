@@ -112,7 +112,33 @@ type fleetDecl struct {
 // fleet decodes a fleet block. ctx has target_group.* and load_balancer.* besides var.* and
 // local.*; stack has the target groups and the cloud block decoded already.
 func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDecl {
-	f := fleetDecl{
+	f := newFleetDecl(b)
+	a, blocks := l.decodeBody(b.Body, fleetSchema, ctx)
+
+	l.fleetSource(&f.Fleet, a, b)
+	if attr := a.attrs["target_group"]; attr != nil {
+		f.TargetGroupRange = attr.Expr.Range()
+		f.TargetGroup, f.tgOK = l.targetGroupRef(a, attr, f.Label, stack)
+	}
+	l.fleetInstance(&f.Fleet, a, ctx)
+	if rb := l.singleBlock(blocks, "rollout"); rb != nil {
+		l.rollout(rb, ctx, &f.Rollout)
+	}
+
+	if ib := l.singleBlock(blocks, "image"); ib != nil {
+		f.Image = l.image(ib, ctx)
+	} else {
+		l.errorf(&b.DefRange, "Missing image block",
+			"A fleet needs an image block: new instances boot an image baked from the source, never the source's original AMI, so that they run the code deployed since.")
+	}
+	l.fleetZones(&f, b, blocks, ctx, stack.Cloud.Region)
+	return f
+}
+
+// newFleetDecl is a fleet with every default set and every range on its label, for the
+// attributes it does not set.
+func newFleetDecl(b *hcl.Block) fleetDecl {
+	return fleetDecl{
 		Fleet: Fleet{
 			Label:                   b.Labels[0],
 			Sessions:                SessionsLocal,
@@ -132,13 +158,11 @@ func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDe
 		},
 		zonesOK: true,
 	}
-	a, blocks := l.decodeBody(b.Body, fleetSchema, ctx)
+}
 
-	l.fleetSource(&f.Fleet, a, b)
-	if attr := a.attrs["target_group"]; attr != nil {
-		f.TargetGroupRange = attr.Expr.Range()
-		f.TargetGroup, f.tgOK = l.targetGroupRef(a, attr, f.Label, stack)
-	}
+// fleetInstance decodes what a fleet's new instances are: sessions, iam_instance_profile
+// and instance_type.
+func (l *loader) fleetInstance(f *Fleet, a attrs, ctx *hcl.EvalContext) {
 	if s, attr, ok := a.str("sessions"); ok {
 		f.SessionsRange = attr.Expr.Range()
 		if s != SessionsLocal && s != SessionsShared {
@@ -165,17 +189,11 @@ func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDe
 			f.InstanceType = s
 		}
 	}
-	if rb := l.singleBlock(blocks, "rollout"); rb != nil {
-		l.rollout(rb, ctx, &f.Rollout)
-	}
+}
 
-	if ib := l.singleBlock(blocks, "image"); ib != nil {
-		f.Image = l.image(ib, ctx)
-	} else {
-		l.errorf(&b.DefRange, "Missing image block",
-			"A fleet needs an image block: new instances boot an image baked from the source, never the source's original AMI, so that they run the code deployed since.")
-	}
-
+// fleetZones decodes the zone blocks of the fleet block b into f, sorted by AZ; a duplicate
+// or broken zone, or none at all, clears f.zonesOK.
+func (l *loader) fleetZones(f *fleetDecl, b *hcl.Block, blocks []*hcl.Block, ctx *hcl.EvalContext, region string) {
 	seen := map[string]hcl.Range{}
 	for _, zb := range blocks {
 		if zb.Type != "zone" {
@@ -192,7 +210,7 @@ func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDe
 			continue
 		}
 		seen[az] = zb.DefRange
-		z, ok := l.zone(zb, ctx, stack.Cloud.Region)
+		z, ok := l.zone(zb, ctx, region)
 		if !ok {
 			f.zonesOK = false
 			continue
@@ -205,7 +223,6 @@ func (l *loader) fleet(b *hcl.Block, ctx *hcl.EvalContext, stack *Stack) fleetDe
 		f.zonesOK = false
 	}
 	slices.SortFunc(f.Zones, func(a, b FleetZone) int { return strings.Compare(a.AZ, b.AZ) })
-	return f
 }
 
 // targetGroupRef decodes fleet.target_group: a reference target_group.<label>, or a string

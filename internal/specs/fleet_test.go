@@ -2,11 +2,11 @@ package specs
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -31,6 +31,7 @@ const okBody = `  source       = "web"
   zone "ap-northeast-1c" { count = 1 }`
 
 func TestFleet(t *testing.T) {
+	t.Parallel()
 	src := `variable "v" { default = "7" }
 cloud { region = "ap-northeast-1" }
 ` + fleet(`  source               = "i-0123456789abcdef0"
@@ -69,6 +70,7 @@ cloud { region = "ap-northeast-1" }
 }
 
 func TestFleetDefaultsAndReferenceForms(t *testing.T) {
+	t.Parallel()
 	for _, ref := range []string{`target_group.web`, `"web"`, `target_group["web"]`, `local.tg`} {
 		t.Run(ref, func(t *testing.T) {
 			src := "locals { tg = \"web\" }\n" + fleet(strings.Replace(okBody, "target_group.web", ref, 1))
@@ -81,6 +83,7 @@ func TestFleetDefaultsAndReferenceForms(t *testing.T) {
 }
 
 func TestFleetUsesTargetGroupAttributes(t *testing.T) {
+	t.Parallel()
 	src := fleet(strings.Replace(okBody, `name = "web-1"`, `name = "${target_group.web.name}-${target_group.web.port}"`, 1))
 	if got := mustLoad(t, src, Options{}).Fleets[0].Image.Name; got != "web-tg-80" {
 		t.Errorf("image name = %q", got)
@@ -90,6 +93,7 @@ func TestFleetUsesTargetGroupAttributes(t *testing.T) {
 // TestFleetSourcePattern: source_pattern decodes to the pattern, marked as one; source is
 // never a pattern, whatever characters it holds.
 func TestFleetSourcePattern(t *testing.T) {
+	t.Parallel()
 	f := mustLoad(t, fleet(strings.Replace(okBody, `source       = "web"`, `source_pattern = "web-*-1?"`, 1)), Options{}).Fleets[0]
 	if f.Source != "web-*-1?" || !f.SourceIsPattern || f.SourceRange.Start.Line != 6 {
 		t.Errorf("source_pattern: Source %q, SourceIsPattern %v, range %v", f.Source, f.SourceIsPattern, f.SourceRange)
@@ -106,6 +110,7 @@ func TestFleetSourcePattern(t *testing.T) {
 }
 
 func TestFleetSourceAndProfile(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		source, profile string
 		ok              bool
@@ -129,6 +134,7 @@ func TestFleetSourceAndProfile(t *testing.T) {
 }
 
 func TestFleetErrors(t *testing.T) {
+	t.Parallel()
 	twoTargets := "  zone \"ap-northeast-1a\" { count = 1 }\n  zone \"ap-northeast-1c\" { count = 1 }"
 	runBadCases(t, []badCase{
 		{
@@ -215,6 +221,7 @@ func TestFleetErrors(t *testing.T) {
 }
 
 func TestFleetCrossChecksPass(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"two fleets, two AZs between them, no ALB spanning targets": `target_group "web" { name = "web-tg" }
 fleet "a" {
@@ -272,6 +279,7 @@ fleet "b" {
 }
 
 func TestFleetLocalSessionsCountAcrossFleets(t *testing.T) {
+	t.Parallel()
 	// Two fleets of one target each behind one target group: two targets, so local
 	// sessions need stickiness.
 	src := `target_group "web" { name = "web-tg" }
@@ -296,6 +304,7 @@ fleet "b" {
 }
 
 func TestFleetRolloutImageAndType(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, body string
 		check      func(f Fleet) string
@@ -304,8 +313,8 @@ func TestFleetRolloutImageAndType(t *testing.T) {
 			want := Rollout{MinHealthyPercent: 100, MaxSurge: 1, HealthTimeout: 10 * time.Minute, AutoRollback: true}
 			got := f.Rollout
 			got.DeclRange = want.DeclRange
-			if !reflect.DeepEqual(got, want) || f.Image.Keep != 2 || f.InstanceType != "" {
-				return fmt.Sprintf("rollout %+v keep %d type %q", got, f.Image.Keep, f.InstanceType)
+			if diff := cmp.Diff(want, got); diff != "" || f.Image.Keep != 2 || f.InstanceType != "" {
+				return fmt.Sprintf("rollout (-want +got):\n%s keep %d type %q", diff, f.Image.Keep, f.InstanceType)
 			}
 			return ""
 		}},
@@ -343,8 +352,8 @@ func TestFleetRolloutImageAndType(t *testing.T) {
 				return fmt.Sprintf("alarms range %v", r)
 			}
 			g.Max5xxPercent, g.AlarmsRange = nil, hcl.Range{}
-			if !reflect.DeepEqual(g, want) || !f.Rollout.Gates.Any() {
-				return fmt.Sprintf("%+v", g)
+			if diff := cmp.Diff(want, g); diff != "" || !f.Rollout.Gates.Any() {
+				return fmt.Sprintf("gates (-want +got):\n%s", diff)
 			}
 			return ""
 		}},

@@ -10,6 +10,7 @@ import (
 )
 
 func TestFunctions(t *testing.T) {
+	t.Parallel()
 	ctx := &hcl.EvalContext{Functions: functions()}
 	tests := map[string]cty.Value{
 		`upper("web")`:                              cty.StringVal("WEB"),
@@ -40,6 +41,7 @@ func TestFunctions(t *testing.T) {
 }
 
 func TestFunctionsArePure(t *testing.T) {
+	t.Parallel()
 	// Nothing that reads files, the clock, the environment or randomness.
 	for name := range functions() {
 		for _, bad := range []string{"file", "time", "date", "uuid", "random", "env", "template", "bcrypt"} {

@@ -87,9 +87,25 @@ func (l *loader) zones(a attrs, attr *hcl.Attribute, lb *LoadBalancer, region st
 		return
 	}
 
+	zones, ok := l.zoneList(attr, val, region)
+	if !ok {
+		return
+	}
+	if len(zones) < 2 {
+		l.exprErrorf(attr, a.ctx, "Too few zones",
+			"An Application Load Balancer must be enabled in at least two Availability Zones; the list has %d.", len(zones))
+		return
+	}
+	slices.Sort(zones)
+	lb.Zones = zones
+}
+
+// zoneList decodes the elements of a zones list: each an AZ of the region or a subnet ID,
+// none twice. It reports every bad element, at the element where the list is written out.
+func (l *loader) zoneList(attr *hcl.Attribute, val cty.Value, region string) ([]string, bool) {
 	// Point at the element itself when the list is written out.
 	var elems []hclsyntax.Expression
-	if tup, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok && !ty.IsSetType() {
+	if tup, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok && !val.Type().IsSetType() {
 		elems = tup.Exprs
 	}
 	elemRange := func(i int) hcl.Range {
@@ -130,16 +146,7 @@ func (l *loader) zones(a attrs, attr *hcl.Attribute, lb *LoadBalancer, region st
 		}
 		zones = append(zones, s)
 	}
-	if !ok {
-		return
-	}
-	if len(zones) < 2 {
-		l.exprErrorf(attr, a.ctx, "Too few zones",
-			"An Application Load Balancer must be enabled in at least two Availability Zones; the list has %d.", len(zones))
-		return
-	}
-	slices.Sort(zones)
-	lb.Zones = zones
+	return zones, ok
 }
 
 // checkRegion reports an AZ outside the stack's region (when the cloud block gives one).

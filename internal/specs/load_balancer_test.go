@@ -11,6 +11,7 @@ func lb(zones string) string {
 }
 
 func TestLoadBalancerZones(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		zones       string
 		fromTargets bool
@@ -36,6 +37,7 @@ func TestLoadBalancerZones(t *testing.T) {
 }
 
 func TestLoadBalancerRefersToVariables(t *testing.T) {
+	t.Parallel()
 	src := "variable \"env\" { default = \"prod\" }\n" + strings.Replace(lb(`"targets"`), `"web-alb"`, `"web-${var.env}"`, 1)
 	if got := mustLoad(t, src, Options{}).LoadBalancers[0].Name; got != "web-prod" {
 		t.Errorf("name = %q", got)
@@ -43,6 +45,7 @@ func TestLoadBalancerRefersToVariables(t *testing.T) {
 }
 
 func TestLoadBalancerErrors(t *testing.T) {
+	t.Parallel()
 	runBadCases(t, []badCase{
 		{"zones other string", lb(`"all"`), Options{}, []string{"bad.hcl:3:11:", "Invalid zones", `"all"`}},
 		{"zones number", lb(`2`), Options{}, []string{"bad.hcl:3:11:", "Invalid zones"}},

@@ -108,6 +108,7 @@ fleet "web" {
 `
 
 func TestLoadBlogExample(t *testing.T) {
+	t.Parallel()
 	stack, files, diags := Load("../../examples/blog", Options{})
 	if len(diags) > 0 {
 		t.Fatalf("diagnostics:\n%s", formatDiags(diags))
@@ -167,6 +168,7 @@ func TestLoadBlogExample(t *testing.T) {
 }
 
 func TestBlogExampleIsCanonical(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("../../examples/blog/alb.hcl")
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +179,7 @@ func TestBlogExampleIsCanonical(t *testing.T) {
 }
 
 func TestLoadVariableOverridesExample(t *testing.T) {
+	t.Parallel()
 	stack, _, diags := Load("../../examples/blog", Options{Vars: []string{"app_version=2024-01-02"}})
 	if len(diags) > 0 {
 		t.Fatalf("diagnostics:\n%s", formatDiags(diags))
@@ -187,6 +190,7 @@ func TestLoadVariableOverridesExample(t *testing.T) {
 }
 
 func TestLoadDirectory(t *testing.T) {
+	t.Parallel()
 	// Blocks spread over files; refs across files; non-.hcl files and editor files ignored.
 	dir := writeFiles(t, map[string]string{
 		"a.hcl":        `variable "v" { default = "web" }`,
@@ -210,6 +214,7 @@ func TestLoadDirectory(t *testing.T) {
 }
 
 func TestLoadSingleFile(t *testing.T) {
+	t.Parallel()
 	dir := writeFiles(t, map[string]string{"one.hcl": minimalTail, "two.hcl": `broken {`})
 	stack, files, diags := Load(filepath.Join(dir, "one.hcl"), Options{})
 	if len(diags) > 0 || stack == nil || len(files) != 1 {
@@ -218,6 +223,7 @@ func TestLoadSingleFile(t *testing.T) {
 }
 
 func TestLoadEmptyAndMissing(t *testing.T) {
+	t.Parallel()
 	for name, path := range map[string]string{
 		"empty dir": writeFiles(t, map[string]string{"x.txt": ""}),
 		"missing":   filepath.Join(t.TempDir(), "nope"),
@@ -232,6 +238,7 @@ func TestLoadEmptyAndMissing(t *testing.T) {
 }
 
 func TestLoadStackSorted(t *testing.T) {
+	t.Parallel()
 	src := `
 target_group "b" { name = "b" }
 target_group "a" {
@@ -282,6 +289,7 @@ fleet "m" {
 }
 
 func TestLoadCollectsAllErrorsSorted(t *testing.T) {
+	t.Parallel()
 	dir := writeFiles(t, map[string]string{
 		"b.hcl": `target_group "web" {
   name = "-bad-"
@@ -311,6 +319,7 @@ func TestLoadCollectsAllErrorsSorted(t *testing.T) {
 }
 
 func TestLoadBadSpecs(t *testing.T) {
+	t.Parallel()
 	runBadCases(t, []badCase{
 		{
 			name: "unknown top-level block",

@@ -14,6 +14,51 @@ import (
 // each with var.*, local.* and the functions in scope. It returns the object that local.<name>
 // refers to; a local that failed (or sits in a cycle) is an unknown placeholder there.
 func (l *loader) locals(blocks []*hcl.Block, vars cty.Value) cty.Value {
+	defs := l.localDefs(blocks)
+	if len(defs) == 0 {
+		return cty.EmptyObjectVal
+	}
+
+	names := make([]string, 0, len(defs))
+	for name := range defs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+
+	deps, failed := l.localDeps(names, defs)
+
+	values := map[string]cty.Value{}
+	for _, name := range names {
+		values[name] = cty.DynamicVal
+	}
+	for _, scc := range stronglyConnected(names, deps) {
+		if len(scc) > 1 || slices.Contains(deps[scc[0]], scc[0]) {
+			l.reportCycle(scc, defs)
+			continue
+		}
+		name := scc[0]
+		if failed[name] {
+			continue
+		}
+		ctx := &hcl.EvalContext{
+			Variables: map[string]cty.Value{"var": vars, "local": cty.ObjectVal(values)},
+			Functions: functions(),
+		}
+		val, diags := defs[name].Expr.Value(ctx)
+		if !diags.HasErrors() {
+			diags = append(diags, checkValue(val, defs[name].Expr.Range(), "local."+name)...)
+		}
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
+			continue
+		}
+		values[name] = val
+	}
+	return cty.ObjectVal(values)
+}
+
+// localDefs merges the attributes of all locals blocks by name, reporting a name defined twice.
+func (l *loader) localDefs(blocks []*hcl.Block) map[string]*hcl.Attribute {
 	defs := map[string]*hcl.Attribute{}
 	for _, b := range blocks {
 		attrs, diags := b.Body.JustAttributes()
@@ -28,19 +73,13 @@ func (l *loader) locals(blocks []*hcl.Block, vars cty.Value) cty.Value {
 			defs[attr.Name] = attr
 		}
 	}
-	if len(defs) == 0 {
-		return cty.EmptyObjectVal
-	}
+	return defs
+}
 
-	names := make([]string, 0, len(defs))
-	for name := range defs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-
-	// The graph: local name -> names of the locals its expression refers to.
-	deps := map[string][]string{}
-	failed := map[string]bool{}
+// localDeps is the graph of locals: each local's name to the names of the locals its
+// expression refers to. failed holds the locals that refer to an undeclared one.
+func (l *loader) localDeps(names []string, defs map[string]*hcl.Attribute) (deps map[string][]string, failed map[string]bool) {
+	deps, failed = map[string][]string{}, map[string]bool{}
 	for _, name := range names {
 		for _, tr := range defs[name].Expr.Variables() {
 			if tr.RootName() != "local" || len(tr) < 2 {
@@ -71,34 +110,7 @@ func (l *loader) locals(blocks []*hcl.Block, vars cty.Value) cty.Value {
 		}
 	}
 
-	values := map[string]cty.Value{}
-	for _, name := range names {
-		values[name] = cty.DynamicVal
-	}
-	for _, scc := range stronglyConnected(names, deps) {
-		if len(scc) > 1 || slices.Contains(deps[scc[0]], scc[0]) {
-			l.reportCycle(scc, defs)
-			continue
-		}
-		name := scc[0]
-		if failed[name] {
-			continue
-		}
-		ctx := &hcl.EvalContext{
-			Variables: map[string]cty.Value{"var": vars, "local": cty.ObjectVal(values)},
-			Functions: functions(),
-		}
-		val, diags := defs[name].Expr.Value(ctx)
-		if !diags.HasErrors() {
-			diags = append(diags, checkValue(val, defs[name].Expr.Range(), "local."+name)...)
-		}
-		l.diags = append(l.diags, diags...)
-		if diags.HasErrors() {
-			continue
-		}
-		values[name] = val
-	}
-	return cty.ObjectVal(values)
+	return deps, failed
 }
 
 // reportCycle reports locals that refer to each other, on the one written first.

@@ -6,6 +6,7 @@ import (
 )
 
 func TestLocalsDependencyOrder(t *testing.T) {
+	t.Parallel()
 	// Locals refer to locals declared later and in another block; evaluation follows the
 	// references, not the text.
 	src := `
@@ -31,6 +32,7 @@ locals {
 }
 
 func TestLocalsErrors(t *testing.T) {
+	t.Parallel()
 	runBadCases(t, []badCase{
 		{
 			name: "cycle",
@@ -66,6 +68,7 @@ func TestLocalsErrors(t *testing.T) {
 }
 
 func TestLocalsCycleReportedOnce(t *testing.T) {
+	t.Parallel()
 	// One diagnostic per cycle, and none for what depends on the cycle.
 	src := "locals {\n  a = local.b\n  b = local.a\n  c = \"${local.a}x\"\n}\n" +
 		strings.Replace(minimalTail, `name = "web-1"`, `name = local.c`, 1)
@@ -76,6 +79,7 @@ func TestLocalsCycleReportedOnce(t *testing.T) {
 }
 
 func TestStronglyConnected(t *testing.T) {
+	t.Parallel()
 	edges := map[string][]string{"a": {"b"}, "b": {"c"}, "c": {"b"}, "d": {"d"}, "e": nil}
 	var got []string
 	for _, scc := range stronglyConnected([]string{"a", "b", "c", "d", "e"}, edges) {

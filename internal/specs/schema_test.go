@@ -5,6 +5,7 @@ import "testing"
 // TestSchemaCoversNestedBlocks: every nested block type a body accepts has a schema entry of
 // its own, so docs/spec.md (held to Schema) cannot miss one.
 func TestSchemaCoversNestedBlocks(t *testing.T) {
+	t.Parallel()
 	paths := map[string]bool{}
 	for _, b := range Schema() {
 		paths[b.Path] = true

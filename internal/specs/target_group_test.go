@@ -9,6 +9,7 @@ import (
 )
 
 func TestTargetGroup(t *testing.T) {
+	t.Parallel()
 	src := `
 target_group "web" {
   name     = "Web-TG-1"
@@ -45,6 +46,7 @@ target_group "web" {
 }
 
 func TestTargetGroupDefaults(t *testing.T) {
+	t.Parallel()
 	src := "target_group \"web\" {\n  name = \"web-tg\"\n  stickiness { type = \"lb_cookie\" }\n}\n" +
 		strings.Replace(minimalTail, "target_group \"web\" {\n  name = \"web-tg\"\n}\n", "", 1)
 	tg := mustLoad(t, src, Options{}).TargetGroups[0]
@@ -59,6 +61,7 @@ func tg(body string) string {
 }
 
 func TestTargetGroupErrors(t *testing.T) {
+	t.Parallel()
 	runBadCases(t, []badCase{
 		{"missing name", tg(""), Options{}, []string{"bad.hcl:1:20:", "Missing required argument"}},
 		{"name too long", tg(`  name = "abcdefghijklmnopqrstuvwxyz0123456"`), Options{}, []string{"bad.hcl:2:10:", "Invalid target group name"}},
@@ -100,6 +103,7 @@ func TestTargetGroupErrors(t *testing.T) {
 }
 
 func TestCheckMatcher(t *testing.T) {
+	t.Parallel()
 	for s, ok := range map[string]bool{"200": true, "200-299": true, "200,202,300-399": true, "499": true, "500": false, "199": false, "300-200": false, "": false, "200,": false} {
 		if err := checkMatcher(s); (err == nil) != ok {
 			t.Errorf("checkMatcher(%q) = %v", s, err)

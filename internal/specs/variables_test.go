@@ -57,6 +57,7 @@ fleet "web" {
 `
 
 func TestVariablePrecedence(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file1 := filepath.Join(dir, "one.vars.hcl")
 	file2 := filepath.Join(dir, "two.vars.hcl")
@@ -100,6 +101,7 @@ func TestVariablePrecedence(t *testing.T) {
 }
 
 func TestVariableTypedVarParsing(t *testing.T) {
+	t.Parallel()
 	stack := mustLoad(t, varSpec, Options{Vars: []string{
 		"count_a=2",
 		`zones=["ap-northeast-1d", "ap-northeast-1a"]`,
@@ -121,6 +123,7 @@ func TestVariableTypedVarParsing(t *testing.T) {
 }
 
 func TestVariableVarFileJSON(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vars.json")
 	os.WriteFile(file, []byte(`{"count_a": 5, "zones": ["ap-northeast-1a", "ap-northeast-1d"]}`), 0o644)
@@ -131,6 +134,7 @@ func TestVariableVarFileJSON(t *testing.T) {
 }
 
 func TestVariableUntypedIsLiteral(t *testing.T) {
+	t.Parallel()
 	src := "variable \"v\" {}\n" + strings.Replace(minimalTail, `"web-1"`, `"web-${var.v}"`, 1)
 	stack := mustLoad(t, src, Options{Vars: []string{"v=[2]"}})
 	if got := stack.Fleets[0].Image.Name; got != "web-[2]" {
@@ -139,6 +143,7 @@ func TestVariableUntypedIsLiteral(t *testing.T) {
 }
 
 func TestVariableErrors(t *testing.T) {
+	t.Parallel()
 	runBadCases(t, []badCase{
 		{
 			name: "missing required variable",
@@ -214,6 +219,7 @@ func TestVariableErrors(t *testing.T) {
 }
 
 func TestVariableFileErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "bad.vars.hcl")
 	os.WriteFile(file, []byte("count_a = 2\nnope    = 1\nzones   = \"ap-northeast-1a\"\n"), 0o644)

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,8 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
@@ -22,12 +19,12 @@ import (
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/specs"
+	"github.com/albctl/albctl/internal/testkit"
 )
 
-// Tests that reach the engine's mechanisms end to end: scale-in (deregister, drain,
-// terminate, trim), profile repair, the waits users rely on (a registration is done only when
-// the target is healthy; a trim only once the kept zones serve), and crashes in the middle of
-// a step, after an API call and before its result is recorded. docs/testing.md lists which
+// The tests of actions.go that apply whole plans on the simulator, from outside the package
+// (actions_test.go holds the internal ones): scale-in (deregister, drain, terminate, trim),
+// profile repair, registration, the image bake and its crashes. docs/testing.md lists which
 // mutation of the engine each one kills.
 
 // lbZones returns the Availability Zones the seed ALB is enabled in, straight from the
@@ -44,13 +41,6 @@ func lbZones(t *testing.T, sim *simulator.Sim) []string {
 	}
 	slices.Sort(azs)
 	return azs
-}
-
-// everLaunched counts the instances of the world in any state, terminated ones included: a
-// duplicate launch shows here even after a later plan has terminated the surplus.
-func everLaunched(sim *simulator.Sim) (instances, images int) {
-	w := sim.World()
-	return len(w.Instances), len(w.Images)
 }
 
 // threeZones is the blog stack with one instance in each of 1a (the source), 1c and 1d.
@@ -92,9 +82,10 @@ func memberIn(t *testing.T, sim *simulator.Sim, az string) string {
 // zone trimmed from the ALB. Sampled after every poll, the member never shuts down while it
 // is still in service or draining, and the zone never goes while the member is registered.
 func TestScaleInEndToEnd(t *testing.T) {
-	sim := newSim(t, everyNodeReaches())
+	t.Parallel()
+	sim := testkit.NewSim(t, everyNodeReaches())
 	s := threeZones(t)
-	converge(t, sim, s)
+	testkit.ConvergeSim(t, sim, s)
 	if got := lbZones(t, sim); len(got) != 3 {
 		t.Fatalf("converged ALB zones %v, want three", got)
 	}
@@ -159,6 +150,7 @@ func TestScaleInEndToEnd(t *testing.T) {
 // call, with the target draining; a plan that terminates without deregistering first is
 // refused by terminate's own check rather than cutting requests.
 func TestDeregisterTakesTheTargetOutOfService(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	old := fw.members[0]
 	steps := replace(old, 1, nil)
@@ -199,6 +191,7 @@ func TestDeregisterTakesTheTargetOutOfService(t *testing.T) {
 // TestTerminateDrainBound: a target that drains longer than the drained bound fails the
 // terminate step with a timeout instead of terminating it mid-request.
 func TestTerminateDrainBound(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	old := fw.members[0]
 	steps := replace(old, 1, nil)[2:]
@@ -219,10 +212,11 @@ func TestTerminateDrainBound(t *testing.T) {
 // (associate_instance_profile), planned and applied; a crash right after the call is resumed
 // without error, since EC2 then shows the same profile.
 func TestProfileRepairEndToEnd(t *testing.T) {
+	t.Parallel()
 	setup := func(t *testing.T) (*simulator.Sim, *specs.Stack, string) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		s := blogStack(t)
-		converge(t, sim, s)
+		testkit.ConvergeSim(t, sim, s)
 		w := sim.World()
 		member := ""
 		for i := range w.Instances {
@@ -231,7 +225,7 @@ func TestProfileRepairEndToEnd(t *testing.T) {
 				member = w.Instances[i].ID
 			}
 		}
-		return newSim(t, w), s, member
+		return testkit.NewSim(t, w), s, member
 	}
 	profileOf := func(t *testing.T, sim *simulator.Sim, id string) string {
 		for _, in := range sim.World().Instances {
@@ -295,7 +289,8 @@ func TestProfileRepairEndToEnd(t *testing.T) {
 // TestRegisterWaitsUntilHealthy: a register_target step is done only once ELB reports the
 // target healthy, which the steps after it (trim, deregister of a replaced member) rely on.
 func TestRegisterWaitsUntilHealthy(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
 	targets := map[string]*plan.TargetParams{}
 	for _, st := range p.Steps {
@@ -332,6 +327,7 @@ func TestRegisterWaitsUntilHealthy(t *testing.T) {
 // TestRegisterTimesOut: a registration whose target never becomes healthy fails its step
 // with a timeout at the healthy bound, naming the instance and its last health.
 func TestRegisterTimesOut(t *testing.T) {
+	t.Parallel()
 	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
 	fw := newFleetWorld(t, broken)
 	steps := replace(fw.members[0], 1, nil)
@@ -362,8 +358,9 @@ func trimOnly() *plan.Plan {
 // that every kept zone has a healthy target; a plan that trims early (edited, or a planner
 // bug) waits for that, and fails at the healthy bound without trimming.
 func TestTrimWaitsForKeptZones(t *testing.T) {
+	t.Parallel()
 	t.Run("no target in a kept zone", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		res, err := apply(t, sim, trimOnly(), engine.Options{Timeouts: engine.Timeouts{TargetHealthy: 3 * time.Minute}})
 		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "ap-northeast-1d") {
 			t.Fatalf("apply = %v, want a timeout naming ap-northeast-1d", err)
@@ -405,7 +402,7 @@ func TestTrimWaitsForKeptZones(t *testing.T) {
 	t.Run("target becoming healthy", func(t *testing.T) {
 		// The seed plan with its trim's dependencies removed: the trim starts with the image
 		// bake and may only go once 1d's new target is healthy.
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		p := planFor(t, sim, blogStack(t))
 		var launch string
 		for i := range p.Steps {
@@ -457,151 +454,12 @@ func healthyIn(t *testing.T, sim *simulator.Sim, az string) int {
 	return n
 }
 
-// crash is what the crashing API panics with: the process died after the call returned and
-// before the engine recorded its result.
-type crash struct{ op string }
-
-// crashingEC2 and crashingELB pass calls through to the simulator and panic, as a crash
-// would, right after the n-th call of op that changes something (DryRuns do not count).
-type crashingEC2 struct {
-	cloud.EC2
-	c *crashPoint
-}
-
-type crashingELB struct {
-	cloud.ELBV2
-	c *crashPoint
-}
-
-type crashPoint struct {
-	op      string
-	n, seen int
-}
-
-func (c *crashPoint) after(op string, dryRun *bool, err error) {
-	if op != c.op || aws.ToBool(dryRun) || err != nil {
-		return
-	}
-	c.seen++
-	if c.seen == c.n {
-		panic(crash{op})
-	}
-}
-
-func (e crashingEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, o ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
-	out, err := e.EC2.CreateImage(ctx, in, o...)
-	e.c.after("CreateImage", in.DryRun, err)
-	return out, err
-}
-
-func (e crashingEC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
-	out, err := e.EC2.RunInstances(ctx, in, o...)
-	e.c.after("RunInstances", in.DryRun, err)
-	return out, err
-}
-
-func (e crashingEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, o ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
-	out, err := e.EC2.AssociateIamInstanceProfile(ctx, in, o...)
-	e.c.after("AssociateIamInstanceProfile", nil, err)
-	return out, err
-}
-
-func (e crashingEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	out, err := e.EC2.TerminateInstances(ctx, in, o...)
-	e.c.after("TerminateInstances", in.DryRun, err)
-	return out, err
-}
-
-func (e crashingELB) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2.ModifyTargetGroupAttributesInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupAttributesOutput, error) {
-	out, err := e.ELBV2.ModifyTargetGroupAttributes(ctx, in, o...)
-	e.c.after("ModifyTargetGroupAttributes", nil, err)
-	return out, err
-}
-
-func (e crashingELB) ModifyTargetGroup(ctx context.Context, in *elbv2.ModifyTargetGroupInput, o ...func(*elbv2.Options)) (*elbv2.ModifyTargetGroupOutput, error) {
-	out, err := e.ELBV2.ModifyTargetGroup(ctx, in, o...)
-	e.c.after("ModifyTargetGroup", nil, err)
-	return out, err
-}
-
-func (e crashingELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
-	out, err := e.ELBV2.RegisterTargets(ctx, in, o...)
-	e.c.after("RegisterTargets", nil, err)
-	return out, err
-}
-
-func (e crashingELB) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
-	out, err := e.ELBV2.DeregisterTargets(ctx, in, o...)
-	e.c.after("DeregisterTargets", nil, err)
-	return out, err
-}
-
-func (e crashingELB) SetSubnets(ctx context.Context, in *elbv2.SetSubnetsInput, o ...func(*elbv2.Options)) (*elbv2.SetSubnetsOutput, error) {
-	out, err := e.ELBV2.SetSubnets(ctx, in, o...)
-	e.c.after("SetSubnets", nil, err)
-	return out, err
-}
-
-// crashAfter applies p on sim and crashes right after the n-th successful call of op; it
-// reports whether the crash happened (false: the apply ended without making that call).
-func crashAfter(t *testing.T, sim *simulator.Sim, p *plan.Plan, op string, n int) (crashed bool) {
-	t.Helper()
-	c := &crashPoint{op: op, n: n}
-	api := apiOf(sim)
-	api.EC2, api.ELBV2 = crashingEC2{api.EC2, c}, crashingELB{api.ELBV2, c}
-	defer func() {
-		if r := recover(); r != nil {
-			if _, ok := r.(crash); !ok {
-				panic(r)
-			}
-			crashed = true
-		}
-	}()
-	_, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
-	if err != nil {
-		t.Fatalf("apply before the crash point: %v", err)
-	}
-	return false
-}
-
-// mutatingOps are the calls of an apply that change the world.
-var mutatingOps = []string{"CreateImage", "RunInstances", "ModifyTargetGroupAttributes", "RegisterTargets", "SetSubnets"}
-
-// TestCrashAfterEveryCall crashes the seed apply right after each call that changes the
-// world, before the engine records what the call returned, with new instances invisible to
-// Describe calls for a while (EC2's eventual consistency): a re-plan then does not see the
-// instance just launched and plans its launch again. The re-run must converge without
-// launching or baking anything twice: the RunInstances ClientToken returns the instance the
-// crashed run launched.
-func TestCrashAfterEveryCall(t *testing.T) {
-	faults := simulator.Faults{InstanceVisibilityDelay: clock.Duration(2 * time.Minute)}
-	for _, op := range mutatingOps {
-		t.Run(op, func(t *testing.T) {
-			sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(faults))
-			s := blogStack(t)
-			if !crashAfter(t, sim, planFor(t, sim, s), op, 1) {
-				t.Skipf("the seed apply makes no %s call", op)
-			}
-			if op == "RunInstances" {
-				// The point of this case: the re-plan cannot see the new instance yet.
-				p := planFor(t, sim, s)
-				if !slices.ContainsFunc(p.Steps, func(st plan.Step) bool { return st.Kind == plan.LaunchInstance }) {
-					t.Fatalf("the re-plan sees the instance already; the case tests nothing: %v", p.Steps)
-				}
-			}
-			converge(t, sim, s)
-			if in, im := everLaunched(sim); in != 2 || im != 2 {
-				t.Errorf("%d instances and %d images ever made; want 2 and 2 (one launch, one bake)", in, im)
-			}
-		})
-	}
-}
-
 // TestCrashAfterCreateImage: the run crashed right after CreateImage, and the plan it resumes
 // (made before the crash, as a re-plan is while a new image is not yet listed) bakes the
 // image again. The engine finds the pending image by its name instead of baking twice.
 func TestCrashAfterCreateImage(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	s := blogStack(t)
 	p := planFor(t, sim, s)
 	if !crashAfter(t, sim, p, "CreateImage", 1) {
@@ -611,7 +469,7 @@ func TestCrashAfterCreateImage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events := 0
-	_, err := engine.Apply(ctx, p, apiOf(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
+	_, err := engine.Apply(ctx, p, testkit.API(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
 		if events++; events > 500 {
 			cancel() // a loop that never ends would otherwise hang the test
 		}
@@ -631,9 +489,10 @@ func TestCrashAfterCreateImage(t *testing.T) {
 // this apply started (the response to the first attempt was lost and the SDK sent it again,
 // or another run made it): the engine waits for that image by name and uses it.
 func TestCreateImageAnsweredDuplicate(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
 	p := planFor(t, sim, blogStack(t))
-	api := apiOf(sim)
+	api := testkit.API(sim)
 	api.EC2 = &resentCreateImage{EC2: api.EC2}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -676,71 +535,13 @@ func (e *resentCreateImage) CreateImage(ctx context.Context, in *ec2.CreateImage
 	return e.EC2.CreateImage(ctx, in, o...)
 }
 
-// TestStopAfterStopsAtK: StopAfter stops the run right after the k-th completed step, as the
-// crash tests assume.
-func TestStopAfterStopsAtK(t *testing.T) {
-	s := blogStack(t)
-	n := len(planFor(t, newSim(t, simulator.SeedWorld()), s).Steps)
-	for k := 1; k < n; k++ {
-		sim := newSim(t, simulator.SeedWorld())
-		res, err := apply(t, sim, planFor(t, sim, s), engine.Options{StopAfter: k})
-		if !errors.Is(err, engine.ErrStopped) {
-			t.Fatalf("k=%d: %v", k, err)
-		}
-		if len(res.Done) != k {
-			t.Errorf("StopAfter %d stopped after %d steps: %v", k, len(res.Done), res.Done)
-		}
-	}
-}
-
-// TestEventTimes: each event after a step's start carries how long the step has run on the
-// apply's clock, and a waiting step reports "still waiting" on the ProgressEvery grid.
-func TestEventTimes(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	started := map[string]time.Time{}
-	lastWaiting := map[string]time.Time{}
-	var problems []string
-	waits := 0
-	res, err := apply(t, sim, planFor(t, sim, blogStack(t)), engine.Options{ProgressEvery: 30 * time.Second, Events: func(e engine.Event) {
-		switch e.Type {
-		case engine.EventStarted:
-			started[e.Step] = e.Time
-			lastWaiting[e.Step] = e.Time
-		case engine.EventWaiting:
-			waits++
-			if d := e.Time.Sub(lastWaiting[e.Step]); d != 30*time.Second {
-				problems = append(problems, fmt.Sprintf("%s: waiting reported %s after the last report, want 30s", e.Step, d))
-			}
-			lastWaiting[e.Step] = e.Time
-			fallthrough
-		case engine.EventDone:
-			if want := e.Time.Sub(started[e.Step]); e.Elapsed != want {
-				problems = append(problems, fmt.Sprintf("%s %s: elapsed %s, want %s", e.Step, e.Type, e.Elapsed, want))
-			}
-		case engine.EventSummary:
-			if e.Elapsed <= 0 {
-				problems = append(problems, fmt.Sprintf("summary elapsed %s", e.Elapsed))
-			}
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if waits < 5 {
-		t.Fatalf("only %d waiting events", waits)
-	}
-	for _, p := range problems {
-		t.Error(p)
-	}
-	_ = res
-}
-
 // TestFailedImageHoldsItsName: a bake that failed leaves a failed image holding the name, so
 // the re-run's CreateImage answers InvalidAMIName.Duplicate while no pending or available
 // image has that name. The step fails at the propagation bound saying so, instead of waiting
 // for ever.
 func TestFailedImageHoldsItsName(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld(), simulator.WithFaults(simulator.Faults{
 		ImageFailures: []simulator.ImageFault{{NameGlob: "web-*", Window: simulator.Window{Until: clock.Duration(time.Minute)}}},
 	}))
 	s := blogStack(t)
@@ -750,7 +551,7 @@ func TestFailedImageHoldsItsName(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events := 0
-	res, err := engine.Apply(ctx, planFor(t, sim, s), apiOf(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
+	res, err := engine.Apply(ctx, planFor(t, sim, s), testkit.API(sim), engine.Options{Clock: sim.Clock(), Events: func(engine.Event) {
 		if events++; events > 500 {
 			cancel()
 		}
@@ -769,8 +570,9 @@ func TestFailedImageHoldsItsName(t *testing.T) {
 // TestNewMembersGetTheSourcesKeyPair: a new member is launched with the source's key pair,
 // so whoever could log in to the source can log in to it.
 func TestNewMembersGetTheSourcesKeyPair(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	converge(t, sim, blogStack(t))
+	t.Parallel()
+	sim := testkit.NewSim(t, simulator.SeedWorld())
+	testkit.ConvergeSim(t, sim, blogStack(t))
 	var source, member string
 	for _, in := range sim.World().Instances {
 		if in.ID == simulator.SeedInstance {
@@ -806,12 +608,13 @@ func pendingInstance(t *testing.T, sim *simulator.Sim) string {
 // TestRegisterWaitsForAPendingInstance: registering an instance known at plan time that is
 // still pending waits until it runs (ELB refuses a pending one), within the running bound.
 func TestRegisterWaitsForAPendingInstance(t *testing.T) {
+	t.Parallel()
 	step := func(id string) *plan.Plan {
 		return &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
 			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: id, Port: 80, AZ: "ap-northeast-1d"}}}}
 	}
 	t.Run("runs in time", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id := pendingInstance(t, sim)
 		if _, err := apply(t, sim, step(id), engine.Options{}); err != nil {
 			t.Fatal(err)
@@ -821,7 +624,7 @@ func TestRegisterWaitsForAPendingInstance(t *testing.T) {
 		}
 	})
 	t.Run("bound", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
+		sim := testkit.NewSim(t, simulator.SeedWorld())
 		id := pendingInstance(t, sim)
 		_, err := apply(t, sim, step(id), engine.Options{Timeouts: engine.Timeouts{InstanceRunning: 5 * time.Second}})
 		if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "running before it is registered") {
@@ -833,138 +636,10 @@ func TestRegisterWaitsForAPendingInstance(t *testing.T) {
 	})
 }
 
-// unknownToELB answers InvalidTarget to the first n RegisterTargets calls, as ELB does for an
-// instance EC2 launched moments ago and ELB does not know yet.
-type unknownToELB struct {
-	cloud.ELBV2
-	n int
-}
-
-func (e *unknownToELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
-	if e.n > 0 {
-		e.n--
-		return nil, &smithy.GenericAPIError{Code: "InvalidTarget", Message: "The following targets are not valid instances: " + aws.ToString(in.Targets[0].Id)}
-	}
-	return e.ELBV2.RegisterTargets(ctx, in, o...)
-}
-
-// TestInvalidTargetRetriedOnlyForNewInstances: InvalidTarget from RegisterTargets is eventual
-// consistency for an instance this apply launched, and retried; for one that existed at plan
-// time it is a fact (stopped, another VPC) and fails the step at once.
-func TestInvalidTargetRetriedOnlyForNewInstances(t *testing.T) {
-	t.Run("launched here", func(t *testing.T) {
-		sim := newSim(t, simulator.SeedWorld())
-		p := planFor(t, sim, blogStack(t))
-		api := apiOf(sim)
-		api.ELBV2 = &unknownToELB{ELBV2: api.ELBV2, n: 2}
-		res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: sim.Clock()})
-		if err != nil {
-			t.Fatalf("apply: %v", err)
-		}
-		if len(res.NotDone) != 0 {
-			t.Errorf("not done %v", res.NotDone)
-		}
-	})
-	t.Run("known at plan time", func(t *testing.T) {
-		fw := newFleetWorld(t)
-		m := fw.members[0]
-		if _, err := fw.sim.ELBV2().DeregisterTargets(context.Background(), &elbv2.DeregisterTargetsInput{
-			TargetGroupArn: aws.String(simulator.SeedTargetGroup), Targets: []elbtypes.TargetDescription{{Id: aws.String(m.ID), Port: aws.Int32(80)}},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		api := apiOf(fw.sim)
-		api.ELBV2 = &unknownToELB{ELBV2: api.ELBV2, n: 1}
-		p := &plan.Plan{Steps: []plan.Step{{ID: "register_target.x", Kind: plan.RegisterTarget,
-			Target: &plan.TargetParams{TargetGroupARN: simulator.SeedTargetGroup, InstanceID: m.ID, Port: 80}}}}
-		_, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})
-		if cloud.ErrorCode(err) != "InvalidTarget" {
-			t.Fatalf("apply = %v, want InvalidTarget at once", err)
-		}
-	})
-}
-
-// alreadyGone answers as moto does when a rollback repeats what was done: InvalidTarget for a
-// target that is not registered, InvalidInstanceID.NotFound for an instance that is gone.
-type alreadyGone struct {
-	cloud.ELBV2
-	ec2 cloud.EC2
-}
-
-func (e alreadyGone) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, o ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
-	if _, err := e.ELBV2.DeregisterTargets(ctx, in, o...); err != nil {
-		return nil, err
-	}
-	return nil, &smithy.GenericAPIError{Code: "InvalidTarget", Message: "not registered"}
-}
-
-type goneEC2 struct{ cloud.EC2 }
-
-func (e goneEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	if _, err := e.EC2.TerminateInstances(ctx, in, o...); err != nil {
-		return nil, err
-	}
-	return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "gone"}
-}
-
-// TestRollbackToleratesWhatIsAlreadyGone: the rollback's deregistration and termination are
-// idempotent, so answers that say "already done" still end in a rollback.
-func TestRollbackToleratesWhatIsAlreadyGone(t *testing.T) {
-	broken := simulator.ImageBehaviour{NameGlob: "web-v2*", App: &simulator.App{Health: "fails"}}
-	fw := newFleetWorld(t, broken)
-	p := &plan.Plan{Steps: append([]plan.Step{imageStep("web-v2")}, replace(fw.members[0], 1, &plan.RollbackParams{HealthTimeout: clock.Duration(5 * time.Minute), Auto: true})[:2]...)}
-	api := apiOf(fw.sim)
-	api.ELBV2, api.EC2 = alreadyGone{ELBV2: api.ELBV2}, goneEC2{api.EC2}
-	res, err := engine.Apply(context.Background(), p, api, engine.Options{Clock: fw.sim.Clock()})
-	if !errors.Is(err, engine.ErrRolledBack) {
-		t.Fatalf("apply = %v, want a rollback", err)
-	}
-	fw.sim.Clock().Advance(time.Minute)
-	if st := instanceState(t, fw.sim, res.Outputs["launch_instance.new1"]); st != "terminated" {
-		t.Errorf("new member is %s", st)
-	}
-}
-
-// TestPollCadence: a waiting step is polled after 5s, then with the delay growing by half up
-// to 30s (docs/design.md, "The engine"): quick enough to notice a change, few enough calls to
-// stay clear of throttling over an hour-long bake.
-func TestPollCadence(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	p := &plan.Plan{Steps: []plan.Step{imageStep("web-v2")}}
-	var times []time.Time
-	if _, err := apply(t, sim, p, engine.Options{AfterPoll: func() { times = append(times, sim.Clock().Now()) }}); err != nil {
-		t.Fatal(err)
-	}
-	want := []time.Duration{5 * time.Second, 7500 * time.Millisecond, 11250 * time.Millisecond, 16875 * time.Millisecond, 25312500 * time.Microsecond, 30 * time.Second, 30 * time.Second}
-	if len(times) < len(want)+1 {
-		t.Fatalf("only %d polls", len(times))
-	}
-	for i, w := range want {
-		if d := times[i+1].Sub(times[i]); d != w {
-			t.Errorf("poll %d came %s after the one before, want %s", i+1, d, w)
-		}
-	}
-}
-
-// TestDrainingWaitSurvivesThrottling: a throttled DescribeTargetHealth while a terminate waits
-// for draining is retried like any other call, not fatal.
-func TestDrainingWaitSurvivesThrottling(t *testing.T) {
-	fw := newFleetWorld(t)
-	sim := newSim(t, fw.sim.World(), simulator.WithFaults(simulator.Faults{Throttle: map[string]int{"DescribeTargetHealth": 3}}))
-	old := fw.members[0]
-	steps := replace(old, 1, nil)[2:]
-	steps[0].DependsOn = nil
-	if _, err := apply(t, sim, &plan.Plan{Steps: steps}, engine.Options{}); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
-	if st := instanceState(t, sim, old.ID); st != "shutting-down" && st != "terminated" {
-		t.Errorf("%s is %s", old.ID, st)
-	}
-}
-
 // TestDeregisterImageNamesTheImage: refusing to deregister an image something still runs names
 // the image by ID and name, and the instance that runs it.
 func TestDeregisterImageNamesTheImage(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	used := fw.members[0].ImageID
 	_, err := apply(t, fw.sim, cleanupPlan(used, "web-2023-05-14", nil), engine.Options{})
@@ -977,52 +652,11 @@ func TestDeregisterImageNamesTheImage(t *testing.T) {
 	}
 }
 
-// A wait fails once more than its bound has passed, not when the bound is reached: an image
-// wait bounded at 5s, whose first poll comes exactly 5s after the step started (the poll
-// backoff starts at 5s), fails at the next poll, 12.5s in.
-func TestWaitFailsOnlyPastItsBound(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
-		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
-	start := sim.Clock().Now()
-	_, err := apply(t, sim, &plan.Plan{Steps: []plan.Step{step}}, engine.Options{Timeouts: engine.Timeouts{ImageAvailable: 5 * time.Second}})
-	if !errors.Is(err, engine.ErrTimeout) {
-		t.Fatalf("apply: %v, want a timeout", err)
-	}
-	if got := sim.Clock().Now().Sub(start); got != 12500*time.Millisecond {
-		t.Errorf("the wait failed %s after it started, want 12.5s (the first poll past 5s)", got)
-	}
-}
-
-// A run of retryable errors fails once more than its bound has passed since the first, not
-// when the bound is reached: CreateImage throttled at every call, with a 5s bound, is tried
-// at 0s, 5s (exactly the bound: tried again) and 12.5s, where the step fails.
-func TestRetriesStopOnlyPastTheirBound(t *testing.T) {
-	sim := newSim(t, simulator.SeedWorld())
-	calls := 0
-	api := cloud.Intercept(apiOf(sim), func(ctx context.Context, op string, call func(context.Context) error) error {
-		if op == "CreateImage" {
-			calls++
-			return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
-		}
-		return call(ctx)
-	})
-	step := plan.Step{ID: "create_image.web-b", Kind: plan.CreateImage, Resource: "image web-b", Reason: "r", DependsOn: []string{},
-		Image: &plan.ImageParams{SourceInstanceID: simulator.SeedInstance, Name: "web-b", NoReboot: true, Tags: map[string]string{"Name": "web-b"}}}
-	start := sim.Clock().Now()
-	_, err := engine.Apply(context.Background(), &plan.Plan{Steps: []plan.Step{step}}, api, engine.Options{Clock: sim.Clock(), Timeouts: engine.Timeouts{Propagation: 5 * time.Second}})
-	if !errors.Is(err, engine.ErrTimeout) || !strings.Contains(err.Error(), "Throttling") {
-		t.Fatalf("apply: %v, want the retries to run out", err)
-	}
-	if got := sim.Clock().Now().Sub(start); calls != 3 || got != 12500*time.Millisecond {
-		t.Errorf("%d CreateImage calls, the last %s after the first; want 3, the last 12.5s after", calls, got)
-	}
-}
-
 // A terminate whose target is still in service gives the deregistration the propagation
 // bound to show, and fails once more than the bound has passed, not on it: with a 5s bound,
 // the poll exactly 5s in waits on, the one at 12.5s fails; the instance keeps running.
 func TestTerminateOfAServingTargetFailsPastTheBound(t *testing.T) {
+	t.Parallel()
 	fw := newFleetWorld(t)
 	old := fw.members[0]
 	term := replace(old, 1, nil)[3]
