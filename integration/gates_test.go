@@ -133,7 +133,28 @@ func motoGateRollsBack(t *testing.T, keepOld bool) {
 	if len(after["2024-01-01"]) != 0 || len(after["2023-05-14"]) != len(before["2023-05-14"]) {
 		t.Errorf("live instances by version after the rollback: %v, want the old fleet %v", after, before)
 	}
-	// The old members serve again: all registered in web-tg, and nothing else.
+	checkServesTheOldFleet(t, api, append(append([]string{}, after["2023-05-14"]...), before[""]...))
+	checkTaggedRolledBack(t, api, "web-2024-01-01", "alarm web-5xx")
+	again := build(t, v2, observe(t, api, v2))
+	if w := strings.Join(again.Warnings, "\n"); !strings.Contains(w, "was rolled back by a gate") {
+		t.Errorf("re-plan does not warn of the rollback:\n%s", w)
+	}
+	// The alarm clears: applying again resumes the rollout, through every gate.
+	setAlarm(t, alarms, cwtypes.StateValueOk, "back to normal")
+	if _, err := engine.Apply(ctx, again, api, engine.Options{Clock: clock}); err != nil {
+		t.Fatalf("apply once the alarm is OK: %v", err)
+	}
+	done := liveByVersion(t, api)
+	if len(done["2023-05-14"]) != 0 || len(done["2024-01-01"]) != len(before["2023-05-14"]) {
+		t.Errorf("live instances by version after the second apply: %v, want every member on 2024-01-01", done)
+	}
+}
+
+// checkServesTheOldFleet: after a rollback the old members serve again, all registered in
+// web-tg (draining ones aside), and nothing else.
+func checkServesTheOldFleet(t *testing.T, api cloud.API, old []string) {
+	t.Helper()
+	ctx := context.Background()
 	tgs, err := api.ELBV2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{"web-tg"}})
 	if err != nil {
 		t.Fatal(err)
@@ -148,37 +169,28 @@ func motoGateRollsBack(t *testing.T, keepOld bool) {
 			registered = append(registered, aws.ToString(d.Target.Id))
 		}
 	}
-	old := append(append([]string{}, after["2023-05-14"]...), before[""]...)
 	slices.Sort(registered)
 	slices.Sort(old)
 	if !slices.Equal(registered, old) {
 		t.Errorf("registered in web-tg after the rollback: %v, want the old fleet %v", registered, old)
 	}
-	images, err := api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+}
+
+// checkTaggedRolledBack: the image rolled back carries the rolled-back tag naming the gate.
+func checkTaggedRolledBack(t *testing.T, api cloud.API, name, gate string) {
+	t.Helper()
+	images, err := api.EC2.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tagged := false
 	for _, im := range images.Images {
-		if aws.ToString(im.Name) == "web-2024-01-01" {
-			tagged = strings.Contains(cloud.TagMap(im.Tags)[cloud.TagRolledBack], "alarm web-5xx")
+		if aws.ToString(im.Name) == name {
+			tagged = strings.Contains(cloud.TagMap(im.Tags)[cloud.TagRolledBack], gate)
 		}
 	}
 	if !tagged {
-		t.Errorf("image web-2024-01-01 does not carry %s naming the alarm", cloud.TagRolledBack)
-	}
-	again := build(t, v2, observe(t, api, v2))
-	if w := strings.Join(again.Warnings, "\n"); !strings.Contains(w, "was rolled back by a gate") {
-		t.Errorf("re-plan does not warn of the rollback:\n%s", w)
-	}
-	// The alarm clears: applying again resumes the rollout, through every gate.
-	setAlarm(t, alarms, cwtypes.StateValueOk, "back to normal")
-	if _, err := engine.Apply(ctx, again, api, engine.Options{Clock: clock}); err != nil {
-		t.Fatalf("apply once the alarm is OK: %v", err)
-	}
-	done := liveByVersion(t, api)
-	if len(done["2023-05-14"]) != 0 || len(done["2024-01-01"]) != len(before["2023-05-14"]) {
-		t.Errorf("live instances by version after the second apply: %v, want every member on 2024-01-01", done)
+		t.Errorf("image %s does not carry %s naming %s", name, cloud.TagRolledBack, gate)
 	}
 }
 

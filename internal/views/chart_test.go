@@ -101,47 +101,9 @@ func TestTrafficChart(t *testing.T) {
 	if !bytes.Equal(data, chartOf(r)) {
 		t.Error("the same report drew different charts")
 	}
-	golden := filepath.Join("testdata", "chart.golden.svg")
-	if *update {
-		if err := os.WriteFile(golden, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(data, want) {
-		t.Errorf("the chart differs from %s (go test -run TestTrafficChart -update rewrites it): %v", golden, err)
-	}
-	var root svgNode
-	if err := xml.Unmarshal(data, &root); err != nil {
-		t.Fatalf("the chart is not XML: %v", err)
-	}
-	if root.XMLName.Local != "svg" || root.XMLName.Space != "http://www.w3.org/2000/svg" {
-		t.Fatalf("root element %v, want svg in the SVG namespace", root.XMLName)
-	}
-	series := map[string][]point{}
-	var steps, panels, outages []string
-	numbers := map[string]string{}
-	root.walk(func(n svgNode) {
-		switch {
-		case n.XMLName.Local == "polyline" && n.attr("class") == "series":
-			name := n.attr("data-series")
-			if _, dup := series[name]; dup {
-				t.Errorf("series %q drawn twice", name)
-			}
-			series[name] = parsePoints(t, n.attr("points"))
-		case n.XMLName.Local == "g" && strings.HasPrefix(n.attr("class"), "step"):
-			steps = append(steps, n.attr("data-step"))
-			for _, c := range n.Children {
-				if c.XMLName.Local == "text" {
-					numbers[n.attr("data-step")] = c.Text
-				}
-			}
-			if n.attr("class") == "step outage" {
-				outages = append(outages, n.attr("data-step"))
-			}
-		case n.XMLName.Local == "g" && n.attr("class") == "panel":
-			panels = append(panels, n.attr("data-listener"))
-		}
-	})
+	checkChartGolden(t, data)
+	parts := readChart(t, data)
+	series, steps, panels, outages, numbers := parts.series, parts.steps, parts.panels, parts.outages, parts.numbers
 	if !slices.Equal(panels, []string{"web-alb -> web-tg"}) {
 		t.Errorf("panels %v, want one for web-alb -> web-tg", panels)
 	}
@@ -192,4 +154,63 @@ func TestTrafficChart(t *testing.T) {
 	if first504 >= bottom {
 		t.Errorf("504 starts at y=%v, the same as at the end (%v): the seed's 504s before the trim are missing", first504, bottom)
 	}
+}
+
+// checkChartGolden compares the chart with testdata/chart.golden.svg (-update rewrites it).
+func checkChartGolden(t *testing.T, data []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", "chart.golden.svg")
+	if *update {
+		if err := os.WriteFile(golden, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(data, want) {
+		t.Errorf("the chart differs from %s (go test -run TestTrafficChart -update rewrites it): %v", golden, err)
+	}
+}
+
+// chartParts is what a test reads back out of a chart's SVG.
+type chartParts struct {
+	series                 map[string][]point
+	steps, panels, outages []string
+	numbers                map[string]string
+}
+
+// readChart parses the chart and collects its series, step marks, panels and outage bands.
+func readChart(t *testing.T, data []byte) chartParts {
+	t.Helper()
+	var root svgNode
+	if err := xml.Unmarshal(data, &root); err != nil {
+		t.Fatalf("the chart is not XML: %v", err)
+	}
+	if root.XMLName.Local != "svg" || root.XMLName.Space != "http://www.w3.org/2000/svg" {
+		t.Fatalf("root element %v, want svg in the SVG namespace", root.XMLName)
+	}
+	series := map[string][]point{}
+	var steps, panels, outages []string
+	numbers := map[string]string{}
+	root.walk(func(n svgNode) {
+		switch {
+		case n.XMLName.Local == "polyline" && n.attr("class") == "series":
+			name := n.attr("data-series")
+			if _, dup := series[name]; dup {
+				t.Errorf("series %q drawn twice", name)
+			}
+			series[name] = parsePoints(t, n.attr("points"))
+		case n.XMLName.Local == "g" && strings.HasPrefix(n.attr("class"), "step"):
+			steps = append(steps, n.attr("data-step"))
+			for _, c := range n.Children {
+				if c.XMLName.Local == "text" {
+					numbers[n.attr("data-step")] = c.Text
+				}
+			}
+			if n.attr("class") == "step outage" {
+				outages = append(outages, n.attr("data-step"))
+			}
+		case n.XMLName.Local == "g" && n.attr("class") == "panel":
+			panels = append(panels, n.attr("data-listener"))
+		}
+	})
+	return chartParts{series: series, steps: steps, panels: panels, outages: outages, numbers: numbers}
 }
