@@ -272,7 +272,10 @@ func (r *runner) run(ctx context.Context) error {
 				if err := ctx.Err(); err != nil {
 					return interrupted(err)
 				}
-				continue
+				if t.status != running {
+					continue
+				}
+				// Its next poll counts too: sleeping past it would read late.
 			}
 			if next.IsZero() || t.due.Before(next) {
 				next = t.due
