@@ -76,3 +76,34 @@ func TestWideLaunchesOverlap(t *testing.T) {
 		t.Errorf("K = 20 took %.0fs simulated, K = 1 %.0fs: more than 1.2x", got[20].SimSeconds, got[1].SimSeconds)
 	}
 }
+
+// The issue 20 targets: a rollout of 10 or 50 members is ok up to the inherent chain plus 5%,
+// and the poll rate of every measured rollout and apply up to its figure from before the
+// shared waits; one over either is MISSED.
+func TestIssue20Checks(t *testing.T) {
+	roll := func(m int, over, rate float64) Rollout {
+		return Rollout{Members: m, InherentSeconds: 1000, SimSeconds: 1000 * (1 + over), PollCallsPerMinute: rate}
+	}
+	rows := func(rate float64) []Row {
+		return []Row{{N: 10, Apply: []Apply{{K: 20, PollCallsPerMinute: rate}}}}
+	}
+	for _, tc := range []struct {
+		name          string
+		rs            []Rollout
+		rows          []Row
+		chain, polled string
+	}{
+		{"within", []Rollout{roll(10, 0.04, 6), roll(50, 0.05, 11.9)}, rows(8.42), "ok", "ok"},
+		{"50 members over 5%", []Rollout{roll(10, 0.04, 6), roll(50, 0.051, 8)}, rows(8), "MISSED", "ok"},
+		{"rollout rate over", []Rollout{roll(10, 0.01, 8.95)}, rows(8), "ok", "MISSED"},
+		{"apply rate over", []Rollout{roll(2, 0.3, 1)}, rows(8.43), "not measured", "MISSED"},
+		{"nothing measured", nil, nil, "not measured", "not measured"},
+	} {
+		if got := RolloutChecks(tc.rs)[1].Status; got != tc.chain {
+			t.Errorf("%s: chain check %s, want %s", tc.name, got, tc.chain)
+		}
+		if got := PollRateCheck(tc.rows, tc.rs).Status; got != tc.polled {
+			t.Errorf("%s: poll rate check %s, want %s", tc.name, got, tc.polled)
+		}
+	}
+}
