@@ -39,7 +39,8 @@ const (
 	maxPoll = 30 * time.Second
 	// instanceFirst is when a new instance is first read, when no instance of its type and
 	// image has been seen running yet in this apply: the minimum delay of the SDK's
-	// InstanceRunning waiter; none is running sooner. Then every instanceCadence.
+	// InstanceRunning waiter (EC2 documents no pending time; an earlier read would rarely
+	// find it running). Then every instanceCadence.
 	instanceFirst   = 15 * time.Second
 	instanceCadence = 10 * time.Second
 	// imageCadence bounds the time between two reads of an image being made (minutes long).
