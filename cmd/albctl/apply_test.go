@@ -37,7 +37,7 @@ func TestDemoFitsAScreen(t *testing.T) {
 		}
 	}
 	// Every step ends in one line, numbered as the plan numbers it.
-	for _, want := range []string{"  2. + create_image.web: complete after 4m36s simulated", "  6. - trim_zones.web: complete after 0s simulated"} {
+	for _, want := range []string{"  2. + create_image.web: complete after 4m24s simulated", "  6. - trim_zones.web: complete after 0s simulated"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}

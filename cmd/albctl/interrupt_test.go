@@ -178,7 +178,7 @@ func TestInterruptDuringApply(t *testing.T) {
 	}
 	got := out.String()
 	// The reason is said in the user's terms, not Go's.
-	if !strings.Contains(got, "Apply stopped after 4m36s simulated: interrupted: no new step was started") || strings.Contains(got, "context canceled") {
+	if !strings.Contains(got, "Apply stopped after 4m24s simulated: interrupted: no new step was started") || strings.Contains(got, "context canceled") {
 		t.Errorf("the stop is not said in the user's terms:\n%s", got)
 	}
 	want := `Done: 3 steps

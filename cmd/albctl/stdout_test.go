@@ -41,7 +41,7 @@ func TestClosedStdoutKeepsTheSummary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"standard output is closed", "Apply complete! 6 steps in 5m57s simulated. The world now matches the spec."} {
+	for _, want := range []string{"standard output is closed", "Apply complete! 6 steps in 5m39s simulated. The world now matches the spec."} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}

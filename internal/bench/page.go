@@ -96,7 +96,7 @@ func (rep *Report) page() page {
 			p.Moto.rows = append(p.Moto.rows, motoCells(r))
 		}
 	}
-	for _, c := range append(Checks(rep.Rows), RolloutChecks(rep.Rollouts)...) {
+	for _, c := range append(append(Checks(rep.Rows), RolloutChecks(rep.Rollouts)...), PollRateCheck(rep.Rows, rep.Rollouts)) {
 		if c.Got == "" {
 			c.Got = "-"
 		}
@@ -144,10 +144,11 @@ func opsTable(rows []Row) *mdTable {
 }
 
 func appliesTable(rows []Row) *mdTable {
-	t := &mdTable{headers: []string{"N", "K", "steps", "simulated", "wall", "API calls", "by operation"}, text: []string{"by operation"}}
+	t := &mdTable{headers: []string{"N", "K", "steps", "simulated", "wall", "poll calls/min", "API calls", "by operation"}, text: []string{"by operation"}}
 	for _, r := range rows {
 		for _, a := range r.Apply {
-			t.rows = append(t.rows, []string{fmt.Sprint(r.N), fmt.Sprint(a.K), fmt.Sprint(a.Steps), fmtSim(a.SimSeconds), fmtNs(a.WallNs), fmt.Sprint(a.APICalls), fmtByOp(a.APICallsByOp)})
+			t.rows = append(t.rows, []string{fmt.Sprint(r.N), fmt.Sprint(a.K), fmt.Sprint(a.Steps), fmtSim(a.SimSeconds), fmtNs(a.WallNs),
+				fmt.Sprintf("%.2f", a.PollCallsPerMinute), fmt.Sprint(a.APICalls), fmtByOp(a.APICallsByOp)})
 		}
 	}
 	return t

@@ -150,11 +150,12 @@ func latencyColumns(rows []Row) (headers []string, cells func(Row) []string) {
 
 func rolloutCells(r Rollout) []string {
 	return []string{fmt.Sprint(r.Members), fmt.Sprint(r.Batches), fmtSim(r.SimSeconds), fmtSim(r.InherentSeconds),
-		fmt.Sprintf("%+.0fs", r.SimSeconds-r.InherentSeconds), fmtSim(r.ASGSeconds), fmt.Sprintf("%.2fx", r.ASGSeconds/r.SimSeconds)}
+		fmt.Sprintf("%+.0fs", r.SimSeconds-r.InherentSeconds), fmt.Sprintf("%+.1f%%", r.OverheadPercent()), fmt.Sprintf("%.2f", r.PollCallsPerMinute),
+		fmtSim(r.ASGSeconds), fmt.Sprintf("%.2fx", r.ASGSeconds/r.SimSeconds)}
 }
 
 func rolloutHeaders() []string {
-	return []string{"members", "batches", "albctl (simulated)", "inherent chain", "albctl - chain", "instance refresh (estimate)", "refresh / albctl"}
+	return []string{"members", "batches", "albctl (simulated)", "inherent chain", "albctl - chain", "overhead", "poll calls/min", "instance refresh (estimate)", "refresh / albctl"}
 }
 
 func motoCells(r EndpointRow) []string {
@@ -189,8 +190,8 @@ func (rep *Report) WriteText(w io.Writer) {
 	fmt.Fprintln(w, "\nSimulated applies (K new instances in one fleet; API calls during the apply):")
 	for _, r := range rows {
 		for _, a := range r.Apply {
-			fmt.Fprintf(w, "  N=%-6d K=%-3d %3d steps  %8s simulated  %8s wall  %4d calls: %s\n",
-				r.N, a.K, a.Steps, fmtSim(a.SimSeconds), fmtNs(a.WallNs), a.APICalls, fmtByOp(a.APICallsByOp))
+			fmt.Fprintf(w, "  N=%-6d K=%-3d %3d steps  %8s simulated  %8s wall  %5.2f poll calls/min  %4d calls: %s\n",
+				r.N, a.K, a.Steps, fmtSim(a.SimSeconds), fmtNs(a.WallNs), a.PollCallsPerMinute, a.APICalls, fmtByOp(a.APICallsByOp))
 		}
 	}
 	if sc := Scalings(rows); len(sc) > 0 {
@@ -200,7 +201,7 @@ func (rep *Report) WriteText(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w, "\nTargets:")
-	writeChecks(w, Checks(rows), "-")
+	writeChecks(w, append(Checks(rows), PollRateCheck(rows, rep.Rollouts)), "-")
 	rep.writeExtraText(w)
 }
 

@@ -44,6 +44,37 @@ type Rollout struct {
 	ASGSeconds float64 `json:"asg_seconds"`
 	// WithinTarget: SimSeconds is at most InherentSeconds plus one deregistration delay.
 	WithinTarget bool `json:"within_target"`
+	// APICalls are the calls of the apply, by operation; PollCallsPerMinute is its waiting
+	// cost (see PollCallsPerMinute).
+	APICalls           int            `json:"api_calls"`
+	APICallsByOp       map[string]int `json:"api_calls_by_op"`
+	PollCallsPerMinute float64        `json:"poll_calls_per_minute"`
+}
+
+// OverheadPercent is how much longer than its inherent chain the rollout took, in percent.
+func (r Rollout) OverheadPercent() float64 {
+	if r.InherentSeconds <= 0 {
+		return 0
+	}
+	return 100 * (r.SimSeconds/r.InherentSeconds - 1)
+}
+
+// PollOps are the calls the engine waits with: an instance's state, an image's, a target's
+// health, and a target group's health-check interval when the world does not give it.
+var PollOps = []string{"DescribeImages", "DescribeInstances", "DescribeTargetGroups", "DescribeTargetHealth"}
+
+// PollCallsPerMinute is the poll calls (PollOps) of an apply per simulated minute. Calls take
+// no simulated time, so every simulated second of an apply is spent waiting for something:
+// this is the apply's API cost per minute of waiting, what throttling counts.
+func PollCallsPerMinute(byOp map[string]int, simSeconds float64) float64 {
+	if simSeconds <= 0 {
+		return 0
+	}
+	n := 0
+	for _, op := range PollOps {
+		n += byOp[op]
+	}
+	return float64(n) / (simSeconds / 60)
 }
 
 // Rollouts times a rollout of each fleet size in members (default DefaultRolloutMembers) on
@@ -144,11 +175,17 @@ func applyRollout(ctx context.Context, sim *simulator.Sim, stack *specs.Stack, r
 	if launches != r.Members {
 		return fmt.Errorf("the plan launches %d members, want %d", launches, r.Members)
 	}
+	sim.ResetCalls()
 	res, err := engine.Apply(ctx, p, api, engine.Options{Clock: sim.Clock(), World: world})
 	if err != nil {
 		return err
 	}
 	r.SimSeconds = res.Elapsed().Seconds()
+	r.APICallsByOp = sim.Calls()
+	for _, c := range r.APICallsByOp {
+		r.APICalls += c
+	}
+	r.PollCallsPerMinute = PollCallsPerMinute(r.APICallsByOp, r.SimSeconds)
 	after, err := cloud.Observe(ctx, api, plan.QueryOf(stack))
 	if err != nil {
 		return err

@@ -112,6 +112,8 @@ type Apply struct {
 	APICalls      int            `json:"api_calls"`
 	APICallsByOp  map[string]int `json:"api_calls_by_op"`
 	ConvergedPlan bool           `json:"converged"` // a plan made after the apply is empty
+	// PollCallsPerMinute: the apply's poll calls per simulated minute (PollCallsPerMinute).
+	PollCallsPerMinute float64 `json:"poll_calls_per_minute"`
 }
 
 // Options tune a run. The zero value is what `albctl bench` uses.
@@ -451,7 +453,7 @@ func applyMore(ctx context.Context, n, k int) (Apply, error) {
 	}
 	fx.sim.ResetCalls()
 	t0 := time.Now()
-	res, err := engine.Apply(ctx, p, fx.api, engine.Options{Clock: fx.sim.Clock()})
+	res, err := engine.Apply(ctx, p, fx.api, engine.Options{Clock: fx.sim.Clock(), World: world})
 	a.WallNs = int64(time.Since(t0))
 	if err != nil {
 		return a, err
@@ -461,6 +463,7 @@ func applyMore(ctx context.Context, n, k int) (Apply, error) {
 	for _, c := range a.APICallsByOp {
 		a.APICalls += c
 	}
+	a.PollCallsPerMinute = PollCallsPerMinute(a.APICallsByOp, a.SimSeconds)
 	world, err = cloud.Observe(ctx, fx.api, plan.QueryOf(stack))
 	if err != nil {
 		return a, err

@@ -153,6 +153,12 @@ func waitImage(ctx context.Context, r *runner, t *task, id string) (bool, string
 	if err != nil {
 		return r.retry(ctx, t, "DescribeImages", err)
 	}
+	// An image takes minutes: read at most every imageCadence, together with the others.
+	want := r.backoffWant(t)
+	if limit := r.clock.Now().Add(imageCadence); want.After(limit) {
+		want = limit
+	}
+	r.waitOn(t, pollImages, want)
 	if !ok {
 		return false, what, nil
 	}
@@ -175,6 +181,9 @@ type launchInstance struct {
 	imageID    string
 	imageReady bool
 	instanceID string
+	launched   time.Time // when RunInstances answered
+	// lastPending is when the instance was last read pending (zero: never).
+	lastPending time.Time
 }
 
 // runInput is the RunInstances request of a launch; validate_launch sends the same with
@@ -237,7 +246,9 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 		a.instanceID = aws.ToString(out.Instances[0].InstanceId)
 		t.output = a.instanceID
 		t.fresh = true
+		a.launched = r.clock.Now()
 		// A new instance is pending for tens of seconds; polling at once only wastes a call.
+		r.waitOn(t, pollInstances, r.runningWant(launchKind(a.p, a.imageID), a.launched))
 		return false, a.instanceID + " to be running (pending)", nil
 	}
 	what := a.instanceID + " to be running"
@@ -248,10 +259,20 @@ func (a *launchInstance) advance(ctx context.Context, r *runner, t *task) (bool,
 	if err != nil {
 		return r.retry(ctx, t, "DescribeInstances", err)
 	}
+	kind := launchKind(a.p, a.imageID)
 	switch st {
 	case "running":
+		if !a.lastPending.IsZero() && !a.launched.IsZero() {
+			r.pendingSeen(kind, a.lastPending.Sub(a.launched))
+		}
 		return true, "", nil
 	case "pending":
+		a.lastPending = r.clock.Now()
+		if a.launched.IsZero() { // launched by an interrupted run: nothing to go on
+			r.waitOn(t, pollInstances, r.backoffWant(t))
+		} else {
+			r.waitOn(t, pollInstances, r.runningWant(kind, a.launched))
+		}
 		return false, what + " (pending)", nil
 	}
 	return false, "", fmt.Errorf("instance %s is %s, not running", a.instanceID, st)
@@ -416,6 +437,9 @@ type registerTarget struct {
 	registered bool
 	running    bool      // the instance was seen running (or was launched by this apply)
 	since      time.Time // when RegisterTargets was accepted
+	// checksFrom is the first read that found the target past its registration (its health
+	// checks begun): checks come an interval apart from about then.
+	checksFrom time.Time
 	rolledBack bool
 	last       string // the last health seen, for the rollback report
 	fleet      *gate  // the fleet's rollback, in a rollout with gates (RollbackParams.Fleet)
@@ -475,6 +499,7 @@ func (a *registerTarget) awaitRunning(ctx context.Context, r *runner, t *task, w
 		if err := r.timedOut(t, r.timeouts.InstanceRunning, what); err != nil {
 			return false, "", err
 		}
+		r.waitOn(t, pollInstances, r.backoffWant(t))
 		return false, what, nil
 	default:
 		return false, "", fmt.Errorf("instance %s is %s: ELB registers only running instances", who, st)
@@ -506,6 +531,7 @@ func (a *registerTarget) registerBatch(ctx context.Context, r *runner, t *task, 
 	}
 	r.changed(a.p.TargetGroupARN)
 	// Health checks take at least a few intervals; no point asking at once.
+	r.waitOn(t, pollHealth(a.p.TargetGroupARN), now.Add(firstPoll))
 	return false, who + " to pass health checks", nil
 }
 
@@ -520,22 +546,53 @@ func (a *registerTarget) awaitHealthy(ctx context.Context, r *runner, t *task, w
 	} else if err := r.timedOut(t, r.timeouts.TargetHealthy, what); err != nil {
 		return false, "", err
 	}
+	key := pollHealth(a.p.TargetGroupARN)
+	if now := r.clock.Now(); !now.After(a.since) {
+		// Registered in this very pass (another step's batch): nothing to read yet.
+		r.waitOn(t, key, now.Add(firstPoll))
+		return false, what, nil
+	}
 	d, ok, err := r.targetHealth(ctx, a.p.TargetGroupARN, a.instanceID, a.p.Port)
 	if err != nil {
 		return r.retry(ctx, t, "DescribeTargetHealth", err)
 	}
 	if !ok || d.TargetHealth == nil {
 		a.last = "not listed"
+		r.waitOn(t, key, r.backoffWant(t))
 		return false, what + " (not listed yet)", nil
 	}
 	if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
 		return true, "", nil
 	}
+	r.waitOn(t, key, a.healthWant(ctx, r, t, d.TargetHealth))
 	a.last = string(d.TargetHealth.State)
 	if d.TargetHealth.Reason != "" {
 		a.last += ": " + string(d.TargetHealth.Reason)
 	}
 	return false, fmt.Sprintf("%s (%s)", what, a.last), nil
+}
+
+// healthWant is when a registered target not yet healthy is next read. While its
+// registration is in progress, every firstPoll, to see when its checks begin; once they have
+// (initial with another reason, or unhealthy), at its next check: one interval after the read
+// that first saw them begun, and every interval after, since its health changes only with a
+// check. Anything else (unused: zone not enabled, instance not running) backs off.
+func (a *registerTarget) healthWant(ctx context.Context, r *runner, t *task, h *elbtypes.TargetHealth) time.Time {
+	now := r.clock.Now()
+	switch {
+	case h.State == elbtypes.TargetHealthStateEnumInitial && h.Reason == elbtypes.TargetHealthReasonEnumRegistrationInProgress:
+		return now.Add(firstPoll)
+	case h.State == elbtypes.TargetHealthStateEnumInitial || h.State == elbtypes.TargetHealthStateEnumUnhealthy:
+		interval := r.settings(ctx, a.p.TargetGroupARN).interval
+		if interval <= 0 {
+			return r.backoffWant(t)
+		}
+		if a.checksFrom.IsZero() {
+			a.checksFrom = now
+		}
+		return checkWant(now, a.checksFrom, interval)
+	}
+	return r.backoffWant(t)
 }
 
 // launchedHere reports whether the instance was launched by this apply: its launch step
@@ -620,6 +677,7 @@ func (a *deregisterTarget) advance(ctx context.Context, r *runner, t *task) (boo
 		return r.retry(ctx, t, "DeregisterTargets", err)
 	}
 	r.changed(a.p.TargetGroupARN)
+	r.deregistered(a.p.TargetGroupARN, a.p.InstanceID, a.p.Port)
 	return true, "", nil
 }
 
@@ -627,6 +685,9 @@ type terminateInstance struct {
 	p       *plan.TerminateParams
 	drained time.Time // when draining was over (zero: not yet)
 	sent    bool
+	// sentAt is when TerminateInstances answered; lastShutting when the instance was last
+	// read not yet terminated.
+	sentAt, lastShutting time.Time
 }
 
 func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bool, string, error) {
@@ -661,7 +722,10 @@ func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bo
 		if err != nil {
 			return r.retry(ctx, t, "TerminateInstances", err)
 		}
-		a.sent = true
+		a.sent, a.sentAt = true, r.clock.Now()
+		// Shutting down takes seconds: no point reading it at once.
+		r.waitOn(t, pollInstances, r.runningWant(terminating, a.sentAt))
+		return false, who + " to terminate (shutting-down)", nil
 	}
 	what := who + " to terminate"
 	if err := r.timedOutSince(a.drained, r.timeouts.InstanceRunning, what); err != nil {
@@ -675,8 +739,13 @@ func (a *terminateInstance) advance(ctx context.Context, r *runner, t *task) (bo
 		return r.retry(ctx, t, "DescribeInstances", err)
 	}
 	if st == "terminated" {
+		if !a.lastShutting.IsZero() && !a.sentAt.IsZero() {
+			r.pendingSeen(terminating, a.lastShutting.Sub(a.sentAt))
+		}
 		return true, "", nil
 	}
+	a.lastShutting = r.clock.Now()
+	r.waitOn(t, pollInstances, r.runningWant(terminating, a.sentAt))
 	return false, fmt.Sprintf("%s (%s)", what, st), nil
 }
 
@@ -699,6 +768,8 @@ func (a *terminateInstance) draining(ctx context.Context, r *runner, t *task) (w
 			if err := r.timedOut(t, r.timeouts.TargetDrained, what); err != nil {
 				return "", "", err
 			}
+			at, far := r.drainWant(ctx, ref.TargetGroupARN, a.p.InstanceID, ref.Port)
+			r.waitUntil(t, pollHealth(ref.TargetGroupARN), at, far)
 			return what, "", nil
 		case elbtypes.TargetHealthStateEnumUnused:
 			continue // registered but given no traffic: nothing to drain
@@ -708,6 +779,7 @@ func (a *terminateInstance) draining(ctx context.Context, r *runner, t *task) (w
 				return "", "", fmt.Errorf("%s is still registered (%s) in %s after %s: it would lose requests if terminated; deregister it first",
 					who, d.TargetHealth.State, ref.TargetGroupARN, r.timeouts.Propagation)
 			}
+			r.waitOn(t, pollHealth(ref.TargetGroupARN), r.backoffWant(t))
 			return what, "", nil
 		}
 	}

@@ -120,6 +120,11 @@ type task struct {
 	// too (see withoutProfile); retry asks it once per run of InvalidParameterValue.
 	probe         func(context.Context) bool
 	othersRefused *bool
+	// poll, when the step waits on a read shared by its kind (poll.go), names that read, and
+	// want is when the step next wants it; set by the action at each advance.
+	poll    pollKey
+	want    time.Time
+	wantFar bool
 }
 
 // action advances one step. It returns finished when the step is complete, otherwise the
@@ -142,6 +147,12 @@ type runner struct {
 	// held are old members a gate's rollback puts back in service: their terminate steps
 	// wait (relaunch.go). By instance ID, the gate step's ID.
 	held map[string]string
+	// What the waits learn as the apply goes (poll.go): how long an instance of a kind was
+	// still pending, each target group's health-check settings, when each target was
+	// deregistered.
+	pending        map[string]learned
+	tgSettings     map[string]healthSettings
+	deregisteredAt map[string]time.Time
 }
 
 // Apply executes p against api. It returns the Result even on error, so the caller can say
@@ -259,6 +270,7 @@ func (r *runner) run(ctx context.Context) error {
 			return nil
 		}
 		r.round = &round{}
+		r.align()
 		now := r.clock.Now()
 		var next time.Time
 		for _, t := range r.tasks {
@@ -275,7 +287,10 @@ func (r *runner) run(ctx context.Context) error {
 				if err := ctx.Err(); err != nil {
 					return interrupted(err)
 				}
-				continue
+				if t.status != running {
+					continue
+				}
+				// Its next poll counts too: sleeping past it would read late.
 			}
 			if next.IsZero() || t.due.Before(next) {
 				next = t.due
@@ -315,7 +330,7 @@ func (r *runner) run(ctx context.Context) error {
 func (r *runner) advance(ctx context.Context, t *task) error {
 	// An API call in flight finishes even when the user interrupts: cancelling mid-request
 	// would leave the outcome unknown.
-	t.retried = false
+	t.retried, t.poll = false, ""
 	finished, waiting, err := t.action.advance(context.WithoutCancel(ctx), r, t)
 	if r.opts.AfterPoll != nil {
 		r.opts.AfterPoll()
@@ -339,12 +354,12 @@ func (r *runner) advance(ctx context.Context, t *task) error {
 		r.emit(Event{Type: EventDone, Step: t.step.ID, Kind: string(t.step.Kind), Output: t.output})
 		return nil
 	}
-	if t.delay == 0 {
-		t.delay = 5 * time.Second
+	if t.poll != "" && !t.retried {
+		t.due = pollDue(now, t.want, t.wantFar)
 	} else {
-		t.delay = min(t.delay*3/2, 30*time.Second)
+		t.poll = "" // a retry backs off on its own, not with the other readers
+		t.due = r.backoffWant(t)
 	}
-	t.due = now.Add(t.delay)
 	if t.wakeAt.After(now) && t.wakeAt.Before(t.due) {
 		t.due = t.wakeAt
 	}
