@@ -9,7 +9,10 @@
 //     never takes the lock, counts calls or settles time itself (operations_test.go);
 //   - only internal/clock declares a clock interface (Now, Sleep) or a Duration over
 //     time.Duration, and it imports nothing but context, encoding/json, fmt and time
-//     (clock_test.go).
+//     (clock_test.go);
+//   - every package imports only the albctl packages the package map of docs/design.md
+//     allows it, the map and the docs table agree, and cmd/albctl wires the simulator in
+//     sim.go and simserve.go only (layers_test.go).
 //
 // The rules live here, beside each other, rather than in the packages they check, so that
 // one place lists them and a package moving (say under internal/) is one line to change.

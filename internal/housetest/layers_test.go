@@ -21,36 +21,69 @@ const module = "github.com/albctl/albctl/"
 // the cloud reader does not know the spec language). A new package states its place here
 // before it compiles into the tree; the docs table must say the same (TestDesignDocStatesTheLayers).
 var mayImport = map[string][]string{
-	"cmd/albctl":                          {"internal/backend", "internal/bench", "internal/clock", "internal/cloud", "internal/engine", "internal/lock", "internal/mirror", "internal/plan", "internal/planfile", "internal/safefile", "internal/simserve", "internal/simulator", "internal/specs"},
+	"cmd/albctl":                          {"internal/backend", "internal/bench", "internal/cloud", "internal/discover", "internal/engine", "internal/iampolicy", "internal/lock", "internal/mirror", "internal/plan", "internal/planfile", "internal/rehearse", "internal/safefile", "internal/simserve", "internal/simulator", "internal/specs", "internal/views"},
 	"integration":                         {},
 	"internal/backend":                    {"internal/clock", "internal/cloud", "internal/lock", "internal/plan", "internal/simulator", "internal/specs"},
 	"internal/bench":                      {"internal/clock", "internal/cloud", "internal/engine", "internal/mirror", "internal/plan", "internal/simulator", "internal/specs"},
 	"internal/clock":                      {},
 	"internal/cloud":                      {"internal/clock"},
 	"internal/conformance":                {"internal/cloud", "internal/simulator"},
+	"internal/discover":                   {"internal/cloud", "internal/reach", "internal/safefile"},
 	"internal/engine":                     {"internal/clock", "internal/cloud", "internal/plan"},
 	"internal/housetest":                  {},
+	"internal/iampolicy":                  {"internal/cloud", "internal/specs"},
 	"internal/lock":                       {"internal/clock"},
 	"internal/mirror":                     {"internal/clock", "internal/cloud", "internal/simulator"},
 	"internal/plan":                       {"internal/clock", "internal/cloud", "internal/reach", "internal/safefile", "internal/specs"},
 	"internal/planfile":                   {"internal/cloud", "internal/plan", "internal/safefile", "internal/specs"},
 	"internal/reach":                      {"internal/cloud"},
+	"internal/rehearse":                   {"internal/backend", "internal/clock", "internal/cloud", "internal/engine", "internal/mirror", "internal/plan", "internal/simulator", "internal/specs"},
 	"internal/safefile":                   {},
 	"internal/scenarios":                  {},
 	"internal/simserve":                   {"internal/safefile", "internal/simulator"},
 	"internal/simserve/internal/gennames": {},
 	"internal/simulator":                  {"internal/clock", "internal/cloud", "internal/reach", "internal/safefile"},
 	"internal/specs":                      {"internal/safefile"},
+	"internal/testkit":                    {"internal/clock", "internal/cloud", "internal/engine", "internal/plan", "internal/simulator", "internal/specs"},
+	"internal/views":                      {"internal/engine", "internal/plan", "internal/rehearse"},
 }
 
-// TestImportsPointDown checks every package's non-test imports against mayImport, and that
-// the map names exactly the packages there are.
+// onlyIn narrows a rule to files: cmd/albctl wires the simulator as a backend in these files
+// and nowhere else (every other command reaches it through internal/backend).
+var onlyIn = map[string][]string{
+	"internal/simulator": {"cmd/albctl/sim.go", "cmd/albctl/simserve.go"},
+}
+
+// TestImportsPointDown checks every package's non-test imports against mayImport, that the map
+// names exactly the packages there are, and that the imports onlyIn narrows stay in their files.
 func TestImportsPointDown(t *testing.T) {
 	fset := token.NewFileSet()
-	got := importsByPackage(parseTree(t, fset, repoRoot(t)))
-	for _, problem := range layerProblems(got, mayImport) {
+	files := parseTree(t, fset, repoRoot(t))
+	for _, problem := range layerProblems(importsByPackage(files), mayImport) {
 		t.Error(problem)
 	}
+	for _, problem := range narrowProblems(files, "cmd/albctl", onlyIn) {
+		t.Error(problem)
+	}
+}
+
+// narrowProblems names each non-test file of dir that imports a package of only outside the
+// files listed for it.
+func narrowProblems(files []sourceFile, dir string, only map[string][]string) []string {
+	var out []string
+	for _, f := range files {
+		if path.Dir(f.name) != dir || strings.HasSuffix(f.name, "_test.go") {
+			continue
+		}
+		for _, imp := range f.file.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			rel, ok := strings.CutPrefix(p, module)
+			if allowed, narrowed := only[rel]; ok && narrowed && !slices.Contains(allowed, f.name) {
+				out = append(out, fmt.Sprintf("%s imports %s, which %s may import only in %v: reach it through internal/backend", f.name, rel, dir, allowed))
+			}
+		}
+	}
+	return out
 }
 
 // importsByPackage maps each directory holding non-test Go files to the albctl packages
@@ -128,6 +161,19 @@ func TestLayerProblemsFound(t *testing.T) {
 	}
 	if problems := layerProblems(got, rules); !slices.Equal(problems, want) {
 		t.Errorf("layerProblems:\n got %q\nwant %q", problems, want)
+	}
+}
+
+// TestNarrowProblemsFound checks the narrowing: the same import is fine in a listed file and
+// named in another.
+func TestNarrowProblemsFound(t *testing.T) {
+	fset := token.NewFileSet()
+	src := "package main\n\nimport _ \"github.com/albctl/albctl/internal/simulator\"\n"
+	files := append(parseSource(t, fset, "cmd/albctl/sim.go", src), parseSource(t, fset, "cmd/albctl/plan.go", src)...)
+	want := []string{"cmd/albctl/plan.go imports internal/simulator, which cmd/albctl may import only in [cmd/albctl/sim.go]: reach it through internal/backend"}
+	got := narrowProblems(files, "cmd/albctl", map[string][]string{"internal/simulator": {"cmd/albctl/sim.go"}})
+	if !slices.Equal(got, want) {
+		t.Errorf("narrowProblems:\n got %q\nwant %q", got, want)
 	}
 }
 

@@ -117,26 +117,26 @@ func TestRun(t *testing.T) {
 	}{{
 		name: "the seed", world: seed,
 		want: summary{
-			Elapsed: 5*time.Minute + 57*time.Second,
+			Elapsed: 5*time.Minute + 39*time.Second,
 			Steps: []string{"1 validate_launch.web.ap-northeast-1d", "4 enable_stickiness.web", "2 create_image.web OUTAGE",
 				"3 launch_instance.web.ap-northeast-1d.1", "5 register_target.web.ap-northeast-1d.1", "6 trim_zones.web"},
 			Routing: [][]int{{100, 33, 0}}, Changes: 7, Legend: 7, Sessions: "local", Local: true,
 			Phases: []string{"before : 57 0", "step validate_launch.web.ap-northeast-1d: 333 0", "step enable_stickiness.web: 333 0",
-				"step create_image.web: 85 0", "step launch_instance.web.ap-northeast-1d.1: 45 0",
-				"step register_target.web.ap-northeast-1d.1: 45 0", "step trim_zones.web: 0 0", "after : 28 0"},
-			Verdict: [5]int{1, 333, 0, 74, 28},
+				"step create_image.web: 87 0", "step launch_instance.web.ap-northeast-1d.1: 41 0",
+				"step register_target.web.ap-northeast-1d.1: 46 0", "step trim_zones.web: 0 0", "after : 27 0"},
+			Verdict: [5]int{1, 333, 0, 76, 27},
 			Worst:   "504 0s..1m0s create_image.web i-0a1b2c3d4e5f60001 is rebooting (still healthy until it fails its health checks)",
 		},
 	}, {
 		name: "an image that ends failed stops the plan at create_image", world: seed, faults: filepath.Join("testdata", "badimage.json"),
 		want: summary{
 			Error:   "create_image.web: image ami-fbaf48a981dfb63f9 is failed: Server.InternalError: Internal error",
-			Elapsed: 4*time.Minute + 36*time.Second,
+			Elapsed: 4*time.Minute + 24*time.Second,
 			Steps:   []string{"1 validate_launch.web.ap-northeast-1d", "4 enable_stickiness.web", "2 create_image.web OUTAGE failed"},
 			Routing: [][]int{{100, 33}}, Changes: 5, Legend: 5, Sessions: "local", Local: true,
 			Phases: []string{"before : 57 0", "step validate_launch.web.ap-northeast-1d: 333 0", "step enable_stickiness.web: 333 0",
-				"step create_image.web: 85 0", "after : 48 0"},
-			Verdict: [5]int{1, 333, 0, 85, 48},
+				"step create_image.web: 87 0", "after : 47 0"},
+			Verdict: [5]int{1, 333, 0, 87, 47},
 			Worst:   "504 0s..1m0s create_image.web i-0a1b2c3d4e5f60001 is rebooting (still healthy until it fails its health checks)",
 		},
 	}, {
