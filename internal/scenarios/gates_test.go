@@ -281,3 +281,38 @@ func (r refuseImageTags) CreateTags(ctx context.Context, in *ec2.CreateTagsInput
 	}
 	return r.EC2.CreateTags(ctx, in, opts...)
 }
+
+// TestGatesCostABakePerCheckpoint: a good build passes its gates at the cost of the bake
+// windows alone. The gated rollout (checkpoints at 25, 50 and 100%, bake_time 5m, every kind of
+// gate) ends within one bake window per checkpoint of the same rollout without gates, in
+// simulated time, which is deterministic.
+func TestGatesCostABakePerCheckpoint(t *testing.T) {
+	t.Parallel()
+	const checkpoints, bake = 3, 5 * time.Minute
+	good := "    max_5xx_percent = 1\n    max_p95_latency = \"800ms\"\n    alarms = [\"web-5xx\"]"
+	ungated := `  rollout {
+    keep_old = "until_done"
+  }`
+	elapsed := map[string]time.Duration{}
+	for name, rollout := range map[string]string{"gated": gatedRollout(good), "ungated": ungated} {
+		sim := testkit.NewSim(t, simulator.SeedWorld())
+		testkit.ConvergeSim(t, sim, spec(t, "1", 2, 2, ""))
+		w := sim.World()
+		w.Alarms = []simulator.Alarm{{
+			Name: "web-5xx", MetricName: "HTTPCode_Target_5XX_Count", Statistic: "Sum",
+			Dimensions: map[string]string{"LoadBalancer": dimension(w.LoadBalancers[0].ARN, ":loadbalancer/"), "TargetGroup": dimension(w.TargetGroups[0].ARN, ":")},
+			Period:     clock.Duration(time.Minute), EvaluationPeriods: 2, Threshold: 10, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "notBreaching",
+		}}
+		sim = testkit.NewSim(t, w)
+		res, err := apply(sim, planFor(t, sim, spec(t, "2", 2, 2, rollout)), engine.Options{})
+		if err != nil {
+			t.Fatalf("%s rollout: %v", name, err)
+		}
+		elapsed[name] = res.Elapsed()
+	}
+	g, u := elapsed["gated"], elapsed["ungated"]
+	if g > u+checkpoints*bake || g < u {
+		t.Errorf("gated rollout %s, ungated %s: want the gated one within %d bake windows (%s) above the other", g, u, checkpoints, checkpoints*bake)
+	}
+	t.Logf("gated %s, ungated %s, difference %s (allowed %s)", g, u, g-u, checkpoints*bake)
+}
