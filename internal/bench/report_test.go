@@ -99,3 +99,22 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestCallBudgetFollowsTheStack: the calls a plan may make grow with target groups and load
+// balancers, never with instances.
+func TestCallBudgetFollowsTheStack(t *testing.T) {
+	for _, tc := range []struct {
+		calls, tgs, lbs int
+		want            string
+	}{
+		{19, 2, 2, "ok"}, {20, 2, 2, "MISSED"}, {15, 1, 1, "ok"}, {16, 1, 1, "MISSED"},
+	} {
+		c := checkCalls([]Row{{N: 1000, PlanAPICalls: tc.calls, Fleets: tc.tgs, LoadBalancers: tc.lbs}})
+		if c.Status != tc.want {
+			t.Errorf("%d calls for %d target groups and %d load balancers: %s, want %s (%s)", tc.calls, tc.tgs, tc.lbs, c.Status, tc.want, c.Got)
+		}
+	}
+	if c := checkCalls([]Row{{N: 100, PlanAPICalls: 99}}); c.Status != "not measured" {
+		t.Errorf("no N = 1,000 row: %s, want not measured", c.Status)
+	}
+}
