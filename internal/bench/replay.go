@@ -109,6 +109,11 @@ func (r *recEC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	return record(r.t, "DescribeSubnets", in, out, err)
 }
 
+func (r *recEC2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, f ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	out, err := r.EC2.DescribeSnapshots(ctx, in, f...)
+	return record(r.t, "DescribeSnapshots", in, out, err)
+}
+
 func (r *recEC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, f ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
 	out, err := r.EC2.DescribeInstanceTypeOfferings(ctx, in, f...)
 	return record(r.t, "DescribeInstanceTypeOfferings", in, out, err)
@@ -166,6 +171,10 @@ func (p *playEC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput,
 
 func (p *playEC2) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
 	return play[*ec2.DescribeSubnetsOutput](p.t, "DescribeSubnets", in)
+}
+
+func (p *playEC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	return play[*ec2.DescribeSnapshotsOutput](p.t, "DescribeSnapshots", in)
 }
 
 func (p *playEC2) DescribeInstanceTypeOfferings(_ context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
