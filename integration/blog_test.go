@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/simulator"
@@ -33,7 +32,7 @@ func TestMotoBlog(t *testing.T) {
 	}
 
 	start := time.Now()
-	res, err := engine.Apply(context.Background(), motoPlan, m.api(), engine.Options{Clock: clock.Wall{}})
+	res, err := engine.Apply(context.Background(), motoPlan, m.api(), engine.Options{Clock: motoClock()})
 	if err != nil {
 		t.Fatalf("apply against moto: %v\ndone: %v\nnot done: %v", err, res.Done, res.NotDone)
 	}
@@ -52,7 +51,7 @@ func TestMotoBlog(t *testing.T) {
 func TestMotoObserveCallsDoNotGrow(t *testing.T) {
 	m := newMoto(t)
 	m.seed(t, simulator.SeedWorld())
-	wall := clock.Wall{}
+	wall := motoClock()
 
 	countObserve := func(dir string, want int) int {
 		t.Helper()

@@ -11,7 +11,6 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
-	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/simulator"
 	"github.com/albctl/albctl/internal/testkit"
@@ -105,10 +104,10 @@ func TestDifferential(t *testing.T) {
 			seeded := mo.seed(t, seedIndependently(w))
 			motoRoles := worldRoles(w).through(seeded.IDs)
 			if sc.before != nil {
-				testkit.Converge(t, "moto (before)", mo.api(), clock.Wall{}, loadStack(t, sc.before(t)))
+				testkit.Converge(t, "moto (before)", mo.api(), motoClock(), loadStack(t, sc.before(t)))
 			}
 			start := time.Now()
-			motoPlans := testkit.Converge(t, "moto", mo.api(), clock.Wall{}, stack)
+			motoPlans := testkit.Converge(t, "moto", mo.api(), motoClock(), stack)
 			t.Logf("moto: %d steps in %s", len(motoPlans[0].Steps), time.Since(start).Round(time.Millisecond))
 			motoObserved := observe(t, mo.api(), stack)
 

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
-	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/engine"
 	"github.com/albctl/albctl/internal/plan"
@@ -26,12 +25,17 @@ import (
 	"github.com/albctl/albctl/internal/testkit"
 )
 
-// virtualClock moves only when the engine sleeps: moto has no time, and a bake of minutes
-// would otherwise be waited on the wall clock.
+// virtualClock moves only when the engine sleeps: moto has no time (instances run, images
+// are available and targets leave at once), and a bake, a deregistration delay or a poll
+// schedule of minutes would otherwise be waited on the wall clock. Every apply against moto
+// runs on one, so no test sleeps for real (docs/testing.md).
 type virtualClock struct {
 	mu  sync.Mutex
 	now time.Time
 }
+
+// motoClock is a virtual clock that starts at the wall clock's now.
+func motoClock() *virtualClock { return &virtualClock{now: time.Now().UTC()} }
 
 func (c *virtualClock) Now() time.Time {
 	c.mu.Lock()
@@ -104,7 +108,7 @@ func motoGateRollsBack(t *testing.T, keepOld bool) {
 		}
 		return s
 	}
-	testkit.Converge(t, "moto", api, clock.Wall{}, at("2023-05-14"))
+	testkit.Converge(t, "moto", api, motoClock(), at("2023-05-14"))
 	before := liveByVersion(t, api)
 	ctx := context.Background()
 
@@ -113,7 +117,7 @@ func motoGateRollsBack(t *testing.T, keepOld bool) {
 	if n := countKind(p, plan.Gate); n != 3 {
 		t.Fatalf("%d gates, want 3:\n%s", n, testkit.Steps(p))
 	}
-	clock := &virtualClock{now: time.Now().UTC()}
+	clock := motoClock()
 	// With keep_old the alarm goes off at the first checkpoint; without, at the last, when
 	// the first two old members have drained and been terminated (relaunched) and the third
 	// still drains (registered again).

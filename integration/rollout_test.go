@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
@@ -27,7 +26,7 @@ import (
 func TestMotoRolloutScaleInAndCleanup(t *testing.T) {
 	m := newMoto(t)
 	m.seed(t, simulator.SeedWorld())
-	wall := clock.Wall{}
+	wall := motoClock()
 	dir := blogWithZones(t, "ap-northeast-1a=2", "ap-northeast-1d=2")
 	at := func(version string) *specs.Stack {
 		s, _, diags := specs.Load(dir, specs.Options{Vars: []string{"app_version=" + version}})

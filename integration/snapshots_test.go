@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/albctl/albctl/internal/clock"
 	"github.com/albctl/albctl/internal/cloud"
 	"github.com/albctl/albctl/internal/plan"
 	"github.com/albctl/albctl/internal/simulator"
@@ -24,7 +23,7 @@ import (
 func TestMotoSnapshotTagsAndCleanup(t *testing.T) {
 	m := newMoto(t)
 	m.seed(t, simulator.SeedWorld())
-	api, wall := m.api(), clock.Wall{}
+	api, wall := m.api(), motoClock()
 	dir := blogWithZones(t, "ap-northeast-1a=1", "ap-northeast-1d=1")
 	at := func(version string) *specs.Stack {
 		s, _, diags := specs.Load(dir, specs.Options{Vars: []string{"app_version=" + version}})
