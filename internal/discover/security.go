@@ -2,12 +2,12 @@ package discover
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/albctl/albctl/internal/cloud"
+	"github.com/albctl/albctl/internal/reach"
 )
 
 // Finding is what the source's security groups say about one zone a member could go to:
@@ -70,35 +70,11 @@ func finding(f *Facts, az string) Finding {
 }
 
 // admits reports whether a security group admits TCP port from a load balancer node in a
-// subnet with block cidr, or from one of the load balancer's security groups. Prefix lists
-// and IPv6 rules do not count (a rule must cover the whole subnet, as AWS advises for rules
-// that name load balancer subnets).
+// subnet with block cidr, or from one of the load balancer's security groups: the planner's
+// own rule (reach.Admits). Prefix lists and IPv6 rules do not count (a rule must cover the
+// whole subnet, as AWS advises for rules that name load balancer subnets).
 func admits(g cloud.SecurityGroup, port int32, cidr string, lbGroups []string) bool {
-	for _, r := range g.Ingress {
-		if r.Protocol != "-1" && r.Protocol != "tcp" && r.Protocol != "6" {
-			continue
-		}
-		if r.Protocol != "-1" && (port < r.FromPort || port > r.ToPort) {
-			continue
-		}
-		if slices.ContainsFunc(r.CIDRs, func(c string) bool { return coversBlock(c, cidr) }) {
-			return true
-		}
-		if slices.ContainsFunc(r.Groups, func(id string) bool { return slices.Contains(lbGroups, id) }) {
-			return true
-		}
-	}
-	return false
-}
-
-// coversBlock reports whether rule holds every address of block.
-func coversBlock(rule, block string) bool {
-	r, err1 := netip.ParsePrefix(rule)
-	b, err2 := netip.ParsePrefix(block)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return r.Bits() <= b.Bits() && r.Contains(b.Masked().Addr())
+	return reach.Admits(g.Ingress, port, cidr, lbGroups)
 }
 
 // groupsAdmit is "security group X admits" or "security groups X, Y admit".

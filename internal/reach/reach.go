@@ -209,6 +209,14 @@ func admits(rules []cloud.SGRule, port int32, peerCIDR string, peerGroups []stri
 	return false
 }
 
+// Admits reports whether some rule lets TCP on port pass to or from the peer, by the same
+// test the planner and the simulator apply: init judges a security group with it too, so the
+// three cannot disagree on what a rule admits.
+func Admits(rules []cloud.SGRule, port int32, peerCIDR string, peerGroups []string) bool {
+	var pls []string
+	return admits(rules, port, peerCIDR, peerGroups, &pls)
+}
+
 // tcpPort reports whether a rule of this protocol and port range applies to TCP on port.
 func tcpPort(proto string, from, to, port int32) bool {
 	switch strings.ToLower(proto) {
