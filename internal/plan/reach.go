@@ -35,11 +35,17 @@ func (b *builder) futureTargets(tg *cloud.TargetGroup) []reach.Target {
 			}
 		}
 	}
+	// A set, not a search of out: a target group of 10,000 targets made this step quadratic.
+	have := make(map[string]bool, len(out)+len(tg.Targets))
+	for _, t := range out {
+		have[t.ID] = true
+	}
 	for _, t := range tg.Targets {
 		in, ok := b.world.Instance(t.ID)
-		if !ok || leaving[t.ID] || t.State == "draining" || slices.ContainsFunc(out, func(r reach.Target) bool { return r.ID == t.ID }) {
+		if !ok || leaving[t.ID] || t.State == "draining" || have[t.ID] {
 			continue
 		}
+		have[t.ID] = true
 		out = append(out, reach.Target{ID: t.ID, AZ: in.AZ, Subnet: in.SubnetID, Groups: in.SecurityGroupIDs, Port: targetPort(tg, t.Port)})
 	}
 	slices.SortFunc(out, func(x, y reach.Target) int { return strings.Compare(x.ID, y.ID) })
