@@ -309,6 +309,10 @@ func TestApplyJSONEventsMatchTheDocumentedSchema(t *testing.T) {
 	// human summary), not this JSON spelling. A known gap.
 	delete(events, "unconfirmed")
 	delete(events, "unconfirmed[]")
+	// held is printed only when a gate trips while an old member drains: gates.txtar checks
+	// the human summary of that apply and internal/views' TestApplyJSON the JSON spelling.
+	delete(events, "held")
+	delete(events, "held[]")
 	checkAllSeen(t, "apply -json events", events, got)
 }
 

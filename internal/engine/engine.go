@@ -72,8 +72,11 @@ var ErrTimeout = errors.New("timed out")
 
 // Result says what happened, step by step.
 type Result struct {
-	Done     []string          `json:"done"`               // in completion order
-	NotDone  []string          `json:"not_done,omitempty"` // in plan order: never started or abandoned mid-wait
+	Done    []string `json:"done"`               // in completion order
+	NotDone []string `json:"not_done,omitempty"` // in plan order: never started or abandoned mid-wait
+	// Held are terminate steps a gate's rollback held (relaunch.go): their old member serves
+	// again and TerminateInstances was never sent. Also in NotDone.
+	Held     []string          `json:"held,omitempty"`
 	Failed   string            `json:"failed,omitempty"`
 	Outputs  map[string]string `json:"outputs"` // step ID -> the ID it produced (image, instance)
 	Started  time.Time         `json:"started"`
@@ -191,6 +194,9 @@ func Apply(ctx context.Context, p *plan.Plan, api cloud.API, opts Options) (*Res
 	for _, t := range r.tasks {
 		if t.status == pending || t.status == running {
 			r.result.NotDone = append(r.result.NotDone, t.step.ID)
+			if a, ok := t.action.(*terminateInstance); ok && !a.sent && r.held[a.p.InstanceID] != "" {
+				r.result.Held = append(r.result.Held, t.step.ID)
+			}
 		}
 	}
 	kind := EventSummary

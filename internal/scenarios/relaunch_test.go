@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"github.com/albctl/albctl/internal/testkit"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,10 @@ func TestGatesWithoutKeepOldRelaunchTheOldMembers(t *testing.T) {
 			}
 			if n := healthyTargets(t, sim); n != 4 {
 				t.Errorf("%d healthy targets after the rollback, want 4", n)
+			}
+			// The held terminate is reported as held (never sent), and only then.
+			if held := len(res.Held) > 0; held != (tc.relaunched == 0) || !slices.ContainsFunc(res.Held, func(id string) bool { return strings.HasPrefix(id, "terminate_instance.") }) && held {
+				t.Errorf("held steps %v, want a terminate step exactly when a draining member was registered again", res.Held)
 			}
 			if tc.name == "gate" {
 				again(t, sim, v2, p, "max_5xx_percent = 1")

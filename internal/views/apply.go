@@ -151,6 +151,8 @@ func (v *ApplyHuman) Stopped(res *engine.Result, g StepGroups, err error, simula
 	writeGroup(v.W, "Failed", g.Failed, "")
 	writeGroup(v.W, "Issued but not confirmed", g.Unconfirmed,
 		"AWS may have carried these out; albctl stopped before it saw them finish")
+	writeGroup(v.W, "Held by the rollback", g.Held,
+		"their old members serve again; TerminateInstances was never sent")
 	writeGroup(v.W, "Not started", g.NotStarted, "")
 	fmt.Fprintln(v.W, "Run apply again to continue: it observes the world afresh and creates nothing twice.")
 }
@@ -223,6 +225,7 @@ type outcome struct {
 	Done           []string      `json:"done,omitempty"`
 	NotDone        []string      `json:"not_done,omitempty"`
 	Unconfirmed    []string      `json:"unconfirmed,omitempty"`
+	Held           []string      `json:"held,omitempty"`
 	Converged      *bool         `json:"converged,omitempty"`
 	RemainingSteps *int          `json:"remaining_steps,omitempty"`
 	Elapsed        time.Duration `json:"elapsed_ns"`
@@ -240,7 +243,7 @@ func ids(steps []plan.Step) []string {
 // The engine emits its own summary event; these add the outcome.
 func (v *ApplyJSON) Stopped(res *engine.Result, g StepGroups, err error, simulated string) {
 	_ = v.enc.Encode(outcome{Type: "outcome", Status: "stopped", Error: err.Error(), Done: res.Done, NotDone: res.NotDone,
-		Unconfirmed: ids(g.Unconfirmed), Elapsed: res.Elapsed(), Simulated: simulated != ""})
+		Unconfirmed: ids(g.Unconfirmed), Held: ids(g.Held), Elapsed: res.Elapsed(), Simulated: simulated != ""})
 }
 
 func (v *ApplyJSON) Complete(res *engine.Result, remaining *plan.Plan, simulated string) {

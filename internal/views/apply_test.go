@@ -220,7 +220,7 @@ func TestApplyJSON(t *testing.T) {
 	v := NewApply(&buf, true, false)
 	v.Plan("simulator", p)
 	v.Event(ev(engine.EventDone, "create_image.web", time.Minute, "output", "ami-2"))
-	v.Stopped(res, StepGroups{Unconfirmed: p.Steps[1:2]}, errors.New("boom"), " simulated")
+	v.Stopped(res, StepGroups{Unconfirmed: p.Steps[1:2], Held: p.Steps[2:3]}, errors.New("boom"), " simulated")
 	v.Complete(&engine.Result{Done: []string{"a"}, Started: t0, Finished: t0}, &plan.Plan{Steps: p.Steps[:1]}, "")
 	dec := json.NewDecoder(&buf)
 	var planLine struct {
@@ -245,7 +245,7 @@ func TestApplyJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStopped := map[string]any{"type": "outcome", "status": "stopped", "error": "boom", "done": []any{"create_image.web"},
-		"not_done": []any{"trim_zones.web"}, "unconfirmed": []any{"launch_instance.web.a.1"}, "elapsed_ns": float64(time.Minute), "simulated": true}
+		"not_done": []any{"trim_zones.web"}, "unconfirmed": []any{"launch_instance.web.a.1"}, "held": []any{p.Steps[2].ID}, "elapsed_ns": float64(time.Minute), "simulated": true}
 	if d := cmp.Diff(wantStopped, stopped); d != "" {
 		t.Errorf("stopped outcome (-want +got):\n%s", d)
 	}
@@ -276,6 +276,10 @@ func TestTrackerGroups(t *testing.T) {
 			StepGroups{Done: p.Steps[:1], Unconfirmed: p.Steps[1:2], NotStarted: p.Steps[2:]}},
 		{"the launch failed", &engine.Result{Done: []string{"create_image.web"}, Failed: "launch_instance.web.a.1"},
 			StepGroups{Done: p.Steps[:1], Failed: p.Steps[1:2], NotStarted: p.Steps[2:]}},
+		// A step the engine held (a gate's rollback put its old member back) is held, not
+		// unconfirmed, though it started.
+		{"held by a rollback", &engine.Result{Done: []string{"create_image.web"}, Held: []string{"launch_instance.web.a.1"}},
+			StepGroups{Done: p.Steps[:1], Held: p.Steps[1:2], NotStarted: p.Steps[2:]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if d := cmp.Diff(tc.want, tr.Groups(tc.res)); d != "" {

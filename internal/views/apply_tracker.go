@@ -50,15 +50,19 @@ type StepGroups struct {
 	Done        []plan.Step
 	Failed      []plan.Step
 	Unconfirmed []plan.Step // started, an API call may have taken effect, not confirmed
+	Held        []plan.Step // terminations a gate's rollback held: never sent
 	NotStarted  []plan.Step
 }
 
 func (t *Tracker) Groups(res *engine.Result) StepGroups {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	done := map[string]bool{}
+	done, held := map[string]bool{}, map[string]bool{}
 	for _, id := range res.Done {
 		done[id] = true
+	}
+	for _, id := range res.Held {
+		held[id] = true
 	}
 	var g StepGroups
 	for _, s := range t.steps {
@@ -67,6 +71,8 @@ func (t *Tracker) Groups(res *engine.Result) StepGroups {
 			g.Done = append(g.Done, s)
 		case s.ID == res.Failed:
 			g.Failed = append(g.Failed, s)
+		case held[s.ID]:
+			g.Held = append(g.Held, s)
 		case t.started[s.ID]:
 			g.Unconfirmed = append(g.Unconfirmed, s)
 		default:
