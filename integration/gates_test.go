@@ -34,6 +34,14 @@ type virtualClock struct {
 	now time.Time
 }
 
+// nextBakeSecond waits for the wall clock's next second before a test bakes another image:
+// moto stamps an image's CreationDate to the second, and image.keep keeps the newest images by
+// it, so two bakes in one second (which the virtual clock allows and AWS, whose bakes take
+// minutes, does not) would tie, and the tie would retire an arbitrary one of them.
+func nextBakeSecond() {
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+}
+
 // motoClock is a virtual clock that starts at the wall clock's now.
 func motoClock() *virtualClock { return &virtualClock{now: time.Now().UTC()} }
 
@@ -112,6 +120,7 @@ func motoGateRollsBack(t *testing.T, keepOld bool) {
 	before := liveByVersion(t, api)
 	ctx := context.Background()
 
+	nextBakeSecond()
 	v2 := at("2024-01-01")
 	p := build(t, v2, observe(t, api, v2))
 	if n := countKind(p, plan.Gate); n != 3 {

@@ -42,6 +42,7 @@ func TestMotoRolloutScaleInAndCleanup(t *testing.T) {
 	}
 
 	for _, v := range []string{"2024-01-01", "2024-02-01"} {
+		nextBakeSecond()
 		plans := testkit.Converge(t, "moto", m.api(), wall, at(v))
 		if n := countKind(plans[0], plan.LaunchInstance); n != 3 {
 			t.Errorf("bump to %s: %d launches, want 3 replacements:\n%s", v, n, testkit.Steps(plans[0]))

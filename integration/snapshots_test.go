@@ -36,6 +36,7 @@ func TestMotoSnapshotTagsAndCleanup(t *testing.T) {
 	snaps := map[string][]string{} // image version -> its snapshots
 	var imageTags []ec2types.Tag
 	for _, v := range versions[:2] {
+		nextBakeSecond()
 		testkit.Converge(t, "moto", api, wall, at(v))
 		im := bakedImage(t, api, "web-"+v)
 		snaps[v], imageTags = imageSnapshots(im), im.Tags
@@ -67,6 +68,7 @@ func TestMotoSnapshotTagsAndCleanup(t *testing.T) {
 	}
 	// keep = 2 retires web-2023-05-14 at the next bump: the plan tags its snapshot first
 	// (tag on the next run, docs/security.md "Snapshots"), then deletes it with the image.
+	nextBakeSecond()
 	plans := testkit.Converge(t, "moto", api, wall, at(versions[2]))
 	tag, cleanup := stepOf(plans[0], plan.TagSnapshots), stepOf(plans[0], plan.DeregisterImage)
 	switch {
@@ -82,6 +84,7 @@ func TestMotoSnapshotTagsAndCleanup(t *testing.T) {
 	}
 
 	// The bump after retires web-2024-01-01, whose snapshot albctl tagged: it goes with it.
+	nextBakeSecond()
 	testkit.Converge(t, "moto", api, wall, at("2024-03-01"))
 	if left := describeSnapshots(t, api, snaps[versions[1]]); len(left) != 0 {
 		t.Errorf("the tagged snapshots of web-%s outlived their image: %v", versions[1], left)
